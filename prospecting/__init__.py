@@ -1,0 +1,32 @@
+"""Prospecting: a self-hosted prospecting workbench."""
+
+from flask import Flask
+
+
+def create_app(config_class=None, **overrides) -> Flask:
+    """Build the Flask app from a config class (PROSPECTING_ENV by default) and overrides."""
+    from config import config_from_env
+    from prospecting import auth
+    from prospecting import cli
+    from prospecting import errors
+    from prospecting import models  # noqa: F401  (registers every table)
+    from prospecting.extensions import csrf
+    from prospecting.extensions import db
+    from prospecting.extensions import init_huey
+    from prospecting.extensions import login_manager
+    from prospecting.extensions import migrate
+    from prospecting.views import register_blueprints
+
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config_class or config_from_env())
+    app.config.update(overrides)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    init_huey(app)
+    auth.init_app(app)
+    register_blueprints(app)
+    cli.init_app(app)
+    errors.init_app(app)
+    return app

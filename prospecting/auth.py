@@ -1,0 +1,115 @@
+"""Login for every page, workspace scoping, API tokens and the SQLite pragmas."""
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import abort
+from flask import g
+from flask import jsonify
+from flask import redirect
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from sqlalchemy import event
+
+from prospecting.extensions import db
+from prospecting.extensions import login_manager
+from prospecting.models import User
+from prospecting.services import accounts
+
+# Endpoints reachable without a logged-in user; API endpoints check their own token.
+PUBLIC_ENDPOINTS = {"accounts.login", "static", "api.health"}
+PUBLIC_BLUEPRINTS = {"sandbox", "api"}
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to continue."
+    app.before_request(require_login)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets the web process read while a worker writes; the busy timeout makes
+    # concurrent writers wait instead of failing with "database is locked".
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return db.session.get(User, int(user_id))
+
+
+def require_login():
+    """Every page but the public ones needs a logged-in user with a workspace."""
+    if request.endpoint is None:
+        return None
+    blueprint = request.endpoint.split(".")[0]
+    if request.endpoint in PUBLIC_ENDPOINTS or blueprint in PUBLIC_BLUEPRINTS:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    g.workspace = _current_workspace()
+    if g.workspace is None:
+        abort(403)
+    return None
+
+
+def _current_workspace():
+    workspaces = accounts.workspaces_of(current_user.id)
+    chosen = session.get("workspace_id")
+    for ws in workspaces:
+        if ws.id == chosen:
+            return ws
+    return workspaces[0] if workspaces else None
+
+
+def workspace_id() -> int:
+    """The current request's workspace id (page or API)."""
+    return g.workspace.id if "workspace" in g else g.api_workspace_id
+
+
+def token_required(fn):
+    """API views: a workspace token in X-API-Key or Authorization: Bearer, else 401 JSON."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        raw = request.headers.get("X-API-Key") or ""
+        header = request.headers.get("Authorization", "")
+        if not raw and header.lower().startswith("bearer "):
+            raw = header[7:].strip()
+        if not raw:
+            raw = request.headers.get("X-INFound-Inner-Service-Token", "")
+        ws = accounts.workspace_for_token(raw)
+        if ws is None:
+            return jsonify({"error": {"code": "unauthorized", "message":
+                                      "A valid API token is required (X-API-Key or "
+                                      "Authorization: Bearer).", "details": None}}), 401
+        g.api_workspace_id = ws
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site relative path to go to after login, else the home page."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    if "\\" in target:
+        return url_for("main.index")
+    return target
+
+
+def redirect_next():
+    return redirect(safe_next(request.args.get("next") or request.form.get("next")))

@@ -1,0 +1,170 @@
+"""flask CLI commands for operators."""
+
+import os
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from prospecting.extensions import db
+from prospecting.models import Job
+from prospecting.models import Workspace
+from prospecting.services import accounts
+from prospecting.services import jobs as jobs_service
+from prospecting.services.errors import ServiceError
+
+users = AppGroup("users", help="Manage users.")
+tokens = AppGroup("tokens", help="Manage API tokens.")
+jobs = AppGroup("jobs", help="Inspect and repair background jobs.")
+demo = AppGroup("demo", help="Demo data.")
+
+
+def init_app(app) -> None:
+    for group in (users, tokens, jobs, demo):
+        app.cli.add_command(group)
+    app.cli.add_command(worker)
+
+
+def _fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--workspace", required=True, help="Workspace name (created if missing).")
+def users_create(email, password, workspace):
+    """Create a user in a workspace (or reset the password of an existing one)."""
+    try:
+        user = accounts.create_user(email, password, workspace=workspace)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"User {user.email} is a member of workspace '{workspace}'.")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_set_password(email, password):
+    """Replace a user's password."""
+    try:
+        accounts.set_password(email, password)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Password of {email} changed.")
+
+
+def _workspace(name: str) -> Workspace:
+    ws = db.session.scalar(select(Workspace).where(Workspace.name == name))
+    if ws is None:
+        _fail(f"No workspace named '{name}'.")
+    return ws
+
+
+@tokens.command("create")
+@click.option("--workspace", required=True, help="Workspace name.")
+@click.option("--name", default="CLI token", help="A label for the token.")
+def tokens_create(workspace, name):
+    """Create an API token; the raw token is printed as the last line, once."""
+    ws = _workspace(workspace)
+    token, raw = accounts.create_token(ws.id, name)
+    click.echo(f"Token {token.id} for workspace '{ws.name}' (shown once):")
+    click.echo(raw)
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@click.option("--workspace", required=True, help="Workspace name.")
+def tokens_revoke(token_id, workspace):
+    """Revoke an API token by id."""
+    ws = _workspace(workspace)
+    try:
+        accounts.revoke_token(ws.id, token_id)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Token {token_id} revoked.")
+
+
+@jobs.command("list")
+@click.option("--status", default=None, help="Only jobs with this status.")
+@click.option("--limit", default=20, show_default=True)
+def jobs_list(status, limit):
+    """List recent jobs of every workspace."""
+    stmt = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    for job in db.session.scalars(stmt):
+        click.echo(
+            f"{job.id}  {job.kind:<12} {job.status:<10} "
+            f"{job.progress_current}/{job.progress_total}  {job.title}"
+        )
+
+
+@jobs.command("show")
+@click.argument("job_id")
+def jobs_show(job_id):
+    """Show one job's state and counters."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        _fail(f"No job {job_id}.")
+    for key in ("id", "kind", "status", "title", "progress_current", "progress_total",
+                "success_count", "failed_count", "error_message", "created_at",
+                "started_at", "completed_at"):
+        click.echo(f"{key}: {getattr(job, key)}")
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+def jobs_cancel(job_id):
+    """Cancel a queued or running job."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        _fail(f"No job {job_id}.")
+    try:
+        jobs_service.cancel(job.workspace_id, job_id)
+    except ServiceError as exc:
+        _fail(exc.message)
+    click.echo(f"Job {job_id} cancelled.")
+
+
+@jobs.command("requeue-stale")
+def jobs_requeue_stale():
+    """Re-enqueue batches whose lease expired or that sat pending too long."""
+    from prospecting import tasks
+
+    reaped = jobs_service.reap(include_pending=True)
+    tasks.enqueue_batches(reaped.requeue)
+    click.echo(
+        f"Re-enqueued {len(reaped.requeue)} batch(es); gave up on {len(reaped.exhausted)}; "
+        f"finished {len(reaped.finalised)} job(s)."
+    )
+
+
+@click.command("worker")
+@click.option("-w", "--workers", default=4, show_default=True, help="Worker threads.")
+def worker(workers):
+    """Run the Huey consumer for this app (threads); SIGINT lets running tasks finish."""
+    from prospecting import tasks  # noqa: F401  (registers every task)
+    from prospecting.extensions import huey
+
+    if current_app.config["HUEY_STORAGE"] == "memory":
+        _fail("HUEY_STORAGE is 'memory': a worker needs Redis or SQLite storage.")
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+    )
+    click.echo(f"Worker {os.getpid()} consuming {current_app.config['HUEY_STORAGE']} "
+               f"queue with {workers} thread(s).")
+    consumer.run()
+
+
+@demo.command("seed")
+@click.option("--email", default="demo@example.com", show_default=True)
+@click.option("--password", default="demo-password", show_default=True)
+@click.option("--workspace", default="Demo", show_default=True)
+def demo_seed(email, password, workspace):
+    """Create the demo workspace and login (idempotent) and print them."""
+    accounts.create_user(email, password, workspace=workspace)
+    click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")

@@ -1,0 +1,64 @@
+"""Error pages and JSON errors: never a traceback, always a clear message."""
+
+import logging
+
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from prospecting.services.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "You need to sign in.",
+    403: "You do not have access to this.",
+    404: "There is nothing here.",
+    405: "That action is not allowed here.",
+    413: "The upload is too large.",
+    422: "The input could not be processed.",
+    429: "Too many attempts; wait a minute and try again.",
+    500: "Something went wrong on our side; the error was logged.",
+}
+
+
+def wants_json() -> bool:
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and not request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str, *, code: str | None = None, details=None):
+    if wants_json():
+        body = {"error": {"code": code or str(status), "message": message, "details": details}}
+        return jsonify(body), status
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, "The form expired or is missing its security token; "
+                              "reload the page and try again.", code="csrf")
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        return error_response(exc.status_code, exc.message, code=exc.code, details=exc.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if exc.code == 413:
+            mb = app.config.get("MAX_UPLOAD_MB")
+            return error_response(413, f"The upload is larger than the {mb} MB limit.",
+                                  code="too_large")
+        return error_response(exc.code or 500, MESSAGES.get(exc.code, exc.description))
+
+    @app.errorhandler(Exception)
+    def unhandled(exc):
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, MESSAGES[500], code="internal")

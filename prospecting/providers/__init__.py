@@ -1,0 +1,1 @@
+"""HTTP clients for the data providers, one module per provider."""

@@ -1,0 +1,34 @@
+"""The small set of errors every provider client raises."""
+
+
+class ProviderError(Exception):
+    """Base of provider errors; the message is safe to show to the user."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ProviderAuthError(ProviderError):
+    """Credentials refused: fail the job with a clear message."""
+
+
+class ProviderRateLimited(ProviderError):
+    """Too many requests: retry after `retry_after` seconds, without blocking a worker."""
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = 429):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class ProviderUnavailable(ProviderError):
+    """Transient failure (5xx, timeout, connection) that outlasted the retries."""
+
+
+class ProviderNotFound(ProviderError):
+    """The provider has no data for this input."""
+
+
+class ProviderBadResponse(ProviderError):
+    """The provider answered with something we cannot read."""

@@ -1,0 +1,243 @@
+"""One HTTP session factory for every provider: timeouts, retries, limiter, proxies, call log."""
+
+import contextlib
+import contextvars
+import logging
+import random
+import threading
+import time
+from email.utils import parsedate_to_datetime
+
+import requests
+from flask import current_app
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from requests.adapters import HTTPAdapter
+from sqlalchemy import insert
+from urllib3.util.retry import Retry
+
+from prospecting.extensions import db
+from prospecting.models import ProviderCall
+from prospecting.models.base import utcnow
+from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderBadResponse
+from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderRateLimited
+from prospecting.providers.errors import ProviderUnavailable
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = (500, 502, 503, 504)
+MAX_RETRY_AFTER_SLEEP = 5.0
+
+_current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "provider_job", default=None
+)
+_local = threading.local()
+_limiters: dict[str, tuple] = {}
+_limiters_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def job_context(job_id: str | None):
+    """Attribute every provider call made inside the block to a job."""
+    token = _current_job.set(job_id)
+    try:
+        yield
+    finally:
+        _current_job.reset(token)
+
+
+class _Retry(Retry):
+    """urllib3 Retry that never sleeps long inside a worker for a Retry-After."""
+
+    def get_retry_after(self, response):
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, MAX_RETRY_AFTER_SLEEP)
+
+
+def _build_session(cfg) -> requests.Session:
+    retry = _Retry(
+        total=cfg["PROVIDER_RETRIES"],
+        connect=cfg["PROVIDER_RETRIES"],
+        read=cfg["PROVIDER_RETRIES"],
+        status=cfg["PROVIDER_RETRIES"],
+        backoff_factor=cfg["PROVIDER_BACKOFF"],
+        backoff_jitter=cfg["PROVIDER_BACKOFF"] / 2,
+        status_forcelist=TRANSIENT_STATUSES,
+        allowed_methods=None,  # provider calls here are idempotent reads
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = "Prospecting/1.0"
+    return session
+
+
+def session() -> requests.Session:
+    """The calling thread's provider session (requests sessions are not thread-safe)."""
+    s = getattr(_local, "session", None)
+    if s is None:
+        s = _local.session = _build_session(current_app.config)
+    return s
+
+
+def _limiter_for(provider: str):
+    cfg = current_app.config
+    rule = cfg["PROVIDER_RATE_LIMITS"].get(provider)
+    if not rule:
+        return None
+    key = f"{cfg['RATELIMIT_STORAGE_URL']}|{provider}|{rule}"
+    with _limiters_lock:
+        if key not in _limiters:
+            storage = storage_from_string(cfg["RATELIMIT_STORAGE_URL"])
+            _limiters[key] = (MovingWindowRateLimiter(storage), parse(rule))
+        return _limiters[key]
+
+
+def acquire(provider: str) -> None:
+    """Wait briefly for a slot of the provider's shared limiter, else ProviderRateLimited."""
+    limiter = _limiter_for(provider)
+    if limiter is None:
+        return
+    strategy, item = limiter
+    deadline = time.monotonic() + current_app.config["PROVIDER_MAX_LIMITER_WAIT"]
+    while not strategy.hit(item, "provider", provider):
+        reset_at, _ = strategy.get_window_stats(item, "provider", provider)
+        wait = max(0.005, reset_at - time.time())
+        if time.monotonic() + wait > deadline:
+            raise ProviderRateLimited(
+                f"{provider}: local rate limit reached", retry_after=wait, status=None
+            )
+        time.sleep(min(wait, 0.25) + random.uniform(0, 0.01))
+
+
+def retry_after_seconds(response: requests.Response, default: float = 30.0) -> float:
+    """Seconds a 429 asks us to wait: Retry-After as seconds or an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+def _log_call(provider, endpoint, method, status, latency_ms, attempts, error) -> None:
+    # Its own connection and transaction, so the log never rides on (or breaks)
+    # the caller's unit of work.
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                insert(ProviderCall).values(
+                    provider=provider,
+                    endpoint=endpoint,
+                    method=method,
+                    status_code=status,
+                    latency_ms=latency_ms,
+                    attempts=attempts,
+                    error=(error or None) and error[:255],
+                    job_id=_current_job.get(),
+                    created_at=utcnow(),
+                )
+            )
+    except Exception:  # the call log must never fail the call it describes
+        logger.exception("could not write the provider call log")
+
+
+def _proxies(provider: str) -> dict | None:
+    pool = current_app.config["PROVIDER_PROXIES"]
+    if not pool:
+        return None
+    proxy = random.choice(pool)
+    return {"http": proxy, "https": proxy}
+
+
+def request(
+    provider: str,
+    method: str,
+    url: str,
+    *,
+    endpoint: str,
+    label: str,
+    **kwargs,
+) -> requests.Response:
+    """Send one provider request with limiter, retries and call log; map failures to errors.
+
+    Returns the response for every status below 500 except 401/403/429, which raise.
+    `label` names the provider in messages shown to users.
+    """
+    cfg = current_app.config
+    acquire(provider)
+    kwargs.setdefault(
+        "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], cfg["PROVIDER_READ_TIMEOUT"])
+    )
+    kwargs.setdefault("proxies", _proxies(provider))
+    started = time.perf_counter()
+    status, attempts, error = None, 1, None
+    try:
+        response = session().request(method, url, **kwargs)
+        status = response.status_code
+        history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
+        attempts = 1 + len(history)
+    except requests.Timeout as exc:
+        error = "timeout"
+        raise ProviderUnavailable(f"{label} timed out after retries.") from exc
+    except requests.ConnectionError as exc:
+        error = "connection error"
+        raise ProviderUnavailable(f"{label} could not be reached.") from exc
+    except requests.RequestException as exc:
+        error = type(exc).__name__
+        raise ProviderUnavailable(f"{label} request failed ({error}).") from exc
+    finally:
+        latency = int((time.perf_counter() - started) * 1000)
+        _log_call(provider, endpoint, method, status, latency, attempts, error)
+    _raise_for_status(response, label)
+    return response
+
+
+def _raise_for_status(response: requests.Response, label: str) -> None:
+    status = response.status_code
+    if status in (401, 403):
+        raise ProviderAuthError(
+            f"{label} refused the credentials (HTTP {status}): check the API key.",
+            status=status,
+        )
+    if status == 429:
+        raise ProviderRateLimited(
+            f"{label} is rate limiting us (HTTP 429).",
+            retry_after=retry_after_seconds(response),
+        )
+    if status >= 500:
+        raise ProviderUnavailable(
+            f"{label} is unavailable (HTTP {status}) after retries.", status=status
+        )
+
+
+def json_body(response: requests.Response, label: str):
+    """The response's JSON, or ProviderBadResponse naming the provider."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ProviderBadResponse(
+            f"{label} sent a response that is not valid JSON.", status=response.status_code
+        ) from exc
+
+
+__all__ = [
+    "ProviderError",
+    "acquire",
+    "job_context",
+    "json_body",
+    "request",
+    "retry_after_seconds",
+    "session",
+]

@@ -1,0 +1,9 @@
+"""Offline fake providers: the real HTTP contracts with deterministic data and faults."""
+
+from flask import Blueprint
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+
+from prospecting.sandbox import admin  # noqa: E402,F401
+from prospecting.sandbox import apollo  # noqa: E402,F401
+from prospecting.sandbox import reacher  # noqa: E402,F401

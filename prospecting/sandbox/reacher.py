@@ -1,0 +1,60 @@
+"""Sandbox email verifier speaking Reacher's `POST /v1/check_email`."""
+
+from flask import jsonify
+from flask import request
+
+from prospecting.sandbox import bp
+from prospecting.sandbox import faults
+
+FREE_DOMAINS = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com",
+                "icloud.com", "proton.me", "protonmail.com", "gmx.com", "mail.com"}
+DISPOSABLE = {"mailinator.com", "10minutemail.com", "guerrillamail.com", "yopmail.com",
+              "tempmail.com"}
+ROLES = {"info", "admin", "sales", "support", "contact", "hello", "office", "team",
+         "jobs", "billing", "noreply", "no-reply"}
+
+
+@bp.post("/reacher/v1/check_email")
+def reacher_check_email():
+    """Deterministic Reacher answer for an address (keys starting 'invalid' get 401)."""
+    key = request.headers.get("Authorization", "")
+    if not key or key.startswith("invalid"):
+        return jsonify({"error": "Unauthorized: invalid API key"}), 401
+    fault = faults.inject("reacher", error_body={"error": "Internal server error"})
+    if fault is not None:
+        return fault
+    body = request.get_json(silent=True) or {}
+    email = str(body.get("to_email", "")).strip().lower()
+    if "@" not in email:
+        return jsonify({"error": "to_email is required"}), 400
+    return jsonify(_answer(email))
+
+
+def _answer(email: str) -> dict:
+    local, _, domain = email.rpartition("@")
+    roll = faults.seed("reacher", email) % 100
+    role = local in ROLES
+    disposable = domain in DISPOSABLE
+    free = domain in FREE_DOMAINS
+    catch_all = domain.startswith("catchall") or (not free and roll % 17 == 0)
+    deliverable = not ("bounce" in local or "invalid" in local or roll < 8)
+    reachable = "safe"
+    if not deliverable:
+        reachable = "invalid"
+    if role or disposable or catch_all:
+        reachable = "risky"
+    if "unknown" in local or roll in (97, 98):
+        reachable = "unknown"
+    return {
+        "input": email,
+        "is_reachable": reachable,
+        "misc": {"is_disposable": disposable, "is_role_account": role, "is_b2c": free,
+                 "gravatar_url": None},
+        "mx": {"accepts_mail": not domain.endswith(".invalid"),
+               "records": [f"mx1.{domain}."]},
+        "smtp": {"can_connect_smtp": True, "has_full_inbox": False,
+                 "is_catch_all": catch_all, "is_deliverable": deliverable,
+                 "is_disabled": False},
+        "syntax": {"address": email, "domain": domain, "is_valid_syntax": True,
+                   "username": local},
+    }

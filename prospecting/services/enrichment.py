@@ -1,0 +1,598 @@
+"""CSV enrichment: uploads, previews, planning rows into batches, verifying and enriching rows."""
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from prospecting.extensions import db
+from prospecting.models import EnrichmentRow
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models import Upload
+from prospecting.models.base import utcnow
+from prospecting.providers import companies
+from prospecting.providers import emails
+from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderRateLimited
+from prospecting.providers.http import job_context
+from prospecting.services import cache
+from prospecting.services import csvfiles
+from prospecting.services import jobs
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+from prospecting.services.errors import NotFound
+
+KIND = "enrichment"
+PLAN = "enrichment.plan"
+ROWS = "enrichment.rows"
+
+FREE_MAIL = frozenset(
+    "gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com hotmail.com "
+    "hotmail.co.uk hotmail.fr outlook.com live.com msn.com aol.com icloud.com me.com "
+    "mac.com proton.me protonmail.com gmx.com gmx.de gmx.net web.de mail.com "
+    "yandex.com yandex.ru mail.ru qq.com 163.com 126.com zoho.com fastmail.com "
+    "hey.com tutanota.com rediffmail.com".split()
+)
+EXPORT_COLUMNS = (
+    "status", "email_valid", "email_verdict", "email_flags", "email_normalized",
+    "phone_e164", "company_domain", "company_name", "company_size", "company_industry",
+    "location", "error_message", "processed_at",
+)  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    """What a batch run asks of its task: nothing, or to run again after a delay."""
+
+    retry_in: float | None = None
+
+
+# Uploads and previews
+
+
+def save_upload(workspace_id: int, user_id: int | None, filename: str, stream) -> Upload:
+    """Store an uploaded file, check that it reads as CSV, and record it."""
+    folder = Path(current_app.config["UPLOAD_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    digest, size = hashlib.sha256(), 0
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    with open(path, "wb") as out:
+        while chunk := stream.read(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                path.unlink(missing_ok=True)
+                raise InvalidInput(
+                    f"The file is larger than {current_app.config['MAX_UPLOAD_MB']} MB.",
+                    code="too_large",
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    try:
+        check_readable(path)
+    except InvalidInput:
+        path.unlink(missing_ok=True)
+        raise
+    upload = Upload(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        filename=(Path(filename or "upload.csv").name or "upload.csv")[:255],
+        stored_path=str(path),
+        size_bytes=size,
+        sha256=digest.hexdigest(),
+    )
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+def check_readable(path, *, encoding=None, delimiter=None) -> csvfiles.Preview:
+    """The file's preview, or InvalidInput carrying the CSV problem and its row."""
+    cfg = current_app.config
+    try:
+        return csvfiles.preview(
+            path,
+            encoding=encoding,
+            delimiter=delimiter,
+            max_columns=cfg["MAX_UPLOAD_COLUMNS"],
+        )
+    except csvfiles.CsvError as exc:
+        raise InvalidInput(exc.message, code=exc.code, details={"row": exc.row}) from exc
+
+
+def get_upload(workspace_id: int, upload_id: int) -> Upload:
+    upload = db.session.get(Upload, upload_id)
+    if upload is None or upload.workspace_id != workspace_id:
+        raise NotFound("No such upload.")
+    return upload
+
+
+def preview(workspace_id: int, upload_id: int, *, encoding=None, delimiter=None):
+    """Detected dialect, headers, first rows and auto mapping of an upload."""
+    upload = get_upload(workspace_id, upload_id)
+    return check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
+
+
+def clean_mapping(headers: list[str], mapping: dict[str, str | None]) -> dict:
+    """Keep only known fields pointing at real headers; an email column is required."""
+    clean = {
+        field: (mapping.get(field) if mapping.get(field) in headers else None)
+        for field in csvfiles.FIELDS
+    }
+    if not clean["email"]:
+        raise InvalidInput(
+            "Choose the column that holds email addresses: no column was mapped to email.",
+            code="no_email_column",
+        )
+    return clean
+
+
+def start(
+    workspace_id: int,
+    user_id: int | None,
+    upload_id: int,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    mapping: dict[str, str | None] | None = None,
+) -> Job:
+    """Create the enrichment job and its planning batch (committed, not yet enqueued)."""
+    upload = get_upload(workspace_id, upload_id)
+    pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
+    chosen = clean_mapping(pv.headers, mapping if mapping is not None else pv.mapping)
+    params = {
+        "upload_id": upload.id,
+        "filename": upload.filename,
+        "sha256": upload.sha256,
+        "encoding": pv.dialect.encoding,
+        "has_bom": pv.dialect.has_bom,
+        "delimiter": pv.dialect.delimiter,
+        "headers": pv.headers,
+        "mapping": chosen,
+    }
+    job = Job(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        kind=KIND,
+        params=params,
+        title=upload.filename,
+    )
+    db.session.add(job)
+    db.session.flush()
+    jobs.add_batch(job.id, kind=PLAN, seq=0)
+    db.session.commit()
+    return job
+
+
+# Planning: stream the file into rows and batches
+
+
+def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]) -> Outcome:
+    """Stream the job's file into rows and row batches, handing new batches to `dispatch`.
+
+    Resumable: rows already inserted by an earlier, interrupted run are skipped.
+    """
+    owner = jobs.claim(batch_id)
+    if owner is None:
+        return Outcome()
+    batch = db.session.get(JobBatch, batch_id)
+    job = db.session.get(Job, batch.job_id)
+    if job.is_terminal:
+        return Outcome()
+    jobs.mark_running(job.id)
+    cfg = current_app.config
+    size = cfg["ENRICHMENT_BATCH_SIZE"]
+    chunk_rows = size * max(1, cfg["INGEST_CHUNK_ROWS"] // size)
+    done = db.session.scalar(
+        select(func.coalesce(func.max(EnrichmentRow.row_number), 0)).where(
+            EnrichmentRow.job_id == job.id
+        )
+    )
+    upload = db.session.get(Upload, job.params["upload_id"])
+    dialect = csvfiles.Dialect(
+        encoding=job.params["encoding"],
+        delimiter=job.params["delimiter"],
+        has_bom=job.params.get("has_bom", False),
+    )
+    rows = csvfiles.iter_rows(
+        upload.stored_path,
+        dialect,
+        max_rows=cfg["MAX_UPLOAD_ROWS"],
+        max_columns=cfg["MAX_UPLOAD_COLUMNS"],
+    )
+    total = done
+    try:
+        for chunk in _chunks(_rows_after(rows, done), chunk_rows):
+            if not jobs.extend(batch_id, owner):
+                db.session.rollback()
+                return Outcome()
+            total = _insert_chunk(job.id, chunk, job.params["mapping"], size)
+            db.session.commit()
+            dispatch(_pending_batches_from(job.id, chunk[0][0], size))
+    except csvfiles.CsvError as exc:
+        db.session.rollback()
+        where = f" (row {exc.row})" if exc.row else ""
+        _set_total(job.id, total)
+        jobs.fail(job.id, f"The file could not be read past row {total}{where}: {exc.message}")
+        return Outcome()
+    _set_total(job.id, total)
+    if total == 0:
+        jobs.fail(job.id, "The file has no data rows.")
+        return Outcome()
+    jobs.complete(batch_id, owner, success=0, failed=0)
+    return Outcome()
+
+
+def _rows_after(rows: Iterator, done: int) -> Iterator:
+    for number, record in rows:
+        if number > done:
+            yield number, record
+
+
+def _chunks(rows: Iterator, n: int) -> Iterator[list]:
+    chunk = []
+    for item in rows:
+        chunk.append(item)
+        if len(chunk) >= n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
+    now = utcnow()
+    records = []
+    for number, record in chunk:
+        fields = csvfiles.apply_mapping(record, mapping)
+        records.append(
+            {
+                "job_id": job_id,
+                "row_number": number,
+                "batch_seq": 1 + (number - 1) // size,
+                "data": record,
+                "name": fields["name"][:255],
+                "email": fields["email"][:320],
+                "company": fields["company"][:255],
+                "phone": fields["phone"][:64],
+                "website": fields["website"][:255],
+                "status": "pending",
+            }
+        )
+    db.session.execute(insert(EnrichmentRow), records)
+    seqs = sorted({r["batch_seq"] for r in records})
+    existing = set(
+        db.session.scalars(
+            select(JobBatch.seq).where(JobBatch.job_id == job_id, JobBatch.seq.in_(seqs))
+        )
+    )
+    new = [
+        {"job_id": job_id, "seq": s, "kind": ROWS, "status": "pending", "params": {},
+         "attempts": 0, "success_count": 0, "failed_count": 0,
+         "created_at": now, "updated_at": now}
+        for s in seqs
+        if s not in existing
+    ]  # fmt: skip
+    if new:
+        db.session.execute(insert(JobBatch), new)
+    last = chunk[-1][0]
+    db.session.execute(update(Job).where(Job.id == job_id).values(progress_total=last))
+    return last
+
+
+def _pending_batches_from(job_id: str, first_row: int, size: int) -> list[tuple[int, str]]:
+    first_seq = 1 + (first_row - 1) // size
+    rows = db.session.execute(
+        select(JobBatch.id, JobBatch.kind).where(
+            JobBatch.job_id == job_id,
+            JobBatch.seq >= first_seq,
+            JobBatch.status == "pending",
+        )
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def _set_total(job_id: str, total: int) -> None:
+    db.session.execute(update(Job).where(Job.id == job_id).values(progress_total=total))
+    db.session.commit()
+
+
+# Processing: verify and enrich the rows of one batch
+
+
+def process_batch(batch_id: int) -> Outcome:
+    """Verify and enrich the pending rows of a batch; finished rows are skipped."""
+    owner = jobs.claim(batch_id)
+    if owner is None:
+        return Outcome()
+    batch = db.session.get(JobBatch, batch_id)
+    job_id, seq = batch.job_id, batch.seq
+    jobs.mark_running(job_id)
+    rows = db.session.scalars(
+        select(EnrichmentRow)
+        .where(
+            EnrichmentRow.job_id == job_id,
+            EnrichmentRow.batch_seq == seq,
+            EnrichmentRow.status == "pending",
+        )
+        .order_by(EnrichmentRow.row_number)
+    ).all()
+    with job_context(job_id):
+        for row in rows:
+            if jobs.is_cancelled_or_failed(job_id):
+                db.session.rollback()
+                return Outcome()
+            try:
+                values = enrich_row(row)
+            except ProviderRateLimited as exc:
+                db.session.rollback()
+                jobs.release(batch_id, owner, delay=exc.retry_after, reason=exc.message)
+                return Outcome(retry_in=exc.retry_after)
+            except ProviderAuthError as exc:
+                db.session.rollback()
+                jobs.fail(job_id, exc.message)
+                return Outcome()
+            if not jobs.extend(batch_id, owner):
+                db.session.rollback()
+                return Outcome()
+            db.session.execute(
+                update(EnrichmentRow)
+                .where(EnrichmentRow.id == row.id, EnrichmentRow.status == "pending")
+                .values(**values)
+            )
+            db.session.commit()
+    counts = _batch_counts(job_id, seq)
+    jobs.complete(batch_id, owner, success=counts["success"], failed=counts["failed"])
+    return Outcome()
+
+
+def _batch_counts(job_id: str, seq: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(EnrichmentRow.status, func.count())
+        .where(EnrichmentRow.job_id == job_id, EnrichmentRow.batch_seq == seq)
+        .group_by(EnrichmentRow.status)
+    ).all()
+    counts = {"success": 0, "failed": 0}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def enrich_row(row: EnrichmentRow) -> dict:
+    """The verdict, company and phone of one row, as column values to write.
+
+    Rate limits and refused credentials propagate; other provider failures
+    become a failed row with the reason.
+    """
+    values = {"processed_at": utcnow(), "status": "success", "error_message": None}
+    values["phone_e164"] = normalise_phone(row.phone)
+    if not row.email.strip():
+        return {**values, "status": "failed", "error_message": "No email address in this row."}
+    try:
+        normalized = validate_email(row.email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        return {**values, "email_valid": False, "email_verdict": "invalid",
+                "email_flags": [], "error_message": f"Invalid email: {exc}"}
+    values["email_normalized"] = normalized
+    try:
+        verdict = verify_email(normalized)
+    except ProviderError as exc:
+        if isinstance(exc, ProviderRateLimited | ProviderAuthError):
+            raise
+        return {**values, "status": "failed", "error_message": exc.message}
+    values.update(
+        email_valid=verdict.is_valid, email_verdict=verdict.verdict, email_flags=verdict.flags
+    )
+    domain = company_domain(row.website, normalized)
+    values["company_domain"] = domain
+    if domain:
+        try:
+            company = enrich_company(domain)
+        except ProviderError as exc:
+            if isinstance(exc, ProviderRateLimited | ProviderAuthError):
+                raise
+            return {**values, "status": "failed", "error_message": exc.message}
+        if company is not None:
+            values.update(
+                company_name=company.name,
+                company_size=company.size_range,
+                company_industry=company.industry,
+                location=company.location or None,
+            )
+    return values
+
+
+def verify_email(email: str) -> emails.EmailVerdict:
+    """A cached or fresh verdict for a normalised address."""
+    key = email.lower()
+    hit = cache.get(emails.PROVIDER, key)
+    if hit is not cache.MISSING and hit is not None:
+        return emails.EmailVerdict(**hit)
+    verdict = emails.verify(email)
+    cache.put(emails.PROVIDER, key, verdict.__dict__.copy())
+    return verdict
+
+
+def enrich_company(domain: str) -> companies.CompanyData | None:
+    """A cached or fresh company for a domain; None when the provider has none."""
+    hit = cache.get(companies.PROVIDER, domain)
+    if hit is None:
+        return None
+    if hit is not cache.MISSING:
+        return companies.CompanyData(**hit)
+    try:
+        company = companies.enrich(domain)
+    except ProviderNotFound:
+        cache.put(companies.PROVIDER, domain, None)
+        return None
+    cache.put(companies.PROVIDER, domain, company.to_dict())
+    return company
+
+
+def company_domain(website: str, email: str | None) -> str | None:
+    """The domain from the website column, else the email's unless it is free mail."""
+    if website and website.strip():
+        raw = website.strip().lower()
+        host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""
+        host = host.removeprefix("www.")
+        if "." in host:
+            return host
+    if email and "@" in email:
+        domain = email.rsplit("@", 1)[1].lower()
+        if domain not in FREE_MAIL:
+            return domain
+    return None
+
+
+def normalise_phone(phone: str) -> str | None:
+    """E.164 form of a phone number in the default region, or None if not a valid number."""
+    if not phone or not phone.strip():
+        return None
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Re-runs, results and exports
+
+
+def rerun_failed(workspace_id: int, job_id: str) -> Job:
+    """Put a finished job's failed (and never processed) rows into new batches."""
+    job = jobs.get(workspace_id, job_id, kind=KIND)
+    if not job.is_terminal:
+        raise Conflict("The job is still running; re-run its failures when it ends.")
+    numbers = db.session.scalars(
+        select(EnrichmentRow.row_number)
+        .where(EnrichmentRow.job_id == job.id, EnrichmentRow.status.in_(("failed", "pending")))
+        .order_by(EnrichmentRow.row_number)
+    ).all()
+    if not numbers:
+        raise Conflict("There are no failed rows to re-run.")
+    failed = db.session.scalar(
+        select(func.count()).where(EnrichmentRow.job_id == job.id, EnrichmentRow.status == "failed")
+    )
+    size = current_app.config["ENRICHMENT_BATCH_SIZE"]
+    seq = jobs.next_seq(job.id)
+    for start in range(0, len(numbers), size):
+        part = numbers[start : start + size]
+        db.session.execute(
+            update(EnrichmentRow)
+            .where(EnrichmentRow.job_id == job.id, EnrichmentRow.row_number.in_(part))
+            .values(status="pending", batch_seq=seq, error_message=None, processed_at=None)
+        )
+        jobs.add_batch(job.id, kind=ROWS, seq=seq)
+        seq += 1
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(
+            status="running",
+            completed_at=None,
+            error_message=None,
+            failed_count=Job.failed_count - failed,
+            progress_current=Job.progress_current - failed,
+        )
+    )
+    db.session.commit()
+    db.session.refresh(job)
+    return job
+
+
+def status_counts(job_id: str) -> dict[str, int]:
+    rows = db.session.execute(
+        select(EnrichmentRow.status, func.count())
+        .where(EnrichmentRow.job_id == job_id)
+        .group_by(EnrichmentRow.status)
+    ).all()
+    return {status: n for status, n in rows}
+
+
+def results_after(
+    job_id: str, *, status: str | None = None, after: int = 0, limit: int = 50
+) -> list[EnrichmentRow]:
+    """A page of rows after a row number (keyset pagination), optionally of one status."""
+    stmt = select(EnrichmentRow).where(
+        EnrichmentRow.job_id == job_id, EnrichmentRow.row_number > after
+    )
+    if status:
+        stmt = stmt.where(EnrichmentRow.status == status)
+    return list(db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit)))
+
+
+def results_page(
+    job_id: str, *, page: int, per_page: int, status: str | None = None
+) -> tuple[list[EnrichmentRow], int]:
+    """Page N of the rows and the total; unfiltered pages seek by row number."""
+    base = select(EnrichmentRow).where(EnrichmentRow.job_id == job_id)
+    if status:
+        base = base.where(EnrichmentRow.status == status)
+        total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+        stmt = base.order_by(EnrichmentRow.row_number).offset((page - 1) * per_page)
+    else:
+        total = db.session.scalar(
+            select(func.count()).where(EnrichmentRow.job_id == job_id)
+        )
+        # Row numbers are dense 1..N, so page N starts at a known row number.
+        stmt = base.where(EnrichmentRow.row_number > (page - 1) * per_page).order_by(
+            EnrichmentRow.row_number
+        )
+    return list(db.session.scalars(stmt.limit(per_page))), total
+
+
+def export_lines(job: Job, *, only_failed: bool = False) -> Iterator[str]:
+    """CSV text of the original columns plus the enriched ones (or the failures with reasons)."""
+    headers = list(job.params.get("headers", []))
+    extra = ["error_message"] if only_failed else list(EXPORT_COLUMNS)
+
+    def rows():
+        after = 0
+        while True:
+            page = results_after(
+                job.id, status="failed" if only_failed else None, after=after, limit=1000
+            )
+            if not page:
+                return
+            for row in page:
+                original = [row.data.get(h, "") for h in headers]
+                yield original + [_export_value(row, c) for c in extra]
+            after = page[-1].row_number
+            db.session.expunge_all()
+
+    return csvfiles.write_csv(headers + extra, rows())
+
+
+def _export_value(row: EnrichmentRow, column: str):
+    value = getattr(row, column)
+    if isinstance(value, list):
+        return ";".join(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def remove_upload_file(upload: Upload) -> None:
+    if upload.stored_path and os.path.exists(upload.stored_path):
+        os.remove(upload.stored_path)

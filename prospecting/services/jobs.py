@@ -1,0 +1,354 @@
+"""The job engine: jobs, lease-claimed batches, counters and the reaper."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from prospecting.extensions import db
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models.base import utcnow
+from prospecting.models.jobs import TERMINAL_JOB_STATUSES
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import NotFound
+
+OPEN_BATCH_STATUSES = ("pending", "running")
+
+
+def create(
+    *,
+    workspace_id: int,
+    kind: str,
+    params: dict,
+    user_id: int | None = None,
+    title: str = "",
+    total: int = 0,
+) -> Job:
+    """Insert a queued job and commit it."""
+    job = Job(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        kind=kind,
+        params=params,
+        title=title[:255],
+        progress_total=total,
+    )
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def get(workspace_id: int, job_id: str, *, kind: str | None = None) -> Job:
+    """A job of the workspace, or NotFound (also for another workspace's job)."""
+    job = db.session.get(Job, job_id) if _is_uuid(job_id) else None
+    if job is None or job.workspace_id != workspace_id:
+        raise NotFound("No such job.")
+    if kind is not None and job.kind != kind:
+        raise NotFound("No such job.")
+    return job
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def recent(workspace_id: int, *, kind: str | None = None, limit: int = 20) -> list[Job]:
+    """The workspace's newest jobs."""
+    stmt = select(Job).where(Job.workspace_id == workspace_id)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    stmt = stmt.order_by(Job.created_at.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def add_batch(job_id: str, *, kind: str, seq: int, params: dict | None = None) -> JobBatch:
+    """Add one pending batch to a job (the caller commits)."""
+    batch = JobBatch(job_id=job_id, kind=kind, seq=seq, params=params or {})
+    db.session.add(batch)
+    return batch
+
+
+def next_seq(job_id: str) -> int:
+    """The next free batch number of a job."""
+    top = db.session.scalar(select(func.max(JobBatch.seq)).where(JobBatch.job_id == job_id))
+    return 0 if top is None else top + 1
+
+
+def mark_running(job_id: str) -> None:
+    """Move a queued job to running (no-op otherwise)."""
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", started_at=utcnow())
+    )
+    db.session.commit()
+
+
+def claim(batch_id: int, *, lease_seconds: int | None = None) -> str | None:
+    """Claim a batch with a conditional UPDATE; returns the owner token, or None."""
+    now = utcnow()
+    lease = lease_seconds or current_app.config["BATCH_LEASE_SECONDS"]
+    owner = str(uuid.uuid4())
+    claimable = or_(
+        and_(
+            JobBatch.status == "pending",
+            or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
+        ),
+        and_(JobBatch.status == "running", JobBatch.lease_until < now),
+    )
+    result = db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.id == batch_id, claimable)
+        .values(
+            status="running",
+            owner=owner,
+            lease_until=now + timedelta(seconds=lease),
+            attempts=JobBatch.attempts + 1,
+            updated_at=now,
+        )
+    )
+    db.session.commit()
+    return owner if result.rowcount == 1 else None
+
+
+def extend(batch_id: int, owner: str, *, lease_seconds: int | None = None) -> bool:
+    """Extend the lease; False when another worker took the batch over."""
+    now = utcnow()
+    lease = lease_seconds or current_app.config["BATCH_LEASE_SECONDS"]
+    result = db.session.execute(
+        update(JobBatch)
+        .where(
+            JobBatch.id == batch_id,
+            JobBatch.owner == owner,
+            JobBatch.status == "running",
+        )
+        .values(lease_until=now + timedelta(seconds=lease), updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def complete(batch_id: int, owner: str, *, success: int, failed: int) -> bool:
+    """Finish a batch and add its counts to the job in the same transaction.
+
+    Only the current owner can finish a batch, and only once, so every item is
+    counted exactly once however often the batch ran. The caller's pending writes
+    commit with it. Returns False when the batch was no longer ours.
+    """
+    now = utcnow()
+    done = db.session.execute(
+        update(JobBatch)
+        .where(
+            JobBatch.id == batch_id,
+            JobBatch.owner == owner,
+            JobBatch.status == "running",
+        )
+        .values(
+            status="done",
+            success_count=success,
+            failed_count=failed,
+            lease_until=None,
+            updated_at=now,
+        )
+    )
+    if done.rowcount != 1:
+        db.session.rollback()
+        return False
+    job_id = db.session.scalar(select(JobBatch.job_id).where(JobBatch.id == batch_id))
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id)
+        .values(
+            success_count=Job.success_count + success,
+            failed_count=Job.failed_count + failed,
+            progress_current=Job.progress_current + success + failed,
+        )
+    )
+    db.session.commit()
+    finalise(job_id)
+    return True
+
+
+def release(batch_id: int, owner: str, *, delay: float, reason: str = "") -> bool:
+    """Give a claimed batch back to the queue, not to be taken before `delay` seconds."""
+    now = utcnow()
+    result = db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.id == batch_id, JobBatch.owner == owner)
+        .values(
+            status="pending",
+            owner=None,
+            lease_until=None,
+            not_before=now + timedelta(seconds=delay),
+            error=reason[:2000] or None,
+            updated_at=now,
+        )
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def fail_batch(batch_id: int, error: str) -> None:
+    """Mark a batch failed for good (retries exhausted) and finalise its job."""
+    batch = db.session.get(JobBatch, batch_id)
+    if batch is None or batch.status in ("done", "cancelled"):
+        return
+    batch.status = "failed"
+    batch.error = error[-4000:]
+    batch.owner = None
+    batch.lease_until = None
+    batch.updated_at = utcnow()
+    db.session.commit()
+    finalise(batch.job_id)
+
+
+def finalise(job_id: str) -> bool:
+    """Finish a running job whose batches are all closed; True if this call did it."""
+    open_batches = db.session.scalar(
+        select(func.count())
+        .select_from(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+    )
+    if open_batches:
+        return False
+    failed = db.session.scalar(
+        select(func.count())
+        .select_from(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status == "failed")
+    )
+    values = {"status": "completed", "completed_at": utcnow()}
+    if failed:
+        values = {
+            "status": "failed",
+            "completed_at": utcnow(),
+            "error_message": f"{failed} batch(es) failed after every retry; "
+            "see the ops page for the error and to retry them.",
+        }
+    result = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def fail(job_id: str, message: str) -> None:
+    """Fail a job with a message for the user and close its open batches."""
+    now = utcnow()
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
+        .values(status="failed", error_message=message, completed_at=now)
+    )
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
+    )
+    db.session.commit()
+
+
+def cancel(workspace_id: int, job_id: str) -> Job:
+    """Cancel a job: its pending batches are dropped and running ones stop at the next item."""
+    job = get(workspace_id, job_id)
+    if job.is_terminal:
+        raise Conflict(f"The job is already {job.status}.")
+    now = utcnow()
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
+        .values(status="cancelled", completed_at=now, error_message="Cancelled by user.")
+    )
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
+    )
+    db.session.commit()
+    db.session.refresh(job)
+    return job
+
+
+def is_cancelled_or_failed(job_id: str) -> bool:
+    status = db.session.scalar(select(Job.status).where(Job.id == job_id))
+    return status in ("cancelled", "failed")
+
+
+@dataclass
+class Reaped:
+    requeue: list[tuple[int, str]]  # (batch id, batch kind)
+    exhausted: list[int]
+    finalised: list[str]
+
+
+def reap(*, include_pending: bool = True) -> Reaped:
+    """Find batches to re-enqueue (lease expired, pending too long) and finish done jobs.
+
+    Pending batches count as lost only when `include_pending`: the periodic reaper
+    passes False while the queue still holds messages, since a long job's later
+    batches legitimately wait there for a long time.
+    """
+    cfg = current_app.config
+    now = utcnow()
+    pending_cutoff = now - timedelta(seconds=cfg["BATCH_PENDING_TOO_LONG_SECONDS"])
+    stale = and_(JobBatch.status == "running", JobBatch.lease_until < now)
+    if include_pending:
+        lost = and_(
+            JobBatch.status == "pending",
+            JobBatch.updated_at < pending_cutoff,
+            or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
+        )
+        stale = or_(stale, lost)
+    rows = db.session.execute(
+        select(JobBatch.id, JobBatch.kind, JobBatch.attempts).where(stale)
+    ).all()
+    requeue, exhausted = [], []
+    for batch_id, kind, attempts in rows:
+        if attempts >= cfg["BATCH_MAX_ATTEMPTS"]:
+            exhausted.append(batch_id)
+        else:
+            requeue.append((batch_id, kind))
+    for batch_id in exhausted:
+        fail_batch(batch_id, "Gave up after the batch's lease expired too many times.")
+    # Touch requeued pending batches so one reaper pass does not re-send them next minute.
+    if requeue:
+        db.session.execute(
+            update(JobBatch)
+            .where(JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending")
+            .values(updated_at=now)
+        )
+        db.session.commit()
+    running = db.session.scalars(
+        select(Job.id).where(
+            Job.status == "running",
+            ~select(JobBatch.id)
+            .where(JobBatch.job_id == Job.id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+            .exists(),
+            select(JobBatch.id).where(JobBatch.job_id == Job.id).exists(),
+        )
+    ).all()
+    finalised = [job_id for job_id in running if finalise(job_id)]
+    return Reaped(requeue=requeue, exhausted=exhausted, finalised=finalised)
+
+
+def batch_kind(batch_id: int) -> str | None:
+    return db.session.scalar(select(JobBatch.kind).where(JobBatch.id == batch_id))
+
+
+def open_batches(job_id: str) -> list[tuple[int, str]]:
+    """The job's pending batches, as (id, kind), to enqueue after a commit."""
+    rows = db.session.execute(
+        select(JobBatch.id, JobBatch.kind)
+        .where(JobBatch.job_id == job_id, JobBatch.status == "pending")
+        .order_by(JobBatch.seq)
+    ).all()
+    return [(r[0], r[1]) for r in rows]

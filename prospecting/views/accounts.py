@@ -1,0 +1,98 @@
+"""Login, logout and workspace settings (API tokens)."""
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_user
+from flask_login import logout_user
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from prospecting.auth import redirect_next
+from prospecting.forms import LoginForm
+from prospecting.forms import TokenForm
+from prospecting.services import accounts
+
+bp = Blueprint("accounts", __name__)
+_login_limiter = {}
+
+
+def _allow_login_attempt(email: str) -> bool:
+    uri = current_app.config["RATELIMIT_STORAGE_URL"]
+    if uri not in _login_limiter:
+        _login_limiter[uri] = FixedWindowRateLimiter(storage_from_string(uri))
+    limiter = _login_limiter[uri]
+    rule = parse(current_app.config["LOGIN_RATE_LIMIT"])
+    return limiter.hit(rule, "login", request.remote_addr or "?") and limiter.hit(
+        rule, "login-email", email.lower()
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with email and password (attempts are rate limited)."""
+    if current_user.is_authenticated:
+        return redirect_next()
+    form = LoginForm()
+    if form.validate_on_submit():
+        if not _allow_login_attempt(form.email.data):
+            flash("Too many sign-in attempts; wait a minute and try again.", "error")
+            return render_template("accounts/login.html", form=form), 429
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            return redirect_next()
+        flash("Wrong email or password.", "error")
+        return render_template("accounts/login.html", form=form), 401
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/settings")
+def settings():
+    """Workspace settings: API tokens."""
+    return render_template(
+        "accounts/settings.html",
+        form=TokenForm(),
+        tokens=accounts.tokens_of(g.workspace.id),
+        new_token=None,
+    )
+
+
+@bp.post("/settings/tokens")
+def create_token():
+    """Create an API token and show it once."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash("Give the token a name.", "error")
+        return redirect(url_for("accounts.settings"))
+    _, raw = accounts.create_token(g.workspace.id, form.name.data)
+    return render_template(
+        "accounts/settings.html",
+        form=TokenForm(formdata=None),
+        tokens=accounts.tokens_of(g.workspace.id),
+        new_token=raw,
+    )
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int):
+    """Revoke an API token."""
+    accounts.revoke_token(g.workspace.id, token_id)
+    flash("Token revoked.", "info")
+    return redirect(url_for("accounts.settings"))
+

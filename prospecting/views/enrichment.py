@@ -1,0 +1,189 @@
+"""CSV enrichment pages: upload, preview and mapping, job progress, results, exports."""
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.forms import UploadForm
+from prospecting.services import csvfiles
+from prospecting.services import enrichment
+from prospecting.services import jobs
+from prospecting.services.errors import InvalidInput
+
+bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
+
+DELIMITER_NAMES = {",": "comma (,)", ";": "semicolon (;)", "\t": "tab", "|": "pipe (|)"}
+STATUSES = ("pending", "success", "failed", "cancelled")
+
+
+@bp.get("/")
+def index():
+    """Upload form and the workspace's enrichment jobs."""
+    return _index(UploadForm())
+
+
+def _index(form, status=200, error=None):
+    recent = jobs.recent(g.workspace.id, kind=enrichment.KIND)
+    return render_template(
+        "enrichment/index.html",
+        form=form,
+        jobs=recent,
+        error=error,
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
+    ), status
+
+
+@bp.post("/uploads")
+def upload():
+    """Store a CSV and go to its preview."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _index(form, 422)
+    file = form.file.data
+    try:
+        saved = enrichment.save_upload(
+            g.workspace.id, current_user.id, file.filename, file.stream
+        )
+    except InvalidInput as exc:
+        status = 413 if exc.code == "too_large" else 422
+        return _index(form, status, error=_describe(exc))
+    return redirect(url_for("enrichment.preview", upload_id=saved.id))
+
+
+def _describe(exc: InvalidInput) -> str:
+    row = (exc.details or {}).get("row") if isinstance(exc.details, dict) else None
+    return f"{exc.message} (row {row})" if row and f"Row {row}" not in exc.message else exc.message
+
+
+@bp.get("/uploads/<int:upload_id>")
+def preview(upload_id: int):
+    """Detected encoding, delimiter and mapping of an upload, each overridable."""
+    upload = enrichment.get_upload(g.workspace.id, upload_id)
+    encoding = request.args.get("encoding") or None
+    delimiter = request.args.get("delimiter") or None
+    try:
+        pv = enrichment.preview(
+            g.workspace.id, upload_id, encoding=encoding, delimiter=delimiter
+        )
+    except InvalidInput as exc:
+        return render_template(
+            "enrichment/preview.html", upload=upload, pv=None, error=_describe(exc),
+            encoding=encoding, delimiter=delimiter, **_choices(),
+        ), 422
+    return render_template(
+        "enrichment/preview.html", upload=upload, pv=pv, error=None,
+        encoding=encoding, delimiter=delimiter, **_choices(),
+    )
+
+
+def _choices() -> dict:
+    return {
+        "encodings": csvfiles.ENCODINGS,
+        "delimiters": DELIMITER_NAMES,
+        "fields": csvfiles.FIELDS,
+    }
+
+
+@bp.post("/uploads/<int:upload_id>/start")
+def start(upload_id: int):
+    """Confirm the mapping: create the job, then enqueue its planning."""
+    mapping = {f: request.form.get(f"map_{f}") or None for f in csvfiles.FIELDS}
+    try:
+        job = enrichment.start(
+            g.workspace.id,
+            current_user.id,
+            upload_id,
+            encoding=request.form.get("encoding") or None,
+            delimiter=request.form.get("delimiter") or None,
+            mapping=mapping,
+        )
+    except InvalidInput as exc:
+        flash(_describe(exc), "error")
+        args = {k: request.form.get(k) for k in ("encoding", "delimiter") if request.form.get(k)}
+        return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    return redirect(url_for("enrichment.show", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>")
+def show(job_id: str):
+    """Job page: live progress, counts, results."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    return render_template(
+        "enrichment/job.html",
+        job=job,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        **_results_context(job),
+    )
+
+
+@bp.get("/jobs/<job_id>/results")
+def results(job_id: str):
+    """The results table partial (status filter, keyset pages)."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    return render_template("enrichment/_results.html", job=job, **_results_context(job))
+
+
+def _results_context(job) -> dict:
+    status = request.args.get("status") or None
+    if status not in STATUSES:
+        status = None
+    after = max(0, request.args.get("after", 0, type=int))
+    per_page = current_app.config["RESULTS_PER_PAGE"]
+    rows = enrichment.results_after(job.id, status=status, after=after, limit=per_page + 1)
+    has_more = len(rows) > per_page
+    rows = rows[:per_page]
+    return {
+        "rows": rows,
+        "status": status,
+        "statuses": STATUSES,
+        "counts": enrichment.status_counts(job.id),
+        "after": after,
+        "next_after": rows[-1].row_number if has_more else None,
+    }
+
+
+@bp.get("/jobs/<job_id>/export.csv")
+def export(job_id: str):
+    """Original columns plus enriched columns, formula-safe, with a BOM for Excel."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    return _csv_download(enrichment.export_lines(job), f"{_stem(job)}-enriched.csv")
+
+
+@bp.get("/jobs/<job_id>/errors.csv")
+def errors(job_id: str):
+    """Failed rows with their reason, ready to fix and upload again."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    lines = enrichment.export_lines(job, only_failed=True)
+    return _csv_download(lines, f"{_stem(job)}-errors.csv")
+
+
+def _stem(job) -> str:
+    name = job.params.get("filename", "export").rsplit(".", 1)[0]
+    return "".join(c for c in name if c.isalnum() or c in "-_")[:60] or "export"
+
+
+def _csv_download(lines, filename: str) -> Response:
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/jobs/<job_id>/rerun")
+def rerun(job_id: str):
+    """Re-run the failed rows of a finished job."""
+    job = enrichment.rerun_failed(g.workspace.id, job_id)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    flash("Failed rows are queued again.", "info")
+    return redirect(url_for("enrichment.show", job_id=job.id))

@@ -1,0 +1,3 @@
+from prospecting import create_app
+
+app = create_app()
