@@ -90,9 +90,16 @@ def token_required(fn):
             raw = request.headers.get("X-INFound-Inner-Service-Token", "")
         ws = accounts.workspace_for_token(raw)
         if ws is None:
-            return jsonify({"error": {"code": "unauthorized", "message":
-                                      "A valid API token is required (X-API-Key or "
-                                      "Authorization: Bearer).", "details": None}}), 401
+            return jsonify(
+                {
+                    "error": {
+                        "code": "unauthorized",
+                        "message": "A valid API token is required (X-API-Key or "
+                        "Authorization: Bearer).",
+                        "details": None,
+                    }
+                }
+            ), 401
         g.api_workspace_id = ws
         return fn(*args, **kwargs)
 
@@ -104,7 +111,12 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("main.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return url_for("main.index")
     if "\\" in target:
         return url_for("main.index")

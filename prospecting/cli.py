@@ -110,9 +110,20 @@ def jobs_show(job_id):
     job = db.session.get(Job, job_id)
     if job is None:
         _fail(f"No job {job_id}.")
-    for key in ("id", "kind", "status", "title", "progress_current", "progress_total",
-                "success_count", "failed_count", "error_message", "created_at",
-                "started_at", "completed_at"):
+    for key in (
+        "id",
+        "kind",
+        "status",
+        "title",
+        "progress_current",
+        "progress_total",
+        "success_count",
+        "failed_count",
+        "error_message",
+        "created_at",
+        "started_at",
+        "completed_at",
+    ):
         click.echo(f"{key}: {getattr(job, key)}")
 
 
@@ -155,8 +166,10 @@ def worker(workers):
     consumer = huey.create_consumer(
         workers=workers, worker_type="thread", periodic=True, check_worker_health=True
     )
-    click.echo(f"Worker {os.getpid()} consuming {current_app.config['HUEY_STORAGE']} "
-               f"queue with {workers} thread(s).")
+    click.echo(
+        f"Worker {os.getpid()} consuming {current_app.config['HUEY_STORAGE']} "
+        f"queue with {workers} thread(s)."
+    )
     consumer.run()
 
 

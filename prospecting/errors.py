@@ -34,28 +34,45 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str, *, code: str | None = None, details=None):
     if wants_json():
-        body = {"error": {"code": code or str(status), "message": message, "details": details}}
+        body = {
+            "error": {
+                "code": code or str(status),
+                "message": message,
+                "details": details,
+            }
+        }
         return jsonify(body), status
-    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/error.html"
+    template = (
+        "errors/_error.html"
+        if request.headers.get("HX-Request")
+        else "errors/error.html"
+    )
     return render_template(template, status=status, message=message), status
 
 
 def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return error_response(400, "The form expired or is missing its security token; "
-                              "reload the page and try again.", code="csrf")
+        return error_response(
+            400,
+            "The form expired or is missing its security token; "
+            "reload the page and try again.",
+            code="csrf",
+        )
 
     @app.errorhandler(ServiceError)
     def service_error(exc):
-        return error_response(exc.status_code, exc.message, code=exc.code, details=exc.details)
+        return error_response(
+            exc.status_code, exc.message, code=exc.code, details=exc.details
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if exc.code == 413:
             mb = app.config.get("MAX_UPLOAD_MB")
-            return error_response(413, f"The upload is larger than the {mb} MB limit.",
-                                  code="too_large")
+            return error_response(
+                413, f"The upload is larger than the {mb} MB limit.", code="too_large"
+            )
         return error_response(exc.code or 500, MESSAGES.get(exc.code, exc.description))
 
     @app.errorhandler(Exception)

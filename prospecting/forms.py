@@ -22,4 +22,6 @@ class TokenForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload.")])
+    file = FileField(
+        "CSV file", validators=[FileRequired("Choose a CSV file to upload.")]
+    )

@@ -15,7 +15,9 @@ from prospecting.models.base import utcnow
 
 class ProviderCall(db.Model):
     __tablename__ = "provider_calls"
-    __table_args__ = (Index("ix_provider_calls_provider_created", "provider", "created_at"),)
+    __table_args__ = (
+        Index("ix_provider_calls_provider_created", "provider", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(40))

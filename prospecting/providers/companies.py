@@ -36,8 +36,15 @@ class CompanyData:
         return ", ".join(p for p in (self.city, self.region, self.country) if p)
 
 
-SIZE_BANDS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (500, "201-500"),
-              (1000, "501-1000"), (5000, "1001-5000"), (10000, "5001-10000"))
+SIZE_BANDS = (
+    (10, "1-10"),
+    (50, "11-50"),
+    (200, "51-200"),
+    (500, "201-500"),
+    (1000, "501-1000"),
+    (5000, "1001-5000"),
+    (10000, "5001-10000"),
+)
 
 
 def size_range(count: int | None) -> str | None:
@@ -80,7 +87,9 @@ def parse(domain: str, body) -> CompanyData:
     if not org:
         raise ProviderNotFound(f"No company data for {domain}.")
     if not isinstance(org, dict):
-        raise ProviderBadResponse(f"{LABEL} sent an organization that is not an object.")
+        raise ProviderBadResponse(
+            f"{LABEL} sent an organization that is not an object."
+        )
     count = org.get("estimated_num_employees")
     count = count if isinstance(count, int) else None
     return CompanyData(

@@ -17,7 +17,9 @@ VERDICTS = ("valid", "invalid", "risky", "unknown")
 class EmailVerdict:
     email: str
     verdict: str  # valid | invalid | risky | unknown
-    flags: list[str] = field(default_factory=list)  # role, disposable, free_provider, catch_all, full_inbox
+    flags: list[str] = field(
+        default_factory=list
+    )  # role, disposable, free_provider, catch_all, full_inbox
     raw_status: str = ""
 
     @property

@@ -228,7 +228,8 @@ def json_body(response: requests.Response, label: str):
         return response.json()
     except ValueError as exc:
         raise ProviderBadResponse(
-            f"{label} sent a response that is not valid JSON.", status=response.status_code
+            f"{label} sent a response that is not valid JSON.",
+            status=response.status_code,
         ) from exc
 
 

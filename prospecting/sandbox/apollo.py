@@ -6,13 +6,28 @@ from flask import request
 from prospecting.sandbox import bp
 from prospecting.sandbox import faults
 
-INDUSTRIES = ("information technology & services", "computer software", "marketing & advertising",
-              "financial services", "hospital & health care", "retail", "logistics & supply chain",
-              "management consulting", "education management", "real estate")
-PLACES = (("San Francisco", "California", "United States"), ("London", "England", "United Kingdom"),
-          ("Bengaluru", "Karnataka", "India"), ("Berlin", "Berlin", "Germany"),
-          ("Austin", "Texas", "United States"), ("Toronto", "Ontario", "Canada"),
-          ("Paris", "Ile-de-France", "France"), ("Sydney", "New South Wales", "Australia"))
+INDUSTRIES = (
+    "information technology & services",
+    "computer software",
+    "marketing & advertising",
+    "financial services",
+    "hospital & health care",
+    "retail",
+    "logistics & supply chain",
+    "management consulting",
+    "education management",
+    "real estate",
+)
+PLACES = (
+    ("San Francisco", "California", "United States"),
+    ("London", "England", "United Kingdom"),
+    ("Bengaluru", "Karnataka", "India"),
+    ("Berlin", "Berlin", "Germany"),
+    ("Austin", "Texas", "United States"),
+    ("Toronto", "Ontario", "Canada"),
+    ("Paris", "Ile-de-France", "France"),
+    ("Sydney", "New South Wales", "Australia"),
+)
 SIZES = (8, 35, 120, 340, 800, 2400, 7000, 25000)
 
 
@@ -22,9 +37,13 @@ def apollo_enrich():
     key = request.headers.get("x-api-key", "")
     if not key or key.startswith("invalid"):
         return jsonify({"error": "Invalid access credentials."}), 401
-    fault = faults.inject("apollo", rate_body={
-        "message": "The maximum number of api calls allowed for "
-                   "api/v1/organizations/enrich is 600 times per hour."})
+    fault = faults.inject(
+        "apollo",
+        rate_body={
+            "message": "The maximum number of api calls allowed for "
+            "api/v1/organizations/enrich is 600 times per hour."
+        },
+    )
     if fault is not None:
         return fault
     domain = request.args.get("domain", "").strip().lower()
@@ -35,14 +54,20 @@ def apollo_enrich():
         return jsonify({})
     city, state, country = PLACES[seed % len(PLACES)]
     stem = domain.split(".")[0]
-    return jsonify({"organization": {
-        "id": f"{seed:x}"[:24],
-        "name": stem.replace("-", " ").title(),
-        "primary_domain": domain,
-        "website_url": f"http://www.{domain}",
-        "linkedin_url": f"http://www.linkedin.com/company/{stem}",
-        "estimated_num_employees": SIZES[(seed >> 8) % len(SIZES)],
-        "industry": INDUSTRIES[(seed >> 16) % len(INDUSTRIES)],
-        "founded_year": 1950 + (seed >> 24) % 74,
-        "city": city, "state": state, "country": country,
-    }})
+    return jsonify(
+        {
+            "organization": {
+                "id": f"{seed:x}"[:24],
+                "name": stem.replace("-", " ").title(),
+                "primary_domain": domain,
+                "website_url": f"http://www.{domain}",
+                "linkedin_url": f"http://www.linkedin.com/company/{stem}",
+                "estimated_num_employees": SIZES[(seed >> 8) % len(SIZES)],
+                "industry": INDUSTRIES[(seed >> 16) % len(INDUSTRIES)],
+                "founded_year": 1950 + (seed >> 24) % 74,
+                "city": city,
+                "state": state,
+                "country": country,
+            }
+        }
+    )

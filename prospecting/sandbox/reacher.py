@@ -6,12 +6,39 @@ from flask import request
 from prospecting.sandbox import bp
 from prospecting.sandbox import faults
 
-FREE_DOMAINS = {"gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com",
-                "icloud.com", "proton.me", "protonmail.com", "gmx.com", "mail.com"}
-DISPOSABLE = {"mailinator.com", "10minutemail.com", "guerrillamail.com", "yopmail.com",
-              "tempmail.com"}
-ROLES = {"info", "admin", "sales", "support", "contact", "hello", "office", "team",
-         "jobs", "billing", "noreply", "no-reply"}
+FREE_DOMAINS = {
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "aol.com",
+    "icloud.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "mail.com",
+}
+DISPOSABLE = {
+    "mailinator.com",
+    "10minutemail.com",
+    "guerrillamail.com",
+    "yopmail.com",
+    "tempmail.com",
+}
+ROLES = {
+    "info",
+    "admin",
+    "sales",
+    "support",
+    "contact",
+    "hello",
+    "office",
+    "team",
+    "jobs",
+    "billing",
+    "noreply",
+    "no-reply",
+}
 
 
 @bp.post("/reacher/v1/check_email")
@@ -48,13 +75,27 @@ def _answer(email: str) -> dict:
     return {
         "input": email,
         "is_reachable": reachable,
-        "misc": {"is_disposable": disposable, "is_role_account": role, "is_b2c": free,
-                 "gravatar_url": None},
-        "mx": {"accepts_mail": not domain.endswith(".invalid"),
-               "records": [f"mx1.{domain}."]},
-        "smtp": {"can_connect_smtp": True, "has_full_inbox": False,
-                 "is_catch_all": catch_all, "is_deliverable": deliverable,
-                 "is_disabled": False},
-        "syntax": {"address": email, "domain": domain, "is_valid_syntax": True,
-                   "username": local},
+        "misc": {
+            "is_disposable": disposable,
+            "is_role_account": role,
+            "is_b2c": free,
+            "gravatar_url": None,
+        },
+        "mx": {
+            "accepts_mail": not domain.endswith(".invalid"),
+            "records": [f"mx1.{domain}."],
+        },
+        "smtp": {
+            "can_connect_smtp": True,
+            "has_full_inbox": False,
+            "is_catch_all": catch_all,
+            "is_deliverable": deliverable,
+            "is_disabled": False,
+        },
+        "syntax": {
+            "address": email,
+            "domain": domain,
+            "is_valid_syntax": True,
+            "username": local,
+        },
     }

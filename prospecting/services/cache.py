@@ -35,7 +35,9 @@ def put(provider: str, key: str, value: dict | None) -> None:
     SQLite a held lock would block the call log and every other writer).
     """
     cfg = current_app.config
-    days = cfg["CACHE_HIT_TTL_DAYS"] if value is not None else cfg["CACHE_MISS_TTL_DAYS"]
+    days = (
+        cfg["CACHE_HIT_TTL_DAYS"] if value is not None else cfg["CACHE_MISS_TTL_DAYS"]
+    )
     now = utcnow()
     values = {
         "provider": provider,
@@ -49,7 +51,9 @@ def put(provider: str, key: str, value: dict | None) -> None:
     stmt = insert(ProviderCache).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["provider", "key"],
-        set_={k: stmt.excluded[k] for k in ("found", "value", "expires_at", "created_at")},
+        set_={
+            k: stmt.excluded[k] for k in ("found", "value", "expires_at", "created_at")
+        },
     )
     db.session.execute(stmt)
     db.session.commit()

@@ -66,7 +66,9 @@ class Outcome:
 # Uploads and previews
 
 
-def save_upload(workspace_id: int, user_id: int | None, filename: str, stream) -> Upload:
+def save_upload(
+    workspace_id: int, user_id: int | None, filename: str, stream
+) -> Upload:
     """Store an uploaded file, check that it reads as CSV, and record it."""
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,9 @@ def check_readable(path, *, encoding=None, delimiter=None) -> csvfiles.Preview:
             max_columns=cfg["MAX_UPLOAD_COLUMNS"],
         )
     except csvfiles.CsvError as exc:
-        raise InvalidInput(exc.message, code=exc.code, details={"row": exc.row}) from exc
+        raise InvalidInput(
+            exc.message, code=exc.code, details={"row": exc.row}
+        ) from exc
 
 
 def get_upload(workspace_id: int, upload_id: int) -> Upload:
@@ -184,7 +188,9 @@ def start(
 # Planning: stream the file into rows and batches
 
 
-def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]) -> Outcome:
+def plan(
+    batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]
+) -> Outcome:
     """Stream the job's file into rows and row batches, handing new batches to `dispatch`.
 
     Resumable: rows already inserted by an earlier, interrupted run are skipped.
@@ -230,7 +236,9 @@ def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]) ->
         db.session.rollback()
         where = f" (row {exc.row})" if exc.row else ""
         _set_total(job.id, total)
-        jobs.fail(job.id, f"The file could not be read past row {total}{where}: {exc.message}")
+        jobs.fail(
+            job.id, f"The file could not be read past row {total}{where}: {exc.message}"
+        )
         return Outcome()
     _set_total(job.id, total)
     if total == 0:
@@ -280,7 +288,9 @@ def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
     seqs = sorted({r["batch_seq"] for r in records})
     existing = set(
         db.session.scalars(
-            select(JobBatch.seq).where(JobBatch.job_id == job_id, JobBatch.seq.in_(seqs))
+            select(JobBatch.seq).where(
+                JobBatch.job_id == job_id, JobBatch.seq.in_(seqs)
+            )
         )
     )
     new = [
@@ -297,7 +307,9 @@ def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
     return last
 
 
-def _pending_batches_from(job_id: str, first_row: int, size: int) -> list[tuple[int, str]]:
+def _pending_batches_from(
+    job_id: str, first_row: int, size: int
+) -> list[tuple[int, str]]:
     first_seq = 1 + (first_row - 1) // size
     rows = db.session.execute(
         select(JobBatch.id, JobBatch.kind).where(
@@ -383,12 +395,23 @@ def enrich_row(row: EnrichmentRow) -> dict:
     values = {"processed_at": utcnow(), "status": "success", "error_message": None}
     values["phone_e164"] = normalise_phone(row.phone)
     if not row.email.strip():
-        return {**values, "status": "failed", "error_message": "No email address in this row."}
+        return {
+            **values,
+            "status": "failed",
+            "error_message": "No email address in this row.",
+        }
     try:
-        normalized = validate_email(row.email.strip(), check_deliverability=False).normalized
+        normalized = validate_email(
+            row.email.strip(), check_deliverability=False
+        ).normalized
     except EmailNotValidError as exc:
-        return {**values, "email_valid": False, "email_verdict": "invalid",
-                "email_flags": [], "error_message": f"Invalid email: {exc}"}
+        return {
+            **values,
+            "email_valid": False,
+            "email_verdict": "invalid",
+            "email_flags": [],
+            "error_message": f"Invalid email: {exc}",
+        }
     values["email_normalized"] = normalized
     try:
         verdict = verify_email(normalized)
@@ -397,7 +420,9 @@ def enrich_row(row: EnrichmentRow) -> dict:
             raise
         return {**values, "status": "failed", "error_message": exc.message}
     values.update(
-        email_valid=verdict.is_valid, email_verdict=verdict.verdict, email_flags=verdict.flags
+        email_valid=verdict.is_valid,
+        email_verdict=verdict.verdict,
+        email_flags=verdict.flags,
     )
     domain = company_domain(row.website, normalized)
     values["company_domain"] = domain
@@ -484,13 +509,18 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
         raise Conflict("The job is still running; re-run its failures when it ends.")
     numbers = db.session.scalars(
         select(EnrichmentRow.row_number)
-        .where(EnrichmentRow.job_id == job.id, EnrichmentRow.status.in_(("failed", "pending")))
+        .where(
+            EnrichmentRow.job_id == job.id,
+            EnrichmentRow.status.in_(("failed", "pending")),
+        )
         .order_by(EnrichmentRow.row_number)
     ).all()
     if not numbers:
         raise Conflict("There are no failed rows to re-run.")
     failed = db.session.scalar(
-        select(func.count()).where(EnrichmentRow.job_id == job.id, EnrichmentRow.status == "failed")
+        select(func.count()).where(
+            EnrichmentRow.job_id == job.id, EnrichmentRow.status == "failed"
+        )
     )
     size = current_app.config["ENRICHMENT_BATCH_SIZE"]
     seq = jobs.next_seq(job.id)
@@ -499,7 +529,9 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
         db.session.execute(
             update(EnrichmentRow)
             .where(EnrichmentRow.job_id == job.id, EnrichmentRow.row_number.in_(part))
-            .values(status="pending", batch_seq=seq, error_message=None, processed_at=None)
+            .values(
+                status="pending", batch_seq=seq, error_message=None, processed_at=None
+            )
         )
         jobs.add_batch(job.id, kind=ROWS, seq=seq)
         seq += 1
@@ -537,7 +569,9 @@ def results_after(
     )
     if status:
         stmt = stmt.where(EnrichmentRow.status == status)
-    return list(db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit)))
+    return list(
+        db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit))
+    )
 
 
 def results_page(
@@ -569,7 +603,10 @@ def export_lines(job: Job, *, only_failed: bool = False) -> Iterator[str]:
         after = 0
         while True:
             page = results_after(
-                job.id, status="failed" if only_failed else None, after=after, limit=1000
+                job.id,
+                status="failed" if only_failed else None,
+                after=after,
+                limit=1000,
             )
             if not page:
                 return

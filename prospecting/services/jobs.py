@@ -72,7 +72,9 @@ def recent(workspace_id: int, *, kind: str | None = None, limit: int = 20) -> li
     return list(db.session.scalars(stmt))
 
 
-def add_batch(job_id: str, *, kind: str, seq: int, params: dict | None = None) -> JobBatch:
+def add_batch(
+    job_id: str, *, kind: str, seq: int, params: dict | None = None
+) -> JobBatch:
     """Add one pending batch to a job (the caller commits)."""
     batch = JobBatch(job_id=job_id, kind=kind, seq=seq, params=params or {})
     db.session.add(batch)
@@ -81,7 +83,9 @@ def add_batch(job_id: str, *, kind: str, seq: int, params: dict | None = None) -
 
 def next_seq(job_id: str) -> int:
     """The next free batch number of a job."""
-    top = db.session.scalar(select(func.max(JobBatch.seq)).where(JobBatch.job_id == job_id))
+    top = db.session.scalar(
+        select(func.max(JobBatch.seq)).where(JobBatch.job_id == job_id)
+    )
     return 0 if top is None else top + 1
 
 
@@ -266,7 +270,9 @@ def cancel(workspace_id: int, job_id: str) -> Job:
     db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
-        .values(status="cancelled", completed_at=now, error_message="Cancelled by user.")
+        .values(
+            status="cancelled", completed_at=now, error_message="Cancelled by user."
+        )
     )
     db.session.execute(
         update(JobBatch)
@@ -323,7 +329,9 @@ def reap(*, include_pending: bool = True) -> Reaped:
     if requeue:
         db.session.execute(
             update(JobBatch)
-            .where(JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending")
+            .where(
+                JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending"
+            )
             .values(updated_at=now)
         )
         db.session.commit()

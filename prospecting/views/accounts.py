@@ -95,4 +95,3 @@ def revoke_token(token_id: int):
     accounts.revoke_token(g.workspace.id, token_id)
     flash("Token revoked.", "info")
     return redirect(url_for("accounts.settings"))
-

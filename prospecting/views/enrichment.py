@@ -61,7 +61,11 @@ def upload():
 
 def _describe(exc: InvalidInput) -> str:
     row = (exc.details or {}).get("row") if isinstance(exc.details, dict) else None
-    return f"{exc.message} (row {row})" if row and f"Row {row}" not in exc.message else exc.message
+    return (
+        f"{exc.message} (row {row})"
+        if row and f"Row {row}" not in exc.message
+        else exc.message
+    )
 
 
 @bp.get("/uploads/<int:upload_id>")
@@ -76,12 +80,22 @@ def preview(upload_id: int):
         )
     except InvalidInput as exc:
         return render_template(
-            "enrichment/preview.html", upload=upload, pv=None, error=_describe(exc),
-            encoding=encoding, delimiter=delimiter, **_choices(),
+            "enrichment/preview.html",
+            upload=upload,
+            pv=None,
+            error=_describe(exc),
+            encoding=encoding,
+            delimiter=delimiter,
+            **_choices(),
         ), 422
     return render_template(
-        "enrichment/preview.html", upload=upload, pv=pv, error=None,
-        encoding=encoding, delimiter=delimiter, **_choices(),
+        "enrichment/preview.html",
+        upload=upload,
+        pv=pv,
+        error=None,
+        encoding=encoding,
+        delimiter=delimiter,
+        **_choices(),
     )
 
 
@@ -108,7 +122,11 @@ def start(upload_id: int):
         )
     except InvalidInput as exc:
         flash(_describe(exc), "error")
-        args = {k: request.form.get(k) for k in ("encoding", "delimiter") if request.form.get(k)}
+        args = {
+            k: request.form.get(k)
+            for k in ("encoding", "delimiter")
+            if request.form.get(k)
+        }
         return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
     tasks.enqueue_batches(jobs.open_batches(job.id))
     return redirect(url_for("enrichment.show", job_id=job.id))
@@ -139,7 +157,9 @@ def _results_context(job) -> dict:
         status = None
     after = max(0, request.args.get("after", 0, type=int))
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    rows = enrichment.results_after(job.id, status=status, after=after, limit=per_page + 1)
+    rows = enrichment.results_after(
+        job.id, status=status, after=after, limit=per_page + 1
+    )
     has_more = len(rows) > per_page
     rows = rows[:per_page]
     return {

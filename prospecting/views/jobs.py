@@ -38,7 +38,9 @@ def cancel(job_id: str):
     job = jobs.cancel(g.workspace.id, job_id)
     if request.headers.get("HX-Request"):
         return render_template(
-            "jobs/_progress.html", job=job, poll=current_app.config["PROGRESS_POLL_SECONDS"]
+            "jobs/_progress.html",
+            job=job,
+            poll=current_app.config["PROGRESS_POLL_SECONDS"],
         )
     flash("Job cancelled.", "info")
     return redirect(job_url(job))

@@ -1,47 +1,20 @@
-"""The JSON API (providers.md §7): thin front doors over the same services as the pages."""
+"""JSON API of the CSV enrichment jobs (providers.md §7.2)."""
 
 import math
 
-from flask import Blueprint
 from flask import jsonify
 from flask import request
-from sqlalchemy import text
 
 from prospecting import tasks
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
-from prospecting.extensions import db
-from prospecting.extensions import huey
 from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
-
-bp = Blueprint("api", __name__)
+from prospecting.views.api import bp
+from prospecting.views.api import iso
 
 API_STATUS = {"queued": "pending", "running": "processing"}
-
-
-def _iso(value):
-    return value.isoformat() + "Z" if value else None
-
-
-@bp.get("/health")
-def health():
-    """Database and queue reachability; 503 names the failing part."""
-    body = {"status": "ok", "database": "ok", "queue": "ok"}
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:
-        db.session.rollback()
-        body["database"] = "unavailable"
-    try:
-        huey.pending_count()
-    except Exception:
-        body["queue"] = "unavailable"
-    if "unavailable" in body.values():
-        body["status"] = "degraded"
-        return jsonify(body), 503
-    return jsonify(body)
 
 
 @bp.post("/jobs/upload")
@@ -50,12 +23,16 @@ def upload():
     """Upload a CSV (multipart field `file`) and start enriching it with the auto mapping."""
     file = request.files.get("file")
     if file is None or not file.filename:
-        raise InvalidInput("Send the CSV as a multipart field named 'file'.", code="no_file")
+        raise InvalidInput(
+            "Send the CSV as a multipart field named 'file'.", code="no_file"
+        )
     ws = workspace_id()
     saved = enrichment.save_upload(ws, None, file.filename, file.stream)
     job = enrichment.start(ws, None, saved.id)
     tasks.enqueue_batches(jobs.open_batches(job.id))
-    return jsonify({"job_id": job.id, "status": "pending", "filename": saved.filename}), 202
+    return jsonify(
+        {"job_id": job.id, "status": "pending", "filename": saved.filename}
+    ), 202
 
 
 def _status_body(job) -> dict:
@@ -68,8 +45,8 @@ def _status_body(job) -> dict:
         "success_count": job.success_count,
         "failed_count": job.failed_count,
         "pending_count": max(0, job.progress_total - done),
-        "started_at": _iso(job.started_at),
-        "completed_at": _iso(job.completed_at),
+        "started_at": iso(job.started_at),
+        "completed_at": iso(job.completed_at),
     }
 
 
@@ -95,7 +72,7 @@ def _row_body(row) -> dict:
         "company_size": row.company_size,
         "location": row.location,
         "error_message": row.error_message,
-        "processed_at": _iso(row.processed_at),
+        "processed_at": iso(row.processed_at),
     }
 
 
@@ -107,17 +84,29 @@ def results(job_id: str):
     page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 50, type=int)
     if page is None or page < 1 or per_page is None or not 1 <= per_page <= 500:
-        raise InvalidInput("page must be ≥ 1 and per_page between 1 and 500.", code="bad_page")
+        raise InvalidInput(
+            "page must be ≥ 1 and per_page between 1 and 500.", code="bad_page"
+        )
     status = request.args.get("status") or None
     if status not in (None, "pending", "success", "failed", "cancelled"):
         raise InvalidInput(
-            "status must be one of pending, success, failed, cancelled.", code="bad_status"
+            "status must be one of pending, success, failed, cancelled.",
+            code="bad_status",
         )
-    rows, total = enrichment.results_page(job.id, page=page, per_page=per_page, status=status)
+    rows, total = enrichment.results_page(
+        job.id, page=page, per_page=per_page, status=status
+    )
     pages = math.ceil(total / per_page) if total else 0
-    return jsonify({
-        "job_id": job.id,
-        "results": [_row_body(r) for r in rows],
-        "pagination": {"page": page, "per_page": per_page, "total": total,
-                       "total_pages": pages, "has_more": page < pages},
-    })
+    return jsonify(
+        {
+            "job_id": job.id,
+            "results": [_row_body(r) for r in rows],
+            "pagination": {
+                "page": page,
+                "per_page": per_page,
+                "total": total,
+                "total_pages": pages,
+                "has_more": page < pages,
+            },
+        }
+    )

@@ -1,4 +1,8 @@
-"""Huey tasks: the decorator states queue behaviour, the body calls one service."""
+"""Huey tasks: the decorator states queue behaviour, the body calls one service.
+
+Each area keeps its tasks in a module of this package and registers the task that
+runs each of its batch kinds, so the reaper and "retry" can re-send any batch.
+"""
 
 import functools
 import logging
@@ -8,10 +12,11 @@ from huey import crontab
 from huey.signals import SIGNAL_ERROR
 
 from prospecting.extensions import huey
-from prospecting.services import enrichment
 from prospecting.services import jobs
 
 logger = logging.getLogger(__name__)
+
+BATCH_TASKS = {}
 
 
 def app_task(*, periodic=None, **opts):
@@ -32,30 +37,21 @@ def app_task(*, periodic=None, **opts):
     return decorator
 
 
+def batch_task(kind: str, **opts):
+    """app_task taking a batch id, registered as the runner of batch `kind`."""
+
+    def decorator(fn):
+        task = app_task(**opts)(fn)
+        BATCH_TASKS[kind] = task
+        return task
+
+    return decorator
+
+
 def enqueue_batches(batches: list[tuple[int, str]]) -> None:
     """Send one message per batch, by batch kind, after the rows are committed."""
     for batch_id, kind in batches:
         BATCH_TASKS[kind](batch_id)
-
-
-@app_task(retries=3, retry_delay=5, retry_backoff=2)
-def plan_enrichment(batch_id: int) -> None:
-    """Stream an uploaded file into rows and batches."""
-    enrichment.plan(batch_id, dispatch=enqueue_batches)
-
-
-@app_task(retries=3, retry_delay=5, retry_backoff=2)
-def process_enrichment_batch(batch_id: int) -> None:
-    """Verify and enrich one batch of rows; a rate limit reschedules it."""
-    outcome = enrichment.process_batch(batch_id)
-    if outcome.retry_in is not None:
-        process_enrichment_batch.schedule((batch_id,), delay=outcome.retry_in)
-
-
-BATCH_TASKS = {
-    enrichment.PLAN: plan_enrichment,
-    enrichment.ROWS: process_enrichment_batch,
-}
 
 
 @app_task(periodic=crontab(minute="*"))
@@ -75,3 +71,6 @@ def on_task_error(signal, task, exc=None):
     logger.error("batch %s failed for good: %s", batch_id, message)
     with huey.flask_app.app_context():
         jobs.fail_batch(batch_id, message)
+
+
+from prospecting.tasks import enrichment  # noqa: E402,F401

@@ -1,0 +1,14 @@
+"""The JSON API (providers.md §7): one blueprint, one module per area."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+
+def iso(value):
+    """ISO 8601 UTC text of a naive UTC datetime (None stays None)."""
+    return value.isoformat() + "Z" if value else None
+
+
+from prospecting.views.api import enrichment  # noqa: E402,F401
+from prospecting.views.api import health  # noqa: E402,F401

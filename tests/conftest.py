@@ -1,0 +1,103 @@
+"""Fixtures: a per-test app on a temp SQLite file, Huey in immediate mode, and the
+sandbox providers served over real HTTP by a live server thread."""
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from config import TestConfig
+from prospecting import create_app
+from prospecting.extensions import db
+from prospecting.sandbox import faults
+from tests import factories
+
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+@pytest.fixture(scope="session")
+def sandbox_url():
+    """Base URL of the sandbox providers, served over real HTTP for the whole session."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/sandbox"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _clean_sandbox_faults():
+    faults.set_overrides({})
+    yield
+    faults.set_overrides({})
+
+
+def provider_urls(sandbox_url: str) -> dict:
+    """Config overrides pointing every provider client at the sandbox."""
+    return {
+        "SANDBOX_URL": sandbox_url,
+        "EMAIL_VERIFIER_URL": f"{sandbox_url}/reacher",
+        "COMPANY_ENRICHER_URL": f"{sandbox_url}/apollo",
+    }
+
+
+@pytest.fixture
+def app(tmp_path, sandbox_url):
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        **provider_urls(sandbox_url),
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def user(app):
+    """A user who owns the workspace 'Acme'."""
+    return factories.make_user(email="owner@acme.test", workspace="Acme")
+
+
+@pytest.fixture
+def auth_client(client, user):
+    """A test client signed in as `user`."""
+    factories.login(client, user.email)
+    return client
+
+
+@pytest.fixture
+def workspace(user):
+    return user.memberships[0].workspace
+
+
+@pytest.fixture
+def api_headers(workspace):
+    """Headers carrying a fresh API token of `workspace`."""
+    return {"X-API-Key": factories.make_token(workspace.id)}
+
+
+@pytest.fixture
+def other_workspace(app):
+    """A second workspace with its own user, for isolation tests."""
+    other = factories.make_user(email="someone@other.test", workspace="Other")
+    return other.memberships[0].workspace
+
+
+@pytest.fixture
+def htmx():
+    return dict(HTMX)
