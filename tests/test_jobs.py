@@ -1,0 +1,187 @@
+"""The job engine: leases, counters counted once, finalisation, reaper, cancel, polling."""
+
+from datetime import timedelta
+
+from prospecting import tasks
+from prospecting.extensions import db
+from prospecting.models import JobBatch
+from prospecting.models.base import utcnow
+from prospecting.services import jobs
+from tests import factories
+
+
+def _job_with_batches(workspace_id, n=2, status="running"):
+    job = factories.make_job(workspace_id, status=status, progress_total=10 * n)
+    batches = [jobs.add_batch(job.id, kind="enrichment.rows", seq=i + 1) for i in range(n)]
+    db.session.commit()
+    return job, batches
+
+
+def test_claim_is_exclusive_until_the_lease_expires(workspace):
+    _, (batch, _) = _job_with_batches(workspace.id)
+    owner = jobs.claim(batch.id)
+    assert owner
+    assert jobs.claim(batch.id) is None
+    db.session.execute(
+        db.update(JobBatch)
+        .where(JobBatch.id == batch.id)
+        .values(lease_until=utcnow() - timedelta(seconds=1))
+    )
+    db.session.commit()
+    second = jobs.claim(batch.id)
+    assert second and second != owner
+    assert not jobs.extend(batch.id, owner), "the first owner lost the batch"
+
+
+def test_complete_adds_counts_once_even_if_called_twice(workspace):
+    job, (batch, _) = _job_with_batches(workspace.id)
+    owner = jobs.claim(batch.id)
+    assert jobs.complete(batch.id, owner, success=7, failed=3)
+    assert not jobs.complete(batch.id, owner, success=7, failed=3)
+    db.session.refresh(job)
+    assert (job.success_count, job.failed_count, job.progress_current) == (7, 3, 10)
+
+
+def test_stale_owner_cannot_complete_a_batch_taken_over(workspace):
+    job, (batch, _) = _job_with_batches(workspace.id)
+    old = jobs.claim(batch.id)
+    batch.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    new = jobs.claim(batch.id)
+    assert not jobs.complete(batch.id, old, success=1, failed=0)
+    assert jobs.complete(batch.id, new, success=2, failed=0)
+    db.session.refresh(job)
+    assert job.success_count == 2
+
+
+def test_last_batch_finalises_the_job(workspace):
+    job, (a, b) = _job_with_batches(workspace.id)
+    jobs.complete(a.id, jobs.claim(a.id), success=10, failed=0)
+    db.session.refresh(job)
+    assert job.status == "running"
+    jobs.complete(b.id, jobs.claim(b.id), success=9, failed=1)
+    db.session.refresh(job)
+    assert job.status == "completed"
+    assert job.completed_at is not None
+
+
+def test_released_batch_is_not_claimable_before_its_delay(workspace):
+    _, (batch, _) = _job_with_batches(workspace.id)
+    owner = jobs.claim(batch.id)
+    assert jobs.release(batch.id, owner, delay=60, reason="429")
+    assert jobs.claim(batch.id) is None
+    batch = db.session.get(JobBatch, batch.id)
+    batch.not_before = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert jobs.claim(batch.id)
+
+
+def test_reaper_requeues_expired_batch(workspace):
+    _, (batch, _) = _job_with_batches(workspace.id)
+    jobs.claim(batch.id)
+    batch.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    reaped = jobs.reap(include_pending=False)
+    assert (batch.id, "enrichment.rows") in reaped.requeue
+
+
+def test_reaper_requeues_lost_pending_batches_only_when_asked(workspace, app):
+    _, (a, b) = _job_with_batches(workspace.id)
+    old = utcnow() - timedelta(seconds=app.config["BATCH_PENDING_TOO_LONG_SECONDS"] + 5)
+    db.session.execute(db.update(JobBatch).values(updated_at=old))
+    db.session.commit()
+    assert jobs.reap(include_pending=False).requeue == []
+    assert {b for b, _ in jobs.reap(include_pending=True).requeue} == {a.id, b.id}
+
+
+def test_reaper_gives_up_after_max_attempts_and_fails_the_job(workspace, app):
+    job, (batch,) = _job_with_batches(workspace.id, n=1)
+    batch.status, batch.attempts = "running", app.config["BATCH_MAX_ATTEMPTS"]
+    batch.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    reaped = jobs.reap()
+    assert reaped.exhausted == [batch.id]
+    db.session.refresh(job)
+    assert job.status == "failed"
+    assert "failed" in job.error_message
+
+
+def test_reaper_finalises_jobs_whose_batches_are_all_done(workspace):
+    job, (batch,) = _job_with_batches(workspace.id, n=1)
+    batch.status = "done"
+    db.session.commit()
+    assert jobs.reap().finalised == [job.id]
+
+
+def test_cancel_closes_open_batches_and_stops_claims(workspace):
+    job, (a, b) = _job_with_batches(workspace.id)
+    jobs.cancel(workspace.id, job.id)
+    assert jobs.claim(a.id) is None
+    statuses = {x.status for x in db.session.scalars(db.select(JobBatch))}
+    assert statuses == {"cancelled"}
+
+
+def test_other_workspace_job_is_not_found(workspace, other_workspace):
+    job = factories.make_job(other_workspace.id)
+    import pytest
+
+    from prospecting.services.errors import NotFound
+
+    with pytest.raises(NotFound):
+        jobs.get(workspace.id, job.id)
+    with pytest.raises(NotFound):
+        jobs.get(workspace.id, "not-a-uuid")
+
+
+def test_progress_polls_while_running_and_stops_when_terminal(auth_client, workspace, htmx):
+    job = factories.make_job(workspace.id, status="running", progress_total=10)
+    running = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx)
+    body = running.get_data(as_text=True)
+    assert f'id="job-{job.id}"' in body
+    assert "hx-trigger" in body
+    assert "<html" not in body
+    for status in ("completed", "failed", "cancelled"):
+        job.status = status
+        db.session.commit()
+        body = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx).get_data(as_text=True)
+        assert f'id="job-{job.id}"' in body
+        assert "hx-trigger" not in body, status
+
+
+def test_progress_of_another_workspace_job_is_404(auth_client, other_workspace):
+    job = factories.make_job(other_workspace.id, status="running")
+    assert auth_client.get(f"/jobs/{job.id}/progress").status_code == 404
+    assert auth_client.post(f"/jobs/{job.id}/cancel").status_code == 404
+
+
+def test_cancel_from_the_page_renders_the_terminal_partial(auth_client, workspace, htmx):
+    job = factories.make_job(workspace.id, status="running")
+    response = auth_client.post(f"/jobs/{job.id}/cancel", headers=htmx)
+    assert response.status_code == 200
+    assert "hx-trigger" not in response.get_data(as_text=True)
+    assert "cancelled" in response.get_data(as_text=True)
+
+
+def test_error_signal_after_last_retry_marks_the_batch_failed(workspace):
+    job, (batch,) = _job_with_batches(workspace.id, n=1)
+    task = tasks.enrichment.process_enrichment_batch.s(batch.id)
+    task.retries = 0
+    tasks.on_task_error("error", task, RuntimeError("boom"))
+    db.session.refresh(job)
+    assert db.session.get(JobBatch, batch.id).status == "failed"
+    assert "RuntimeError: boom" in db.session.get(JobBatch, batch.id).error
+    assert job.status == "failed"
+
+
+def test_error_signal_with_retries_left_changes_nothing(workspace):
+    _, (batch,) = _job_with_batches(workspace.id, n=1)
+    task = tasks.enrichment.process_enrichment_batch.s(batch.id)
+    task.retries = 2
+    tasks.on_task_error("error", task, RuntimeError("boom"))
+    assert db.session.get(JobBatch, batch.id).status == "pending"
+
+
+def test_cli_requeue_stale_reports_what_it_did(runner, workspace):
+    result = runner.invoke(args=["jobs", "requeue-stale"])
+    assert result.exit_code == 0
+    assert "Re-enqueued 0 batch(es)" in result.output

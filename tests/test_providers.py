@@ -1,0 +1,130 @@
+"""Provider clients over the sandbox: verdict mapping, errors, retries, call log, limiter."""
+
+import pytest
+from sqlalchemy import select
+
+from prospecting.extensions import db
+from prospecting.models import ProviderCall
+from prospecting.providers import companies
+from prospecting.providers import emails
+from prospecting.providers import http
+from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderBadResponse
+from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderRateLimited
+from prospecting.providers.errors import ProviderUnavailable
+from prospecting.sandbox import faults
+
+
+@pytest.mark.parametrize(
+    "body,verdict,flags",
+    [
+        ({"is_reachable": "safe"}, "valid", []),
+        ({"is_reachable": "invalid"}, "invalid", []),
+        ({"is_reachable": "unknown"}, "unknown", []),
+        ({"is_reachable": "risky", "misc": {"is_role_account": True}}, "risky", ["role"]),
+        ({"is_reachable": "risky", "smtp": {"is_catch_all": True}}, "risky", ["catch_all"]),
+        ({"is_reachable": "risky", "misc": {"is_disposable": True, "is_b2c": True}},
+         "risky", ["disposable", "free_provider"]),
+    ],
+)
+def test_reacher_answers_map_to_the_neutral_verdict(body, verdict, flags):
+    result = emails.parse("a@b.com", body)
+    assert (result.verdict, result.flags) == (verdict, flags)
+
+
+def test_reacher_answer_without_verdict_is_a_bad_response():
+    with pytest.raises(ProviderBadResponse):
+        emails.parse("a@b.com", {"is_reachable": "maybe"})
+
+
+def test_verify_is_deterministic_over_real_http(app):
+    first = emails.verify("info@acme.com")
+    assert first == emails.verify("info@acme.com")
+    assert first.verdict == "risky" and "role" in first.flags
+
+
+def test_company_enrichment_returns_the_normalised_shape(app):
+    company = companies.enrich("stripe.com")
+    assert company.domain == "stripe.com"
+    assert company.name and company.size_range and company.country
+
+
+def test_unknown_domain_is_not_found(app):
+    with pytest.raises(ProviderNotFound):
+        companies.enrich("unknown-company.com")
+
+
+def test_refused_key_raises_auth_error(app):
+    app.config["COMPANY_ENRICHER_KEY"] = "invalid"
+    with pytest.raises(ProviderAuthError):
+        companies.enrich("stripe.com")
+
+
+def test_429_raises_rate_limited_with_retry_after_and_does_not_sleep(app):
+    faults.set_overrides({"rate_limit_rate": 1.0, "retry_after": 42})
+    with pytest.raises(ProviderRateLimited) as info:
+        emails.verify("a@b.com")
+    assert info.value.retry_after == 42
+    call = db.session.scalars(select(ProviderCall)).one()
+    assert (call.status_code, call.attempts) == (429, 1)
+
+
+def test_5xx_is_retried_with_backoff_then_unavailable(app):
+    faults.set_overrides({"error_rate": 1.0})
+    with pytest.raises(ProviderUnavailable):
+        emails.verify("a@b.com")
+    call = db.session.scalars(select(ProviderCall)).one()
+    assert (call.status_code, call.attempts) == (503, 4)
+
+
+def test_timeouts_are_retried_then_unavailable(app):
+    app.config["PROVIDER_READ_TIMEOUT"] = 0.2
+    app.config["PROVIDER_RETRIES"] = 1
+    http._local.__dict__.clear()
+    faults.set_overrides({"timeout_rate": 1.0, "timeout_seconds": 0.5})
+    try:
+        with pytest.raises(ProviderUnavailable, match="timed out"):
+            companies.enrich("stripe.com")
+    finally:
+        http._local.__dict__.clear()
+    call = db.session.scalars(select(ProviderCall)).one()
+    assert call.error == "timeout"
+
+
+def test_call_log_records_provider_endpoint_status_latency_and_job(app):
+    with http.job_context("job-1"):
+        emails.verify("someone@acme.com")
+    call = db.session.scalars(select(ProviderCall)).one()
+    assert (call.provider, call.endpoint, call.status_code, call.job_id) == (
+        "emails", "check_email", 200, "job-1")
+    assert call.latency_ms >= 0
+
+
+def test_local_limiter_waits_briefly_then_raises_rate_limited(app):
+    app.config["PROVIDER_RATE_LIMITS"] = {"emails": "2/minute"}
+    app.config["PROVIDER_MAX_LIMITER_WAIT"] = 0.1
+    http.acquire("emails")
+    http.acquire("emails")
+    with pytest.raises(ProviderRateLimited) as info:
+        http.acquire("emails")
+    assert info.value.retry_after > 1
+
+
+def test_sandbox_rate_limit_answers_429_past_the_limit(client):
+    faults.set_overrides({"rate_limit": 2})
+    codes = [client.post("/sandbox/reacher/v1/check_email", json={"to_email": "a@b.com"},
+                         headers={"Authorization": "k"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 429]
+
+
+def test_sandbox_faults_can_be_set_per_request(client):
+    response = client.get("/sandbox/apollo/api/v1/organizations/enrich?domain=a.com",
+                          headers={"x-api-key": "k", "X-Sandbox": '{"error_rate": 1}'})
+    assert response.status_code == 503
+
+
+def test_sandbox_config_endpoint_sets_runtime_overrides(client):
+    assert client.put("/sandbox/_config", json={"latency_ms": 0, "error_rate": 1}).status_code == 200
+    assert client.get("/sandbox/_config").json["error_rate"] == 1
+    assert client.put("/sandbox/_config", data="nope").status_code == 400
