@@ -1,4 +1,4 @@
-"""Configuration classes, every value read from the environment with safe dev defaults."""
+"""Configuration classes; every value comes from the environment."""
 
 import json
 import os
@@ -104,6 +104,75 @@ class Config:
     PROVIDER_PROXIES = _env_json("PROVIDER_PROXIES", [])
     CACHE_HIT_TTL_DAYS = _env_int("CACHE_HIT_TTL_DAYS", 30)
     CACHE_MISS_TTL_DAYS = _env_int("CACHE_MISS_TTL_DAYS", 1)
+    # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
+    # workers stay listed, the banner's cached reachability check, the ops page's poll
+    OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 10.0)
+    OPS_WORKER_ALIVE_SECONDS = _env_int("OPS_WORKER_ALIVE_SECONDS", 30)
+    OPS_WORKER_STALE_SECONDS = _env_int("OPS_WORKER_STALE_SECONDS", 120)
+    OPS_WORKER_FORGET_HOURS = _env_int("OPS_WORKER_FORGET_HOURS", 24)
+    OPS_STATUS_CACHE_SECONDS = _env_float("OPS_STATUS_CACHE_SECONDS", 5.0)
+    OPS_POLL_SECONDS = _env_int("OPS_POLL_SECONDS", 5)
+    # prospects: LinkedIn prospect search over the Unipile v1 contract (page sizes,
+    # result caps per api, pause between pages, job time limit, 429 backoff)
+    UNIPILE_DEFAULT_DSN = os.environ.get(
+        "UNIPILE_DEFAULT_DSN", f"{SANDBOX_URL}/unipile"
+    )
+    UNIPILE_PAGE_SIZES = _env_json(
+        "UNIPILE_PAGE_SIZES", {"classic": 50, "sales_navigator": 100, "recruiter": 100}
+    )
+    UNIPILE_RESULT_CAPS = _env_json(
+        "UNIPILE_RESULT_CAPS",
+        {"classic": 1000, "sales_navigator": 2500, "recruiter": 2500},
+    )
+    PROSPECT_PAGE_DELAY_SECONDS = _env_float("PROSPECT_PAGE_DELAY_SECONDS", 2.0)
+    PROSPECT_JOB_TIME_LIMIT_SECONDS = _env_int("PROSPECT_JOB_TIME_LIMIT_SECONDS", 900)
+    PROSPECT_BACKOFF_SECONDS = _env_float("PROSPECT_BACKOFF_SECONDS", 5.0)
+    PROSPECT_MAX_BACKOFF_SECONDS = _env_float("PROSPECT_MAX_BACKOFF_SECONDS", 120.0)
+    PROSPECT_PAGE_ATTEMPTS = _env_int("PROSPECT_PAGE_ATTEMPTS", 5)
+    PROSPECT_EXPECTED_PAGE_SECONDS = _env_float("PROSPECT_EXPECTED_PAGE_SECONDS", 1.5)
+    # contacts: Attestr contact fetch by CIN and the Airtable sync
+    ATTESTR_URL = os.environ.get("ATTESTR_URL", f"{SANDBOX_URL}/attestr")
+    ATTESTR_KEY = os.environ.get("ATTESTR_KEY", "sandbox-key")
+    ATTESTR_MAX_CONTACTS = _env_int("ATTESTR_MAX_CONTACTS", 100)
+    ATTESTR_PHONE_REGION = os.environ.get("ATTESTR_PHONE_REGION", "IN")
+    AIRTABLE_URL = os.environ.get("AIRTABLE_URL", f"{SANDBOX_URL}/airtable")
+    AIRTABLE_RATE_LIMIT = os.environ.get("AIRTABLE_RATE_LIMIT", "5/second")  # per base
+    AIRTABLE_LOCKOUT_SECONDS = _env_float("AIRTABLE_LOCKOUT_SECONDS", 30.0)
+    AIRTABLE_PHASE_WAIT_SECONDS = _env_float("AIRTABLE_PHASE_WAIT_SECONDS", 2.0)
+    SANDBOX_AIRTABLE_RATE = _env_int("SANDBOX_AIRTABLE_RATE", 5)
+    SANDBOX_AIRTABLE_LOCKOUT_SECONDS = _env_float(
+        "SANDBOX_AIRTABLE_LOCKOUT_SECONDS", 30.0
+    )
+    # searches: ReachStream people search, its polling schedule, and the proxy pool
+    REACHSTREAM_URL = os.environ.get("REACHSTREAM_URL", f"{SANDBOX_URL}/reachstream")
+    REACHSTREAM_KEY = os.environ.get("REACHSTREAM_KEY", "sandbox-key")
+    REACHSTREAM_VARIANT = os.environ.get("REACHSTREAM_VARIANT", "A")  # sandbox: A | B
+    REACHSTREAM_SANDBOX_READY_AFTER = _env_float("REACHSTREAM_SANDBOX_READY_AFTER", 5.0)
+    REACHSTREAM_MAX_FETCH = _env_int("REACHSTREAM_MAX_FETCH", 1000)
+    REACHSTREAM_POLL_INITIAL = _env_float("REACHSTREAM_POLL_INITIAL", 2.0)
+    REACHSTREAM_POLL_MAX = _env_float("REACHSTREAM_POLL_MAX", 30.0)
+    REACHSTREAM_MAX_WAIT = _env_int("REACHSTREAM_MAX_WAIT", 900)
+    REACHSTREAM_MAX_ERRORS = _env_int("REACHSTREAM_MAX_ERRORS", 5)
+    REACHSTREAM_STRANDED_AFTER = _env_int("REACHSTREAM_STRANDED_AFTER", 30)
+    SEARCH_API_PAGE_SIZE = _env_int("SEARCH_API_PAGE_SIZE", 50)
+    PROXY_PROVIDERS = _env_json("PROXY_PROVIDERS", ["reachstream"])
+    PROXY_COOLDOWN_SECONDS = _env_float("PROXY_COOLDOWN_SECONDS", 60.0)
+    # outreach: message sender webhook, caps, quiet hours ("22:00-08:00"), ingest limit
+    OUTREACH_SENDER_URL = os.environ.get("OUTREACH_SENDER_URL", f"{SANDBOX_URL}/chat")
+    OUTREACH_SENDER_KEY = os.environ.get("OUTREACH_SENDER_KEY", "sandbox-key")
+    OUTREACH_SENDER_NAME = os.environ.get("OUTREACH_SENDER_NAME", "webhook")
+    OUTREACH_SENDER_HOURLY_CAP = _env_int("OUTREACH_SENDER_HOURLY_CAP", 200)
+    OUTREACH_SENDER_DAILY_CAP = _env_int("OUTREACH_SENDER_DAILY_CAP", 1000)
+    OUTREACH_CREATOR_DAILY_CAP = _env_int("OUTREACH_CREATOR_DAILY_CAP", 3)
+    OUTREACH_QUIET_HOURS = os.environ.get("OUTREACH_QUIET_HOURS", "")
+    OUTREACH_TIMEZONE = os.environ.get("OUTREACH_TIMEZONE", "UTC")
+    OUTREACH_MAX_ATTEMPTS = _env_int("OUTREACH_MAX_ATTEMPTS", 5)
+    OUTREACH_RETRY_SECONDS = _env_int("OUTREACH_RETRY_SECONDS", 60)
+    OUTREACH_BATCH_SIZE = _env_int("OUTREACH_BATCH_SIZE", 50)
+    OUTREACH_PUBLISH_LIMIT = _env_int("OUTREACH_PUBLISH_LIMIT", 500)
+    OUTREACH_INGEST_MAX_BYTES = _env_int("OUTREACH_INGEST_MAX_BYTES", 5 * 1024 * 1024)
+    OUTREACH_INGEST_MAX_ROWS = _env_int("OUTREACH_INGEST_MAX_ROWS", 5000)
+    OUTREACH_DEFAULT_PLATFORM = os.environ.get("OUTREACH_DEFAULT_PLATFORM", "tiktok")
 
 
 class DevConfig(Config):
@@ -120,6 +189,11 @@ class TestConfig(Config):
     PROVIDER_READ_TIMEOUT = 1.0
     PROVIDER_BACKOFF = 0.01
     LOGIN_RATE_LIMIT = "1000/minute"
+    # contacts: a short Airtable lockout so tests need not wait 30 s
+    AIRTABLE_LOCKOUT_SECONDS = 1.0
+    AIRTABLE_PHASE_WAIT_SECONDS = 0.2
+    SANDBOX_AIRTABLE_LOCKOUT_SECONDS = 1.0
+    REACHSTREAM_SANDBOX_READY_AFTER = 0.0  # searches: sandbox batches ready at once
 
 
 class ProdConfig(Config):

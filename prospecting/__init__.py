@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def create_app(config_class=None, **overrides) -> Flask:
-    """Build the Flask app from a config class (PROSPECTING_ENV by default) and overrides."""
+    """Build the app from a config class (PROSPECTING_ENV by default) and overrides."""
     from config import config_from_env
     from prospecting import auth
     from prospecting import cli

@@ -78,7 +78,7 @@ def workspace_id() -> int:
 
 
 def token_required(fn):
-    """API views: a workspace token in X-API-Key or Authorization: Bearer, else 401 JSON."""
+    """API views: a token in X-API-Key or Authorization: Bearer, else 401 JSON."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):

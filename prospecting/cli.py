@@ -19,12 +19,18 @@ users = AppGroup("users", help="Manage users.")
 tokens = AppGroup("tokens", help="Manage API tokens.")
 jobs = AppGroup("jobs", help="Inspect and repair background jobs.")
 demo = AppGroup("demo", help="Demo data.")
+sync = AppGroup("sync", help="Sync the contact book to the CRM.")
+providers = AppGroup("providers", help="Check the configured data providers.")
+outreach = AppGroup("outreach", help="Creator outreach: publish due messages.")
 
 
 def init_app(app) -> None:
     for group in (users, tokens, jobs, demo):
         app.cli.add_command(group)
     app.cli.add_command(worker)
+    app.cli.add_command(sync)
+    app.cli.add_command(providers)
+    app.cli.add_command(outreach)
 
 
 def _fail(message: str):
@@ -149,7 +155,8 @@ def jobs_requeue_stale():
     reaped = jobs_service.reap(include_pending=True)
     tasks.enqueue_batches(reaped.requeue)
     click.echo(
-        f"Re-enqueued {len(reaped.requeue)} batch(es); gave up on {len(reaped.exhausted)}; "
+        f"Re-enqueued {len(reaped.requeue)} batch(es); "
+        f"gave up on {len(reaped.exhausted)}; "
         f"finished {len(reaped.finalised)} job(s)."
     )
 
@@ -157,7 +164,7 @@ def jobs_requeue_stale():
 @click.command("worker")
 @click.option("-w", "--workers", default=4, show_default=True, help="Worker threads.")
 def worker(workers):
-    """Run the Huey consumer for this app (threads); SIGINT lets running tasks finish."""
+    """Run the Huey consumer (threads); SIGINT lets running tasks finish."""
     from prospecting import tasks  # noqa: F401  (registers every task)
     from prospecting.extensions import huey
 
@@ -170,7 +177,14 @@ def worker(workers):
         f"Worker {os.getpid()} consuming {current_app.config['HUEY_STORAGE']} "
         f"queue with {workers} thread(s)."
     )
-    consumer.run()
+    from prospecting.tasks import ops as ops_tasks
+
+    # The heartbeat feeds the ops page's worker list (alive / stale / gone).
+    ops_tasks.start_heartbeat(current_app._get_current_object(), threads=workers)
+    try:
+        consumer.run()
+    finally:
+        ops_tasks.stop_heartbeat()
 
 
 @demo.command("seed")
@@ -181,3 +195,108 @@ def demo_seed(email, password, workspace):
     """Create the demo workspace and login (idempotent) and print them."""
     accounts.create_user(email, password, workspace=workspace)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
+
+
+@sync.command("airtable")
+@click.option("--workspace", default=None, help="Only this workspace (default: all).")
+@click.option("--retry-failed", is_flag=True, help="Retry records whose sync failed.")
+def sync_airtable(workspace, retry_failed):
+    """Queue an Airtable sync of pending companies and contacts per workspace."""
+    from prospecting import tasks
+    from prospecting.models import AirtableSettings
+    from prospecting.services import airtable_sync
+
+    if workspace:
+        targets = [_workspace(workspace)]
+    else:
+        targets = list(
+            db.session.scalars(
+                select(Workspace)
+                .join(AirtableSettings, AirtableSettings.workspace_id == Workspace.id)
+                .order_by(Workspace.name)
+            )
+        )
+    if not targets:
+        _fail("No workspace has Airtable configured.")
+    errors = 0
+    for ws in targets:
+        try:
+            job = airtable_sync.start_sync(ws.id, retry_failed=retry_failed)
+        except ServiceError as exc:
+            click.echo(f"{ws.name}: {exc.message}", err=True)
+            errors += 1
+            continue
+        tasks.enqueue_batches(jobs_service.open_batches(job.id))
+        db.session.refresh(job)
+        click.echo(
+            f"{ws.name}: sync job {job.id} {job.status} "
+            f"({job.success_count} synced, {job.failed_count} failed so far)."
+        )
+    if errors:
+        sys.exit(1)
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+def jobs_retry(job_id):
+    """Retry a job's failed batches with their stored arguments."""
+    from prospecting import tasks
+    from prospecting.services import ops
+
+    try:
+        batches = ops.retry_job(job_id)
+    except ServiceError as exc:
+        _fail(exc.message)
+    tasks.enqueue_batches([(b.id, b.kind) for b in batches])
+    click.echo(f"Sent {len(batches)} failed batch(es) of job {job_id} again.")
+
+
+@jobs.command("purge")
+@click.option(
+    "--older-than",
+    required=True,
+    help="Age of finished jobs to delete: 30d, 12h or 90m.",
+)
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def jobs_purge(older_than, dry_run):
+    """Delete finished jobs (completed, failed, cancelled) older than an age, with
+    their batches and rows."""
+    from prospecting.services import ops
+
+    try:
+        age = ops.parse_age(older_than)
+    except ServiceError as exc:
+        _fail(exc.message)
+    count = ops.purge_jobs(age, dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {count} finished job(s) older than {older_than}.")
+
+
+@providers.command("check")
+@click.option("--only", default=None, help="Check only this provider.")
+def providers_check(only):
+    """Call each configured provider once and report ok or the error; exits 1 if
+    any failed."""
+    from prospecting.services import ops
+
+    try:
+        results = ops.check_providers(only)
+    except ServiceError as exc:
+        _fail(exc.message)
+    for r in results:
+        state = "ok   " if r.ok else "ERROR"
+        click.echo(f"{state} {r.name:<12} {r.ms:>6} ms  {r.detail}")
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        _fail(f"{len(failed)} provider(s) failed: {', '.join(failed)}.")
+
+
+@outreach.command("publish")
+def outreach_publish():
+    """Run the outreach publisher once (what the worker does every minute)."""
+    from prospecting import tasks
+    from prospecting.services import outreach as outreach_service
+
+    batches = outreach_service.publish()
+    tasks.enqueue_batches(batches)
+    click.echo(f"Queued {len(batches)} dispatch batch(es).")

@@ -1,6 +1,7 @@
 """Fixtures: a per-test app on a temp SQLite file, Huey in immediate mode, and the
 sandbox providers served over real HTTP by a live server thread."""
 
+import logging
 import threading
 
 import pytest
@@ -17,8 +18,9 @@ HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 
 @pytest.fixture(scope="session")
 def sandbox_url():
-    """Base URL of the sandbox providers, served over real HTTP for the whole session."""
+    """Base URL of the sandbox providers, served over real HTTP for the session."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -39,6 +41,11 @@ def provider_urls(sandbox_url: str) -> dict:
         "SANDBOX_URL": sandbox_url,
         "EMAIL_VERIFIER_URL": f"{sandbox_url}/reacher",
         "COMPANY_ENRICHER_URL": f"{sandbox_url}/apollo",
+        "ATTESTR_URL": f"{sandbox_url}/attestr",
+        "AIRTABLE_URL": f"{sandbox_url}/airtable",
+        "UNIPILE_DEFAULT_DSN": f"{sandbox_url}/unipile",
+        "REACHSTREAM_URL": f"{sandbox_url}/reachstream",
+        "OUTREACH_SENDER_URL": f"{sandbox_url}/chat",
     }
 
 

@@ -10,7 +10,9 @@ from prospecting.services import accounts
 PASSWORD = "correct horse battery"
 
 
-def make_user(email: str = "user@example.test", workspace: str = "Acme", password=PASSWORD):
+def make_user(
+    email: str = "user@example.test", workspace: str = "Acme", password=PASSWORD
+):
     return accounts.create_user(email, password, workspace=workspace)
 
 
@@ -23,23 +25,42 @@ def login(client, email: str, password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
 
 
-def make_job(workspace_id: int, *, kind: str = "enrichment", status: str = "queued", **kw):
-    job = Job(workspace_id=workspace_id, kind=kind, status=status, params=kw.pop("params", {}), **kw)
+def make_job(
+    workspace_id: int, *, kind: str = "enrichment", status: str = "queued", **kw
+):
+    job = Job(
+        workspace_id=workspace_id,
+        kind=kind,
+        status=status,
+        params=kw.pop("params", {}),
+        **kw,
+    )
     db.session.add(job)
     db.session.commit()
     return job
 
 
-def csv_bytes(rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8"
+) -> bytes:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
     return out.getvalue().encode(encoding)
 
 
-def contacts_csv(n: int, *, header=("Name", "Email", "Company", "Phone", "Website")) -> bytes:
+def contacts_csv(
+    n: int, *, header=("Name", "Email", "Company", "Phone", "Website")
+) -> bytes:
     """A contact list of n rows with deterministic people."""
     rows = [list(header)]
     for i in range(1, n + 1):
-        rows.append([f"Person {i}", f"person{i}@company{i % 7}.com", f"Company {i % 7}",
-                     f"+1 415 555 {i % 10000:04d}", ""])
+        rows.append(
+            [
+                f"Person {i}",
+                f"person{i}@company{i % 7}.com",
+                f"Company {i % 7}",
+                f"+1 415 555 {i % 10000:04d}",
+                "",
+            ]
+        )
     return csv_bytes(rows)

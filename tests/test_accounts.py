@@ -38,7 +38,9 @@ def test_login_with_wrong_password_is_refused(client, user):
 
 def test_login_attempts_are_rate_limited(client, user, app):
     app.config["LOGIN_RATE_LIMIT"] = "3/minute"
-    codes = [factories.login(client, "nobody@x.test", "bad").status_code for _ in range(5)]
+    codes = [
+        factories.login(client, "nobody@x.test", "bad").status_code for _ in range(5)
+    ]
     assert codes[:3] == [401, 401, 401]
     assert codes[3:] == [429, 429]
 
@@ -103,7 +105,9 @@ def test_api_refuses_missing_wrong_and_revoked_tokens_with_json_401(client, work
         assert response.json["error"]["code"] == "unauthorized"
 
 
-def test_csrf_token_is_required_on_forms_and_accepted_from_htmx_header(tmp_path, sandbox_url):
+def test_csrf_token_is_required_on_forms_and_accepted_from_htmx_header(
+    tmp_path, sandbox_url
+):
     app = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'csrf.db'}",
@@ -118,8 +122,14 @@ def test_csrf_token_is_required_on_forms_and_accepted_from_htmx_header(tmp_path,
         assert factories.login(client, user.email).status_code == 400
         page = client.get("/login").get_data(as_text=True)
         token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        client.post("/login", data={"email": user.email, "password": factories.PASSWORD,
-                                    "csrf_token": token})
+        client.post(
+            "/login",
+            data={
+                "email": user.email,
+                "password": factories.PASSWORD,
+                "csrf_token": token,
+            },
+        )
         assert client.post(f"/jobs/{job.id}/cancel").status_code == 400
         home = client.get("/").get_data(as_text=True)
         header_token = home.split('"X-CSRFToken": "')[1].split('"')[0]
@@ -134,7 +144,15 @@ def test_csrf_token_is_required_on_forms_and_accepted_from_htmx_header(tmp_path,
 
 def test_cli_users_create_then_tokens_create_prints_token_last(runner):
     result = runner.invoke(
-        args=["users", "create", "ops@x.test", "--password", "longpassword", "--workspace", "Ops"]
+        args=[
+            "users",
+            "create",
+            "ops@x.test",
+            "--password",
+            "longpassword",
+            "--workspace",
+            "Ops",
+        ]
     )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["tokens", "create", "--workspace", "Ops"])

@@ -8,8 +8,9 @@ from tests import factories
 
 
 def post_csv(client, headers, content: bytes, name="list.csv"):
-    return client.post("/jobs/upload", headers=headers,
-                       data={"file": (io.BytesIO(content), name)})
+    return client.post(
+        "/jobs/upload", headers=headers, data={"file": (io.BytesIO(content), name)}
+    )
 
 
 def test_upload_returns_202_with_job_id_status_and_filename(client, api_headers):
@@ -23,27 +24,60 @@ def test_upload_returns_202_with_job_id_status_and_filename(client, api_headers)
 def test_status_reports_counts_and_timestamps(client, api_headers):
     job_id = post_csv(client, api_headers, factories.contacts_csv(4)).json["job_id"]
     body = client.get(f"/jobs/{job_id}/status", headers=api_headers).json
-    assert set(body) == {"job_id", "filename", "status", "total_count", "success_count",
-                         "failed_count", "pending_count", "started_at", "completed_at"}
+    assert set(body) == {
+        "job_id",
+        "filename",
+        "status",
+        "total_count",
+        "success_count",
+        "failed_count",
+        "pending_count",
+        "started_at",
+        "completed_at",
+    }
     assert body["status"] == "completed"
-    assert (body["total_count"], body["success_count"], body["pending_count"]) == (4, 4, 0)
+    assert (body["total_count"], body["success_count"], body["pending_count"]) == (
+        4,
+        4,
+        0,
+    )
     assert body["completed_at"].endswith("Z")
 
 
 def test_results_are_paginated_with_the_documented_fields(client, api_headers):
     job_id = post_csv(client, api_headers, factories.contacts_csv(7)).json["job_id"]
-    body = client.get(f"/jobs/{job_id}/results?page=2&per_page=3", headers=api_headers).json
-    assert body["pagination"] == {"page": 2, "per_page": 3, "total": 7, "total_pages": 3,
-                                  "has_more": True}
+    body = client.get(
+        f"/jobs/{job_id}/results?page=2&per_page=3", headers=api_headers
+    ).json
+    assert body["pagination"] == {
+        "page": 2,
+        "per_page": 3,
+        "total": 7,
+        "total_pages": 3,
+        "has_more": True,
+    }
     assert [r["row_number"] for r in body["results"]] == [4, 5, 6]
     assert set(body["results"][0]) == {
-        "row_number", "name", "email", "company", "phone", "status", "email_valid",
-        "email_verdict", "company_domain", "company_size", "location", "error_message",
-        "processed_at"}
+        "row_number",
+        "name",
+        "email",
+        "company",
+        "phone",
+        "status",
+        "email_valid",
+        "email_verdict",
+        "company_domain",
+        "company_size",
+        "location",
+        "error_message",
+        "processed_at",
+    }
 
 
 def test_results_filter_by_status(client, api_headers):
-    content = factories.csv_bytes([["name", "email"], ["a", "a@b.com"], ["b", ""], ["c", ""]])
+    content = factories.csv_bytes(
+        [["name", "email"], ["a", "a@b.com"], ["b", ""], ["c", ""]]
+    )
     job_id = post_csv(client, api_headers, content).json["job_id"]
     body = client.get(f"/jobs/{job_id}/results?status=failed", headers=api_headers).json
     assert body["pagination"]["total"] == 2
@@ -101,8 +135,9 @@ def test_health_needs_no_token_and_reports_ok(client):
 
 
 def test_health_is_503_naming_the_queue_when_redis_is_down(client, app):
-    app.config.update(HUEY_STORAGE="redis", REDIS_URL="redis://127.0.0.1:1/0",
-                      HUEY_IMMEDIATE=False)
+    app.config.update(
+        HUEY_STORAGE="redis", REDIS_URL="redis://127.0.0.1:1/0", HUEY_IMMEDIATE=False
+    )
     init_huey(app)
     try:
         response = client.get("/health")

@@ -19,20 +19,28 @@ from prospecting.services import jobs
 from prospecting.tasks import enqueue_batches
 from tests import factories
 
-MAPPING = {"map_name": "Name", "map_email": "Email", "map_company": "Company",
-           "map_phone": "Phone", "map_website": "Website"}
+MAPPING = {
+    "map_name": "Name",
+    "map_email": "Email",
+    "map_company": "Company",
+    "map_phone": "Phone",
+    "map_website": "Website",
+}
 
 
 def upload(client, content: bytes, name="people.csv"):
-    return client.post("/enrichment/uploads", data={"file": (io.BytesIO(content), name)})
+    return client.post(
+        "/enrichment/uploads", data={"file": (io.BytesIO(content), name)}
+    )
 
 
 def run_job(client, content: bytes, mapping=None, **form) -> Job:
     response = upload(client, content)
     assert response.status_code == 302, response.get_data(as_text=True)
     upload_id = response.headers["Location"].rsplit("/", 1)[1]
-    started = client.post(f"/enrichment/uploads/{upload_id}/start",
-                          data={**(mapping or MAPPING), **form})
+    started = client.post(
+        f"/enrichment/uploads/{upload_id}/start", data={**(mapping or MAPPING), **form}
+    )
     assert started.status_code == 302
     job_id = started.headers["Location"].rsplit("/", 1)[1]
     db.session.expire_all()
@@ -42,7 +50,8 @@ def run_job(client, content: bytes, mapping=None, **form) -> Job:
 def rows_of(job):
     db.session.expire_all()
     return db.session.scalars(
-        select(EnrichmentRow).where(EnrichmentRow.job_id == job.id)
+        select(EnrichmentRow)
+        .where(EnrichmentRow.job_id == job.id)
         .order_by(EnrichmentRow.row_number)
     ).all()
 
@@ -56,8 +65,12 @@ def calls(provider=None):
 
 def test_preview_shows_detected_encoding_delimiter_and_mapping(auth_client):
     content = factories.csv_bytes(
-        [["Full Name", "E-mail", "Organisation"], ["René Müller", "rene@firma.de", "Firma"]],
-        delimiter=";", encoding="cp1252",
+        [
+            ["Full Name", "E-mail", "Organisation"],
+            ["René Müller", "rene@firma.de", "Firma"],
+        ],
+        delimiter=";",
+        encoding="cp1252",
     )
     page = auth_client.get(upload(auth_client, content).headers["Location"])
     body = page.get_data(as_text=True)
@@ -101,7 +114,9 @@ def test_start_without_an_email_column_is_refused(auth_client):
     content = factories.csv_bytes([["name", "company"], ["Ann", "Acme"]])
     location = upload(auth_client, content).headers["Location"]
     upload_id = location.rsplit("/", 1)[1]
-    response = auth_client.post(f"/enrichment/uploads/{upload_id}/start", data={"map_name": "name"})
+    response = auth_client.post(
+        f"/enrichment/uploads/{upload_id}/start", data={"map_name": "name"}
+    )
     assert response.status_code == 302
     page = auth_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "no column was mapped to email" in page
@@ -109,14 +124,16 @@ def test_start_without_an_email_column_is_refused(auth_client):
 
 
 def test_job_verifies_enriches_and_normalises_every_row(auth_client):
-    content = factories.csv_bytes([
-        ["Name", "Email", "Company", "Phone", "Website"],
-        ["Ada", "ada@analytical.io", "Analytical", "(415) 555-0100", ""],
-        ["Bob", "bob@gmail.com", "", "", ""],
-        ["Cy", "cy@whatever.org", "", "", "https://www.cyco.com/about"],
-        ["Bad", "not-an-email", "", "", ""],
-        ["None", "", "", "", ""],
-    ])
+    content = factories.csv_bytes(
+        [
+            ["Name", "Email", "Company", "Phone", "Website"],
+            ["Ada", "ada@analytical.io", "Analytical", "(415) 555-0100", ""],
+            ["Bob", "bob@gmail.com", "", "", ""],
+            ["Cy", "cy@whatever.org", "", "", "https://www.cyco.com/about"],
+            ["Bad", "not-an-email", "", "", ""],
+            ["None", "", "", "", ""],
+        ]
+    )
     job = run_job(auth_client, content)
     assert job.status == "completed"
     assert (job.success_count, job.failed_count, job.progress_total) == (4, 1, 5)
@@ -126,13 +143,23 @@ def test_job_verifies_enriches_and_normalises_every_row(auth_client):
     assert ada.phone_e164 == "+14155550100"
     assert bob.company_domain is None, "free mail is never enriched"
     assert cy.company_domain == "cyco.com", "the website column wins over the email"
-    assert (bad.status, bad.email_verdict, bad.email_valid) == ("success", "invalid", False)
-    assert (none.status, none.error_message) == ("failed", "No email address in this row.")
+    assert (bad.status, bad.email_verdict, bad.email_valid) == (
+        "success",
+        "invalid",
+        False,
+    )
+    assert (none.status, none.error_message) == (
+        "failed",
+        "No email address in this row.",
+    )
 
 
 def test_invalid_syntax_costs_no_provider_call(auth_client):
-    run_job(auth_client, factories.csv_bytes([["Email"], ["nope@"], ["also bad"]]),
-            mapping={"map_email": "Email"})
+    run_job(
+        auth_client,
+        factories.csv_bytes([["Email"], ["nope@"], ["also bad"]]),
+        mapping={"map_email": "Email"},
+    )
     assert calls("emails") == 0
 
 
@@ -144,10 +171,14 @@ def test_same_domain_and_email_are_paid_for_once(auth_client):
     assert calls("companies") == 1
     assert calls("emails") == 2
     run_job(auth_client, content, mapping={"map_email": "Email"})
-    assert calls("companies") == 1 and calls("emails") == 2, "second job served from cache"
+    assert calls("companies") == 1 and calls("emails") == 2, (
+        "second job served from cache"
+    )
 
 
-def test_provider_outage_fails_rows_with_reason_and_rerun_fixes_them(auth_client, workspace):
+def test_provider_outage_fails_rows_with_reason_and_rerun_fixes_them(
+    auth_client, workspace
+):
     faults.set_overrides({"error_rate": 1.0})
     job = run_job(auth_client, factories.contacts_csv(6))
     assert job.status == "completed"
@@ -176,7 +207,9 @@ def test_rate_limit_releases_the_batch_for_later_without_losing_rows(auth_client
     job = run_job(auth_client, factories.contacts_csv(3))
     assert job.status == "running"
     batch = db.session.scalars(
-        select(JobBatch).where(JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS)
+        select(JobBatch).where(
+            JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS
+        )
     ).one()
     assert batch.status == "pending"
     assert batch.not_before is not None
@@ -197,10 +230,14 @@ def test_refused_api_key_fails_the_job_with_a_clear_message(auth_client, app):
     assert "refused the credentials" in job.error_message
 
 
-def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(auth_client):
+def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(
+    auth_client,
+):
     job = run_job(auth_client, factories.contacts_csv(5))
     batch = db.session.scalars(
-        select(JobBatch).where(JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS)
+        select(JobBatch).where(
+            JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS
+        )
     ).one()
     # As if the worker wrote every row, then died before completing the batch.
     batch.status, batch.lease_until = "running", utcnow() - timedelta(seconds=1)
@@ -215,12 +252,14 @@ def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(auth
     assert calls() == calls_before, "finished rows are not sent to providers again"
 
 
-def test_planning_resumes_after_interruption_without_duplicates(auth_client, workspace, app):
+def test_planning_resumes_after_interruption_without_duplicates(
+    auth_client, workspace, app
+):
     app.config["INGEST_CHUNK_ROWS"] = 20
     response = upload(auth_client, factories.contacts_csv(50))
     upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
     job = enrichment.start(workspace.id, None, upload_id)
-    (plan_id, _), = jobs.open_batches(job.id)
+    ((plan_id, _),) = jobs.open_batches(job.id)
     dispatched = []
 
     class Interrupted(Exception):
@@ -248,13 +287,23 @@ def test_planning_resumes_after_interruption_without_duplicates(auth_client, wor
 
 def test_results_paginate_by_keyset_and_filter_by_status(auth_client, app):
     app.config["RESULTS_PER_PAGE"] = 10
-    job = run_job(auth_client, factories.csv_bytes(
-        [["Name", "Email"]] + [["P", f"p{i}@x{i}.com"] for i in range(15)] + [["Q", ""]] * 3
-    ), mapping={"map_email": "Email"})
+    job = run_job(
+        auth_client,
+        factories.csv_bytes(
+            [["Name", "Email"]]
+            + [["P", f"p{i}@x{i}.com"] for i in range(15)]
+            + [["Q", ""]] * 3
+        ),
+        mapping={"map_email": "Email"},
+    )
     first = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
-    assert 'id="row-1"' in first and 'id="row-10"' in first and 'id="row-11"' not in first
+    assert (
+        'id="row-1"' in first and 'id="row-10"' in first and 'id="row-11"' not in first
+    )
     assert "after=10" in first
-    second = auth_client.get(f"/enrichment/jobs/{job.id}/results?after=10").get_data(as_text=True)
+    second = auth_client.get(f"/enrichment/jobs/{job.id}/results?after=10").get_data(
+        as_text=True
+    )
     assert 'id="row-11"' in second and 'id="row-18"' in second
     failed = auth_client.get(f"/enrichment/jobs/{job.id}/results?status=failed")
     body = failed.get_data(as_text=True)
@@ -262,27 +311,40 @@ def test_results_paginate_by_keyset_and_filter_by_status(auth_client, app):
     assert "<html" not in body
 
 
-def test_export_has_bom_original_and_enriched_columns_and_neutralised_formulas(auth_client):
-    content = factories.csv_bytes([
-        ["Name", "Email", "Note"],
-        ["=HYPERLINK(\"http://evil\")", "ann@acme.com", "+1 attack"],
-        ["@SUM(A1)", "bob@acme.com", "-2"],
-    ])
-    job = run_job(auth_client, content, mapping={"map_name": "Name", "map_email": "Email"})
+def test_export_has_bom_original_and_enriched_columns_and_neutralised_formulas(
+    auth_client,
+):
+    content = factories.csv_bytes(
+        [
+            ["Name", "Email", "Note"],
+            ['=HYPERLINK("http://evil")', "ann@acme.com", "+1 attack"],
+            ["@SUM(A1)", "bob@acme.com", "-2"],
+        ]
+    )
+    job = run_job(
+        auth_client, content, mapping={"map_name": "Name", "map_email": "Email"}
+    )
     response = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
     text = response.get_data(as_text=True)
     assert response.mimetype == "text/csv"
     assert text.startswith("\ufeff")
     header = text.splitlines()[0]
-    assert header.startswith('\ufeff"Name","Email","Note","status","email_valid","email_verdict"')
+    assert header.startswith(
+        '\ufeff"Name","Email","Note","status","email_valid","email_verdict"'
+    )
     assert '"\'=HYPERLINK(""http://evil"")"' in text
     assert '"\'@SUM(A1)"' in text and '"\'+1 attack"' in text and '"\'-2"' in text
 
 
 def test_errors_csv_lists_failed_rows_with_their_reason(auth_client):
-    job = run_job(auth_client, factories.csv_bytes([["Name", "Email"], ["Ann", ""], ["Bo", "b@c.com"]]),
-                  mapping={"map_name": "Name", "map_email": "Email"})
-    text = auth_client.get(f"/enrichment/jobs/{job.id}/errors.csv").get_data(as_text=True)
+    job = run_job(
+        auth_client,
+        factories.csv_bytes([["Name", "Email"], ["Ann", ""], ["Bo", "b@c.com"]]),
+        mapping={"map_name": "Name", "map_email": "Email"},
+    )
+    text = auth_client.get(f"/enrichment/jobs/{job.id}/errors.csv").get_data(
+        as_text=True
+    )
     lines = text.strip().splitlines()
     assert len(lines) == 2
     assert '"Ann","","No email address in this row."' in lines[1]
@@ -317,17 +379,28 @@ def test_another_workspace_job_pages_are_404(auth_client, other_workspace, suffi
 def test_another_workspace_upload_is_404(auth_client, other_workspace, tmp_path):
     from prospecting.models import Upload
 
-    upload_row = Upload(workspace_id=other_workspace.id, filename="x.csv",
-                        stored_path=str(tmp_path / "x.csv"), size_bytes=1, sha256="0" * 64)
+    upload_row = Upload(
+        workspace_id=other_workspace.id,
+        filename="x.csv",
+        stored_path=str(tmp_path / "x.csv"),
+        size_bytes=1,
+        sha256="0" * 64,
+    )
     db.session.add(upload_row)
     db.session.commit()
     assert auth_client.get(f"/enrichment/uploads/{upload_row.id}").status_code == 404
-    assert auth_client.post(f"/enrichment/uploads/{upload_row.id}/start").status_code == 404
+    assert (
+        auth_client.post(f"/enrichment/uploads/{upload_row.id}/start").status_code
+        == 404
+    )
 
 
 def test_script_in_names_renders_escaped(auth_client):
-    job = run_job(auth_client, factories.csv_bytes([["Name", "Email"], ["<script>x()</script>", "a@b.com"]]),
-                  mapping={"map_name": "Name", "map_email": "Email"})
+    job = run_job(
+        auth_client,
+        factories.csv_bytes([["Name", "Email"], ["<script>x()</script>", "a@b.com"]]),
+        mapping={"map_name": "Name", "map_email": "Email"},
+    )
     body = auth_client.get(f"/enrichment/jobs/{job.id}").get_data(as_text=True)
     assert "<script>x()" not in body
     assert "&lt;script&gt;" in body

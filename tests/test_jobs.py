@@ -1,4 +1,4 @@
-"""The job engine: leases, counters counted once, finalisation, reaper, cancel, polling."""
+"""The job engine: leases, counting once, finalising, reaper, cancel, polling."""
 
 from datetime import timedelta
 
@@ -9,33 +9,37 @@ from prospecting.models.base import utcnow
 from prospecting.services import jobs
 from tests import factories
 
+ROWS = "enrichment.rows"
+
 
 def _job_with_batches(workspace_id, n=2, status="running"):
     job = factories.make_job(workspace_id, status=status, progress_total=10 * n)
-    batches = [jobs.add_batch(job.id, kind="enrichment.rows", seq=i + 1) for i in range(n)]
+    batches = [
+        jobs.add_batch(job.id, kind="enrichment.rows", seq=i + 1) for i in range(n)
+    ]
     db.session.commit()
     return job, batches
 
 
 def test_claim_is_exclusive_until_the_lease_expires(workspace):
     _, (batch, _) = _job_with_batches(workspace.id)
-    owner = jobs.claim(batch.id)
+    owner = jobs.claim(batch.id, kinds=(ROWS,))
     assert owner
-    assert jobs.claim(batch.id) is None
+    assert jobs.claim(batch.id, kinds=(ROWS,)) is None
     db.session.execute(
         db.update(JobBatch)
         .where(JobBatch.id == batch.id)
         .values(lease_until=utcnow() - timedelta(seconds=1))
     )
     db.session.commit()
-    second = jobs.claim(batch.id)
+    second = jobs.claim(batch.id, kinds=(ROWS,))
     assert second and second != owner
     assert not jobs.extend(batch.id, owner), "the first owner lost the batch"
 
 
 def test_complete_adds_counts_once_even_if_called_twice(workspace):
     job, (batch, _) = _job_with_batches(workspace.id)
-    owner = jobs.claim(batch.id)
+    owner = jobs.claim(batch.id, kinds=(ROWS,))
     assert jobs.complete(batch.id, owner, success=7, failed=3)
     assert not jobs.complete(batch.id, owner, success=7, failed=3)
     db.session.refresh(job)
@@ -44,10 +48,10 @@ def test_complete_adds_counts_once_even_if_called_twice(workspace):
 
 def test_stale_owner_cannot_complete_a_batch_taken_over(workspace):
     job, (batch, _) = _job_with_batches(workspace.id)
-    old = jobs.claim(batch.id)
+    old = jobs.claim(batch.id, kinds=(ROWS,))
     batch.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    new = jobs.claim(batch.id)
+    new = jobs.claim(batch.id, kinds=(ROWS,))
     assert not jobs.complete(batch.id, old, success=1, failed=0)
     assert jobs.complete(batch.id, new, success=2, failed=0)
     db.session.refresh(job)
@@ -56,10 +60,10 @@ def test_stale_owner_cannot_complete_a_batch_taken_over(workspace):
 
 def test_last_batch_finalises_the_job(workspace):
     job, (a, b) = _job_with_batches(workspace.id)
-    jobs.complete(a.id, jobs.claim(a.id), success=10, failed=0)
+    jobs.complete(a.id, jobs.claim(a.id, kinds=(ROWS,)), success=10, failed=0)
     db.session.refresh(job)
     assert job.status == "running"
-    jobs.complete(b.id, jobs.claim(b.id), success=9, failed=1)
+    jobs.complete(b.id, jobs.claim(b.id, kinds=(ROWS,)), success=9, failed=1)
     db.session.refresh(job)
     assert job.status == "completed"
     assert job.completed_at is not None
@@ -67,18 +71,18 @@ def test_last_batch_finalises_the_job(workspace):
 
 def test_released_batch_is_not_claimable_before_its_delay(workspace):
     _, (batch, _) = _job_with_batches(workspace.id)
-    owner = jobs.claim(batch.id)
+    owner = jobs.claim(batch.id, kinds=(ROWS,))
     assert jobs.release(batch.id, owner, delay=60, reason="429")
-    assert jobs.claim(batch.id) is None
+    assert jobs.claim(batch.id, kinds=(ROWS,)) is None
     batch = db.session.get(JobBatch, batch.id)
     batch.not_before = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert jobs.claim(batch.id)
+    assert jobs.claim(batch.id, kinds=(ROWS,))
 
 
 def test_reaper_requeues_expired_batch(workspace):
     _, (batch, _) = _job_with_batches(workspace.id)
-    jobs.claim(batch.id)
+    jobs.claim(batch.id, kinds=(ROWS,))
     batch.lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     reaped = jobs.reap(include_pending=False)
@@ -116,7 +120,7 @@ def test_reaper_finalises_jobs_whose_batches_are_all_done(workspace):
 def test_cancel_closes_open_batches_and_stops_claims(workspace):
     job, (a, b) = _job_with_batches(workspace.id)
     jobs.cancel(workspace.id, job.id)
-    assert jobs.claim(a.id) is None
+    assert jobs.claim(a.id, kinds=(ROWS,)) is None
     statuses = {x.status for x in db.session.scalars(db.select(JobBatch))}
     assert statuses == {"cancelled"}
 
@@ -133,7 +137,9 @@ def test_other_workspace_job_is_not_found(workspace, other_workspace):
         jobs.get(workspace.id, "not-a-uuid")
 
 
-def test_progress_polls_while_running_and_stops_when_terminal(auth_client, workspace, htmx):
+def test_progress_polls_while_running_and_stops_when_terminal(
+    auth_client, workspace, htmx
+):
     job = factories.make_job(workspace.id, status="running", progress_total=10)
     running = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx)
     body = running.get_data(as_text=True)
@@ -143,7 +149,9 @@ def test_progress_polls_while_running_and_stops_when_terminal(auth_client, works
     for status in ("completed", "failed", "cancelled"):
         job.status = status
         db.session.commit()
-        body = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx).get_data(as_text=True)
+        body = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx).get_data(
+            as_text=True
+        )
         assert f'id="job-{job.id}"' in body
         assert "hx-trigger" not in body, status
 
@@ -154,7 +162,9 @@ def test_progress_of_another_workspace_job_is_404(auth_client, other_workspace):
     assert auth_client.post(f"/jobs/{job.id}/cancel").status_code == 404
 
 
-def test_cancel_from_the_page_renders_the_terminal_partial(auth_client, workspace, htmx):
+def test_cancel_from_the_page_renders_the_terminal_partial(
+    auth_client, workspace, htmx
+):
     job = factories.make_job(workspace.id, status="running")
     response = auth_client.post(f"/jobs/{job.id}/cancel", headers=htmx)
     assert response.status_code == 200
@@ -185,3 +195,10 @@ def test_cli_requeue_stale_reports_what_it_did(runner, workspace):
     result = runner.invoke(args=["jobs", "requeue-stale"])
     assert result.exit_code == 0
     assert "Re-enqueued 0 batch(es)" in result.output
+
+
+def test_claim_refuses_a_batch_of_another_kind(workspace):
+    """A stray message for another capability's batch id does no work."""
+    _, (batch, _) = _job_with_batches(workspace.id)
+    assert jobs.claim(batch.id, kinds=("prospects.page",)) is None
+    assert jobs.claim(batch.id, kinds=(ROWS,))

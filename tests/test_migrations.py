@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def upgrade(url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
-    return subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def schema_diff(url: str) -> list:

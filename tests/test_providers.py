@@ -1,4 +1,4 @@
-"""Provider clients over the sandbox: verdict mapping, errors, retries, call log, limiter."""
+"""Provider clients over the sandbox: verdicts, errors, retries, call log, limiter."""
 
 import pytest
 from sqlalchemy import select
@@ -22,10 +22,21 @@ from prospecting.sandbox import faults
         ({"is_reachable": "safe"}, "valid", []),
         ({"is_reachable": "invalid"}, "invalid", []),
         ({"is_reachable": "unknown"}, "unknown", []),
-        ({"is_reachable": "risky", "misc": {"is_role_account": True}}, "risky", ["role"]),
-        ({"is_reachable": "risky", "smtp": {"is_catch_all": True}}, "risky", ["catch_all"]),
-        ({"is_reachable": "risky", "misc": {"is_disposable": True, "is_b2c": True}},
-         "risky", ["disposable", "free_provider"]),
+        (
+            {"is_reachable": "risky", "misc": {"is_role_account": True}},
+            "risky",
+            ["role"],
+        ),
+        (
+            {"is_reachable": "risky", "smtp": {"is_catch_all": True}},
+            "risky",
+            ["catch_all"],
+        ),
+        (
+            {"is_reachable": "risky", "misc": {"is_disposable": True, "is_b2c": True}},
+            "risky",
+            ["disposable", "free_provider"],
+        ),
     ],
 )
 def test_reacher_answers_map_to_the_neutral_verdict(body, verdict, flags):
@@ -97,7 +108,11 @@ def test_call_log_records_provider_endpoint_status_latency_and_job(app):
         emails.verify("someone@acme.com")
     call = db.session.scalars(select(ProviderCall)).one()
     assert (call.provider, call.endpoint, call.status_code, call.job_id) == (
-        "emails", "check_email", 200, "job-1")
+        "emails",
+        "check_email",
+        200,
+        "job-1",
+    )
     assert call.latency_ms >= 0
 
 
@@ -113,18 +128,31 @@ def test_local_limiter_waits_briefly_then_raises_rate_limited(app):
 
 def test_sandbox_rate_limit_answers_429_past_the_limit(client):
     faults.set_overrides({"rate_limit": 2})
-    codes = [client.post("/sandbox/reacher/v1/check_email", json={"to_email": "a@b.com"},
-                         headers={"Authorization": "k"}).status_code for _ in range(4)]
+    codes = [
+        client.post(
+            "/sandbox/reacher/v1/check_email",
+            json={"to_email": "a@b.com"},
+            headers={"Authorization": "k"},
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 429, 429]
 
 
 def test_sandbox_faults_can_be_set_per_request(client):
-    response = client.get("/sandbox/apollo/api/v1/organizations/enrich?domain=a.com",
-                          headers={"x-api-key": "k", "X-Sandbox": '{"error_rate": 1}'})
+    response = client.get(
+        "/sandbox/apollo/api/v1/organizations/enrich?domain=a.com",
+        headers={"x-api-key": "k", "X-Sandbox": '{"error_rate": 1}'},
+    )
     assert response.status_code == 503
 
 
 def test_sandbox_config_endpoint_sets_runtime_overrides(client):
-    assert client.put("/sandbox/_config", json={"latency_ms": 0, "error_rate": 1}).status_code == 200
+    assert (
+        client.put(
+            "/sandbox/_config", json={"latency_ms": 0, "error_rate": 1}
+        ).status_code
+        == 200
+    )
     assert client.get("/sandbox/_config").json["error_rate"] == 1
     assert client.put("/sandbox/_config", data="nope").status_code == 400

@@ -14,8 +14,12 @@ def test_upload_enriches_every_row_through_the_sandbox(auth_client, app):
     upload_id = response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
     started = auth_client.post(
         f"/enrichment/uploads/{upload_id}/start",
-        data={"map_email": "Email", "map_name": "Name", "map_company": "Company",
-              "map_phone": "Phone"},
+        data={
+            "map_email": "Email",
+            "map_name": "Name",
+            "map_company": "Company",
+            "map_phone": "Phone",
+        },
     )
     assert started.status_code == 302
     page = auth_client.get(started.headers["Location"])

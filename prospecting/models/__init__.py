@@ -4,18 +4,58 @@ from prospecting.models.accounts import ApiToken
 from prospecting.models.accounts import Membership
 from prospecting.models.accounts import User
 from prospecting.models.accounts import Workspace
+from prospecting.models.contacts import AirtableSettings
+from prospecting.models.contacts import Company
+from prospecting.models.contacts import Contact
 from prospecting.models.enrichment import EnrichmentRow
 from prospecting.models.enrichment import Upload
 from prospecting.models.jobs import Job
 from prospecting.models.jobs import JobBatch
+from prospecting.models.ops import PeriodicRun
+from prospecting.models.ops import WorkerHeartbeat
+from prospecting.models.outreach import CrawlLog
+from prospecting.models.outreach import Creator
+from prospecting.models.outreach import MessageLog
+from prospecting.models.outreach import MessageSchedule
+from prospecting.models.outreach import OutreachRule
+from prospecting.models.outreach import OutreachTask
+from prospecting.models.outreach import Product
+from prospecting.models.outreach import Sample
+from prospecting.models.outreach import SampleContent
+from prospecting.models.prospects import LinkedInAccount
+from prospecting.models.prospects import Prospect
 from prospecting.models.providers import ProviderCache
 from prospecting.models.providers import ProviderCall
+from prospecting.models.searches import PeopleSearch
+from prospecting.models.searches import PersonProfile
+from prospecting.models.searches import ProxyHealth
+from prospecting.models.searches import SavedSearch
 
 __all__ = [
+    "AirtableSettings",
+    "Company",
+    "Contact",
+    "LinkedInAccount",
+    "Prospect",
+    "PeopleSearch",
+    "PersonProfile",
+    "ProxyHealth",
+    "SavedSearch",
+    "CrawlLog",
+    "Creator",
+    "MessageLog",
+    "MessageSchedule",
+    "OutreachRule",
+    "OutreachTask",
+    "Product",
+    "Sample",
+    "SampleContent",
     "ApiToken",
     "EnrichmentRow",
     "Job",
     "JobBatch",
+    "PeriodicRun",
+    "WorkerHeartbeat",
     "Membership",
     "ProviderCache",
     "ProviderCall",

@@ -11,5 +11,5 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
-    """Naive UTC now: every timestamp column stores naive UTC on SQLite and PostgreSQL."""
+    """Naive UTC now: timestamps are naive UTC on SQLite and PostgreSQL alike."""
     return datetime.now(UTC).replace(tzinfo=None)

@@ -15,7 +15,7 @@ class ProviderAuthError(ProviderError):
 
 
 class ProviderRateLimited(ProviderError):
-    """Too many requests: retry after `retry_after` seconds, without blocking a worker."""
+    """Too many requests: retry after `retry_after` s, without blocking a worker."""
 
     def __init__(self, message: str, *, retry_after: float, status: int | None = 429):
         super().__init__(message, status=status)

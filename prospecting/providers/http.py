@@ -1,4 +1,4 @@
-"""One HTTP session factory for every provider: timeouts, retries, limiter, proxies, call log."""
+"""One HTTP session factory for every provider: timeouts, retries, limiter, call log."""
 
 import contextlib
 import contextvars
@@ -15,11 +15,14 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
 from sqlalchemy import insert
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from prospecting.extensions import db
 from prospecting.models import ProviderCall
 from prospecting.models.base import utcnow
+from prospecting.providers import proxies
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
@@ -29,7 +32,6 @@ from prospecting.providers.errors import ProviderUnavailable
 logger = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = (500, 502, 503, 504)
-MAX_RETRY_AFTER_SLEEP = 5.0
 
 _current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "provider_job", default=None
@@ -49,25 +51,19 @@ def job_context(job_id: str | None):
         _current_job.reset(token)
 
 
-class _Retry(Retry):
-    """urllib3 Retry that never sleeps long inside a worker for a Retry-After."""
-
-    def get_retry_after(self, response):
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, MAX_RETRY_AFTER_SLEEP)
-
-
-def _build_session(cfg) -> requests.Session:
-    retry = _Retry(
+def _build_session(cfg, *, connect_retries: int | None = None) -> requests.Session:
+    # A worker never sleeps out a provider's Retry-After: a 429 comes straight back
+    # and becomes a rescheduled task (ProviderRateLimited). 5xx get short backoff.
+    retry = Retry(
         total=cfg["PROVIDER_RETRIES"],
-        connect=cfg["PROVIDER_RETRIES"],
+        connect=cfg["PROVIDER_RETRIES"] if connect_retries is None else connect_retries,
         read=cfg["PROVIDER_RETRIES"],
         status=cfg["PROVIDER_RETRIES"],
         backoff_factor=cfg["PROVIDER_BACKOFF"],
         backoff_jitter=cfg["PROVIDER_BACKOFF"] / 2,
         status_forcelist=TRANSIENT_STATUSES,
         allowed_methods=None,  # provider calls here are idempotent reads
-        respect_retry_after_header=True,
+        respect_retry_after_header=False,
         raise_on_status=False,
     )
     session = requests.Session()
@@ -78,11 +74,17 @@ def _build_session(cfg) -> requests.Session:
     return session
 
 
-def session() -> requests.Session:
-    """The calling thread's provider session (requests sessions are not thread-safe)."""
-    s = getattr(_local, "session", None)
+def session(*, proxied: bool = False) -> requests.Session:
+    """The calling thread's provider session (requests sessions are not thread-safe).
+
+    The proxied session does not retry connecting: a proxy that cannot be reached
+    is cooled down and the request moves on to the next proxy at once.
+    """
+    name = "proxied_session" if proxied else "session"
+    s = getattr(_local, name, None)
     if s is None:
-        s = _local.session = _build_session(current_app.config)
+        s = _build_session(current_app.config, connect_retries=0 if proxied else None)
+        setattr(_local, name, s)
     return s
 
 
@@ -100,7 +102,7 @@ def _limiter_for(provider: str):
 
 
 def acquire(provider: str) -> None:
-    """Wait briefly for a slot of the provider's shared limiter, else ProviderRateLimited."""
+    """Wait briefly for a slot of the shared limiter, else ProviderRateLimited."""
     limiter = _limiter_for(provider)
     if limiter is None:
         return
@@ -153,12 +155,17 @@ def _log_call(provider, endpoint, method, status, latency_ms, attempts, error) -
         logger.exception("could not write the provider call log")
 
 
-def _proxies(provider: str) -> dict | None:
-    pool = current_app.config["PROVIDER_PROXIES"]
-    if not pool:
-        return None
-    proxy = random.choice(pool)
-    return {"http": proxy, "https": proxy}
+def _send(provider: str, method: str, url: str, kwargs: dict) -> requests.Response:
+    """Send directly, or through the proxy pool when the provider opted in to it."""
+    pool = None if "proxies" in kwargs else proxies.pool_for(provider)
+    if pool is None:
+        return session().request(method, url, **kwargs)
+    return proxies.send_through(
+        pool,
+        lambda proxy: session(proxied=True).request(
+            method, url, proxies={"http": proxy, "https": proxy}, **kwargs
+        ),
+    )
 
 
 def request(
@@ -168,40 +175,57 @@ def request(
     *,
     endpoint: str,
     label: str,
+    passthrough: tuple[int, ...] = (),
     **kwargs,
 ) -> requests.Response:
-    """Send one provider request with limiter, retries and call log; map failures to errors.
+    """Send one provider request (limiter, retries, call log); map failures to errors.
 
     Returns the response for every status below 500 except 401/403/429, which raise.
-    `label` names the provider in messages shown to users.
+    `label` names the provider in messages shown to users. Statuses listed in
+    `passthrough` are returned as well, for clients that read the error body.
     """
     cfg = current_app.config
     acquire(provider)
     kwargs.setdefault(
         "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], cfg["PROVIDER_READ_TIMEOUT"])
     )
-    kwargs.setdefault("proxies", _proxies(provider))
     started = time.perf_counter()
     status, attempts, error = None, 1, None
     try:
-        response = session().request(method, url, **kwargs)
+        response = _send(provider, method, url, kwargs)
         status = response.status_code
         history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
         attempts = 1 + len(history)
+    except proxies.NoHealthyProxy as exc:
+        error = "no healthy proxy"
+        raise proxies.NoHealthyProxy(
+            f"{label} was not called. {exc.message}", retry_after=exc.retry_after
+        ) from exc
+    except requests.ConnectionError as exc:
+        # After urllib3 used up its retries, a read timeout surfaces as a
+        # ConnectionError wrapping MaxRetryError(ReadTimeoutError).
+        if isinstance(exc, requests.Timeout) or _timed_out(exc):
+            error = "timeout"
+            raise ProviderUnavailable(f"{label} timed out after retries.") from exc
+        error = "connection error"
+        raise ProviderUnavailable(f"{label} could not be reached.") from exc
     except requests.Timeout as exc:
         error = "timeout"
         raise ProviderUnavailable(f"{label} timed out after retries.") from exc
-    except requests.ConnectionError as exc:
-        error = "connection error"
-        raise ProviderUnavailable(f"{label} could not be reached.") from exc
     except requests.RequestException as exc:
         error = type(exc).__name__
         raise ProviderUnavailable(f"{label} request failed ({error}).") from exc
     finally:
         latency = int((time.perf_counter() - started) * 1000)
         _log_call(provider, endpoint, method, status, latency, attempts, error)
-    _raise_for_status(response, label)
+    if response.status_code not in passthrough:
+        _raise_for_status(response, label)
     return response
+
+
+def _timed_out(exc: Exception) -> bool:
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError | ConnectTimeoutError)
 
 
 def _raise_for_status(response: requests.Response, label: str) -> None:

@@ -33,7 +33,7 @@ SIZES = (8, 35, 120, 340, 800, 2400, 7000, 25000)
 
 @bp.get("/apollo/api/v1/organizations/enrich")
 def apollo_enrich():
-    """Deterministic organization for a domain; some domains are unknown (empty answer)."""
+    """Deterministic organization for a domain; some domains are unknown."""
     key = request.headers.get("x-api-key", "")
     if not key or key.startswith("invalid"):
         return jsonify({"error": "Invalid access credentials."}), 401

@@ -18,7 +18,7 @@ _overrides: dict = {}
 
 
 def settings() -> dict:
-    """Config faults, then runtime overrides (/sandbox/_config), then the X-Sandbox header."""
+    """Config, then runtime overrides (/sandbox/_config), then the X-Sandbox header."""
     merged = {**current_app.config["SANDBOX"], **_overrides}
     header = request.headers.get("X-Sandbox")
     if header:

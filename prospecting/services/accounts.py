@@ -36,7 +36,7 @@ def get_or_create_workspace(name: str) -> Workspace:
 
 
 def create_user(email: str, password: str, *, workspace: str) -> User:
-    """Create a user (or reset an existing one's password) as a member of a workspace."""
+    """Create a user (or reset their password) as a member of a workspace."""
     email = normalise_login(email)
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address.")

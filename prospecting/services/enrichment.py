@@ -1,6 +1,7 @@
-"""CSV enrichment: uploads, previews, planning rows into batches, verifying and enriching rows."""
+"""CSV enrichment: uploads, previews, planning rows into batches, enriching rows."""
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -82,7 +83,8 @@ def save_upload(
                 out.close()
                 path.unlink(missing_ok=True)
                 raise InvalidInput(
-                    f"The file is larger than {current_app.config['MAX_UPLOAD_MB']} MB.",
+                    f"The file is larger than {current_app.config['MAX_UPLOAD_MB']} "
+                    "MB.",
                     code="too_large",
                 )
             digest.update(chunk)
@@ -142,7 +144,8 @@ def clean_mapping(headers: list[str], mapping: dict[str, str | None]) -> dict:
     }
     if not clean["email"]:
         raise InvalidInput(
-            "Choose the column that holds email addresses: no column was mapped to email.",
+            "Choose the column that holds email addresses: "
+            "no column was mapped to email.",
             code="no_email_column",
         )
     return clean
@@ -157,7 +160,7 @@ def start(
     delimiter: str | None = None,
     mapping: dict[str, str | None] | None = None,
 ) -> Job:
-    """Create the enrichment job and its planning batch (committed, not yet enqueued)."""
+    """Create the job and its planning batch (committed, not yet enqueued)."""
     upload = get_upload(workspace_id, upload_id)
     pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
     chosen = clean_mapping(pv.headers, mapping if mapping is not None else pv.mapping)
@@ -191,11 +194,11 @@ def start(
 def plan(
     batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]
 ) -> Outcome:
-    """Stream the job's file into rows and row batches, handing new batches to `dispatch`.
+    """Stream the job's file into rows and batches, handing new ones to `dispatch`.
 
     Resumable: rows already inserted by an earlier, interrupted run are skipped.
     """
-    owner = jobs.claim(batch_id)
+    owner = jobs.claim(batch_id, kinds=(PLAN,))
     if owner is None:
         return Outcome()
     batch = db.session.get(JobBatch, batch_id)
@@ -265,27 +268,42 @@ def _chunks(rows: Iterator, n: int) -> Iterator[list]:
         yield chunk
 
 
+ROW_COLUMNS = ("job_id", "row_number", "batch_seq", "data", "name", "email", "company",
+               "phone", "website", "status")  # fmt: skip
+
+
 def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
-    now = utcnow()
     records = []
     for number, record in chunk:
         fields = csvfiles.apply_mapping(record, mapping)
-        records.append(
-            {
-                "job_id": job_id,
-                "row_number": number,
-                "batch_seq": 1 + (number - 1) // size,
-                "data": record,
-                "name": fields["name"][:255],
-                "email": fields["email"][:320],
-                "company": fields["company"][:255],
-                "phone": fields["phone"][:64],
-                "website": fields["website"][:255],
-                "status": "pending",
-            }
-        )
-    db.session.execute(insert(EnrichmentRow), records)
-    seqs = sorted({r["batch_seq"] for r in records})
+        records.append((
+            job_id, number, 1 + (number - 1) // size, record, fields["name"][:255],
+            fields["email"][:320], fields["company"][:255], fields["phone"][:64],
+            fields["website"][:255], "pending",
+        ))  # fmt: skip
+    _bulk_insert_rows(records)
+    _add_row_batches(job_id, sorted({r[2] for r in records}))
+    last = chunk[-1][0]
+    db.session.execute(update(Job).where(Job.id == job_id).values(progress_total=last))
+    return last
+
+
+def _bulk_insert_rows(records: list[tuple]) -> None:
+    """Insert rows in the session's transaction: COPY on PostgreSQL, else insert."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        columns = ", ".join(ROW_COLUMNS)
+        with cursor.copy(f"COPY enrichment_rows ({columns}) FROM STDIN") as copy:
+            for r in records:
+                copy.write_row((*r[:3], json.dumps(r[3]), *r[4:]))
+        return
+    db.session.execute(
+        insert(EnrichmentRow), [dict(zip(ROW_COLUMNS, r, strict=True)) for r in records]
+    )
+
+
+def _add_row_batches(job_id: str, seqs: list[int]) -> None:
     existing = set(
         db.session.scalars(
             select(JobBatch.seq).where(
@@ -293,6 +311,7 @@ def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
             )
         )
     )
+    now = utcnow()
     new = [
         {"job_id": job_id, "seq": s, "kind": ROWS, "status": "pending", "params": {},
          "attempts": 0, "success_count": 0, "failed_count": 0,
@@ -302,9 +321,6 @@ def _insert_chunk(job_id: str, chunk: list, mapping: dict, size: int) -> int:
     ]  # fmt: skip
     if new:
         db.session.execute(insert(JobBatch), new)
-    last = chunk[-1][0]
-    db.session.execute(update(Job).where(Job.id == job_id).values(progress_total=last))
-    return last
 
 
 def _pending_batches_from(
@@ -331,7 +347,7 @@ def _set_total(job_id: str, total: int) -> None:
 
 def process_batch(batch_id: int) -> Outcome:
     """Verify and enrich the pending rows of a batch; finished rows are skipped."""
-    owner = jobs.claim(batch_id)
+    owner = jobs.claim(batch_id, kinds=(ROWS,))
     if owner is None:
         return Outcome()
     batch = db.session.get(JobBatch, batch_id)
@@ -486,7 +502,7 @@ def company_domain(website: str, email: str | None) -> str | None:
 
 
 def normalise_phone(phone: str) -> str | None:
-    """E.164 form of a phone number in the default region, or None if not a valid number."""
+    """E.164 form of a phone number (default region), or None if not valid."""
     if not phone or not phone.strip():
         return None
     region = current_app.config["DEFAULT_PHONE_REGION"]
@@ -563,7 +579,7 @@ def status_counts(job_id: str) -> dict[str, int]:
 def results_after(
     job_id: str, *, status: str | None = None, after: int = 0, limit: int = 50
 ) -> list[EnrichmentRow]:
-    """A page of rows after a row number (keyset pagination), optionally of one status."""
+    """Rows after a row number (keyset pagination), optionally of one status."""
     stmt = select(EnrichmentRow).where(
         EnrichmentRow.job_id == job_id, EnrichmentRow.row_number > after
     )
@@ -595,7 +611,7 @@ def results_page(
 
 
 def export_lines(job: Job, *, only_failed: bool = False) -> Iterator[str]:
-    """CSV text of the original columns plus the enriched ones (or the failures with reasons)."""
+    """CSV of the original plus enriched columns (or the failures with reasons)."""
     headers = list(job.params.get("headers", []))
     extra = ["error_message"] if only_failed else list(EXPORT_COLUMNS)
 

@@ -99,8 +99,14 @@ def mark_running(job_id: str) -> None:
     db.session.commit()
 
 
-def claim(batch_id: int, *, lease_seconds: int | None = None) -> str | None:
-    """Claim a batch with a conditional UPDATE; returns the owner token, or None."""
+def claim(
+    batch_id: int, *, kinds: tuple[str, ...], lease_seconds: int | None = None
+) -> str | None:
+    """Claim a batch of one of `kinds` with a conditional UPDATE; the owner, or None.
+
+    The kind check means a stray message (a task run for another kind's batch id)
+    can never make one capability's worker finish another capability's batch.
+    """
     now = utcnow()
     lease = lease_seconds or current_app.config["BATCH_LEASE_SECONDS"]
     owner = str(uuid.uuid4())
@@ -113,7 +119,7 @@ def claim(batch_id: int, *, lease_seconds: int | None = None) -> str | None:
     )
     result = db.session.execute(
         update(JobBatch)
-        .where(JobBatch.id == batch_id, claimable)
+        .where(JobBatch.id == batch_id, JobBatch.kind.in_(kinds), claimable)
         .values(
             status="running",
             owner=owner,
@@ -184,7 +190,7 @@ def complete(batch_id: int, owner: str, *, success: int, failed: int) -> bool:
 
 
 def release(batch_id: int, owner: str, *, delay: float, reason: str = "") -> bool:
-    """Give a claimed batch back to the queue, not to be taken before `delay` seconds."""
+    """Give a claimed batch back, not to be taken before `delay` seconds."""
     now = utcnow()
     result = db.session.execute(
         update(JobBatch)
@@ -262,7 +268,7 @@ def fail(job_id: str, message: str) -> None:
 
 
 def cancel(workspace_id: int, job_id: str) -> Job:
-    """Cancel a job: its pending batches are dropped and running ones stop at the next item."""
+    """Cancel a job: pending batches are dropped, running ones stop at the next item."""
     job = get(workspace_id, job_id)
     if job.is_terminal:
         raise Conflict(f"The job is already {job.status}.")
@@ -297,7 +303,7 @@ class Reaped:
 
 
 def reap(*, include_pending: bool = True) -> Reaped:
-    """Find batches to re-enqueue (lease expired, pending too long) and finish done jobs.
+    """Find batches to re-enqueue (lease expired, lost) and finish done jobs.
 
     Pending batches count as lost only when `include_pending`: the periodic reaper
     passes False while the queue still holds messages, since a long job's later
@@ -325,7 +331,7 @@ def reap(*, include_pending: bool = True) -> Reaped:
             requeue.append((batch_id, kind))
     for batch_id in exhausted:
         fail_batch(batch_id, "Gave up after the batch's lease expired too many times.")
-    # Touch requeued pending batches so one reaper pass does not re-send them next minute.
+    # Touch requeued pending batches so the next pass does not re-send them.
     if requeue:
         db.session.execute(
             update(JobBatch)

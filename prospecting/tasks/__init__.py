@@ -19,16 +19,21 @@ logger = logging.getLogger(__name__)
 BATCH_TASKS = {}
 
 
+def in_app_context(fn, *args, **kwargs):
+    """Call fn inside the active app context, or a fresh one from the worker's app."""
+    if has_app_context():
+        return fn(*args, **kwargs)
+    with huey.flask_app.app_context():
+        return fn(*args, **kwargs)
+
+
 def app_task(*, periodic=None, **opts):
     """huey.task (or periodic_task) whose body runs in a fresh app context."""
 
     def decorator(fn):
         @functools.wraps(fn)
         def run(*args, **kwargs):
-            if has_app_context():
-                return fn(*args, **kwargs)
-            with huey.flask_app.app_context():
-                return fn(*args, **kwargs)
+            return in_app_context(fn, *args, **kwargs)
 
         if periodic is not None:
             return huey.periodic_task(periodic, **opts)(run)
@@ -56,7 +61,7 @@ def enqueue_batches(batches: list[tuple[int, str]]) -> None:
 
 @app_task(periodic=crontab(minute="*"))
 def reap_batches() -> None:
-    """Re-enqueue batches whose lease expired (or that were lost) and finish done jobs."""
+    """Re-enqueue batches whose lease expired (or were lost); finish done jobs."""
     reaped = jobs.reap(include_pending=huey.pending_count() == 0)
     enqueue_batches(reaped.requeue)
 
@@ -64,13 +69,18 @@ def reap_batches() -> None:
 @huey.signal(SIGNAL_ERROR)
 def on_task_error(signal, task, exc=None):
     """After the last retry of a batch task, mark the batch failed with the error."""
-    if task.retries or task.name not in {t.name for t in BATCH_TASKS.values()}:
+    batch_classes = tuple(t.task_class for t in BATCH_TASKS.values())
+    if task.retries or not isinstance(task, batch_classes):
         return
     batch_id = task.args[0]
     message = f"{type(exc).__name__}: {exc}"
     logger.error("batch %s failed for good: %s", batch_id, message)
-    with huey.flask_app.app_context():
-        jobs.fail_batch(batch_id, message)
+    in_app_context(jobs.fail_batch, batch_id, message)
 
 
+from prospecting.tasks import contacts  # noqa: E402,F401
 from prospecting.tasks import enrichment  # noqa: E402,F401
+from prospecting.tasks import ops  # noqa: E402,F401
+from prospecting.tasks import outreach  # noqa: E402,F401
+from prospecting.tasks import prospects  # noqa: E402,F401
+from prospecting.tasks import searches  # noqa: E402,F401

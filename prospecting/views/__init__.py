@@ -6,13 +6,23 @@ def register_blueprints(app) -> None:
     from prospecting.sandbox import bp as sandbox_bp
     from prospecting.views import accounts
     from prospecting.views import api
+    from prospecting.views import contacts
     from prospecting.views import enrichment
     from prospecting.views import jobs
     from prospecting.views import main
+    from prospecting.views import ops
+    from prospecting.views import outreach
+    from prospecting.views import prospects
+    from prospecting.views import searches
 
     for module in (accounts, main, enrichment, jobs):
         app.register_blueprint(module.bp)
-    # Token-authenticated JSON API and fake providers take no browser session, so no CSRF.
+    app.register_blueprint(prospects.bp)
+    app.register_blueprint(searches.bp)
+    app.register_blueprint(outreach.bp)
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(ops.bp)
+    # The token-authenticated API and the fake providers use no session: no CSRF.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     if app.config["SANDBOX_ENABLED"]:

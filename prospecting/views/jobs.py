@@ -14,9 +14,16 @@ from prospecting.services import jobs
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
 JOB_PAGES = {"enrichment": "enrichment.show"}
+JOB_PAGES["prospect_search"] = "prospects.show"
+JOB_PAGES["people_search"] = "searches.show"
+JOB_PAGES["outreach_dispatch"] = "outreach.messages"
+JOB_PAGES["contact_fetch"] = "contacts.fetch_job"
+JOB_PAGES["airtable_sync"] = "contacts.sync_job"
 
 
+@bp.app_template_global()
 def job_url(job) -> str:
+    """The page of a job, by its kind."""
     endpoint = JOB_PAGES.get(job.kind)
     return url_for(endpoint, job_id=job.id) if endpoint else url_for("main.index")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import create_engine
+from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -30,8 +31,11 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def _require_services():
-    missing = [n for n, v in (("TEST_DATABASE_URL", DATABASE_URL),
-                              ("TEST_REDIS_URL", REDIS_URL)) if not v]
+    missing = [
+        n
+        for n, v in (("TEST_DATABASE_URL", DATABASE_URL), ("TEST_REDIS_URL", REDIS_URL))
+        if not v
+    ]
     if missing and os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {', '.join(missing)} is not set", pytrace=False)
     if missing:
@@ -47,22 +51,33 @@ def _require_services():
 
 @pytest.fixture(scope="session")
 def pg_url():
-    """A new, empty PostgreSQL database for this test session, upgraded by migrations."""
+    """A new, empty PostgreSQL database for this session, upgraded by migrations."""
     _require_services()
     name = f"prospecting_it_{uuid.uuid4().hex[:10]}"
     admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    url = (
+        make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    )
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
-    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     yield url
     create_engine(url).dispose()
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-        ), {"n": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n"
+            ),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -77,7 +92,10 @@ def redis_url():
 
 
 def _truncate_all(engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    present = set(inspect(engine).get_table_names())
+    tables = ", ".join(
+        f'"{t.name}"' for t in db.metadata.sorted_tables if t.name in present
+    )
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
@@ -120,6 +138,20 @@ ENV_NAMES = {
     "SANDBOX_URL": "SANDBOX_URL",
     "EMAIL_VERIFIER_URL": "EMAIL_VERIFIER_URL",
     "COMPANY_ENRICHER_URL": "COMPANY_ENRICHER_URL",
+    "ATTESTR_URL": "ATTESTR_URL",
+    "ATTESTR_KEY": "ATTESTR_KEY",
+    "AIRTABLE_URL": "AIRTABLE_URL",
+    "AIRTABLE_RATE_LIMIT": "AIRTABLE_RATE_LIMIT",
+    "AIRTABLE_LOCKOUT_SECONDS": "AIRTABLE_LOCKOUT_SECONDS",
+    "UNIPILE_DEFAULT_DSN": "UNIPILE_DEFAULT_DSN",
+    "PROSPECT_PAGE_DELAY_SECONDS": "PROSPECT_PAGE_DELAY_SECONDS",
+    "PROSPECT_JOB_TIME_LIMIT_SECONDS": "PROSPECT_JOB_TIME_LIMIT_SECONDS",
+    "REACHSTREAM_URL": "REACHSTREAM_URL",
+    "OUTREACH_SENDER_URL": "OUTREACH_SENDER_URL",
+    "OUTREACH_QUIET_HOURS": "OUTREACH_QUIET_HOURS",
+    "REACHSTREAM_POLL_INITIAL": "REACHSTREAM_POLL_INITIAL",
+    "REACHSTREAM_POLL_MAX": "REACHSTREAM_POLL_MAX",
+    "REACHSTREAM_STRANDED_AFTER": "REACHSTREAM_STRANDED_AFTER",
 }
 
 
@@ -127,8 +159,13 @@ class Worker:
     """A real `flask worker` process started with the test's settings."""
 
     def __init__(self, config: dict, log: Path, threads: int = 4, extra_env=None):
-        env = {**os.environ, "FLASK_APP": "wsgi", "PROSPECTING_ENV": "development",
-               "PROVIDER_READ_TIMEOUT": "2", "PROVIDER_BACKOFF": "0.05"}
+        env = {
+            **os.environ,
+            "FLASK_APP": "wsgi",
+            "PROSPECTING_ENV": "development",
+            "PROVIDER_READ_TIMEOUT": "2",
+            "PROVIDER_BACKOFF": "0.05",
+        }
         for key, name in ENV_NAMES.items():
             if key in config:
                 env[name] = str(config[key])
@@ -137,7 +174,10 @@ class Worker:
         self._out = open(log, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "flask", "worker", "-w", str(threads)],
-            cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
         )
 
     def kill(self) -> None:
@@ -161,7 +201,9 @@ def start_worker(pg_config, tmp_path):
     started = []
 
     def start(threads: int = 4, **extra_env) -> Worker:
-        worker = Worker(pg_config, tmp_path / f"worker-{len(started)}.log", threads, extra_env)
+        worker = Worker(
+            pg_config, tmp_path / f"worker-{len(started)}.log", threads, extra_env
+        )
         started.append(worker)
         return worker
 
@@ -171,7 +213,7 @@ def start_worker(pg_config, tmp_path):
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = ""):
-    """Poll `predicate` until it returns a truthy value or fail after `timeout` seconds."""
+    """Poll `predicate` until it is truthy, or fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()

@@ -18,15 +18,19 @@ from prospecting.services import jobs
 from tests import factories
 from tests.integration.conftest import wait_for
 
-FAST_LIMITS = {"PROVIDER_RATE_LIMITS": json.dumps({"emails": "400/second",
-                                                   "companies": "400/second"})}
+FAST_LIMITS = {
+    "PROVIDER_RATE_LIMITS": json.dumps(
+        {"emails": "400/second", "companies": "400/second"}
+    )
+}
 
 
 def start_job(rows: int) -> str:
     user = factories.make_user(email=f"it{rows}@x.test", workspace=f"IT {rows}")
     ws = user.memberships[0].workspace
-    upload = enrichment.save_upload(ws.id, user.id, "it.csv",
-                                    io.BytesIO(factories.contacts_csv(rows)))
+    upload = enrichment.save_upload(
+        ws.id, user.id, "it.csv", io.BytesIO(factories.contacts_csv(rows))
+    )
     job = enrichment.start(ws.id, user.id, upload.id)
     tasks.enqueue_batches(jobs.open_batches(job.id))
     return job.id
@@ -42,27 +46,36 @@ def assert_every_row_counted_once(job_id: str, rows: int) -> None:
     assert job.status == "completed", job.error_message
     assert job.success_count + job.failed_count == rows
     assert job.progress_current == rows == job.progress_total
-    by_status = dict(db.session.execute(
-        select(EnrichmentRow.status, func.count())
-        .where(EnrichmentRow.job_id == job_id).group_by(EnrichmentRow.status)
-    ).all())
+    by_status = dict(
+        db.session.execute(
+            select(EnrichmentRow.status, func.count())
+            .where(EnrichmentRow.job_id == job_id)
+            .group_by(EnrichmentRow.status)
+        ).all()
+    )
     assert by_status.get("pending", 0) == 0
     assert by_status.get("success", 0) == job.success_count
     assert by_status.get("failed", 0) == job.failed_count
     batch_total = db.session.scalar(
-        select(func.sum(JobBatch.success_count + JobBatch.failed_count))
-        .where(JobBatch.job_id == job_id)
+        select(func.sum(JobBatch.success_count + JobBatch.failed_count)).where(
+            JobBatch.job_id == job_id
+        )
     )
     assert batch_total == rows
 
 
-def test_thousand_row_job_completes_on_postgresql_with_real_workers(pg_app, start_worker):
+def test_thousand_row_job_completes_on_postgresql_with_real_workers(
+    pg_app, start_worker
+):
     faults.set_overrides({"latency_ms": 5})
     job_id = start_job(1000)
     start_worker(threads=4, **FAST_LIMITS)
     start_worker(threads=4, **FAST_LIMITS)
-    wait_for(lambda: job_state(job_id).is_terminal, timeout=180,
-             message="1,000-row job did not finish")
+    wait_for(
+        lambda: job_state(job_id).is_terminal,
+        timeout=180,
+        message="1,000-row job did not finish",
+    )
     assert_every_row_counted_once(job_id, 1000)
 
 
@@ -72,22 +85,32 @@ def test_sigkilled_worker_restarted_finishes_with_every_row_counted_once(
     faults.set_overrides({"latency_ms": 20})
     job_id = start_job(1000)
     worker = start_worker(threads=4, **FAST_LIMITS)
-    wait_for(lambda: job_state(job_id).progress_current >= 200, timeout=120,
-             message="no progress before the kill")
+    wait_for(
+        lambda: job_state(job_id).progress_current >= 200,
+        timeout=120,
+        message="no progress before the kill",
+    )
     worker.kill()
     in_flight = db.session.scalar(
-        select(func.count()).select_from(JobBatch)
+        select(func.count())
+        .select_from(JobBatch)
         .where(JobBatch.job_id == job_id, JobBatch.status == "running")
     )
     start_worker(threads=4, **FAST_LIMITS)
     # The periodic reaper (every minute) re-enqueues the batches whose lease expired.
-    wait_for(lambda: job_state(job_id).is_terminal, timeout=240,
-             message="job did not finish after the worker was killed")
+    wait_for(
+        lambda: job_state(job_id).is_terminal,
+        timeout=240,
+        message="job did not finish after the worker was killed",
+    )
     assert_every_row_counted_once(job_id, 1000)
     calls = db.session.scalar(
-        select(func.count()).select_from(ProviderCall)
+        select(func.count())
+        .select_from(ProviderCall)
         .where(ProviderCall.provider == "emails", ProviderCall.job_id == job_id)
     )
-    print(f"\nbatches in flight at the kill: {in_flight}; "
-          f"email verifications repeated: {calls - 1000}")
+    print(
+        f"\nbatches in flight at the kill: {in_flight}; "
+        f"email verifications repeated: {calls - 1000}"
+    )
     assert calls - 1000 <= in_flight * 20

@@ -10,5 +10,9 @@ def iso(value):
     return value.isoformat() + "Z" if value else None
 
 
+from prospecting.views.api import contacts  # noqa: E402,F401
 from prospecting.views.api import enrichment  # noqa: E402,F401
 from prospecting.views.api import health  # noqa: E402,F401
+from prospecting.views.api import outreach  # noqa: E402,F401
+from prospecting.views.api import prospects  # noqa: E402,F401
+from prospecting.views.api import searches  # noqa: E402,F401

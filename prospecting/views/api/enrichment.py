@@ -20,7 +20,7 @@ API_STATUS = {"queued": "pending", "running": "processing"}
 @bp.post("/jobs/upload")
 @token_required
 def upload():
-    """Upload a CSV (multipart field `file`) and start enriching it with the auto mapping."""
+    """Upload a CSV (multipart field `file`) and enrich it with the auto mapping."""
     file = request.files.get("file")
     if file is None or not file.filename:
         raise InvalidInput(
@@ -81,9 +81,9 @@ def _row_body(row) -> dict:
 def results(job_id: str):
     """A page of processed rows, optionally of one status."""
     job = jobs.get(workspace_id(), job_id, kind=enrichment.KIND)
-    page = request.args.get("page", 1, type=int)
-    per_page = request.args.get("per_page", 50, type=int)
-    if page is None or page < 1 or per_page is None or not 1 <= per_page <= 500:
+    page = _positive_int("page", 1)
+    per_page = _positive_int("per_page", 50)
+    if page < 1 or not 1 <= per_page <= 500:
         raise InvalidInput(
             "page must be ≥ 1 and per_page between 1 and 500.", code="bad_page"
         )
@@ -110,3 +110,12 @@ def results(job_id: str):
             },
         }
     )
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise InvalidInput(f"{name} must be a whole number.", code="bad_page")
+    return int(raw)

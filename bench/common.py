@@ -1,0 +1,107 @@
+"""Shared helpers for the benchmarks: services, a fresh database, subprocesses."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database() -> str:
+    """Create an empty PostgreSQL database, migrate it, and return its URL."""
+    name = f"prospecting_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = (
+        make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    )
+    run_flask(["db", "upgrade"], {"DATABASE_URL": url})
+    return url
+
+
+def drop_database(url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n"
+            ),
+            {"n": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def env_with(extra: dict) -> dict:
+    return {**os.environ, "FLASK_APP": "wsgi", **{k: str(v) for k, v in extra.items()}}
+
+
+def run_flask(args: list[str], extra: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=env_with(extra),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+def start(args: list[str], extra: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env_with(extra),
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_http(url: str, timeout: float = 20) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(2)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def report(name: str, figure: str, target: str, ok: bool) -> dict:
+    line = f"{name:<48} {figure:<40} target {target:<14} {'OK' if ok else 'MISSED'}"
+    print(line, flush=True)
+    return {"name": name, "figure": figure, "target": target, "ok": ok}

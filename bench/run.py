@@ -1,0 +1,31 @@
+"""`make bench`: run each benchmark and print its figure next to its target."""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import ingest
+from bench import throughput
+
+BENCHES = {"throughput": throughput.run, "ingest": ingest.run}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "names", nargs="*", choices=[*BENCHES, []], help="benchmarks to run"
+    )
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.names or BENCHES:
+            print(f"== {name}", flush=True)
+            results.append(BENCHES[name](tmp=Path(tmp)))
+    missed = [r["name"] for r in results if not r["ok"]]
+    print(f"{len(results) - len(missed)} met, {len(missed)} missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Companies, the de-duplicated contact book and each workspace's Airtable settings."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from prospecting.extensions import db
+from prospecting.models.base import JSONType
+from prospecting.models.base import utcnow
+
+
+def _partial_unique(name: str, *columns: str, where: str) -> Index:
+    # The same partial unique index on PostgreSQL and SQLite: NULLs stay allowed.
+    return Index(
+        name,
+        *columns,
+        unique=True,
+        sqlite_where=text(where),
+        postgresql_where=text(where),
+    )
+
+
+class Company(db.Model):
+    __tablename__ = "companies"
+    __table_args__ = (
+        _partial_unique(
+            "uq_companies_workspace_reg",
+            "workspace_id",
+            "registration_number",
+            where="registration_number IS NOT NULL",
+        ),
+        _partial_unique(
+            "uq_companies_workspace_domain",
+            "workspace_id",
+            "domain",
+            where="domain IS NOT NULL",
+        ),
+        Index("ix_companies_workspace_name", "workspace_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    # An Indian CIN (21 characters) or LLPIN (AAA-1234), upper case.
+    registration_number: Mapped[str | None] = mapped_column(String(21))
+    crm_record_id: Mapped[str | None] = mapped_column(String(32))
+    synced_at: Mapped[datetime | None]
+    sync_failed: Mapped[bool] = mapped_column(default=False)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="company", order_by="Contact.name"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Company {self.id} {self.name}>"
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        _partial_unique(
+            "uq_contacts_workspace_email",
+            "workspace_id",
+            "email",
+            where="email IS NOT NULL",
+        ),
+        _partial_unique(
+            "uq_contacts_workspace_phone",
+            "workspace_id",
+            "phone",
+            where="phone IS NOT NULL",
+        ),
+        Index("ix_contacts_workspace_name", "workspace_id", "name"),
+        Index("ix_contacts_workspace_sync", "workspace_id", "sync_failed", "synced_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), default="")
+    # Normalised (email-validator, lower case) and E.164: the de-duplication keys.
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(255))
+    location: Mapped[str | None] = mapped_column(String(255))
+    linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    addresses: Mapped[list] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    # Provider identifiers such as {"din": "07864946"}.
+    provider_ids: Mapped[dict] = mapped_column(JSONType, default=dict)
+    crm_record_id: Mapped[str | None] = mapped_column(String(32))
+    synced_at: Mapped[datetime | None]
+    sync_failed: Mapped[bool] = mapped_column(default=False)
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company | None] = relationship(back_populates="contacts")
+
+    @property
+    def sync_state(self) -> str:
+        if self.sync_failed:
+            return "failed"
+        if self.synced_at is None or self.updated_at > self.synced_at:
+            return "pending"
+        return "synced"
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.email or self.phone}>"
+
+
+class AirtableSettings(db.Model):
+    __tablename__ = "airtable_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), unique=True)
+    # Fernet token of the personal access token (prospecting.crypto).
+    token_encrypted: Mapped[str | None] = mapped_column(Text)
+    base_id: Mapped[str] = mapped_column(String(40), default="")
+    contacts_table: Mapped[str] = mapped_column(String(120), default="Contacts")
+    companies_table: Mapped[str] = mapped_column(String(120), default="Companies")
+    # Our attribute -> Airtable field name; an empty name leaves the attribute out.
+    contact_fields: Mapped[dict] = mapped_column(JSONType, default=dict)
+    company_fields: Mapped[dict] = mapped_column(JSONType, default=dict)
+    merge_field: Mapped[str] = mapped_column(String(40), default="email")
+    company_merge_field: Mapped[str] = mapped_column(String(40), default="name")
+    sync_interval_minutes: Mapped[int] = mapped_column(default=0)
+    last_auto_sync_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def has_token(self) -> bool:
+        return bool(self.token_encrypted)
+
+    def __repr__(self) -> str:
+        return f"<AirtableSettings workspace={self.workspace_id} base={self.base_id}>"

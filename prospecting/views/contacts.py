@@ -1,0 +1,379 @@
+"""Contact book, companies, contact fetch by CIN and the Airtable sync pages."""
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import htmx
+from prospecting import tasks
+from prospecting.services import airtable_sync
+from prospecting.services import contacts
+from prospecting.services import jobs
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+
+bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _per_page() -> int:
+    return current_app.config["RESULTS_PER_PAGE"]
+
+
+# The contact book
+
+
+@bp.get("/")
+def index():
+    """The contact book with active search and filters by company and sync state."""
+    q = request.args.get("q", "").strip()
+    company_id = request.args.get("company", type=int)
+    sync = request.args.get("sync") or None
+    sync = sync if sync in contacts.SYNC_STATES else None
+    rows, total = contacts.search_contacts(
+        g.workspace.id,
+        q=q,
+        company_id=company_id,
+        sync=sync,
+        page=_page(),
+        per_page=_per_page(),
+    )
+    context = {
+        "contacts": rows,
+        "total": total,
+        "q": q,
+        "company_id": company_id,
+        "sync": sync,
+        "page": _page(),
+        "pages": max(1, -(-total // _per_page())),
+    }
+    if htmx.is_partial():
+        return htmx.vary_on_htmx(
+            current_app.make_response(
+                render_template("contacts/_table.html", **context)
+            )
+        )
+    companies = [c for c, _ in contacts.list_companies(g.workspace.id)]
+    return htmx.vary_on_htmx(
+        current_app.make_response(
+            render_template(
+                "contacts/index.html",
+                companies=companies,
+                states=contacts.SYNC_STATES,
+                **context,
+            )
+        )
+    )
+
+
+@bp.get("/<int:contact_id>")
+def show(contact_id: int):
+    """One contact with its company, provider ids and sync state."""
+    contact = contacts.get_contact(g.workspace.id, contact_id)
+    return render_template("contacts/show.html", contact=contact)
+
+
+@bp.get("/<int:contact_id>/edit")
+def edit(contact_id: int):
+    """The edit form of a contact."""
+    contact = contacts.get_contact(g.workspace.id, contact_id)
+    return _edit_form(contact, dict(_contact_values(contact)))
+
+
+def _contact_values(contact) -> dict:
+    return {
+        "name": contact.name,
+        "email": contact.email or "",
+        "phone": contact.phone or "",
+        "title": contact.title or "",
+        "location": contact.location or "",
+        "company_id": contact.company_id,
+    }
+
+
+def _edit_form(contact, values: dict, error: str | None = None, status: int = 200):
+    companies = [c for c, _ in contacts.list_companies(g.workspace.id)]
+    return render_template(
+        "contacts/edit.html",
+        contact=contact,
+        values=values,
+        companies=companies,
+        error=error,
+    ), status
+
+
+@bp.post("/<int:contact_id>/edit")
+def update(contact_id: int):
+    """Save a contact's edit, or show the form again with the problem (422)."""
+    contact = contacts.get_contact(g.workspace.id, contact_id)
+    values = {
+        k: request.form.get(k, "")
+        for k in ("name", "email", "phone", "title", "location")
+    }
+    values["company_id"] = request.form.get("company_id", type=int)
+    try:
+        contacts.update_contact(g.workspace.id, contact_id, **values)
+    except InvalidInput as exc:
+        return _edit_form(contact, values, exc.message, 422)
+    flash("Contact saved.", "info")
+    return redirect(url_for("contacts.show", contact_id=contact_id))
+
+
+# Companies and the contact fetch
+
+
+@bp.get("/companies")
+def companies():
+    """The workspace's companies and a form to add one."""
+    return _companies_page({})
+
+
+def _companies_page(values: dict, error: str | None = None, status: int = 200):
+    q = request.args.get("q", "").strip()
+    rows = contacts.list_companies(g.workspace.id, q=q)
+    return render_template(
+        "contacts/companies.html", rows=rows, q=q, values=values, error=error
+    ), status
+
+
+@bp.post("/companies")
+def create_company():
+    """Add a company (name, domain, CIN or LLPIN)."""
+    values = {
+        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
+    }
+    try:
+        company = contacts.save_company(g.workspace.id, **values)
+    except (InvalidInput, Conflict) as exc:
+        return _companies_page(values, exc.message, exc.status_code)
+    flash(f"Company {company.name} added.", "info")
+    return redirect(url_for("contacts.company", company_id=company.id))
+
+
+@bp.get("/companies/<int:company_id>")
+def company(company_id: int):
+    """A company with its contacts, its details form and "Fetch contacts"."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    return _company_page(found, _company_values(found))
+
+
+def _company_values(company) -> dict:
+    return {
+        "name": company.name,
+        "domain": company.domain or "",
+        "registration_number": company.registration_number or "",
+    }
+
+
+def _company_page(company, values, error=None, status=200):
+    fetches = [
+        j
+        for j in jobs.recent(g.workspace.id, kind=contacts.KIND_FETCH, limit=50)
+        if j.params.get("company_id") == company.id
+    ][:10]
+    return render_template(
+        "contacts/company.html",
+        company=company,
+        values=values,
+        error=error,
+        fetches=fetches,
+        max_contacts=current_app.config["ATTESTR_MAX_CONTACTS"],
+    ), status
+
+
+@bp.post("/companies/<int:company_id>")
+def update_company(company_id: int):
+    """Save a company's name, domain and registration number."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    values = {
+        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
+    }
+    try:
+        contacts.save_company(g.workspace.id, company_id=company_id, **values)
+    except (InvalidInput, Conflict) as exc:
+        return _company_page(found, values, exc.message, exc.status_code)
+    flash("Company saved.", "info")
+    return redirect(url_for("contacts.company", company_id=company_id))
+
+
+@bp.post("/companies/<int:company_id>/fetch")
+def fetch(company_id: int):
+    """Start a job that fetches the company's contacts by its CIN or LLPIN."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    try:
+        job = contacts.start_fetch(
+            g.workspace.id,
+            current_user.id,
+            company_id,
+            max_contacts=request.form.get("max_contacts") or None,
+        )
+    except InvalidInput as exc:
+        return _company_page(found, _company_values(found), exc.message, 422)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    return redirect(url_for("contacts.fetch_job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>/fetch")
+def fetch_job(job_id: str):
+    """A contact fetch job: live progress, then the outcome per contact."""
+    job = jobs.get(g.workspace.id, job_id, kind=contacts.KIND_FETCH)
+    return render_template(
+        "contacts/fetch_job.html",
+        job=job,
+        outcomes=contacts.fetch_outcomes(job),
+        company_id=job.params.get("company_id"),
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+# Adding results of other areas
+
+
+@bp.post("/import/enrichment/<job_id>")
+def import_enrichment(job_id: str):
+    """Add an enrichment job's successful rows to the contact book."""
+    report = contacts.import_enrichment(g.workspace.id, job_id)
+    flash(_summary(report), "info")
+    return redirect(url_for("enrichment.show", job_id=job_id))
+
+
+@bp.post("/import/people-search/<search_id>")
+def import_people_search(search_id: str):
+    """Add the people a people search found to the contact book."""
+    report = contacts.import_people_search(g.workspace.id, search_id)
+    flash(_summary(report), "info")
+    return redirect(request.referrer or url_for("contacts.index"))
+
+
+def _summary(report) -> str:
+    return (
+        f"Contact book: {report.created} added, {report.updated} updated, "
+        f"{report.skipped} skipped."
+    )
+
+
+# Airtable
+
+
+@bp.get("/airtable")
+def airtable():
+    """The workspace's Airtable settings."""
+    return _airtable_page(airtable_sync.settings_for_form(g.workspace.id))
+
+
+def _airtable_page(settings, error=None, status=200):
+    return render_template(
+        "contacts/airtable.html",
+        settings=settings,
+        error=error,
+        contact_keys=list(airtable_sync.CONTACT_FIELDS),
+        company_keys=list(airtable_sync.COMPANY_FIELDS),
+        merge_choices=airtable_sync.CONTACT_MERGE_FIELDS,
+        company_merge_choices=airtable_sync.COMPANY_MERGE_FIELDS,
+        running=airtable_sync.open_sync(g.workspace.id),
+        recent=jobs.recent(g.workspace.id, kind=airtable_sync.KIND, limit=10),
+    ), status
+
+
+@bp.post("/airtable")
+def save_airtable():
+    """Save the Airtable settings (a blank token keeps the stored one)."""
+    form = request.form
+    try:
+        airtable_sync.save_settings(
+            g.workspace.id,
+            token=form.get("token"),
+            base_id=form.get("base_id", ""),
+            contacts_table=form.get("contacts_table", ""),
+            companies_table=form.get("companies_table", ""),
+            contact_fields={
+                k: form.get(f"contact_field_{k}", "")
+                for k in airtable_sync.CONTACT_FIELDS
+            },
+            company_fields={
+                k: form.get(f"company_field_{k}", "")
+                for k in airtable_sync.COMPANY_FIELDS
+            },
+            merge_field=form.get("merge_field", "email"),
+            company_merge_field=form.get("company_merge_field", "name"),
+            sync_interval_minutes=form.get("sync_interval_minutes", 0, type=int) or 0,
+        )
+    except InvalidInput as exc:
+        db_settings = airtable_sync.settings_for_form(g.workspace.id)
+        return _airtable_page(db_settings, exc.message, 422)
+    flash("Airtable settings saved.", "info")
+    return redirect(url_for("contacts.airtable"))
+
+
+@bp.post("/airtable/sync")
+def start_sync():
+    """Start an Airtable sync of the pending companies and contacts."""
+    retry_failed = request.form.get("retry_failed") == "1"
+    try:
+        job = airtable_sync.start_sync(
+            g.workspace.id, current_user.id, retry_failed=retry_failed
+        )
+    except airtable_sync.AirtableNotConfigured as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("contacts.airtable"))
+    except Conflict as exc:
+        flash(exc.message, "warning")
+        running = airtable_sync.open_sync(g.workspace.id)
+        return redirect(url_for("contacts.sync_job", job_id=running.id))
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    return redirect(url_for("contacts.sync_job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>/sync")
+def sync_job(job_id: str):
+    """An Airtable sync job's live progress."""
+    job = jobs.get(g.workspace.id, job_id, kind=airtable_sync.KIND)
+    return render_template(
+        "contacts/sync_job.html",
+        job=job,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@bp.get("/sync/pending")
+def pending():
+    """Contacts never synced or changed since their last sync."""
+    return _state_page("pending", "contacts/pending.html")
+
+
+@bp.get("/sync/failed")
+def failed():
+    """Contacts (and companies) whose last sync failed, with the error and "retry"."""
+    return _state_page("failed", "contacts/failed.html")
+
+
+def _state_page(state: str, template: str):
+    rows, total = airtable_sync.contacts_in_state(
+        g.workspace.id, state, page=_page(), per_page=_per_page()
+    )
+    return render_template(
+        template,
+        contacts=rows,
+        total=total,
+        page=_page(),
+        pages=max(1, -(-total // _per_page())),
+        companies=airtable_sync.companies_in_state(g.workspace.id, state),
+        configured=airtable_sync.get_settings(g.workspace.id) is not None,
+    )
+
+
+@bp.get("/sync/stats")
+def stats():
+    """Contacts per company: total, synced, pending, failed."""
+    return render_template(
+        "contacts/stats.html", rows=airtable_sync.stats_by_company(g.workspace.id)
+    )

@@ -1,0 +1,249 @@
+"""LinkedIn prospect search pages: the connected account, the search form, job pages."""
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.providers import unipile
+from prospecting.providers.errors import ProviderError
+from prospecting.services import jobs
+from prospecting.services import prospects
+from prospecting.services.errors import InvalidInput
+
+bp = Blueprint("prospects", __name__, url_prefix="/prospects")
+
+
+def _poll() -> int:
+    return current_app.config["PROGRESS_POLL_SECONDS"]
+
+
+# Connected account
+
+
+@bp.get("/account")
+def account():
+    """The connected account settings, with a test-connection button."""
+    return _account_page()
+
+
+def _account_page(status: int = 200, error: str | None = None, form=None):
+    return render_template(
+        "prospects/account.html",
+        account=prospects.get_account(g.workspace.id),
+        default_dsn=current_app.config["UNIPILE_DEFAULT_DSN"],
+        sandbox=current_app.config["SANDBOX_ENABLED"],
+        form=form or {},
+        error=error,
+    ), status
+
+
+@bp.post("/account")
+def save_account():
+    """Connect or update the account, then test it."""
+    try:
+        prospects.save_account(
+            g.workspace.id,
+            dsn=request.form.get("dsn", ""),
+            api_key=request.form.get("api_key", ""),
+            account_id=request.form.get("account_id", ""),
+        )
+    except InvalidInput as exc:
+        return _account_page(422, exc.message, form=request.form)
+    saved = prospects.check_account(g.workspace.id)
+    if saved.is_active and not saved.last_error:
+        flash("LinkedIn account connected.", "info")
+    else:
+        flash(f"Saved, but the connection test failed: {saved.last_error}", "error")
+    return redirect(url_for("prospects.account"))
+
+
+@bp.post("/account/test")
+def test_account():
+    """Test the stored credentials; returns the account status fragment."""
+    return render_template(
+        "prospects/_account_status.html",
+        account=prospects.check_account(g.workspace.id),
+    )
+
+
+@bp.post("/account/remove")
+def remove_account():
+    """Forget the connected account."""
+    prospects.remove_account(g.workspace.id)
+    flash("LinkedIn account removed.", "info")
+    return redirect(url_for("prospects.account"))
+
+
+# Search form
+
+
+@bp.get("/")
+def index():
+    """The search form and the workspace's prospect searches."""
+    return _index()
+
+
+def _index(status: int = 200, error: str | None = None):
+    form = request.form if request.method == "POST" else {}
+    source = form.get("search_source", "classic")
+    source = source if source in unipile.APIS else "classic"
+    return render_template(
+        "prospects/index.html",
+        form=form,
+        error=error,
+        account=prospects.get_account(g.workspace.id),
+        jobs=jobs.recent(g.workspace.id, kind=prospects.KIND),
+        apis=prospects.API_LABELS,
+        headcounts=list(prospects.HEADCOUNTS),
+        selected=_selected_locations(form.getlist("location") if form else []),
+        **_estimate_context(source, form.get("target_count", "100")),
+    ), status
+
+
+@bp.post("/")
+def create():
+    """Create a search job from the form, enqueue its first page, go to its page."""
+    chosen = _selected_locations(request.form.getlist("location"))
+    data = {
+        "search_source": request.form.get("search_source", "classic"),
+        "target_count": request.form.get("target_count", ""),
+        "search_criteria": {
+            "category": "people",
+            "keywords": request.form.get("keywords", ""),
+            "title": request.form.get("title", ""),
+            "location": [i for i, _ in chosen],
+            "company_headcount": request.form.getlist("company_headcount"),
+        },
+    }
+    try:
+        job = prospects.create_job(
+            g.workspace.id, current_user.id, data, location_titles=dict(chosen)
+        )
+    except InvalidInput as exc:
+        return _index(422, exc.message)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    return redirect(url_for("prospects.show", job_id=job.id))
+
+
+def _selected_locations(values: list[str]) -> list[tuple[str, str]]:
+    """Checkbox values "id::title" as (id, title) pairs, numeric ids only."""
+    pairs = []
+    for value in values:
+        ident, _, title = value.partition("::")
+        if ident.strip().isdigit():
+            pairs.append((ident.strip(), title.strip() or ident.strip()))
+    return list(dict(pairs).items())
+
+
+@bp.get("/locations")
+def locations():
+    """Active search of location ids (fragment); keeps the locations already chosen."""
+    chosen = _selected_locations(request.args.getlist("location"))
+    api = request.args.get("search_source", "classic")
+    error, found = None, []
+    try:
+        found = prospects.search_locations(
+            g.workspace.id,
+            request.args.get("location_query", ""),
+            api if api in unipile.APIS else "classic",
+        )
+    except (InvalidInput, ProviderError) as exc:
+        error = exc.message
+    ids = {i for i, _ in chosen}
+    return render_template(
+        "prospects/_locations.html",
+        selected=chosen,
+        found=[p for p in found if p.id not in ids],
+        error=error,
+    )
+
+
+@bp.get("/estimate")
+def estimate():
+    """The estimated time of the search the form describes (fragment)."""
+    source = request.args.get("search_source", "classic")
+    source = source if source in unipile.APIS else "classic"
+    return render_template(
+        "prospects/_estimate.html",
+        **_estimate_context(source, request.args.get("target_count", "")),
+    )
+
+
+def _estimate_context(api: str, raw_target) -> dict:
+    try:
+        target = int(raw_target)
+    except (TypeError, ValueError):
+        target = None
+    cap = prospects.cap(api)
+    usable = target if target and 0 < target <= cap else None
+    return {
+        "source": api,
+        "target": target,
+        "cap": cap,
+        "api_label": prospects.API_LABELS[api],
+        "guess": prospects.estimate(api, usable) if usable else None,
+    }
+
+
+# Jobs
+
+
+@bp.get("/jobs/<job_id>")
+def show(job_id: str):
+    """Job page: live progress, then the prospects and the CSV export."""
+    job = prospects.get_job(g.workspace.id, job_id)
+    return render_template(
+        "prospects/job.html", job=job, poll=_poll(), **_table_context(job)
+    )
+
+
+@bp.get("/jobs/<job_id>/progress")
+def progress(job_id: str):
+    """The progress fragment; it polls itself until the job is terminal."""
+    job = prospects.get_job(g.workspace.id, job_id)
+    return render_template("prospects/_progress.html", job=job, poll=_poll())
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel(job_id: str):
+    """Cancel a queued or running search; returns the progress fragment."""
+    prospects.get_job(g.workspace.id, job_id)
+    job = jobs.cancel(g.workspace.id, job_id)
+    return render_template("prospects/_progress.html", job=job, poll=_poll())
+
+
+@bp.get("/jobs/<job_id>/table")
+def table(job_id: str):
+    """One page of the job's prospects (fragment)."""
+    job = prospects.get_job(g.workspace.id, job_id)
+    return render_template("prospects/_table.html", job=job, **_table_context(job))
+
+
+def _table_context(job) -> dict:
+    per_page = current_app.config["RESULTS_PER_PAGE"]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = prospects.prospects_page(job.id, page=page, per_page=per_page)
+    pages = max(1, -(-total // per_page))
+    return {"rows": rows, "total": total, "page": page, "pages": pages}
+
+
+@bp.get("/jobs/<job_id>/export.csv")
+def export(job_id: str):
+    """The job's prospects as a formula-safe CSV download."""
+    job = prospects.get_job(g.workspace.id, job_id)
+    return Response(
+        stream_with_context(prospects.export_lines(job)),
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="prospects-{job.id[:8]}.csv"'
+        },
+    )

@@ -1,0 +1,195 @@
+"""People search pages: filter form, live status, profiles, export, saved searches."""
+
+import math
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.providers.reachstream import FILTER_FIELDS
+from prospecting.services import jobs
+from prospecting.services import searches
+from prospecting.services.errors import ServiceError
+
+bp = Blueprint("searches", __name__, url_prefix="/searches")
+
+# Filters with a fixed vocabulary get a multi-select; the others take typed values.
+CHOICES = {
+    "contact_job_title_level_1": (
+        "C-Level", "VP", "Director", "Manager", "Senior", "Entry",
+    ),
+    "company_employee_size": (
+        "1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000", "5001-10000",
+        "10001+",
+    ),
+    "company_annual_revenue_amount": (
+        "<$1M", "$1M-$10M", "$10M-$50M", "$50M-$100M", "$100M-$500M", "$500M-$1B",
+        "$1B+",
+    ),
+}  # fmt: skip
+PER_PAGE = 50
+
+
+@bp.get("/")
+def index():
+    """The search form, saved searches and recent searches."""
+    return _index({}, searches.DEFAULT_FETCH)
+
+
+def _index(values: dict, fetch_count, *, error: str | None = None, status=200):
+    return render_template(
+        "searches/index.html",
+        fields=FILTER_FIELDS,
+        choices=CHOICES,
+        values=values,
+        fetch_count=fetch_count,
+        max_fetch=current_app.config["REACHSTREAM_MAX_FETCH"],
+        error=error,
+        saved=searches.saved_searches(g.workspace.id),
+        recent=searches.recent(g.workspace.id),
+    ), status
+
+
+@bp.post("/")
+def create():
+    """Start a search from the form, then show its page."""
+    form = request.form
+    values = {
+        key: [v for raw in form.getlist(key) for v in searches.split_values(raw)]
+        for key in FILTER_FIELDS
+    }
+    fetch_count = request.form.get("fetch_count", "")
+    try:
+        search = searches.start(g.workspace.id, current_user.id, values, fetch_count)
+    except ServiceError as exc:
+        return _index(values, fetch_count, error=exc.message, status=422)
+    tasks.enqueue_batches(jobs.open_batches(search.id))
+    return redirect(url_for("searches.show", job_id=search.id))
+
+
+@bp.get("/<job_id>")
+def show(job_id: str):
+    """A search: live status, then its profiles."""
+    search = searches.get(g.workspace.id, job_id)
+    return render_template(
+        "searches/show.html",
+        search=search,
+        fields=FILTER_FIELDS,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        load_profiles=False,
+        **_profiles_context(search),
+    )
+
+
+@bp.get("/<job_id>/status")
+def status(job_id: str):
+    """The status partial; it polls itself until the search is done."""
+    search = searches.get(g.workspace.id, job_id)
+    return render_template(
+        "searches/_status.html",
+        search=search,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        load_profiles=True,
+    )
+
+
+@bp.post("/<job_id>/cancel")
+def cancel(job_id: str):
+    """Stop a search that is still running."""
+    jobs.cancel(g.workspace.id, job_id)
+    search = searches.get(g.workspace.id, job_id)
+    return render_template(
+        "searches/_status.html",
+        search=search,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        load_profiles=False,
+    )
+
+
+@bp.get("/<job_id>/profiles")
+def profiles(job_id: str):
+    """The profiles table partial (sorted, paginated)."""
+    search = searches.get(g.workspace.id, job_id)
+    return render_template(
+        "searches/_profiles.html", search=search, **_profiles_context(search)
+    )
+
+
+def _profiles_context(search) -> dict:
+    sort = request.args.get("sort") or ""
+    if sort not in searches.SORTS:
+        sort = ""
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    rows, total = searches.profiles_page(
+        search.id, page=page, per_page=PER_PAGE, sort=sort
+    )
+    return {
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "pages": max(1, math.ceil(total / PER_PAGE)),
+        "sort": sort,
+    }
+
+
+@bp.get("/<job_id>/export.csv")
+def export(job_id: str):
+    """The search's profiles as a formula-safe CSV."""
+    search = searches.get(g.workspace.id, job_id)
+    return Response(
+        stream_with_context(searches.export_lines(search)),
+        mimetype="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="people-{search.id[:8]}.csv"'
+        },
+    )
+
+
+@bp.post("/<job_id>/save")
+def save(job_id: str):
+    """Save the search's filter under a name."""
+    try:
+        saved = searches.save(g.workspace.id, job_id, request.form.get("name", ""))
+    except ServiceError as exc:
+        if exc.status_code == 404:
+            raise
+        flash(exc.message, "error")
+    else:
+        flash(f"Saved as “{saved.name}”.", "info")
+    return redirect(url_for("searches.show", job_id=job_id))
+
+
+@bp.post("/saved/<int:saved_id>/run")
+def run_saved(saved_id: int):
+    """Run a saved search again as a new search."""
+    search = searches.run_saved(g.workspace.id, current_user.id, saved_id)
+    tasks.enqueue_batches(jobs.open_batches(search.id))
+    return redirect(url_for("searches.show", job_id=search.id))
+
+
+@bp.post("/saved/<int:saved_id>/delete")
+def delete_saved(saved_id: int):
+    """Forget a saved search."""
+    searches.delete_saved(g.workspace.id, saved_id)
+    flash("Saved search deleted.", "info")
+    return redirect(url_for("searches.index"))
+
+
+@bp.get("/proxies")
+def proxies():
+    """Health of the proxy pool: requests, failures and cooldowns per proxy."""
+    return render_template(
+        "searches/proxies.html",
+        items=searches.proxy_health(),
+        providers=current_app.config.get("PROXY_PROVIDERS") or [],
+        cooldown=current_app.config["PROXY_COOLDOWN_SECONDS"],
+    )

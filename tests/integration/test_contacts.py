@@ -1,0 +1,139 @@
+"""Contacts on PostgreSQL: the partial unique indexes under concurrent upserts, and the
+Airtable sync run by real workers sharing the Redis throttle."""
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from config import TestConfig
+from prospecting import create_app
+from prospecting import tasks
+from prospecting.extensions import db
+from prospecting.models import Contact
+from prospecting.sandbox import airtable as sandbox
+from prospecting.services import airtable_sync
+from prospecting.services import contacts
+from prospecting.services import jobs
+from prospecting.services.contacts import ContactInput
+from tests import factories
+from tests.integration.conftest import _truncate_all
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(pg_config):
+    """The app on PostgreSQL + Redis; create_all adds tables not migrated yet."""
+    app = create_app(TestConfig, **pg_config)
+    with app.app_context():
+        db.create_all()
+        _truncate_all(db.engine)
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def workspace(app):
+    user = factories.make_user(email="owner@acme.test", workspace="Acme")
+    return user.memberships[0].workspace
+
+
+def test_partial_unique_indexes_exist_on_postgresql(app):
+    rows = db.session.execute(
+        text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contacts'")
+    ).all()
+    defs = dict(rows)
+    assert "WHERE (email IS NOT NULL)" in defs["uq_contacts_workspace_email"]
+    assert "WHERE (phone IS NOT NULL)" in defs["uq_contacts_workspace_phone"]
+    assert defs["uq_contacts_workspace_email"].startswith("CREATE UNIQUE INDEX")
+
+
+def test_postgresql_refuses_duplicates_but_allows_many_nulls(workspace):
+    db.session.add_all(
+        [Contact(workspace_id=workspace.id, phone=f"+1415555{n:04d}") for n in range(3)]
+    )
+    db.session.commit()
+    db.session.add(Contact(workspace_id=workspace.id, phone="+14155550001"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_concurrent_upserts_keep_one_contact_per_person(app, workspace):
+    """Eight threads add the same 30 people, by email+phone or by phone alone."""
+    people = [(f"person{i}@x.io", f"+91 98{i:03d} 4{i:04d}") for i in range(30)]
+    errors = []
+    barrier = threading.Barrier(8)
+
+    def worker(n):
+        inputs = [
+            ContactInput(
+                name=f"P{i}",
+                email=email if n % 2 else None,
+                phone=phone,
+                phone_region="IN",
+            )
+            for i, (email, phone) in enumerate(people)
+        ]
+        if n % 3:
+            inputs.reverse()
+        with app.app_context():
+            barrier.wait()
+            try:
+                contacts.upsert_contacts(workspace.id, inputs)
+            except Exception as exc:  # any error fails the test below
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Contact.id))) == 30
+    rows = db.session.scalars(select(Contact)).all()
+    assert all(c.email and c.phone.startswith("+91") for c in rows)
+
+
+def test_sync_by_real_workers_shares_the_throttle(app, workspace, start_worker):
+    """Two worker processes sync 6 chunks; the Redis limiter keeps them under 5/s."""
+    base = "app" + uuid.uuid4().hex[:14]
+    airtable_sync.save_settings(
+        workspace.id,
+        token="patWorkers",
+        base_id=base,
+        contacts_table="Contacts",
+        companies_table="Companies",
+        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
+        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+    )
+    company = contacts.save_company(workspace.id, name="Acme")
+    contacts.upsert_contacts(
+        workspace.id,
+        [ContactInput(email=f"w{i}@x.io", company_id=company.id) for i in range(45)],
+    )
+    for _ in range(2):
+        start_worker(threads=4, AIRTABLE_LOCKOUT_SECONDS="1")
+    job = airtable_sync.start_sync(workspace.id)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+
+    def finished():
+        db.session.expire_all()
+        return jobs.get(workspace.id, job.id).is_terminal
+
+    # Generous: if the queue loses a message, the minute reaper re-sends the batch.
+    wait_for(finished, timeout=150, message="the sync job to finish")
+    job = jobs.get(workspace.id, job.id)
+    assert (job.status, job.success_count, job.failed_count) == ("completed", 46, 0)
+    calls = sandbox.calls(base)
+    assert [c["status"] for c in calls] == [200] * 6
+    assert calls[0]["table"] == "Companies"
+    assert len(sandbox.records(base, "Contacts")) == 45

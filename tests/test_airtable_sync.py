@@ -1,0 +1,305 @@
+"""The Airtable sync job: chunks, companies first, lockout, per-record errors, retry."""
+
+import time
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from prospecting import crypto
+from prospecting import tasks
+from prospecting.extensions import db
+from prospecting.models import AirtableSettings
+from prospecting.models import Contact
+from prospecting.models import JobBatch
+from prospecting.sandbox import airtable as sandbox
+from prospecting.sandbox import faults
+from prospecting.services import airtable_sync
+from prospecting.services import contacts
+from prospecting.services import jobs
+from prospecting.services.contacts import ContactInput
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+
+TOKEN = "patSyncToken"
+
+
+@pytest.fixture
+def base(workspace):
+    """A fresh sandbox base configured as the workspace's Airtable."""
+    base_id = "app" + uuid.uuid4().hex[:14]
+    configure(workspace.id, base_id)
+    return base_id
+
+
+def configure(workspace_id, base_id, token=TOKEN, **kw):
+    return airtable_sync.save_settings(
+        workspace_id,
+        token=token,
+        base_id=base_id,
+        contacts_table="Contacts",
+        companies_table="Companies",
+        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
+        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+        **kw,
+    )
+
+
+def add_people(workspace_id, n, *, company_id=None, prefix="p"):
+    return contacts.upsert_contacts(
+        workspace_id,
+        [
+            ContactInput(
+                name=f"Person {i}", email=f"{prefix}{i}@x.io", company_id=company_id
+            )
+            for i in range(n)
+        ],
+    )
+
+
+def run_sync(workspace_id, **kw):
+    job = airtable_sync.start_sync(workspace_id, **kw)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    db.session.expire_all()
+    return jobs.get(workspace_id, job.id)
+
+
+def test_settings_store_the_token_encrypted(workspace, base):
+    settings = db.session.scalar(select(AirtableSettings))
+    assert TOKEN not in settings.token_encrypted
+    assert crypto.decrypt(settings.token_encrypted) == TOKEN
+    # A blank token keeps the stored one.
+    configure(workspace.id, base, token="")
+    assert airtable_sync.connection(workspace.id).token == TOKEN
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"base_id": "nope"},
+        {"merge_field": "name"},
+        {"contact_fields": {**airtable_sync.CONTACT_FIELDS, "email": ""}},
+    ],
+)
+def test_settings_refuse_bad_values(workspace, change):
+    values = {
+        "token": TOKEN,
+        "base_id": "app" + "a" * 14,
+        "contacts_table": "Contacts",
+        "companies_table": "Companies",
+        "contact_fields": dict(airtable_sync.CONTACT_FIELDS),
+        "company_fields": dict(airtable_sync.COMPANY_FIELDS),
+        **change,
+    }
+    with pytest.raises(InvalidInput):
+        airtable_sync.save_settings(workspace.id, **values)
+
+
+def test_sync_sends_companies_first_then_linked_contacts_in_chunks_of_ten(
+    workspace, base
+):
+    acme = contacts.save_company(
+        workspace.id, name="Acme", registration_number="U74999TG2017PTC118280"
+    )
+    globex = contacts.save_company(workspace.id, name="Globex", domain="globex.io")
+    add_people(workspace.id, 13, company_id=acme.id, prefix="a")
+    add_people(workspace.id, 10, company_id=globex.id, prefix="g")
+    job = run_sync(workspace.id)
+    assert job.status == "completed"
+    assert (job.success_count, job.failed_count) == (25, 0)
+    calls = sandbox.calls(base)
+    assert [c["table"] for c in calls] == ["Companies"] + ["Contacts"] * 3
+    assert [c["records"] for c in calls] == [2, 10, 10, 3]
+    assert all(c["typecast"] is True and c["status"] == 200 for c in calls)
+    companies = {r["fields"]["Name"]: r for r in sandbox.records(base, "Companies")}
+    assert companies["Acme"]["fields"]["CIN"] == "U74999TG2017PTC118280"
+    rows = sandbox.records(base, "Contacts")
+    assert len(rows) == 23
+    linked = {r["fields"]["Email"]: r["fields"]["Company"] for r in rows}
+    assert linked["a0@x.io"] == [companies["Acme"]["id"]]
+    assert linked["g9@x.io"] == [companies["Globex"]["id"]]
+    for contact in db.session.scalars(select(Contact)):
+        assert contact.sync_state == "synced"
+        assert contact.crm_record_id.startswith("rec")
+    # Batches: the plan, one company chunk, three contact chunks.
+    kinds = db.session.scalars(
+        select(JobBatch.kind).where(JobBatch.job_id == job.id).order_by(JobBatch.seq)
+    ).all()
+    assert (
+        kinds
+        == [airtable_sync.PLAN, airtable_sync.COMPANIES] + [airtable_sync.CONTACTS] * 3
+    )
+
+
+def test_sync_only_sends_what_changed_since_the_last_sync(workspace, base):
+    report = add_people(workspace.id, 3)
+    run_sync(workspace.id)
+    contacts.upsert_contacts(
+        workspace.id, [ContactInput(email="p1@x.io", title="Head of Sales")]
+    )
+    _, pending = contacts.search_contacts(workspace.id, sync="pending")
+    assert pending == 1
+    job = run_sync(workspace.id)
+    assert (job.progress_total, job.success_count) == (1, 1)
+    row = next(
+        r
+        for r in sandbox.records(base, "Contacts")
+        if r["fields"]["Email"] == "p1@x.io"
+    )
+    assert row["fields"]["Title"] == "Head of Sales"
+    assert (
+        row["id"] == db.session.get(Contact, report.items[1].contact_id).crm_record_id
+    )
+    assert len(sandbox.records(base, "Contacts")) == 3
+
+
+def test_multiple_match_fails_only_that_contact(workspace, base, sandbox_url):
+    for _ in range(2):
+        sandbox.add(base, "Contacts", {"Email": "p1@x.io"})
+    add_people(workspace.id, 3)
+    job = run_sync(workspace.id)
+    assert job.status == "completed"
+    assert (job.success_count, job.failed_count) == (2, 1)
+    failed, total = airtable_sync.contacts_in_state(workspace.id, "failed")
+    assert total == 1 and failed[0].email == "p1@x.io"
+    assert "more than one" in failed[0].sync_error
+    synced, _ = airtable_sync.contacts_in_state(workspace.id, "synced")
+    assert sorted(c.email for c in synced) == ["p0@x.io", "p2@x.io"]
+
+
+def test_retry_failed_resends_fixed_records(workspace, base, sandbox_url):
+    test_multiple_match_fails_only_that_contact(workspace, base, sandbox_url)
+    dup = [
+        r
+        for r in sandbox.records(base, "Contacts")
+        if r["fields"]["Email"] == "p1@x.io"
+    ]
+    sandbox.remove(base, "Contacts", dup[0]["id"])
+    # A plain sync leaves failed records alone; --retry-failed sends them again.
+    assert run_sync(workspace.id).progress_total == 0
+    job = run_sync(workspace.id, retry_failed=True)
+    assert (job.success_count, job.failed_count) == (1, 0)
+    assert airtable_sync.contacts_in_state(workspace.id, "failed")[1] == 0
+    contact = db.session.scalar(select(Contact).where(Contact.email == "p1@x.io"))
+    assert contact.crm_record_id == dup[1]["id"]
+
+
+def test_contact_without_the_merge_value_fails_with_a_reason(workspace, base):
+    contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="Phone only", phone="+14155550100")]
+    )
+    job = run_sync(workspace.id)
+    assert job.failed_count == 1
+    contact = db.session.scalar(select(Contact))
+    assert contact.sync_failed and "merge field 'Email'" in contact.sync_error
+
+
+def test_a_429_releases_the_chunk_for_the_lockout_without_waiting(workspace, base):
+    """The chunk goes back to the queue with not_before = now + lockout; no sleep."""
+    faults.set_overrides({"airtable_rate": 2})
+    company = contacts.save_company(workspace.id, name="Acme")
+    add_people(workspace.id, 20, company_id=company.id)
+    started = time.monotonic()
+    job = run_sync(workspace.id)
+    assert time.monotonic() - started < 1.0  # no worker waited for the lockout
+    assert job.status == "running"
+    released = db.session.scalars(
+        select(JobBatch).where(JobBatch.job_id == job.id, JobBatch.status == "pending")
+    ).all()
+    assert [b.kind for b in released] == [airtable_sync.CONTACTS]
+    assert released[0].not_before is not None
+    assert "429" in released[0].error
+    assert [c["status"] for c in sandbox.calls(base)] == [200, 200, 429]
+    # The chunk is not claimable before its time; after the lockout it completes.
+    assert jobs.claim(released[0].id, kinds=(released[0].kind,)) is None
+    time.sleep(1.1)
+    outcome = airtable_sync.sync_chunk(released[0].id)
+    assert outcome.retry_in is None
+    db.session.expire_all()
+    job = jobs.get(workspace.id, job.id)
+    assert (job.status, job.success_count) == ("completed", 21)
+    assert len(sandbox.records(base, "Contacts")) == 20
+
+
+def test_contact_chunks_wait_for_the_company_chunks(workspace, base):
+    company = contacts.save_company(workspace.id, name="Acme")
+    add_people(workspace.id, 2, company_id=company.id)
+    job = airtable_sync.start_sync(workspace.id)
+    (plan_batch,) = jobs.open_batches(job.id)
+    airtable_sync.plan(plan_batch[0], dispatch=lambda batches: None)
+    batches = dict((kind, bid) for bid, kind in jobs.open_batches(job.id))
+    outcome = airtable_sync.sync_chunk(batches[airtable_sync.CONTACTS])
+    assert outcome.retry_in == pytest.approx(0.2)
+    assert sandbox.calls(base) == []
+    airtable_sync.sync_chunk(batches[airtable_sync.COMPANIES])
+    time.sleep(0.25)
+    airtable_sync.sync_chunk(batches[airtable_sync.CONTACTS])
+    rows = sandbox.records(base, "Contacts")
+    assert len(rows) == 2 and all(r["fields"]["Company"] for r in rows)
+
+
+def test_refused_token_fails_the_job_with_a_clear_message(workspace):
+    configure(workspace.id, "app" + uuid.uuid4().hex[:14], token="invalid-token")
+    add_people(workspace.id, 1)
+    job = run_sync(workspace.id)
+    assert job.status == "failed"
+    assert "refused the token" in job.error_message
+
+
+def test_missing_base_fails_the_job(workspace):
+    configure(workspace.id, "appMissing0000000")
+    add_people(workspace.id, 1)
+    job = run_sync(workspace.id)
+    assert job.status == "failed" and "not found" in job.error_message
+
+
+def test_sync_needs_settings_and_runs_once_at_a_time(workspace, other_workspace):
+    with pytest.raises(airtable_sync.AirtableNotConfigured):
+        airtable_sync.start_sync(other_workspace.id)
+    configure(workspace.id, "app" + uuid.uuid4().hex[:14])
+    airtable_sync.start_sync(workspace.id)
+    with pytest.raises(Conflict):
+        airtable_sync.start_sync(workspace.id)
+
+
+def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
+    acme = contacts.save_company(workspace.id, name="Acme")
+    add_people(workspace.id, 2, company_id=acme.id)
+    add_people(workspace.id, 1, prefix="solo")
+    for _ in range(2):
+        sandbox.add(base, "Contacts", {"Email": "p0@x.io"})
+    run_sync(workspace.id)
+    add_people(workspace.id, 1, company_id=acme.id, prefix="late")
+    stats = {s.name: s for s in airtable_sync.stats_by_company(workspace.id)}
+    acme_stats = stats["Acme"]
+    assert (
+        acme_stats.total,
+        acme_stats.synced,
+        acme_stats.pending,
+        acme_stats.failed,
+    ) == (3, 1, 1, 1)
+    assert (stats["No company"].total, stats["No company"].synced) == (1, 1)
+
+
+def test_periodic_sync_starts_when_the_interval_has_elapsed(workspace):
+    configure(workspace.id, "app" + uuid.uuid4().hex[:14], sync_interval_minutes=15)
+    add_people(workspace.id, 1)
+    started = airtable_sync.due_periodic_syncs()
+    assert len(started) == 1
+    tasks.enqueue_batches(jobs.open_batches(started[0].id))
+    assert airtable_sync.due_periodic_syncs() == []  # 15 minutes have not passed
+
+
+def test_cli_syncs_a_workspace(runner, workspace, base):
+    add_people(workspace.id, 2)
+    result = runner.invoke(args=["sync", "airtable", "--workspace", "Acme"])
+    assert result.exit_code == 0, result.output
+    assert "completed (2 synced, 0 failed" in result.output
+    result = runner.invoke(args=["sync", "airtable", "--retry-failed"])
+    assert result.exit_code == 0 and "Acme" in result.output
+
+
+def test_cli_reports_unconfigured_workspace(runner, workspace):
+    result = runner.invoke(args=["sync", "airtable", "--workspace", "Acme"])
+    assert result.exit_code == 1
+    assert "not configured" in result.output

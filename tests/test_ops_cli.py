@@ -1,0 +1,144 @@
+"""Ops CLI: jobs retry, jobs purge, providers check, and their help and exit codes."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy import select
+
+from prospecting.extensions import db
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models import ProviderCall
+from prospecting.models.base import utcnow
+from prospecting.sandbox import faults
+from tests import factories
+from tests.test_ops_views import failed_enrichment_job
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["jobs", "retry", "--help"], "failed batches"),
+        (["jobs", "purge", "--help"], "--older-than"),
+        (["providers", "check", "--help"], "Call each configured provider"),
+        (["providers", "--help"], "check"),
+        (["worker", "--help"], "Huey consumer"),
+    ],
+)
+def test_ops_commands_have_help(runner, args, text):
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0
+    assert text in result.output
+
+
+def test_jobs_retry_sends_failed_batches_again_and_completes_the_job(
+    runner, auth_client, app, monkeypatch
+):
+    job_id, batch_id = failed_enrichment_job(auth_client, app, monkeypatch)
+    result = runner.invoke(args=["jobs", "retry", job_id])
+    assert result.exit_code == 0, result.output
+    assert f"Sent 1 failed batch(es) of job {job_id} again." in result.output
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status == "completed"
+    assert db.session.get(JobBatch, batch_id).status == "done"
+
+
+@pytest.mark.parametrize(
+    "job_id", ["not-a-uuid", "00000000-0000-0000-0000-000000000000"]
+)
+def test_jobs_retry_of_an_unknown_job_fails(runner, app, job_id):
+    result = runner.invoke(args=["jobs", "retry", job_id])
+    assert result.exit_code == 1
+    assert "No job" in result.output
+
+
+def test_jobs_retry_without_failed_batches_fails(runner, workspace):
+    job = factories.make_job(workspace.id, status="completed")
+    result = runner.invoke(args=["jobs", "retry", job.id])
+    assert result.exit_code == 1
+    assert "no failed batch" in result.output
+
+
+def _job(workspace_id: int, status: str, days_ago: int) -> Job:
+    when = utcnow() - timedelta(days=days_ago)
+    job = factories.make_job(
+        workspace_id,
+        status=status,
+        created_at=when,
+        completed_at=when if status != "running" else None,
+    )
+    db.session.add(JobBatch(job_id=job.id, seq=0, kind="enrichment.rows"))
+    db.session.commit()
+    return job
+
+
+def test_jobs_purge_deletes_old_finished_jobs_and_their_batches(runner, workspace):
+    _job(workspace.id, "completed", 40)
+    _job(workspace.id, "failed", 31)
+    kept = {_job(workspace.id, "running", 40).id, _job(workspace.id, "completed", 2).id}
+    result = runner.invoke(args=["jobs", "purge", "--older-than", "30d"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 2 finished job(s) older than 30d." in result.output
+    db.session.expire_all()
+    assert set(db.session.scalars(select(Job.id))) == kept
+    assert set(db.session.scalars(select(JobBatch.job_id))) == kept
+
+
+def test_jobs_purge_dry_run_only_counts(runner, workspace):
+    _job(workspace.id, "cancelled", 2)
+    result = runner.invoke(args=["jobs", "purge", "--older-than", "24h", "--dry-run"])
+    assert result.exit_code == 0
+    assert "Would delete 1 finished job(s)" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+
+
+@pytest.mark.parametrize("age", ["30", "thirty days", "0d"])
+def test_jobs_purge_rejects_a_bad_age(runner, app, age):
+    result = runner.invoke(args=["jobs", "purge", "--older-than", age])
+    assert result.exit_code == 1
+    assert "is not an age" in result.output
+
+
+def test_jobs_purge_needs_an_age(runner, app):
+    assert runner.invoke(args=["jobs", "purge"]).exit_code == 2
+
+
+def test_providers_check_calls_each_provider_once_and_reports_ok(runner, app):
+    result = runner.invoke(args=["providers", "check"])
+    assert result.exit_code == 0, result.output
+    for name in ("emails", "companies", "reachstream"):
+        assert f"ok    {name}" in result.output
+    assert "credits left" in result.output
+    providers = db.session.scalars(select(ProviderCall.provider)).all()
+    assert sorted(providers) == ["companies", "emails", "reachstream"]
+
+
+def test_providers_check_fails_naming_the_refusing_provider(runner, app):
+    app.config["EMAIL_VERIFIER_KEY"] = "invalid-key"
+    result = runner.invoke(args=["providers", "check"])
+    assert result.exit_code == 1
+    assert "ERROR emails" in result.output
+    assert "refused the credentials" in result.output
+    assert "ok    companies" in result.output
+    assert "1 provider(s) failed: emails." in result.output
+
+
+def test_providers_check_fails_when_a_provider_is_down(runner, app):
+    faults.set_overrides({"error_rate": 1.0})
+    result = runner.invoke(args=["providers", "check", "--only", "companies"])
+    assert result.exit_code == 1
+    assert "ERROR companies" in result.output
+    assert "emails" not in result.output
+
+
+def test_providers_check_of_an_unknown_provider_fails(runner, app):
+    result = runner.invoke(args=["providers", "check", "--only", "nope"])
+    assert result.exit_code == 1
+    assert "No configured provider named 'nope'" in result.output
+
+
+def test_worker_refuses_memory_storage(runner, app):
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 1
+    assert "memory" in result.output

@@ -1,0 +1,164 @@
+"""JSON API of prospect search jobs (providers.md §7.3)."""
+
+import pytest
+
+from prospecting.extensions import db
+from prospecting.sandbox import faults
+from prospecting.services import prospects
+from tests import factories
+from tests.test_prospects_service import connect
+from tests.test_prospects_service import drive
+from tests.test_prospects_service import request_body
+
+CREATE = "/api/linkedin/search/create-job"
+RESULTS = "/api/linkedin/search/results"
+
+
+def test_create_job_returns_the_queued_job_and_metadata(client, workspace, api_headers):
+    connect(workspace.id)
+    response = client.post(
+        CREATE, json=request_body(300, "sales_navigator"), headers=api_headers
+    )
+    body = response.get_json()
+    assert response.status_code == 201
+    assert body["success"] is True and body["status"] == "queued"
+    assert body["job_id"] and body["message"]
+    assert body["metadata"]["api"] == "sales_navigator"
+    assert body["metadata"]["max_results"] == 2500
+    # 3 pages of 100: 3 × 1.5 s expected page time + 2 pauses of 2 s.
+    assert body["metadata"]["estimated_time_seconds"] == 9
+
+
+def test_create_job_without_account_says_so(client, workspace, api_headers):
+    response = client.post(CREATE, json=request_body(), headers=api_headers)
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "success": False,
+        "error": "No active LinkedIn account found",
+    }
+
+
+def test_create_job_above_the_cap_names_the_cap(client, workspace, api_headers):
+    connect(workspace.id)
+    response = client.post(CREATE, json=request_body(1500), headers=api_headers)
+    body = response.get_json()
+    assert response.status_code == 422 and body["success"] is False
+    assert "1,000" in body["error"]
+
+
+@pytest.mark.parametrize("payload", [None, [1, 2], {"search_type": "twitter"}])
+def test_create_job_rejects_a_bad_body(client, workspace, api_headers, payload):
+    connect(workspace.id)
+    response = client.post(CREATE, json=payload, headers=api_headers)
+    assert response.status_code in (400, 422)
+    assert response.get_json()["success"] is False
+
+
+def test_create_job_needs_a_token(client, workspace):
+    assert client.post(CREATE, json=request_body()).status_code == 401
+
+
+def test_status_reports_progress_and_counts(client, workspace, api_headers):
+    connect(workspace.id)
+    job_id = client.post(
+        CREATE, json=request_body(120), headers=api_headers
+    ).get_json()["job_id"]
+    # Immediate mode ran page one inside the request; the rest waits its delay.
+    body = client.get(
+        CREATE, query_string={"job_id": job_id}, headers=api_headers
+    ).get_json()
+    assert body["success"] is True
+    job = body["job"]
+    assert job["id"] == job_id and job["status"] == "running"
+    assert job["progress"] == {"current": 50, "total": 120, "percentage": 41}
+    assert job["results_count"] == 50
+    assert job["started_at"].endswith("Z") and job["completed_at"] is None
+    assert job["error_message"] is None
+    drive(job_id)
+    job = client.get(
+        CREATE, query_string={"job_id": job_id}, headers=api_headers
+    ).get_json()["job"]
+    assert job["status"] == "completed" and job["progress"]["percentage"] == 100
+
+
+def test_status_shows_the_failure_message(client, workspace, api_headers):
+    connect(workspace.id)
+    faults.set_overrides({"unipile_disconnected": True})
+    job_id = client.post(
+        CREATE, json=request_body(120), headers=api_headers
+    ).get_json()["job_id"]
+    job = client.get(
+        CREATE, query_string={"job_id": job_id}, headers=api_headers
+    ).get_json()["job"]
+    assert job["status"] == "failed"
+    assert job["error_message"].startswith("Unipile API error: 401")
+
+
+def test_results_pages_the_prospects(client, workspace, api_headers):
+    connect(workspace.id)
+    job_id = client.post(
+        CREATE, json=request_body(120), headers=api_headers
+    ).get_json()["job_id"]
+    drive(job_id)
+    body = client.get(
+        RESULTS,
+        query_string={"job_id": job_id, "page": 3, "per_page": 50},
+        headers=api_headers,
+    ).get_json()
+    assert body["success"] is True and body["job_id"] == job_id
+    assert body["job_status"] == "completed"
+    assert body["pagination"] == {
+        "page": 3,
+        "per_page": 50,
+        "total": 120,
+        "total_pages": 3,
+        "has_more": False,
+    }
+    assert len(body["prospects"]) == 20
+    assert set(body["prospects"][0]) == {
+        "id",
+        "name",
+        "title",
+        "company",
+        "linkedinUrl",
+        "location",
+        "connectionDegree",
+    }
+    first = client.get(
+        RESULTS, query_string={"job_id": job_id}, headers=api_headers
+    ).get_json()
+    assert first["pagination"]["has_more"] is True and len(first["prospects"]) == 50
+
+
+@pytest.mark.parametrize(
+    "query,status",
+    [({}, 422), ({"page": 0}, 422), ({"per_page": 1000}, 422), ({"page": "x"}, 422)],
+)
+def test_results_rejects_bad_paging(client, workspace, api_headers, query, status):
+    connect(workspace.id)
+    job = prospects.create_job(workspace.id, None, request_body())
+    if query:
+        query = {"job_id": job.id, **query}
+    response = client.get(RESULTS, query_string=query, headers=api_headers)
+    assert response.status_code == status
+    assert response.get_json()["success"] is False
+
+
+@pytest.mark.parametrize("path", [CREATE, RESULTS])
+def test_another_workspaces_job_is_not_found(
+    client, other_workspace, workspace, api_headers, path
+):
+    connect(other_workspace.id)
+    theirs = prospects.create_job(other_workspace.id, None, request_body())
+    response = client.get(path, query_string={"job_id": theirs.id}, headers=api_headers)
+    assert response.status_code == 404
+    assert response.get_json() == {"success": False, "error": "Job not found"}
+    mine = client.get(path, query_string={"job_id": "not-a-uuid"}, headers=api_headers)
+    assert mine.status_code == 404
+
+
+def test_another_kind_of_job_is_not_found(client, workspace, api_headers):
+    job = factories.make_job(workspace.id, kind="enrichment")
+    response = client.get(CREATE, query_string={"job_id": job.id}, headers=api_headers)
+    assert response.status_code == 404
+    db.session.rollback()
