@@ -62,7 +62,7 @@ with app.app_context():
     enrichment.plan(plan_id, dispatch=lambda batches: None)
     elapsed = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024,
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "job_id": job.id,
                       "rows": jobs.get(ws.id, job.id).progress_total}))
 """
 

@@ -6,9 +6,20 @@ import tempfile
 from pathlib import Path
 
 from bench import ingest
+from bench import memory
+from bench import pollers
+from bench import prospects
+from bench import results
 from bench import throughput
 
-BENCHES = {"throughput": throughput.run, "ingest": ingest.run}
+BENCHES = {
+    "throughput": throughput.run,
+    "ingest": ingest.run,
+    "results": results.run,
+    "pollers": pollers.run,
+    "memory": memory.run,
+    "prospects": prospects.run,
+}
 
 
 def main() -> int:
