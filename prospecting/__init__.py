@@ -1,6 +1,15 @@
 """Prospecting: a self-hosted prospecting workbench."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+
+class IdConverter(IntegerConverter):
+    """<int:…> ids that fit a 64-bit column; larger ones match no route (404)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config_class=None, **overrides) -> Flask:
@@ -20,6 +29,8 @@ def create_app(config_class=None, **overrides) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.from_object(config_class or config_from_env())
     app.config.update(overrides)
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
     csrf.init_app(app)
@@ -30,3 +41,18 @@ def create_app(config_class=None, **overrides) -> Flask:
     cli.init_app(app)
     errors.init_app(app)
     return app
+
+
+def _ensure_sqlite_folder(uri: str) -> None:
+    """Create the folder of a SQLite database file (instance/ on a fresh clone)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and url.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 """Import-safe extension singletons, bound to an app in create_app()."""
 
+from pathlib import Path
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -43,7 +45,9 @@ def init_huey(app) -> None:
     if kind == "redis":
         kwargs = {"url": app.config["REDIS_URL"]}
     elif kind == "sqlite":
-        kwargs = {"filename": app.config["HUEY_SQLITE_PATH"], "timeout": 30}
+        path = Path(app.config["HUEY_SQLITE_PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {"filename": str(path), "timeout": 30}
     huey.storage_class = STORAGES[kind]
     huey.storage_kwargs = kwargs
     huey._immediate = app.config["HUEY_IMMEDIATE"]
