@@ -104,6 +104,29 @@ class Config:
     PROVIDER_PROXIES = _env_json("PROVIDER_PROXIES", [])
     CACHE_HIT_TTL_DAYS = _env_int("CACHE_HIT_TTL_DAYS", 30)
     CACHE_MISS_TTL_DAYS = _env_int("CACHE_MISS_TTL_DAYS", 1)
+    # ledger: price in credits of one provider call (provider -> endpoint -> price;
+    # only answered calls, 2xx, are charged), the default per-job cap and the
+    # per-workspace daily cap (0 = no cap), rows sampled for the preview's estimate
+    PROVIDER_PRICES = _env_json(
+        "PROVIDER_PRICES",
+        {
+            "emails": {"check_email": 0.002},
+            "companies": {"organizations/enrich": 0.01},
+            "reachstream": {
+                "async/records/filter/data": 0.5,
+                "records/batch-process": 0.0,
+                "users/active/credits": 0.0,
+            },
+            "unipile": {"linkedin/search": 0.02, "linkedin/search/parameters": 0.0},
+            "attestr": {"mca-cin-contact": 0.05},
+            "airtable": {"records": 0.0, "records.write": 0.0},
+            "sender": {"messages": 0.001},
+        },
+    )
+    COST_UNIT = os.environ.get("COST_UNIT", "credits")
+    COST_CAP_PER_JOB = _env_float("COST_CAP_PER_JOB", 0.0)
+    COST_CAP_DAILY = _env_float("COST_CAP_DAILY", 0.0)
+    COST_ESTIMATE_SAMPLE_ROWS = _env_int("COST_ESTIMATE_SAMPLE_ROWS", 2000)
     # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
     # workers stay listed, the banner's cached reachability check, the ops page's poll
     OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 10.0)

@@ -6,6 +6,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from prospecting.services.errors import ServiceError
@@ -74,6 +75,17 @@ def init_app(app) -> None:
                 413, f"The upload is larger than the {mb} MB limit.", code="too_large"
             )
         return error_response(exc.code or 500, MESSAGES.get(exc.code, exc.description))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc):
+        # A number from the URL too large for a database column is bad input.
+        logger.warning(
+            "out-of-range value on %s %s: %s", request.method, request.path, exc
+        )
+        return error_response(
+            422, "A number in the request is out of range.", code="out_of_range"
+        )
 
     @app.errorhandler(Exception)
     def unhandled(exc):

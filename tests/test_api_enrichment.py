@@ -148,3 +148,12 @@ def test_health_is_503_naming_the_queue_when_redis_is_down(client, app):
     assert response.json["queue"] == "unavailable"
     assert response.json["database"] == "ok"
     assert huey.immediate
+
+
+def test_odd_page_numbers_are_422_not_500(client, api_headers):
+    """A page of "²" passes isdigit() but not int(); 30 digits overflow OFFSET."""
+    job_id = post_csv(client, api_headers, factories.contacts_csv(1)).json["job_id"]
+    for query in ("page=²", "per_page=²", "page=" + "9" * 30, "page=" + "9" * 5000):
+        response = client.get(f"/jobs/{job_id}/results?{query}", headers=api_headers)
+        assert response.status_code == 422, query
+        assert response.json["error"]["code"] == "bad_page"

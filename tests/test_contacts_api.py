@@ -122,3 +122,15 @@ def test_fetch_syncs_to_airtable_linked_to_the_given_company(
         select(Company).where(Company.registration_number == CIN)
     )
     assert company.crm_record_id == company_record
+
+
+def test_fetch_rejects_an_infinite_max_contacts(client, api_headers):
+    """A JSON 1e400 (infinity) used to overflow int() into a 500."""
+    response = client.post(
+        "/contacts/fetch",
+        data=f'{{"cin": "{CIN}", "max_contacts": 1e400}}',
+        content_type="application/json",
+        headers=api_headers,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "bad_max_contacts"

@@ -162,3 +162,23 @@ def test_another_kind_of_job_is_not_found(client, workspace, api_headers):
     response = client.get(CREATE, query_string={"job_id": job.id}, headers=api_headers)
     assert response.status_code == 404
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"search_criteria": {"keywords": "x", "company_headcount": [{}]}, '
+        '"target_count": 1}',
+        '{"search_criteria": {"keywords": "x"}, "target_count": 1e400}',
+    ],
+)
+def test_create_job_rejects_unhashable_headcounts_and_infinite_targets(
+    client, workspace, api_headers, raw
+):
+    """Found by the API fuzzer: both were 500s."""
+    connect(workspace.id)
+    response = client.post(
+        CREATE, data=raw, content_type="application/json", headers=api_headers
+    )
+    assert response.status_code == 422
+    assert response.get_json()["success"] is False

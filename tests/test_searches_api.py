@@ -138,3 +138,13 @@ def test_provider_outage_is_reported_not_raised(client, api_headers):
     assert response.status_code == 201
     shown = client.get(f"{BASE}{response.get_json()['id']}/", headers=api_headers)
     assert shown.get_json()["status"] == "PENDING"
+
+
+@pytest.mark.parametrize("page", ["²", "9" * 30, "9" * 5000])
+def test_results_reject_odd_page_numbers_with_422(client, api_headers, page):
+    """A page of "²" passes isdigit() but not int(); 30 digits overflow OFFSET."""
+    search = client.post(BASE, json={"job_title": ["CTO"]}, headers=api_headers)
+    url = f"{BASE}{search.json['id']}/results/?page={page}"
+    response = client.get(url, headers=api_headers)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "bad_page"

@@ -11,6 +11,8 @@ from prospecting.models.enrichment import EnrichmentRow
 from prospecting.models.enrichment import Upload
 from prospecting.models.jobs import Job
 from prospecting.models.jobs import JobBatch
+from prospecting.models.ledger import CacheHit
+from prospecting.models.ledger import WorkspaceBudget
 from prospecting.models.ops import PeriodicRun
 from prospecting.models.ops import WorkerHeartbeat
 from prospecting.models.outreach import CrawlLog
@@ -62,4 +64,6 @@ __all__ = [
     "Upload",
     "User",
     "Workspace",
+    "CacheHit",
+    "WorkspaceBudget",
 ]

@@ -15,9 +15,9 @@ from prospecting.extensions import db
 from prospecting.models.base import JSONType
 from prospecting.models.base import utcnow
 
-JOB_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+JOB_STATUSES = ("queued", "running", "paused", "completed", "failed", "cancelled")
 TERMINAL_JOB_STATUSES = ("completed", "failed", "cancelled")
-BATCH_STATUSES = ("pending", "running", "done", "failed", "cancelled")
+BATCH_STATUSES = ("pending", "running", "paused", "done", "failed", "cancelled")
 
 
 def new_job_id() -> str:

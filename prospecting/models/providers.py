@@ -1,8 +1,10 @@
 """The provider call log and the provider result cache."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Index
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
@@ -28,6 +30,8 @@ class ProviderCall(db.Model):
     attempts: Mapped[int] = mapped_column(default=1)
     error: Mapped[str | None] = mapped_column(String(255))
     job_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # What the call cost in credits (PROVIDER_PRICES); 0 for unpriced or failed calls.
+    cost: Mapped[Decimal] = mapped_column(Numeric(12, 6), default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

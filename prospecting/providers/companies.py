@@ -10,6 +10,7 @@ from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderNotFound
 
 PROVIDER = "companies"
+ENDPOINT = "organizations/enrich"
 LABEL = "The company enricher"
 
 
@@ -64,7 +65,7 @@ def enrich(domain: str) -> CompanyData:
         PROVIDER,
         "GET",
         f"{cfg['COMPANY_ENRICHER_URL']}/api/v1/organizations/enrich",
-        endpoint="organizations/enrich",
+        endpoint=ENDPOINT,
         label=LABEL,
         params={"domain": domain},
         headers={"x-api-key": cfg["COMPANY_ENRICHER_KEY"]},

@@ -9,6 +9,7 @@ from prospecting.providers import http
 from prospecting.providers.errors import ProviderBadResponse
 
 PROVIDER = "emails"
+ENDPOINT = "check_email"
 LABEL = "The email verifier"
 VERDICTS = ("valid", "invalid", "risky", "unknown")
 
@@ -34,7 +35,7 @@ def verify(email: str) -> EmailVerdict:
         PROVIDER,
         "POST",
         f"{cfg['EMAIL_VERIFIER_URL']}/v1/check_email",
-        endpoint="check_email",
+        endpoint=ENDPOINT,
         label=LABEL,
         json={"to_email": email},
         headers={"Authorization": cfg["EMAIL_VERIFIER_KEY"]},

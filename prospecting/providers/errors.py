@@ -32,3 +32,13 @@ class ProviderNotFound(ProviderError):
 
 class ProviderBadResponse(ProviderError):
     """The provider answered with something we cannot read."""
+
+
+class ProviderCostCapReached(ProviderError):
+    """Sending would pass a cost cap (the job's or the workspace's daily): pause."""
+
+    def __init__(self, message: str, *, scope: str, cap, spent):
+        super().__init__(message, status=None)
+        self.scope = scope  # "job" or "daily"
+        self.cap = cap
+        self.spent = spent

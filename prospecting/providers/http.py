@@ -28,6 +28,7 @@ from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
+from prospecting.services import ledger
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,11 @@ def job_context(job_id: str | None):
         yield
     finally:
         _current_job.reset(token)
+
+
+def current_job() -> str | None:
+    """The job the current provider calls are attributed to, if any."""
+    return _current_job.get()
 
 
 def _build_session(cfg, *, connect_retries: int | None = None) -> requests.Session:
@@ -148,6 +154,7 @@ def _log_call(provider, endpoint, method, status, latency_ms, attempts, error) -
                     attempts=attempts,
                     error=(error or None) and error[:255],
                     job_id=_current_job.get(),
+                    cost=ledger.charge(provider, endpoint, status),
                     created_at=utcnow(),
                 )
             )
@@ -185,6 +192,9 @@ def request(
     `passthrough` are returned as well, for clients that read the error body.
     """
     cfg = current_app.config
+    job_id = _current_job.get()
+    if job_id is not None:
+        ledger.check_cap(job_id, provider, endpoint)
     acquire(provider)
     kwargs.setdefault(
         "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], cfg["PROVIDER_READ_TIMEOUT"])
@@ -260,6 +270,7 @@ def json_body(response: requests.Response, label: str):
 __all__ = [
     "ProviderError",
     "acquire",
+    "current_job",
     "job_context",
     "json_body",
     "request",

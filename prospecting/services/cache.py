@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,6 +27,21 @@ def get(provider: str, key: str):
     if row is None:
         return MISSING
     return row.value if row.found else None
+
+
+def count_cached(provider: str, keys) -> int:
+    """How many of `keys` the cache answers now (a hit or a cached miss)."""
+    keys = [k[:320] for k in keys]
+    found = 0
+    for start in range(0, len(keys), 500):
+        found += db.session.scalar(
+            select(func.count()).where(
+                ProviderCache.provider == provider,
+                ProviderCache.key.in_(keys[start : start + 500]),
+                ProviderCache.expires_at > utcnow(),
+            )
+        )
+    return found
 
 
 def put(provider: str, key: str, value: dict | None) -> None:

@@ -25,6 +25,7 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
 from prospecting.providers import attestr
+from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
@@ -590,7 +591,7 @@ def cap_max_contacts(value) -> int:
         value = None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = 0
     if number < 1:
         raise InvalidInput(
@@ -712,6 +713,10 @@ def run_fetch(batch_id: int) -> Outcome:
                 job.params["company_id"],
                 max_contacts=job.params.get("max_contacts"),
             )
+    except ProviderCostCapReached as exc:
+        db.session.rollback()
+        jobs.pause_batch(batch_id, owner, exc.message)
+        return Outcome()
     except ProviderRateLimited as exc:
         db.session.rollback()
         if exc.retry_after > MAX_FETCH_RETRY_WAIT:

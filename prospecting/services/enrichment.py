@@ -28,6 +28,7 @@ from prospecting.models.base import utcnow
 from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
@@ -35,6 +36,7 @@ from prospecting.providers.http import job_context
 from prospecting.services import cache
 from prospecting.services import csvfiles
 from prospecting.services import jobs
+from prospecting.services import ledger
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -159,9 +161,11 @@ def start(
     encoding: str | None = None,
     delimiter: str | None = None,
     mapping: dict[str, str | None] | None = None,
+    cost_cap=None,
 ) -> Job:
     """Create the job and its planning batch (committed, not yet enqueued)."""
     upload = get_upload(workspace_id, upload_id)
+    cap = None if cost_cap is None else ledger.parse_cap(cost_cap)
     pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
     chosen = clean_mapping(pv.headers, mapping if mapping is not None else pv.mapping)
     params = {
@@ -174,6 +178,8 @@ def start(
         "headers": pv.headers,
         "mapping": chosen,
     }
+    if cap is not None:
+        params["cost_cap"] = str(cap)
     job = Job(
         workspace_id=workspace_id,
         user_id=user_id,
@@ -186,6 +192,87 @@ def start(
     jobs.add_batch(job.id, kind=PLAN, seq=0)
     db.session.commit()
     return job
+
+
+# Cost estimate before the run
+
+
+@dataclass
+class CostEstimate:
+    rows: int  # data rows in the file (approximate when only a sample was read)
+    sampled: int
+    exact: bool
+    estimate: ledger.Estimate
+
+
+def estimate_cost(upload: Upload, pv: csvfiles.Preview) -> CostEstimate:
+    """Rows × calls × price, less answers already cached, from the file's first rows.
+
+    Reads up to COST_ESTIMATE_SAMPLE_ROWS rows, counts the distinct addresses and
+    domains that would be sent and those the cache already holds, and scales the
+    figures to the whole file by its line count.
+    """
+    limit = current_app.config["COST_ESTIMATE_SAMPLE_ROWS"]
+    emails_seen, domains_seen = set(), set()
+    email_calls = company_calls = sampled = 0
+    truncated = False
+    rows = csvfiles.iter_rows(
+        upload.stored_path,
+        pv.dialect,
+        max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
+    )
+    try:
+        for _, record in rows:
+            if sampled >= limit:
+                truncated = True
+                break
+            sampled += 1
+            fields = csvfiles.apply_mapping(record, pv.mapping)
+            email = _normalised(fields["email"])
+            if email is None or email.lower() in emails_seen:
+                continue
+            emails_seen.add(email.lower())
+            email_calls += 1
+            domain = company_domain(fields["website"], email)
+            if domain and domain not in domains_seen:
+                domains_seen.add(domain)
+                company_calls += 1
+    except csvfiles.CsvError:
+        pass  # the estimate covers the readable part; the run reports the error
+    total = max(_data_lines(upload.stored_path), sampled) if truncated else sampled
+    scale = total / sampled if sampled else 0
+    email_hits = cache.count_cached(emails.PROVIDER, emails_seen)
+    domain_hits = cache.count_cached(companies.PROVIDER, domains_seen)
+    lines = [
+        ("Email checks", emails.PROVIDER, emails.ENDPOINT,
+         round(email_calls * scale), round(email_hits * scale)),
+        ("Company look-ups", companies.PROVIDER, companies.ENDPOINT,
+         round(company_calls * scale), round(domain_hits * scale)),
+    ]  # fmt: skip
+    return CostEstimate(
+        rows=total,
+        sampled=sampled,
+        exact=not truncated,
+        estimate=ledger.estimate(lines),
+    )
+
+
+def _normalised(email: str) -> str | None:
+    if not email.strip():
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def _data_lines(path) -> int:
+    """Lines after the header: the row count unless fields span lines."""
+    count = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(0, count - 1)
 
 
 # Planning: stream the file into rows and batches
@@ -367,8 +454,17 @@ def process_batch(batch_id: int) -> Outcome:
             if jobs.is_cancelled_or_failed(job_id):
                 db.session.rollback()
                 return Outcome()
+            if jobs.is_paused(job_id):
+                db.session.rollback()
+                jobs.pause_batch(batch_id, owner, "Paused.")
+                return Outcome()
             try:
                 values = enrich_row(row)
+            except ProviderCostCapReached as exc:
+                # The row stays pending, so resume() picks it up exactly once.
+                db.session.rollback()
+                jobs.pause_batch(batch_id, owner, exc.message)
+                return Outcome()
             except ProviderRateLimited as exc:
                 db.session.rollback()
                 jobs.release(batch_id, owner, delay=exc.retry_after, reason=exc.message)
@@ -402,6 +498,10 @@ def _batch_counts(job_id: str, seq: int) -> dict[str, int]:
     return counts
 
 
+# Errors that stop the batch rather than fail the row.
+PASS_THROUGH = (ProviderRateLimited, ProviderAuthError, ProviderCostCapReached)
+
+
 def enrich_row(row: EnrichmentRow) -> dict:
     """The verdict, company and phone of one row, as column values to write.
 
@@ -432,7 +532,7 @@ def enrich_row(row: EnrichmentRow) -> dict:
     try:
         verdict = verify_email(normalized)
     except ProviderError as exc:
-        if isinstance(exc, ProviderRateLimited | ProviderAuthError):
+        if isinstance(exc, PASS_THROUGH):
             raise
         return {**values, "status": "failed", "error_message": exc.message}
     values.update(
@@ -446,7 +546,7 @@ def enrich_row(row: EnrichmentRow) -> dict:
         try:
             company = enrich_company(domain)
         except ProviderError as exc:
-            if isinstance(exc, ProviderRateLimited | ProviderAuthError):
+            if isinstance(exc, PASS_THROUGH):
                 raise
             return {**values, "status": "failed", "error_message": exc.message}
         if company is not None:
@@ -464,6 +564,7 @@ def verify_email(email: str) -> emails.EmailVerdict:
     key = email.lower()
     hit = cache.get(emails.PROVIDER, key)
     if hit is not cache.MISSING and hit is not None:
+        ledger.record_cache_hit(emails.PROVIDER, emails.ENDPOINT)
         return emails.EmailVerdict(**hit)
     verdict = emails.verify(email)
     cache.put(emails.PROVIDER, key, verdict.__dict__.copy())
@@ -473,6 +574,8 @@ def verify_email(email: str) -> emails.EmailVerdict:
 def enrich_company(domain: str) -> companies.CompanyData | None:
     """A cached or fresh company for a domain; None when the provider has none."""
     hit = cache.get(companies.PROVIDER, domain)
+    if hit is not cache.MISSING:
+        ledger.record_cache_hit(companies.PROVIDER, companies.ENDPOINT)
     if hit is None:
         return None
     if hit is not cache.MISSING:

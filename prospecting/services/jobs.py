@@ -1,11 +1,20 @@
 """The job engine: jobs, lease-claimed batches, counters and the reaper."""
 
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import tomllib
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
+from flask import has_app_context
 from sqlalchemy import and_
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -19,7 +28,9 @@ from prospecting.models.jobs import TERMINAL_JOB_STATUSES
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import NotFound
 
-OPEN_BATCH_STATUSES = ("pending", "running")
+# A paused batch is open: it keeps its job from finishing, yet claim() and the
+# reaper skip it until resume() puts it back to pending.
+OPEN_BATCH_STATUSES = ("pending", "running", "paused")
 
 
 def create(
@@ -290,6 +301,71 @@ def cancel(workspace_id: int, job_id: str) -> Job:
     return job
 
 
+def pause(job_id: str, reason: str) -> bool:
+    """Pause a queued or running job with a reason; its pending batches wait too."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("queued", "running")))
+        .values(status="paused", error_message=reason[:2000])
+    )
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status == "pending")
+        .values(status="paused", updated_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def pause_batch(batch_id: int, owner: str, reason: str) -> None:
+    """Park a claimed batch as paused (to resume where it stopped); pause its job."""
+    now = utcnow()
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.id == batch_id, JobBatch.owner == owner)
+        .values(
+            status="paused",
+            owner=None,
+            lease_until=None,
+            error=reason[:2000] or None,
+            updated_at=now,
+        )
+    )
+    job_id = db.session.scalar(select(JobBatch.job_id).where(JobBatch.id == batch_id))
+    db.session.commit()
+    pause(job_id, reason)
+
+
+def is_paused(job_id: str) -> bool:
+    return db.session.scalar(select(Job.status).where(Job.id == job_id)) == "paused"
+
+
+def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job:
+    """Continue a paused job: its paused batches become pending again (commits).
+
+    `params` (e.g. a raised cost cap) are merged into the job's params first. The
+    caller enqueues `open_batches(job.id)` after this returns.
+    """
+    job = get(workspace_id, job_id)
+    if job.status != "paused":
+        raise Conflict(f"The job is {job.status}, not paused.")
+    now = utcnow()
+    if params:
+        job.params = {**job.params, **params}
+    job.status = "running" if job.started_at else "queued"
+    job.error_message = None
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job.id, JobBatch.status == "paused")
+        .values(status="pending", not_before=None, error=None, updated_at=now)
+    )
+    db.session.commit()
+    finalise(job.id)
+    db.session.refresh(job)
+    return job
+
+
 def is_cancelled_or_failed(job_id: str) -> bool:
     status = db.session.scalar(select(Job.status).where(Job.id == job_id))
     return status in ("cancelled", "failed")
@@ -366,3 +442,99 @@ def open_batches(job_id: str) -> list[tuple[int, str]]:
         .order_by(JobBatch.seq)
     ).all()
     return [(r[0], r[1]) for r in rows]
+
+
+# Audit: what a job ran with, recorded once when its row is inserted
+
+ROOT = Path(__file__).resolve().parents[2]
+# provider -> (config key of its base URL, the API contract our client speaks)
+PROVIDER_APIS = {
+    "emails": ("EMAIL_VERIFIER_URL", "Reacher /v1/check_email"),
+    "companies": ("COMPANY_ENRICHER_URL", "Apollo /api/v1/organizations/enrich"),
+    "reachstream": ("REACHSTREAM_URL", "ReachStream /api/v2 async records"),
+    "unipile": ("UNIPILE_DEFAULT_DSN", "Unipile /api/v1 linkedin/search"),
+    "attestr": ("ATTESTR_URL", "Attestr /api/v2 mca-cin-contact"),
+    "airtable": ("AIRTABLE_URL", "Airtable /v0 records"),
+    "sender": ("OUTREACH_SENDER_URL", "message sender webhook"),
+}
+KIND_PROVIDERS = {
+    "enrichment": ("emails", "companies"),
+    "people_search": ("reachstream",),
+    "prospect_search": ("unipile",),
+    "contact_fetch": ("attestr",),
+    "airtable_sync": ("airtable",),
+    "outreach_dispatch": ("sender",),
+}
+# Params that steer a run without changing what it computes.
+NOT_INPUTS = ("audit", "cost_cap")
+
+
+@functools.cache
+def app_version() -> str:
+    """The app's version from pyproject.toml."""
+    try:
+        with open(ROOT / "pyproject.toml", "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+@functools.cache
+def git_commit() -> str | None:
+    """The deployed commit: GIT_COMMIT, else `git rev-parse HEAD`, else None."""
+    if os.environ.get("GIT_COMMIT"):
+        return os.environ["GIT_COMMIT"][:40]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()[:40] or None
+
+
+def inputs_of(params: dict) -> dict:
+    return {k: v for k, v in (params or {}).items() if k not in NOT_INPUTS}
+
+
+def inputs_digest(params: dict) -> str:
+    """sha256 of a job's inputs in canonical JSON: equal digests, equal inputs."""
+    canonical = json.dumps(inputs_of(params), sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def audit_inputs(kind: str, params: dict) -> dict:
+    """The audit record of a job: inputs digest, file hash, providers, versions."""
+    cfg = current_app.config
+    providers = {}
+    for name in KIND_PROVIDERS.get(kind, ()):
+        key, api = PROVIDER_APIS[name]
+        providers[name] = {
+            "base_url": cfg.get(key),
+            "api": api,
+            "prices": cfg["PROVIDER_PRICES"].get(name, {}),
+        }
+    return {
+        "recorded_at": utcnow().isoformat(timespec="seconds"),
+        "app_version": app_version(),
+        "git_commit": git_commit(),
+        "inputs_sha256": inputs_digest(params),
+        "file_sha256": (params or {}).get("sha256"),
+        "providers": providers,
+    }
+
+
+@event.listens_for(Job, "before_insert")
+def _record_audit(mapper, connection, job: Job) -> None:
+    # One hook for every capability: however a job row is built, it is audited.
+    if not has_app_context():
+        return
+    params = dict(job.params or {})
+    if "audit" not in params:
+        params["audit"] = audit_inputs(job.kind, params)
+        job.params = params

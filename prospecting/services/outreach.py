@@ -29,6 +29,7 @@ from prospecting.models import Sample
 from prospecting.models import SampleContent
 from prospecting.models.base import utcnow
 from prospecting.providers import sender
+from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
@@ -436,7 +437,12 @@ def dispatch_batch(batch_id: int, *, now: datetime | None = None) -> Outcome:
                 return Outcome()
             # Commit before the HTTP call: no write lock may be held while we wait.
             db.session.commit()
-            result = _dispatch_one(message, now or utcnow())
+            try:
+                result = _dispatch_one(message, now or utcnow())
+            except ProviderCostCapReached as exc:
+                db.session.rollback()
+                jobs.pause_batch(batch_id, owner, exc.message)
+                return Outcome()
             db.session.commit()
             sent += result == "sent"
             failed += result == "failed"
@@ -464,6 +470,10 @@ def _dispatch_one(message: MessageLog, now: datetime) -> str:
                 meta=message.meta,
             )
         )
+    except ProviderCostCapReached:
+        message.attempts -= 1  # never sent: the cap stopped it before the call
+        db.session.commit()
+        raise
     except ProviderRateLimited as exc:
         _defer(message, now + timedelta(seconds=exc.retry_after), exc.message, now)
         return "deferred"

@@ -26,6 +26,7 @@ from prospecting.models import Prospect
 from prospecting.models.base import utcnow
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
@@ -264,7 +265,7 @@ def clean_request(data: dict) -> dict:
 def _target(value, api: str) -> int:
     try:
         target = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput("target_count must be a whole number.") from None
     if target < 1:
         raise InvalidInput("target_count must be at least 1.")
@@ -301,7 +302,9 @@ def _locations(value) -> list[str]:
 def _headcounts(value) -> list[str]:
     if value in (None, "", []):
         return []
-    if not isinstance(value, list) or any(v not in HEADCOUNTS for v in value):
+    if not isinstance(value, list) or any(
+        not isinstance(v, str) or v not in HEADCOUNTS for v in value
+    ):
         raise InvalidInput(
             f"company_headcount must be a list of: {', '.join(HEADCOUNTS)}."
         )
@@ -393,6 +396,10 @@ def fetch_page(batch_id: int) -> Outcome:
     try:
         with job_context(job.id):
             page = _search(job, batch, account)
+    except ProviderCostCapReached as exc:
+        db.session.rollback()
+        jobs.pause_batch(batch.id, owner, exc.message)
+        return Outcome()
     except ProviderRateLimited as exc:
         return _retry(batch, owner, exc.message)
     except ProviderAuthError as exc:

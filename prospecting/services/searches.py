@@ -27,6 +27,7 @@ from prospecting.models.jobs import new_job_id
 from prospecting.providers import proxies
 from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
@@ -249,6 +250,10 @@ def advance(batch_id: int) -> Outcome:
             if search.status == "PENDING":
                 return _submit(search, batch_id, owner)
             return _poll(search, batch_id, owner)
+        except ProviderCostCapReached as exc:
+            db.session.rollback()
+            jobs.pause_batch(batch_id, owner, exc.message)
+            return Outcome()
         except ProviderRateLimited as exc:
             db.session.rollback()
             return _later(batch_id, owner, exc.retry_after, exc.message)

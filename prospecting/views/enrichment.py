@@ -95,6 +95,8 @@ def preview(upload_id: int):
         error=None,
         encoding=encoding,
         delimiter=delimiter,
+        cost=enrichment.estimate_cost(upload, pv),
+        default_cap=current_app.config["COST_CAP_PER_JOB"],
         **_choices(),
     )
 
@@ -119,6 +121,7 @@ def start(upload_id: int):
             encoding=request.form.get("encoding") or None,
             delimiter=request.form.get("delimiter") or None,
             mapping=mapping,
+            cost_cap=request.form.get("cost_cap"),
         )
     except InvalidInput as exc:
         flash(_describe(exc), "error")

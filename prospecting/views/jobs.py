@@ -8,8 +8,13 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_login import current_user
 
+from prospecting import tasks
 from prospecting.services import jobs
+from prospecting.services import ledger
+from prospecting.services import reruns
+from prospecting.services.errors import InvalidInput
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -50,4 +55,61 @@ def cancel(job_id: str):
             poll=current_app.config["PROGRESS_POLL_SECONDS"],
         )
     flash("Job cancelled.", "info")
+    return redirect(job_url(job))
+
+
+@bp.app_template_global()
+def job_cost(job) -> ledger.JobCost:
+    """Cost so far, charged calls and cache hits of a job (for the partials)."""
+    return ledger.job_cost(job.id)
+
+
+@bp.app_template_global()
+def money(amount) -> str:
+    return ledger.fmt(amount)
+
+
+@bp.app_template_global()
+def can_rerun(job) -> bool:
+    return reruns.can_rerun(job)
+
+
+def _progress(job, *, status: int = 200, resume_error: str | None = None):
+    return render_template(
+        "jobs/_progress.html",
+        job=job,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        resume_error=resume_error,
+    ), status
+
+
+@bp.post("/<job_id>/resume")
+def resume(job_id: str):
+    """Resume a paused job, after raising its cost cap (or the daily cap)."""
+    try:
+        job = ledger.resume_job(
+            g.workspace.id,
+            job_id,
+            cap=request.form.get("cost_cap"),
+            daily=request.form.get("daily_cap"),
+        )
+    except InvalidInput as exc:
+        if request.headers.get("HX-Request"):
+            return _progress(jobs.get(g.workspace.id, job_id), status=422,
+                             resume_error=exc.message)  # fmt: skip
+        flash(exc.message, "error")
+        return redirect(job_url(jobs.get(g.workspace.id, job_id)))
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    if request.headers.get("HX-Request"):
+        return _progress(job)
+    flash("Job resumed.", "info")
+    return redirect(job_url(job))
+
+
+@bp.post("/<job_id>/rerun-exactly")
+def rerun_exactly(job_id: str):
+    """Start a new job with exactly the inputs of this one, then show it."""
+    job = reruns.rerun_exactly(g.workspace.id, job_id, user_id=current_user.id)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    flash("Started again with the same inputs.", "info")
     return redirect(job_url(job))

@@ -16,6 +16,7 @@ from prospecting import tasks
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
+from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
 
@@ -125,11 +126,13 @@ def create():
         },
     }
     try:
+        cap = ledger.parse_cap(request.form.get("cost_cap"))
         job = prospects.create_job(
             g.workspace.id, current_user.id, data, location_titles=dict(chosen)
         )
     except InvalidInput as exc:
         return _index(422, exc.message)
+    ledger.set_job_cap(job.id, cap)
     tasks.enqueue_batches(jobs.open_batches(job.id))
     return redirect(url_for("prospects.show", job_id=job.id))
 
@@ -191,6 +194,11 @@ def _estimate_context(api: str, raw_target) -> dict:
         "cap": cap,
         "api_label": prospects.API_LABELS[api],
         "guess": prospects.estimate(api, usable) if usable else None,
+        "cost": (
+            ledger.prospect_search_estimate(prospects.estimate(api, usable)["pages"])
+            if usable
+            else None
+        ),
     }
 
 

@@ -17,6 +17,7 @@ from flask_login import current_user
 from prospecting import tasks
 from prospecting.providers.reachstream import FILTER_FIELDS
 from prospecting.services import jobs
+from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
 
@@ -54,6 +55,8 @@ def _index(values: dict, fetch_count, *, error: str | None = None, status=200):
         fetch_count=fetch_count,
         max_fetch=current_app.config["REACHSTREAM_MAX_FETCH"],
         error=error,
+        cost=ledger.people_search_estimate(),
+        cost_cap=request.form.get("cost_cap", current_app.config["COST_CAP_PER_JOB"]),
         saved=searches.saved_searches(g.workspace.id),
         recent=searches.recent(g.workspace.id),
     ), status
@@ -69,9 +72,11 @@ def create():
     }
     fetch_count = request.form.get("fetch_count", "")
     try:
+        cap = ledger.parse_cap(request.form.get("cost_cap"))
         search = searches.start(g.workspace.id, current_user.id, values, fetch_count)
     except ServiceError as exc:
         return _index(values, fetch_count, error=exc.message, status=422)
+    ledger.set_job_cap(search.id, cap)
     tasks.enqueue_batches(jobs.open_batches(search.id))
     return redirect(url_for("searches.show", job_id=search.id))
 

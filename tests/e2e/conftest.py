@@ -107,7 +107,13 @@ def live_server(live_config, tmp_path):
 
 
 @pytest.fixture
-def worker(live_server, live_config, tmp_path, request):
+def worker_env():
+    """Extra environment for the worker process; a test module overrides this."""
+    return {}
+
+
+@pytest.fixture
+def worker(live_server, live_config, worker_env, tmp_path, request):
     """A real `flask worker` consuming the SQLite queue of the live server; its log
     goes to test-artifacts/<test name>.worker.log when the test fails."""
     proc = Worker(
@@ -118,6 +124,7 @@ def worker(live_server, live_config, tmp_path, request):
             "HUEY_SQLITE_PATH": live_config["HUEY_SQLITE_PATH"],
             # Small batches so that progress advances in several visible steps.
             "ENRICHMENT_BATCH_SIZE": "8",
+            **worker_env,
         },
     )
     yield proc
@@ -161,3 +168,22 @@ def save_artifacts(page, name: str) -> Path:
     page.screenshot(path=str(png), full_page=True)
     stem.with_suffix(".html").write_text(page.content(), encoding="utf-8")
     return png
+
+
+def sign_in(page, email: str) -> None:
+    """Sign in through the login form as a user made with factories.PASSWORD."""
+    from tests import factories
+
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".topbar .who")).to_contain_text(email)
+
+
+def snapshot(page, name: str) -> Path:
+    """A small full-page JPEG of a test's final page, kept as a CI artefact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{_stem(name)}.jpg"
+    page.screenshot(path=str(path), full_page=True, type="jpeg", quality=40)
+    return path

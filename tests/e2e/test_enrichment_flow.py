@@ -9,9 +9,12 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from prospecting.sandbox import faults
 from prospecting.services.enrichment import EXPORT_COLUMNS
 from tests import factories
 from tests.e2e.conftest import save_artifacts
+from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +114,72 @@ def test_enrichment_flow_uploads_maps_watches_and_exports(
     assert data[4]["phone_e164"] == "'+14155550005"
     assert {d["company_domain"] for d in data} == {f"company{i}.com" for i in range(7)}
     assert app.config["HUEY_IMMEDIATE"] is False  # the work really ran in the worker
+
+
+RERUN_ROWS = 12
+
+
+def _rerun_file(tmp_path):
+    """12 rows with an address (the sandbox fails them at first), 2 without one."""
+    rows = [["Name", "Email", "Website"]]
+    rows += [[f"Retry {i}", f"retry{i}@rerun{i % 3}.com", ""] for i in range(1, 13)]
+    rows += [["No Mail A", "", ""], ["No Mail B", "", ""]]
+    path = tmp_path / "rerun.csv"
+    path.write_bytes(factories.csv_bytes(rows))
+    return path
+
+
+def test_enrichment_rerun_failed_rows_succeeds_after_provider_outage(
+    page, live_server, worker, tmp_path
+):
+    user = factories.make_user(email="rerun@acme.test", workspace="Acme")
+    sign_in(page, user.email)
+    # Every provider call answers 503 during the first run.
+    faults.set_overrides({"latency_ms": 20, "error_rate": 1.0})
+
+    page.goto("/enrichment/")
+    page.set_input_files("#upload-form input[type=file]", _rerun_file(tmp_path))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_url(re.compile(r"/enrichment/uploads/\d+$"))
+    page.get_by_role("button", name="Start enrichment").click()
+    page.wait_for_url(re.compile(r"/enrichment/jobs/[\w-]+$"))
+    box = page.locator(".progress-box")
+    assert _watch_progress(page, box, timeout=40)[-1] == ("completed", 100)
+    expect(box.locator("dd.bad")).to_have_text(str(RERUN_ROWS + 2))
+    expect(box.locator("dd.ok")).to_have_text("0")
+
+    page.reload()  # the action buttons are rendered for a terminal job
+    with page.expect_download() as info:
+        page.locator("#errors-link").click()
+    failed = list(csv.DictReader(io.StringIO(_text(info.value))))
+    assert info.value.suggested_filename == "rerun-errors.csv"
+    assert len(failed) == RERUN_ROWS + 2
+    assert {r["Name"] for r in failed} >= {"Retry 1", "No Mail A", "No Mail B"}
+    assert all(r["error_message"] for r in failed)
+    no_mail = next(r for r in failed if r["Name"] == "No Mail A")
+    assert no_mail["error_message"] == "No email address in this row."
+
+    faults.set_overrides({"latency_ms": 20})  # the provider is back
+    page.locator("#rerun-button").click()
+    expect(page.locator(".flash")).to_contain_text("Failed rows are queued again.")
+    box = page.locator(".progress-box")
+    assert _watch_progress(page, box, timeout=40)[-1] == ("completed", 100)
+    expect(box.locator("dd.ok")).to_have_text(str(RERUN_ROWS))
+    expect(box.locator("dd.bad")).to_have_text("2")
+
+    # The status filter swaps the results table in place (htmx, no navigation).
+    page.evaluate("window.__e2eNoReload = true")
+    results = page.locator("#results")
+    results.locator(".filters a", has_text="failed (2)").click()
+    expect(results.locator("tbody tr[id^=row-]")).to_have_count(2)
+    expect(results.locator("tbody")).to_contain_text("No Mail B")
+    expect(results.locator(".filters a[aria-current]")).to_have_text("failed (2)")
+    results.locator(".filters a", has_text=f"success ({RERUN_ROWS})").click()
+    expect(results.locator("tbody tr[id^=row-]")).to_have_count(RERUN_ROWS)
+    expect(results.locator("tbody .badge-success")).to_have_count(RERUN_ROWS)
+    assert page.evaluate("window.__e2eNoReload") is True
+    snapshot(page, "enrichment_rerun_completed")
+
+
+def _text(download) -> str:
+    return open(download.path(), "rb").read().decode("utf-8-sig")

@@ -116,6 +116,7 @@ def _positive_int(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    # isdigit() alone lets "²" through to int(); nine digits keep OFFSET in range.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise InvalidInput(f"{name} must be a whole number.", code="bad_page")
     return int(raw)

@@ -75,7 +75,8 @@ def people_search_results(search_id: str):
     """A page of the search's profiles: count, next, previous, results."""
     search = searches.get(workspace_id(), search_id)
     raw = request.args.get("page", "1")
-    page = int(raw) if raw.isdigit() else 0
+    # isdigit() alone lets "²" through to int(); nine digits keep OFFSET in range.
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
     if page < 1:
         raise InvalidInput("page must be a whole number from 1.", code="bad_page")
     per_page = current_app.config["SEARCH_API_PAGE_SIZE"]

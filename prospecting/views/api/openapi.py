@@ -1,0 +1,659 @@
+"""The OpenAPI 3.1 description of the JSON API, served without a token."""
+
+from flask import jsonify
+
+from prospecting.views.api import bp
+
+TOKENS = [{"ApiKey": []}, {"Bearer": []}]
+INGEST_TOKENS = [{"InnerServiceToken": []}, *TOKENS]
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _answer(description: str, schema: dict) -> dict:
+    return {"description": description, **_json(schema)}
+
+
+def _errors(schema: str, *statuses: int) -> dict:
+    return {str(s): _answer(f"Error ({s})", _ref(schema)) for s in statuses}
+
+
+def _query(name: str, schema: dict, *, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+def _path(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _obj(properties: dict, required: tuple = (), **extra) -> dict:
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+STR = {"type": "string"}
+INT = {"type": "integer"}
+NSTR = {"type": ["string", "null"]}
+NINT = {"type": ["integer", "null"]}
+BOOL = {"type": "boolean"}
+NBOOL = {"type": ["boolean", "null"]}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+ANY = {}
+
+PAGINATION = _obj(
+    {
+        "page": INT,
+        "per_page": INT,
+        "total": INT,
+        "total_pages": INT,
+        "has_more": BOOL,
+    },
+    ("page", "per_page", "total", "total_pages", "has_more"),
+)
+
+SCHEMAS = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {"code": STR, "message": STR, "details": ANY}, ("code", "message")
+            )
+        },
+        ("error",),
+    ),
+    "SuccessError": _obj(
+        {"success": {"const": False}, "error": STR}, ("success", "error")
+    ),
+    "ContactsError": _obj(
+        {
+            "success": {"const": False},
+            "error": _obj({"code": STR, "message": STR}, ("code", "message")),
+        },
+        ("success", "error"),
+    ),
+    "EnvelopeError": _obj(
+        {
+            "code": INT,
+            "message": STR,
+            "data": {"type": "null"},
+            "errors": {
+                "type": "array",
+                "items": _obj({"row": NINT, "field": STR, "message": STR}),
+            },
+        },
+        ("code", "message", "data"),
+    ),
+    "Health": _obj(
+        {"status": STR, "database": STR, "queue": STR},
+        ("status", "database", "queue"),
+    ),
+    "PeopleSearchRequest": _obj(
+        {
+            "fetch_count": {"type": ["integer", "string", "null"]},
+            "filter": {"type": "object"},
+        },
+        description="A provider filter object: each key a filter name, each value "
+        'a string, an array of strings or a {"0": …} object; plus fetch_count.',
+        additionalProperties={
+            "anyOf": [
+                STR,
+                {"type": "array", "items": STR},
+                {"type": "object", "additionalProperties": STR},
+            ]
+        },
+        example={"job_title": ["CTO"], "company_address_country": ["India"]},
+    ),
+    "PeopleSearch": _obj(
+        {
+            "id": STR,
+            "status": {"enum": ["PENDING", "PROCESSING", "COMPLETED", "FAILED"]},
+            "query_filter": {"type": "object"},
+            "fetch_count": INT,
+            "reachstream_batch_id": NSTR,
+            "error_message": NSTR,
+            "created_at": TIME,
+            "completed_at": TIME,
+        },
+        ("id", "status", "query_filter"),
+    ),
+    "PeopleSearchResults": _obj(
+        {
+            "count": INT,
+            "next": NSTR,
+            "previous": NSTR,
+            "results": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "id": INT,
+                        "full_name": NSTR,
+                        "job_title": NSTR,
+                        "company_name": NSTR,
+                        "email": NSTR,
+                        "linkedin_url": NSTR,
+                        "raw_data": ANY,
+                        "created_at": TIME,
+                    }
+                ),
+            },
+        },
+        ("count", "next", "previous", "results"),
+    ),
+    "UploadAccepted": _obj(
+        {"job_id": STR, "status": STR, "filename": STR},
+        ("job_id", "status", "filename"),
+    ),
+    "EnrichmentStatus": _obj(
+        {
+            "job_id": STR,
+            "filename": NSTR,
+            "status": STR,
+            "total_count": INT,
+            "success_count": INT,
+            "failed_count": INT,
+            "pending_count": INT,
+            "started_at": TIME,
+            "completed_at": TIME,
+        },
+        ("job_id", "status", "total_count"),
+    ),
+    "EnrichmentResults": _obj(
+        {
+            "job_id": STR,
+            "results": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "row_number": INT,
+                        "name": NSTR,
+                        "email": NSTR,
+                        "company": NSTR,
+                        "phone": NSTR,
+                        "status": STR,
+                        "email_valid": NBOOL,
+                        "email_verdict": NSTR,
+                        "company_domain": NSTR,
+                        "company_size": ANY,
+                        "location": NSTR,
+                        "error_message": NSTR,
+                        "processed_at": TIME,
+                    }
+                ),
+            },
+            "pagination": PAGINATION,
+        },
+        ("job_id", "results", "pagination"),
+    ),
+    "ProspectJobRequest": _obj(
+        {
+            "search_criteria": _obj(
+                {
+                    "category": {"enum": ["people"]},
+                    "keywords": STR,
+                    "title": STR,
+                    "location": {"type": "array", "items": STR, "maxItems": 20},
+                    "company_headcount": {
+                        "type": "array",
+                        "items": {
+                            "enum": [
+                                "1-10",
+                                "11-50",
+                                "51-200",
+                                "201-500",
+                                "501-1000",
+                                "1001-5000",
+                                "5001-10000",
+                                "10001+",
+                            ]
+                        },
+                    },
+                }
+            ),
+            "search_type": {"enum": ["linkedin"]},
+            "search_source": {"enum": ["classic", "sales_navigator", "recruiter"]},
+            "target_count": {"type": "integer", "minimum": 1},
+        },
+        ("search_criteria", "target_count"),
+    ),
+    "ProspectJobCreated": _obj(
+        {
+            "success": {"const": True},
+            "job_id": STR,
+            "status": STR,
+            "message": STR,
+            "metadata": _obj(
+                {"api": STR, "max_results": INT, "estimated_time_seconds": INT}
+            ),
+        },
+        ("success", "job_id", "status"),
+    ),
+    "ProspectJobStatus": _obj(
+        {
+            "success": {"const": True},
+            "job": _obj(
+                {
+                    "id": STR,
+                    "status": STR,
+                    "progress": _obj(
+                        {"current": INT, "total": INT, "percentage": {"type": "number"}}
+                    ),
+                    "results_count": INT,
+                    "started_at": TIME,
+                    "completed_at": TIME,
+                    "error_message": NSTR,
+                }
+            ),
+        },
+        ("success", "job"),
+    ),
+    "ProspectResults": _obj(
+        {
+            "success": {"const": True},
+            "job_id": STR,
+            "job_status": STR,
+            "prospects": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "id": STR,
+                        "name": NSTR,
+                        "title": NSTR,
+                        "company": NSTR,
+                        "linkedinUrl": NSTR,
+                        "location": NSTR,
+                        "connectionDegree": ANY,
+                    }
+                ),
+            },
+            "pagination": PAGINATION,
+        },
+        ("success", "job_id", "prospects", "pagination"),
+    ),
+    "ContactFetchRequest": _obj(
+        {
+            "cin": {"type": "string", "minLength": 1},
+            "company_airtable_id": {
+                "type": ["string", "null"],
+                "pattern": "^rec[A-Za-z0-9]{14}$",
+            },
+            "max_contacts": {"type": ["integer", "null"], "minimum": 1},
+        },
+        ("cin",),
+    ),
+    "ContactFetch": _obj(
+        {
+            "success": {"const": True},
+            "company": _obj(
+                {"id": INT, "name": NSTR, "cin": NSTR, "airtable_id": NSTR}
+            ),
+            "contacts_fetched": INT,
+            "contacts_created": INT,
+            "contacts_updated": INT,
+            "contacts_skipped": INT,
+            "synced_to_airtable": INT,
+            "sync_failed": INT,
+            "contacts": {"type": "array", "items": {"type": "object"}},
+        },
+        ("success", "company", "contacts"),
+    ),
+    "IngestEnvelope": _obj(
+        {
+            "source": {"type": ["string", "null"], "maxLength": 120},
+            "operatorId": {"type": ["string", "null"], "maxLength": 120},
+            "options": {"type": "object"},
+        }
+    ),
+    "SampleRow": _obj(
+        {
+            "region": NSTR,
+            "productName": NSTR,
+            "platformProductId": STR,
+            "platformCampaignId": NSTR,
+            "platformCampaignName": NSTR,
+            "status": STR,
+            "requestTimeRemaining": NSTR,
+            "platformCreatorDisplayName": NSTR,
+            "platformCreatorUsername": NSTR,
+            "platformCreatorId": NSTR,
+            "creatorUrl": NSTR,
+            "stock": NINT,
+            "availableSampleCount": NINT,
+            "isShowcase": NBOOL,
+            "postRate": NSTR,
+            "actions": ANY,
+            "actionDetails": ANY,
+            "type": {"enum": ["video", "live", None]},
+            "typeNumber": NINT,
+            "promotionName": NSTR,
+            "promotionTime": NSTR,
+            "promotionViewCount": NINT,
+            "promotionLikeCount": NINT,
+            "promotionCommentCount": NINT,
+            "promotionOrderCount": NINT,
+            "promotionOrderTotalAmount": {"type": ["number", "string", "null"]},
+            "contentSummary": ANY,
+            "logisticsSnapshot": ANY,
+        },
+        ("platformProductId", "status"),
+    ),
+    "CreatorRow": _obj(
+        {
+            "platformCreatorId": STR,
+            "platformCreatorDisplayName": NSTR,
+            "platformCreatorUsername": NSTR,
+            "creatorUrl": NSTR,
+            "connect": NBOOL,
+            "reply": NBOOL,
+            "send": NBOOL,
+            "whatsapp": NSTR,
+            "email": NSTR,
+        },
+        ("platformCreatorId",),
+    ),
+    "OutreachTask": _obj(
+        {
+            "taskId": STR,
+            "platform": NSTR,
+            "taskName": NSTR,
+            "campaignId": NSTR,
+            "campaignName": NSTR,
+            "productId": NSTR,
+            "productName": NSTR,
+            "region": NSTR,
+            "brand": NSTR,
+            "onlyFirst": {"type": ["boolean", "integer", "null"]},
+            "taskType": NSTR,
+            "status": NSTR,
+            "message": NSTR,
+            "accountEmail": NSTR,
+            "searchKeywords": ANY,
+            "targetNewCreators": NINT,
+            "maxCreators": NINT,
+            "startedAt": TIME,
+            "finishedAt": TIME,
+            "createdAt": TIME,
+        },
+        ("taskId",),
+    ),
+    "ChatItem": _obj(
+        {
+            "platformCreatorId": STR,
+            "messages": {
+                "type": "array",
+                "minItems": 1,
+                "items": _obj(
+                    {"type": STR, "content": STR, "meta": {"type": ["object", "null"]}},
+                    ("type", "content"),
+                ),
+            },
+        },
+        ("platformCreatorId", "messages"),
+    ),
+}
+
+
+def _ingest(row: str) -> dict:
+    return {
+        "allOf": [
+            _ref("IngestEnvelope"),
+            _obj(
+                {"rows": {"type": "array", "minItems": 1, "items": _ref(row)}},
+                ("rows",),
+            ),
+        ]
+    }
+
+
+def _envelope(data: dict) -> dict:
+    return _obj(
+        {"code": {"const": 0}, "message": STR, "data": data},
+        ("code", "message", "data"),
+    )
+
+
+def _ingest_operation(summary: str, body: dict, data: dict) -> dict:
+    return {
+        "post": {
+            "summary": summary,
+            "tags": ["outreach"],
+            "security": INGEST_TOKENS,
+            "requestBody": {"required": True, **_json(body)},
+            "responses": {
+                "200": _answer("Done", _envelope(data)),
+                **_errors("EnvelopeError", 400, 401, 413, 422),
+            },
+        }
+    }
+
+
+COUNTS = _obj({"inserted": INT, "created": INT, "updated": INT})
+
+PATHS = {
+    "/health": {
+        "get": {
+            "summary": "Database and queue reachability",
+            "tags": ["health"],
+            "security": [],
+            "responses": {
+                "200": _answer("Healthy", _ref("Health")),
+                "503": _answer("A part is down", _ref("Health")),
+            },
+        }
+    },
+    "/api/openapi.json": {
+        "get": {
+            "summary": "This description",
+            "tags": ["meta"],
+            "security": [],
+            "responses": {"200": _answer("OpenAPI 3.1", {"type": "object"})},
+        }
+    },
+    "/api/v1/people-search/": {
+        "post": {
+            "summary": "Start a people search",
+            "tags": ["people search"],
+            "requestBody": {"required": True, **_json(_ref("PeopleSearchRequest"))},
+            "responses": {
+                "201": _answer("Created", _ref("PeopleSearch")),
+                **_errors("Error", 401, 422),
+            },
+        }
+    },
+    "/api/v1/people-search/{search_id}/": {
+        "get": {
+            "summary": "A people search and its status",
+            "tags": ["people search"],
+            "parameters": [_path("search_id")],
+            "responses": {
+                "200": _answer("The search", _ref("PeopleSearch")),
+                **_errors("Error", 401, 404),
+            },
+        }
+    },
+    "/api/v1/people-search/{search_id}/results/": {
+        "get": {
+            "summary": "A page of a people search's profiles",
+            "tags": ["people search"],
+            "parameters": [
+                _path("search_id"),
+                _query("page", {"type": "integer", "minimum": 1}),
+            ],
+            "responses": {
+                "200": _answer("A page", _ref("PeopleSearchResults")),
+                **_errors("Error", 401, 404, 422),
+            },
+        }
+    },
+    "/jobs/upload": {
+        "post": {
+            "summary": "Upload a CSV to enrich",
+            "tags": ["enrichment"],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": _obj(
+                            {"file": {"type": "string", "format": "binary"}},
+                            ("file",),
+                        )
+                    }
+                },
+            },
+            "responses": {
+                "202": _answer("Accepted", _ref("UploadAccepted")),
+                **_errors("Error", 400, 401, 413, 415, 422),
+            },
+        }
+    },
+    "/jobs/{job_id}/status": {
+        "get": {
+            "summary": "Counts and timestamps of an enrichment job",
+            "tags": ["enrichment"],
+            "parameters": [_path("job_id")],
+            "responses": {
+                "200": _answer("The job", _ref("EnrichmentStatus")),
+                **_errors("Error", 401, 404),
+            },
+        }
+    },
+    "/jobs/{job_id}/results": {
+        "get": {
+            "summary": "A page of an enrichment job's rows",
+            "tags": ["enrichment"],
+            "parameters": [
+                _path("job_id"),
+                _query("page", {"type": "integer", "minimum": 1}),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
+                _query(
+                    "status", {"enum": ["pending", "success", "failed", "cancelled"]}
+                ),
+            ],
+            "responses": {
+                "200": _answer("A page", _ref("EnrichmentResults")),
+                **_errors("Error", 401, 404, 422),
+            },
+        }
+    },
+    "/api/linkedin/search/create-job": {
+        "post": {
+            "summary": "Start a LinkedIn prospect search job",
+            "tags": ["prospect search"],
+            "requestBody": {"required": True, **_json(_ref("ProspectJobRequest"))},
+            "responses": {
+                "201": _answer("Queued", _ref("ProspectJobCreated")),
+                "401": _answer("No token", _ref("Error")),
+                **_errors("SuccessError", 404, 409, 422),
+            },
+        },
+        "get": {
+            "summary": "Status of a prospect search job",
+            "tags": ["prospect search"],
+            "parameters": [_query("job_id", STR, required=True)],
+            "responses": {
+                "200": _answer("The job", _ref("ProspectJobStatus")),
+                "401": _answer("No token", _ref("Error")),
+                **_errors("SuccessError", 404, 422),
+            },
+        },
+    },
+    "/api/linkedin/search/results": {
+        "get": {
+            "summary": "A page of a prospect search job's prospects",
+            "tags": ["prospect search"],
+            "parameters": [
+                _query("job_id", STR, required=True),
+                _query("page", {"type": "integer", "minimum": 1}),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+            ],
+            "responses": {
+                "200": _answer("A page", _ref("ProspectResults")),
+                "401": _answer("No token", _ref("Error")),
+                **_errors("SuccessError", 404, 422),
+            },
+        }
+    },
+    "/contacts/fetch": {
+        "post": {
+            "summary": "Fetch a company's directors by CIN into the contact book",
+            "tags": ["contacts"],
+            "requestBody": {"required": True, **_json(_ref("ContactFetchRequest"))},
+            "responses": {
+                "200": _answer("Fetched", _ref("ContactFetch")),
+                "401": _answer("No token", _ref("Error")),
+                **_errors("ContactsError", 402, 404, 422, 429, 502, 503),
+            },
+        }
+    },
+    "/samples/ingest": _ingest_operation(
+        "Upsert crawled sample rows",
+        _ingest("SampleRow"),
+        _obj(
+            {
+                "inserted": INT,
+                "products": INT,
+                "created": INT,
+                "updated": INT,
+                "schedules": INT,
+            }
+        ),
+    ),
+    "/creators/ingest": _ingest_operation(
+        "Upsert crawled creators", _ingest("CreatorRow"), COUNTS
+    ),
+    "/outreach_tasks/ingest": _ingest_operation(
+        "Upsert an outreach task by taskId",
+        {
+            "allOf": [
+                _ref("IngestEnvelope"),
+                _obj({"task": _ref("OutreachTask")}, ("task",)),
+            ]
+        },
+        _obj({"taskId": STR, "id": INT, "action": STR}),
+    ),
+    "/chatbot/messages": _ingest_operation(
+        "Queue chat messages for dispatch",
+        {"type": "array", "minItems": 1, "items": _ref("ChatItem")},
+        _obj({"count": INT, "messages": INT}),
+    ),
+}
+
+
+def spec() -> dict:
+    """The OpenAPI document as a plain dict."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Prospecting API",
+            "version": "1.0",
+            "description": "Token-authenticated JSON API (X-API-Key, Bearer, or "
+            "X-INFound-Inner-Service-Token for the ingestion routes).",
+        },
+        "servers": [{"url": "/"}],
+        "security": TOKENS,
+        "paths": PATHS,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "Bearer": {"type": "http", "scheme": "bearer"},
+                "InnerServiceToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-INFound-Inner-Service-Token",
+                },
+            },
+        },
+    }
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """The OpenAPI description of this API (no token needed)."""
+    return jsonify(spec())

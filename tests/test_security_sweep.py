@@ -1,0 +1,372 @@
+"""Security sweep driven by the URL map: CSRF, login, workspace isolation, escaping,
+formula-safe exports and login rate limiting. New routes are covered automatically."""
+
+import csv
+import io
+import re
+
+import pytest
+
+from config import TestConfig
+from prospecting import create_app
+from prospecting.extensions import csrf
+from prospecting.extensions import db
+from prospecting.models import JobBatch
+from prospecting.models import PersonProfile
+from prospecting.models import Prospect
+from prospecting.services import accounts
+from prospecting.services import contacts
+from prospecting.services import enrichment
+from prospecting.services import outreach
+from prospecting.services import outreach_ingest
+from prospecting.services import outreach_schemas as schemas
+from prospecting.services import prospects
+from prospecting.services import searches
+from prospecting.services.contacts import ContactInput
+from tests import factories
+from tests.conftest import provider_urls
+from tests.test_enrichment import run_job
+from tests.test_prospects_service import connect
+from tests.test_prospects_service import request_body
+
+CIN = "U74999TG2017PTC118280"
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+UNSAFE = ("GET", "HEAD", "OPTIONS")
+# Reachable without a session: the login page, assets, health, the API description
+# and the fake providers (which only exist when SANDBOX_ENABLED).
+PUBLIC = {"accounts.login", "static", "api.health", "api.openapi"}
+NOT_IDS = {"filename", "name", "base", "table", "version"}
+
+
+def rules(app, *, methods=None, skip_blueprints=("sandbox",)):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in skip_blueprints:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if methods is None or method in methods:
+                yield rule, method
+
+
+def fill(rule, values: dict) -> str:
+    """The rule's path with each <param> replaced by values[param]."""
+    path = rule.rule
+    for arg in rule.arguments:
+        path = re.sub(rf"<(?:[^:>]+:)?{arg}>", str(values[arg]), path)
+    return path
+
+
+def dummy(rule) -> str:
+    return fill(rule, {a: 1 if "int" in rule.rule else "x" for a in rule.arguments})
+
+
+# CSRF
+
+
+@pytest.fixture
+def csrf_app(tmp_path, sandbox_url):
+    app = create_app(
+        TestConfig,
+        WTF_CSRF_ENABLED=True,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'csrf.db'}",
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        **provider_urls(sandbox_url),
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_csrf_exempt_set_is_exactly_the_api_and_the_sandbox(csrf_app):
+    assert {bp.name for bp in csrf._exempt_blueprints} == {"api", "sandbox"}
+    assert csrf._exempt_views == set()
+
+
+def test_every_unsafe_route_refuses_a_missing_csrf_token(csrf_app):
+    user = factories.make_user(email="csrf@acme.test")
+    client = csrf_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    assert client.get("/").status_code == 200  # signed in
+    checked = []
+    for rule, method in rules(csrf_app, skip_blueprints=("sandbox", "api")):
+        if method in UNSAFE:
+            continue
+        response = client.open(dummy(rule), method=method, data={"x": "1"})
+        assert response.status_code == 400, (method, rule.rule)
+        assert b"security token" in response.data, rule.rule
+        checked.append(rule.endpoint)
+    assert "accounts.login" in checked and len(checked) > 30
+
+
+# Login
+
+
+def test_every_page_and_api_route_refuses_anonymous_access(client):
+    for rule, method in rules(client.application):
+        if rule.endpoint in PUBLIC:
+            continue
+        response = client.open(dummy(rule), method=method)
+        where = f"{method} {rule.rule}"
+        if rule.endpoint.startswith("api."):
+            assert response.status_code == 401, where
+            body = response.get_json()
+            assert body["error"] if "error" in body else body["code"] == 401, where
+        else:
+            assert response.status_code == 302, where
+            assert response.headers["Location"].startswith("/login"), where
+
+
+def test_public_routes_answer_without_a_session(client):
+    assert client.get("/login").status_code == 200
+    assert client.get("/health").status_code == 200
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+# Workspace isolation
+
+
+def seed_workspace(workspace_id: int) -> dict[str, list]:
+    """One object of each kind whose id appears in a URL, in one workspace."""
+    upload = enrichment.save_upload(
+        workspace_id, None, "b.csv", io.BytesIO(factories.contacts_csv(2))
+    )
+    enrichment_job = enrichment.start(workspace_id, None, upload.id)
+    search = searches.start(workspace_id, None, {"job_title": ["CTO"]})
+    saved = searches.save(workspace_id, search.id, "B's search")
+    connect(workspace_id)
+    prospect_job = prospects.create_job(workspace_id, None, request_body(10))
+    company = contacts.save_company(workspace_id, name="B Ltd", registration_number=CIN)
+    fetch_job = contacts.start_fetch(workspace_id, None, company.id)
+    sync_job = factories.make_job(workspace_id, kind="airtable_sync")
+    report = contacts.upsert_contacts(workspace_id, [ContactInput(email="b@b.io")])
+    ingest_samples(workspace_id, "b-creator")
+    creator = db.session.scalars(outreach.search_creators(workspace_id)).first()
+    rule = outreach.save_rule(workspace_id, sample_status="shipped", template="Hi")
+    task = ingest_task(workspace_id, "B task")
+    batch = JobBatch(job_id=enrichment_job.id, seq=99, kind="enrichment.rows")
+    db.session.add(batch)
+    db.session.commit()
+    token, _ = accounts.create_token(workspace_id, "B")
+    job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
+    return {
+        "job_id": job_ids,
+        "search_id": job_ids,
+        "upload_id": [upload.id],
+        "saved_id": [saved.id],
+        "company_id": [company.id],
+        "contact_id": [report.items[0].contact_id],
+        "creator_id": [creator.id],
+        "rule_id": [rule.id],
+        "task_id": [task.id],
+        "batch_id": [batch.id],
+        "token_id": [token.id],
+    }
+
+
+def ingest_samples(workspace_id: int, creator: str, name: str = "Creator") -> None:
+    row = {
+        "platformProductId": "p-1",
+        "productName": "Product",
+        "status": "shipped",
+        "platformCreatorId": creator,
+        "platformCreatorDisplayName": name,
+    }
+    parsed = schemas.parse(schemas.SamplesIngest, {"rows": [row]})
+    outreach_ingest.ingest_samples(workspace_id, parsed)
+
+
+def ingest_task(workspace_id: int, name: str):
+    body = {"task": {"taskId": f"T-{name}", "taskName": name}}
+    parsed = schemas.parse(schemas.TasksIngest, body)
+    return outreach_ingest.ingest_task(workspace_id, parsed, body["task"])[0]
+
+
+def id_routes(app):
+    for rule, method in rules(app):
+        ids = [a for a in rule.arguments if a not in NOT_IDS]
+        if ids:
+            yield rule, method, ids
+
+
+def urls_for(rule, ids: list[str], objects: dict) -> list[str]:
+    missing = [a for a in ids if a not in objects]
+    assert not missing, f"{rule.rule}: seed an object for {missing}"
+    (arg,) = ids  # every id route names one object
+    return [
+        fill(rule, {**dict.fromkeys(rule.arguments, "x"), arg: v}) for v in objects[arg]
+    ]
+
+
+def test_every_id_route_is_404_for_another_workspaces_ids(
+    app, auth_client, workspace, other_workspace
+):
+    theirs = seed_workspace(other_workspace.id)
+    api = {"X-API-Key": factories.make_token(workspace.id)}
+    seen = set()
+    for rule, method, ids in id_routes(app):
+        for url in urls_for(rule, ids, theirs):
+            headers = api if rule.endpoint.startswith("api.") else {}
+            response = auth_client.open(url, method=method, headers=headers, data={})
+            assert response.status_code == 404, (method, url, response.status_code)
+        seen.add(rule.endpoint)
+    assert len(seen) > 40
+    for job_id in theirs["job_id"]:
+        for path in ("create-job", "results"):
+            url = f"/api/linkedin/search/{path}?job_id={job_id}"
+            assert auth_client.get(url, headers=api).status_code == 404, url
+    sync = auth_client.get(f"/ops/throughput?job_id={theirs['job_id'][0]}")
+    assert sync.status_code == 404
+
+
+def test_the_seeded_ids_are_real_for_their_own_workspace(app, client, other_workspace):
+    """The 404s above mean isolation only if the owner can open the same URLs."""
+    theirs = seed_workspace(other_workspace.id)
+    factories.login(client, "someone@other.test")
+    api = {"X-API-Key": factories.make_token(other_workspace.id)}
+    for rule, method, ids in id_routes(app):
+        if method != "GET":
+            continue
+        headers = api if rule.endpoint.startswith("api.") else {}
+        answers = {
+            client.get(url, headers=headers).status_code
+            for url in urls_for(rule, ids, theirs)
+        }
+        assert answers - {404}, rule.rule
+
+
+# Escaping
+
+
+def test_names_with_script_tags_render_escaped(app, auth_client, workspace):
+    ws = workspace.id
+    # A slash would end the file name at "script>", so the tag stays unclosed here.
+    upload = enrichment.save_upload(
+        ws, None, "<script>alert(1).csv", io.BytesIO(factories.contacts_csv(1))
+    )
+    enrichment.start(ws, None, upload.id)  # listed on /enrichment/ by file name
+    job = run_job(auth_client, people_csv([SCRIPT]))
+    report = contacts.upsert_contacts(ws, [ContactInput(name=SCRIPT, email="s@x.io")])
+    company = contacts.save_company(ws, name=SCRIPT, registration_number=CIN)
+    ingest_samples(ws, "evil", name=SCRIPT)
+    creator = db.session.scalars(outreach.search_creators(ws)).first()
+    task = ingest_task(ws, SCRIPT)
+    search = searches.start(ws, None, {"job_title": [SCRIPT]})
+    searches.save(ws, search.id, SCRIPT)
+    pages = [
+        "/enrichment/",
+        f"/enrichment/uploads/{upload.id}",
+        f"/enrichment/jobs/{job.id}/results",
+        "/contacts/",
+        f"/contacts/{report.items[0].contact_id}",
+        "/contacts/companies",
+        f"/contacts/companies/{company.id}",
+        "/outreach/",
+        f"/outreach/creators/{creator.id}",
+        "/outreach/tasks",
+        f"/outreach/tasks/{task.id}",
+        "/searches/",
+        f"/searches/{search.id}",
+    ]
+    for page in pages:
+        text = auth_client.get(page).get_data(as_text=True)
+        assert "<script>alert" not in text, page
+        assert "&lt;script&gt;alert(1)" in text, page
+
+
+# Formula-safe exports
+
+DANGEROUS = ["=HYPERLINK(1)", "+1+1", "-2+3", "@SUM(A1)"]
+
+
+def people_csv(names: list[str]) -> bytes:
+    rows = [["Name", "Email", "Company", "Phone", "Website"]]
+    rows += [[n, f"p{i}@example.com", n, "", ""] for i, n in enumerate(names)]
+    return factories.csv_bytes(rows)
+
+
+def cells(response) -> list[str]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def assert_neutralised(values: list[str]) -> None:
+    for bad in DANGEROUS:
+        assert bad not in values, bad
+        assert f"'{bad}" in values, bad
+    assert not [v for v in values if v and v[0] in "=+-@"]
+
+
+def test_enrichment_export_neutralises_formula_cells(auth_client, workspace):
+    job = run_job(auth_client, people_csv(DANGEROUS))
+    assert_neutralised(cells(auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")))
+
+
+def test_people_search_export_neutralises_formula_cells(auth_client, workspace):
+    search = searches.start(workspace.id, None, {"job_title": ["CTO"]})
+    for i, bad in enumerate(DANGEROUS):
+        db.session.add(
+            PersonProfile(
+                search_id=search.id,
+                provider_record_id=f"r{i}",
+                full_name=bad,
+                company_name=bad,
+                raw_data={},
+            )
+        )
+    db.session.commit()
+    assert_neutralised(cells(auth_client.get(f"/searches/{search.id}/export.csv")))
+
+
+def test_prospect_search_export_neutralises_formula_cells(auth_client, workspace):
+    connect(workspace.id)
+    job = prospects.create_job(workspace.id, None, request_body(10))
+    for i, bad in enumerate(DANGEROUS):
+        db.session.add(
+            Prospect(job_id=job.id, batch=1, provider_id=f"p{i}", name=bad, company=bad)
+        )
+    db.session.commit()
+    response = auth_client.get(f"/prospects/jobs/{job.id}/export.csv")
+    assert_neutralised(cells(response))
+
+
+# Login rate limit
+
+
+def test_login_attempts_are_rate_limited(app, client, user):
+    app.config["LOGIN_RATE_LIMIT"] = "5/minute"
+    answers = [
+        factories.login(client, user.email, "wrong password").status_code
+        for _ in range(7)
+    ]
+    assert answers[:5] == [401] * 5
+    assert answers[5:] == [429, 429]
+    # The right password is refused too until the window passes.
+    assert factories.login(client, user.email).status_code == 429
+
+
+# Out-of-range numbers (found while fuzzing: both were 500s)
+
+
+def test_ids_too_large_for_a_column_match_no_route(app, auth_client):
+    big = 10**25
+    for rule, method in rules(app):
+        ints = [a for a in rule.arguments if f"int:{a}" in rule.rule]
+        if ints:
+            url = fill(rule, {a: big if a in ints else "x" for a in rule.arguments})
+            status = auth_client.open(url, method=method).status_code
+            assert status in ((404,) if method == "GET" else (404, 405)), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/contacts/?page=", "/contacts/?company=", "/outreach/messages?page="],
+)
+def test_query_numbers_too_large_for_a_column_are_422(auth_client, url):
+    response = auth_client.get(f"{url}{10**25}")
+    assert response.status_code == 422
+    assert b"out of range" in response.data
