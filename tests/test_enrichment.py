@@ -404,3 +404,15 @@ def test_script_in_names_renders_escaped(auth_client):
     body = auth_client.get(f"/enrichment/jobs/{job.id}").get_data(as_text=True)
     assert "<script>x()" not in body
     assert "&lt;script&gt;" in body
+
+
+def test_results_partial_carries_the_actions_once_the_job_has_ended(auth_client):
+    """The actions arrive with the results refresh, so no reload is needed."""
+    job = run_job(
+        auth_client,
+        factories.csv_bytes([["Name", "Email"], ["A", ""], ["B", "b@c.com"]]),
+        mapping={"map_name": "Name", "map_email": "Email"},
+    )
+    body = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
+    assert 'id="rerun-button"' in body and 'id="add-to-contacts"' in body
+    assert "hx-trigger" not in body.split('<nav class="filters">')[0]
