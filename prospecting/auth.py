@@ -12,10 +12,13 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 from sqlalchemy import event
+from sqlalchemy import select
 
 from prospecting.extensions import db
 from prospecting.extensions import login_manager
+from prospecting.models import Membership
 from prospecting.models import User
+from prospecting.models import Workspace
 from prospecting.services import accounts
 
 # Endpoints reachable without a logged-in user; API endpoints check their own token.
@@ -45,7 +48,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    # One query for the user and their workspaces: every page (and every progress
+    # poll) needs both, so they come together.
+    rows = db.session.execute(
+        select(User, Workspace)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Workspace, Workspace.id == Membership.workspace_id)
+        .where(User.id == int(user_id))
+        .order_by(Workspace.id)
+    ).all()
+    if not rows:
+        return None
+    g.user_workspaces = [ws for _, ws in rows if ws is not None]
+    return rows[0][0]
 
 
 def require_login():
@@ -64,7 +79,9 @@ def require_login():
 
 
 def _current_workspace():
-    workspaces = accounts.workspaces_of(current_user.id)
+    workspaces = g.get("user_workspaces")
+    if workspaces is None:
+        workspaces = accounts.workspaces_of(current_user.id)
     chosen = session.get("workspace_id")
     for ws in workspaces:
         if ws.id == chosen:

@@ -375,14 +375,10 @@ def start_sync(
 
 def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]):
     """Cut the pending companies and contacts into chunks of 10, companies first."""
-    owner = jobs.claim(batch_id, kinds=(PLAN,))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(PLAN,))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     ws = job.workspace_id
     contact_ids = _pending_ids(Contact, ws)
     company_ids = sorted(set(_pending_ids(Company, ws)) | _unlinked_companies(ws))
@@ -430,14 +426,10 @@ def _unlinked_companies(workspace_id: int) -> set[int]:
 
 def sync_chunk(batch_id: int) -> Outcome:
     """Send one chunk of companies or contacts; a 429 releases it for the lockout."""
-    owner = jobs.claim(batch_id, kinds=(COMPANIES, CONTACTS))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(COMPANIES, CONTACTS))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     wait = current_app.config["AIRTABLE_PHASE_WAIT_SECONDS"]
     if batch.kind == CONTACTS and _companies_open(job.id):
         # Contacts link to company records, so they wait for the company chunks.

@@ -698,14 +698,10 @@ def start_fetch(
 
 def run_fetch(batch_id: int) -> Outcome:
     """Run a contact fetch batch: call Attestr, upsert, keep the outcome per contact."""
-    owner = jobs.claim(batch_id, kinds=(FETCH,))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(FETCH,))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     try:
         with job_context(job.id):
             report = fetch_contacts(

@@ -285,14 +285,10 @@ def plan(
 
     Resumable: rows already inserted by an earlier, interrupted run are skipped.
     """
-    owner = jobs.claim(batch_id, kinds=(PLAN,))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(PLAN,))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     cfg = current_app.config
     size = cfg["ENRICHMENT_BATCH_SIZE"]
     chunk_rows = size * max(1, cfg["INGEST_CHUNK_ROWS"] // size)

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app
 from flask import has_app_context
@@ -141,6 +142,26 @@ def claim(
     )
     db.session.commit()
     return owner if result.rowcount == 1 else None
+
+
+class Started(NamedTuple):
+    owner: str
+    batch: JobBatch
+    job: Job
+
+
+def start_batch(batch_id: int, *, kinds: tuple[str, ...]) -> Started | None:
+    """Claim a batch and mark its job running; None when there is no work to do
+    (claimed elsewhere, another kind, or the job already ended)."""
+    owner = claim(batch_id, kinds=kinds)
+    if owner is None:
+        return None
+    batch = db.session.get(JobBatch, batch_id)
+    job = db.session.get(Job, batch.job_id)
+    if job.is_terminal:
+        return None
+    mark_running(job.id)
+    return Started(owner, batch, job)
 
 
 def extend(batch_id: int, owner: str, *, lease_seconds: int | None = None) -> bool:

@@ -415,14 +415,10 @@ def queue_chat(
 
 def dispatch_batch(batch_id: int, *, now: datetime | None = None) -> Outcome:
     """Send a batch's messages within caps and quiet hours; transient errors retry."""
-    owner = jobs.claim(batch_id, kinds=(DISPATCH,))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(DISPATCH,))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     messages = db.session.scalars(
         select(MessageLog)
         .where(MessageLog.batch_id == batch_id, MessageLog.status == "queued")

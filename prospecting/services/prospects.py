@@ -377,14 +377,10 @@ def fetch_page(batch_id: int) -> Outcome:
     the provider's cursor) commit together, so a killed worker resumes from the
     stored cursor and a page run twice stores nothing twice.
     """
-    owner = jobs.claim(batch_id, kinds=(PAGE,))
-    if owner is None:
+    started = jobs.start_batch(batch_id, kinds=(PAGE,))
+    if started is None:
         return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job = db.session.get(Job, batch.job_id)
-    if job.is_terminal:
-        return Outcome()
-    jobs.mark_running(job.id)
+    owner, batch, job = started
     db.session.refresh(job)
     if _timed_out(job):
         jobs.fail(job.id, TIMEOUT)

@@ -1,5 +1,7 @@
 """Job progress fragments and cancel, shared by every job kind."""
 
+import time
+
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -58,10 +60,26 @@ def cancel(job_id: str):
     return redirect(job_url(job))
 
 
+# Every open job page polls its progress each second; the cost aggregates are the
+# dearest part of a poll, so a running job's figure may lag by a few seconds.
+_COST_TTL_SECONDS = 5.0
+_COST_CACHE_SIZE = 1024
+_cost_cache: dict[str, tuple[float, ledger.JobCost]] = {}
+
+
 @bp.app_template_global()
 def job_cost(job) -> ledger.JobCost:
     """Cost so far, charged calls and cache hits of a job (for the partials)."""
-    return ledger.job_cost(job.id)
+    if job.status not in ("queued", "running"):
+        return ledger.job_cost(job.id)
+    now = time.monotonic()
+    hit = _cost_cache.get(job.id)
+    if hit is not None and now - hit[0] < _COST_TTL_SECONDS:
+        return hit[1]
+    if len(_cost_cache) >= _COST_CACHE_SIZE:
+        _cost_cache.clear()
+    cost = _cost_cache[job.id] = (now, ledger.job_cost(job.id))
+    return cost[1]
 
 
 @bp.app_template_global()
