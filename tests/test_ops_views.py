@@ -455,3 +455,14 @@ def test_ops_actions_need_the_csrf_token(auth_client, app, workspace):
     assert accepted.status_code == 200
     db.session.expire_all()
     assert db.session.get(JobBatch, batch.id).status == "cancelled"
+
+
+def test_every_job_page_carries_its_throughput_chart():
+    """Issue 7: the throughput chart is on the ops page and on each job page."""
+    from pathlib import Path
+
+    pages = ["enrichment/job.html", "searches/show.html", "prospects/job.html",
+             "contacts/fetch_job.html", "contacts/sync_job.html"]  # fmt: skip
+    root = Path(__file__).resolve().parents[1] / "templates"
+    for page in pages:
+        assert '{% include "ops/_throughput.html" %}' in (root / page).read_text(), page
