@@ -15,13 +15,9 @@ def register_blueprints(app) -> None:
     from prospecting.views import prospects
     from prospecting.views import searches
 
-    for module in (accounts, main, enrichment, jobs):
+    pages = (accounts, main, enrichment, jobs, searches, prospects, contacts, outreach)
+    for module in (*pages, ops):
         app.register_blueprint(module.bp)
-    app.register_blueprint(prospects.bp)
-    app.register_blueprint(searches.bp)
-    app.register_blueprint(outreach.bp)
-    app.register_blueprint(contacts.bp)
-    app.register_blueprint(ops.bp)
     # The token-authenticated API and the fake providers use no session: no CSRF.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
