@@ -121,7 +121,7 @@ def acquire(provider: str) -> None:
             raise ProviderRateLimited(
                 f"{provider}: local rate limit reached", retry_after=wait, status=None
             )
-        time.sleep(min(wait, 0.25) + random.uniform(0, 0.01))
+        time.sleep(min(wait, 0.05) + random.uniform(0, 0.005))
 
 
 def retry_after_seconds(response: requests.Response, default: float = 30.0) -> float:
