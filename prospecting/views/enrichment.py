@@ -1,14 +1,12 @@
 """CSV enrichment pages: upload, preview and mapping, job progress, results, exports."""
 
 from flask import Blueprint
-from flask import Response
 from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 
@@ -18,6 +16,7 @@ from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
+from prospecting.views.responses import csv_download
 
 bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
 
@@ -179,7 +178,7 @@ def _results_context(job) -> dict:
 def export(job_id: str):
     """Original columns plus enriched columns, formula-safe, with a BOM for Excel."""
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
-    return _csv_download(enrichment.export_lines(job), f"{_stem(job)}-enriched.csv")
+    return csv_download(enrichment.export_lines(job), f"{_stem(job)}-enriched.csv")
 
 
 @bp.get("/jobs/<job_id>/errors.csv")
@@ -187,20 +186,12 @@ def errors(job_id: str):
     """Failed rows with their reason, ready to fix and upload again."""
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
     lines = enrichment.export_lines(job, only_failed=True)
-    return _csv_download(lines, f"{_stem(job)}-errors.csv")
+    return csv_download(lines, f"{_stem(job)}-errors.csv")
 
 
 def _stem(job) -> str:
     name = job.params.get("filename", "export").rsplit(".", 1)[0]
     return "".join(c for c in name if c.isalnum() or c in "-_")[:60] or "export"
-
-
-def _csv_download(lines, filename: str) -> Response:
-    return Response(
-        stream_with_context(lines),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @bp.post("/jobs/<job_id>/rerun")

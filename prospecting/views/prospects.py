@@ -1,14 +1,12 @@
 """LinkedIn prospect search pages: the connected account, the search form, job pages."""
 
 from flask import Blueprint
-from flask import Response
 from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 
@@ -19,6 +17,7 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.views.responses import csv_download
 
 bp = Blueprint("prospects", __name__, url_prefix="/prospects")
 
@@ -248,10 +247,4 @@ def _table_context(job) -> dict:
 def export(job_id: str):
     """The job's prospects as a formula-safe CSV download."""
     job = prospects.get_job(g.workspace.id, job_id)
-    return Response(
-        stream_with_context(prospects.export_lines(job)),
-        mimetype="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="prospects-{job.id[:8]}.csv"'
-        },
-    )
+    return csv_download(prospects.export_lines(job), f"prospects-{job.id[:8]}.csv")

@@ -3,14 +3,12 @@
 import math
 
 from flask import Blueprint
-from flask import Response
 from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import stream_with_context
 from flask import url_for
 from flask_login import current_user
 
@@ -20,6 +18,7 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
+from prospecting.views.responses import csv_download
 
 bp = Blueprint("searches", __name__, url_prefix="/searches")
 
@@ -150,13 +149,7 @@ def _profiles_context(search) -> dict:
 def export(job_id: str):
     """The search's profiles as a formula-safe CSV."""
     search = searches.get(g.workspace.id, job_id)
-    return Response(
-        stream_with_context(searches.export_lines(search)),
-        mimetype="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="people-{search.id[:8]}.csv"'
-        },
-    )
+    return csv_download(searches.export_lines(search), f"people-{search.id[:8]}.csv")
 
 
 @bp.post("/<job_id>/save")
