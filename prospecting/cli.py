@@ -170,8 +170,14 @@ def worker(workers):
 
     if current_app.config["HUEY_STORAGE"] == "memory":
         _fail("HUEY_STORAGE is 'memory': a worker needs Redis or SQLite storage.")
+    # An idle consumer polls at most once a second (Huey's default backs off to 10 s),
+    # so a job started on a quiet system begins at once rather than seconds later.
     consumer = huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        workers=workers,
+        worker_type="thread",
+        periodic=True,
+        check_worker_health=True,
+        max_delay=1.0,
     )
     click.echo(
         f"Worker {os.getpid()} consuming {current_app.config['HUEY_STORAGE']} "
