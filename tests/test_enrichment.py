@@ -416,3 +416,33 @@ def test_results_partial_carries_the_actions_once_the_job_has_ended(auth_client)
     body = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
     assert 'id="rerun-button"' in body and 'id="add-to-contacts"' in body
     assert "hx-trigger" not in body.split('<nav class="filters">')[0]
+
+
+def test_rows_not_yet_processed_show_their_mapped_fields(
+    auth_client, workspace, api_headers
+):
+    data = factories.csv_bytes(
+        [["First", "Last", "E-mail", "Org", "extra"],
+         ["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
+         ["Bob", "", "bob@y.io", "", "y", "spill"]]
+    )  # fmt: skip
+    response = upload(auth_client, data)
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = enrichment.start(workspace.id, None, upload_id)
+    ((plan_id, _),) = jobs.open_batches(job.id)
+    enrichment.plan(plan_id, dispatch=lambda batches: None)  # rows stay pending
+    stored = [r.data for r in rows_of(job)]
+    assert stored == [["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
+                      ["Bob", "", "bob@y.io", "", "y", "spill"]]  # fmt: skip
+    body = auth_client.get(f"/jobs/{job.id}/results", headers=api_headers).json
+    shown = [
+        (r["name"], r["email"], r["company"], r["status"]) for r in body["results"]
+    ]
+    assert shown == [
+        ("Ada Lovelace", "ada@x.io", "Analytical", "pending"),
+        ("Bob", "bob@y.io", "", "pending"),
+    ]
+    page = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
+    assert "ada@x.io" in page and "Ada Lovelace" in page
+    db.session.expire_all()
+    assert {r.email for r in rows_of(job)} == {None}, "display writes nothing"

@@ -54,6 +54,20 @@ def start_enrichment(client, rows: int) -> str:
     return started.headers["Location"].rsplit("/", 1)[1]
 
 
+def _emails_of(batch: JobBatch) -> set[str]:
+    """The addresses in a rows batch (the import cuts batches by row range)."""
+    job = db.session.get(Job, batch.job_id)
+    column = job.params["headers"].index(job.params["mapping"]["email"])
+    first, last = batch.params["first_row"], batch.params["last_row"]
+    rows = db.session.scalars(
+        select(EnrichmentRow.data).where(
+            EnrichmentRow.job_id == batch.job_id,
+            EnrichmentRow.row_number.between(first, last),
+        )
+    )
+    return {data[column] for data in rows}
+
+
 def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str, int]:
     """An enrichment job whose one rows batch failed for good, as on a real worker.
 
@@ -67,16 +81,16 @@ def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str,
         real = enrichment.enrich_row
         failing = {}
 
-        def enrich_row(row):
-            if row.batch_seq == failing.get("seq"):
+        def enrich_row(fields):
+            if fields["email"] in failing.get("emails", ()):
                 raise RuntimeError("client bug while enriching")
-            return real(row)
+            return real(fields)
 
         monkeypatch.setattr(enrichment, "enrich_row", enrich_row)
         while (task := huey.dequeue()) is not None:
             batch = db.session.get(JobBatch, task.args[0])
-            if batch.kind == enrichment.ROWS and "seq" not in failing:
-                failing["seq"] = batch.seq
+            if batch.kind == enrichment.ROWS and "emails" not in failing:
+                failing["emails"] = _emails_of(batch)
                 task.retries = 0  # the last attempt: SIGNAL_ERROR fails the batch
             huey.execute(task)
         monkeypatch.setattr(enrichment, "enrich_row", real)
@@ -267,6 +281,7 @@ def test_stuck_batch_is_listed_and_sent_again(auth_client, workspace, htmx):
         seq=0,
         kind="enrichment.rows",
         status="running",
+        params={"row_numbers": []},
         lease_until=utcnow() - timedelta(minutes=5),
     )
     db.session.add(batch)

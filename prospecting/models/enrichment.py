@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger
+from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
@@ -16,6 +16,8 @@ from prospecting.models.base import JSONType
 from prospecting.models.base import utcnow
 
 ROW_STATUSES = ("pending", "success", "failed", "cancelled")
+# The status index leaves out the rows an import writes, so COPY need not fill it.
+PROCESSED = "status <> 'pending'"
 
 
 class Upload(db.Model):
@@ -32,26 +34,40 @@ class Upload(db.Model):
 
 
 class EnrichmentRow(db.Model):
+    """One data row of an enrichment job.
+
+    The largest table by far, written by COPY at import, so it is kept lean: keyed
+    by (job, row number) with no surrogate id, no per-row foreign key check (rows
+    are deleted with their job by jobs.purge), the original fields as one JSON
+    array in the order of the job's headers (extra fields after them), and only
+    processed rows in the status index. The mapped name, email, company, phone and
+    website are copied from the fields when the row is processed; until then they
+    are NULL and `enrichment.with_fields()` fills them for display.
+    """
+
     __tablename__ = "enrichment_rows"
     __table_args__ = (
-        UniqueConstraint("job_id", "row_number"),
-        Index("ix_enrichment_rows_job_batch", "job_id", "batch_seq", "status"),
-        Index("ix_enrichment_rows_job_status_row", "job_id", "status", "row_number"),
+        Index(
+            "ix_enrichment_rows_job_status_row",
+            "job_id",
+            "status",
+            "row_number",
+            postgresql_where=text(PROCESSED),
+            sqlite_where=text(PROCESSED),
+        ),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(db.Integer, "sqlite"), primary_key=True
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[list] = mapped_column(JSON)
+    name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    company: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    website: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending", server_default="pending"
     )
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
-    row_number: Mapped[int]
-    batch_seq: Mapped[int]
-    data: Mapped[dict] = mapped_column(JSONType)
-    name: Mapped[str] = mapped_column(String(255), default="")
-    email: Mapped[str] = mapped_column(String(320), default="")
-    company: Mapped[str] = mapped_column(String(255), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
-    website: Mapped[str] = mapped_column(String(255), default="")
-    status: Mapped[str] = mapped_column(String(12), default="pending")
     email_normalized: Mapped[str | None] = mapped_column(String(320))
     email_valid: Mapped[bool | None]
     email_verdict: Mapped[str | None] = mapped_column(String(12))

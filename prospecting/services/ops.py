@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.extensions import huey
+from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import PeriodicRun
@@ -677,7 +678,8 @@ def parse_age(value: str) -> timedelta:
 
 
 def purge_jobs(older_than: timedelta, *, dry_run: bool = False) -> int:
-    """Delete finished jobs older than the age; their rows go by the FK cascade."""
+    """Delete finished jobs older than the age, with their enrichment rows (which
+    carry no foreign key, see EnrichmentRow); other rows go by the FK cascade."""
     cutoff = utcnow() - older_than
     finished = Job.status.in_(TERMINAL_JOB_STATUSES) & (
         func.coalesce(Job.completed_at, Job.created_at) < cutoff
@@ -685,6 +687,7 @@ def purge_jobs(older_than: timedelta, *, dry_run: bool = False) -> int:
     ids = list(db.session.scalars(select(Job.id).where(finished)))
     if dry_run or not ids:
         return len(ids)
+    db.session.execute(delete(EnrichmentRow).where(EnrichmentRow.job_id.in_(ids)))
     db.session.execute(delete(Job).where(Job.id.in_(ids)))
     db.session.commit()
     return len(ids)

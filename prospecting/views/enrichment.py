@@ -159,9 +159,7 @@ def _results_context(job) -> dict:
         status = None
     after = max(0, request.args.get("after", 0, type=int))
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    rows = enrichment.results_after(
-        job.id, status=status, after=after, limit=per_page + 1
-    )
+    rows = enrichment.results_after(job, status=status, after=after, limit=per_page + 1)
     has_more = len(rows) > per_page
     rows = rows[:per_page]
     return {

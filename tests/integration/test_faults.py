@@ -80,11 +80,11 @@ def _running_batches(job_id: str, at) -> list[tuple[int, int]]:
 
 
 def _rows_in(job_id: str, seqs: list[int]) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(EnrichmentRow)
-        .where(EnrichmentRow.job_id == job_id, EnrichmentRow.batch_seq.in_(seqs))
+    """Rows held by the batches (an import's batch holds a range of row numbers)."""
+    ranges = db.session.scalars(
+        select(JobBatch.params).where(JobBatch.job_id == job_id, JobBatch.seq.in_(seqs))
     )
+    return sum(p["last_row"] - p["first_row"] + 1 for p in ranges)
 
 
 class SandboxCalls:
@@ -441,7 +441,12 @@ AUDIT_SQL = [
     """CREATE FUNCTION fault_audit_row() RETURNS trigger AS $$ BEGIN
         IF NEW.status IS DISTINCT FROM OLD.status THEN
           INSERT INTO fault_audit (tbl, job_id, seq, old_status, new_status, app)
-          VALUES ('row', NEW.job_id, NEW.batch_seq, OLD.status, NEW.status,
+          VALUES ('row', NEW.job_id,
+                  (SELECT b.seq FROM job_batches b WHERE b.job_id = NEW.job_id
+                     AND b.kind = 'enrichment.rows'
+                     AND NEW.row_number BETWEEN (b.params ->> 'first_row')::int
+                                            AND (b.params ->> 'last_row')::int),
+                  OLD.status, NEW.status,
                   current_setting('application_name'));
         END IF;
         RETURN NEW; END $$ LANGUAGE plpgsql""",

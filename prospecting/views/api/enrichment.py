@@ -94,7 +94,7 @@ def results(job_id: str):
             code="bad_status",
         )
     rows, total = enrichment.results_page(
-        job.id, page=page, per_page=per_page, status=status
+        job, page=page, per_page=per_page, status=status
     )
     pages = math.ceil(total / per_page) if total else 0
     return jsonify(
