@@ -1,7 +1,7 @@
 """Lean enrichment rows for COPY
 
 Keyed by (job, row number), no per-row foreign key, the original fields as a JSON
-array, a partial status index, and row batches that record their rows.
+array (text), a partial status index, and row batches that record their rows.
 
 Revision ID: c3c01dc4b049
 Revises: 014c2abacfd1
@@ -48,8 +48,8 @@ def upgrade():
         batch_op.alter_column(
             'data',
             existing_type=sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
-            type_=sa.JSON(),
-            postgresql_using='data::json',
+            type_=sa.Text(),
+            postgresql_using='data::text',
             existing_nullable=False,
         )
         for name, length in MAPPED:
@@ -70,7 +70,7 @@ def downgrade():
         batch_op.add_column(sa.Column('batch_seq', sa.Integer(), nullable=False, server_default='0'))
         batch_op.alter_column(
             'data',
-            existing_type=sa.JSON(),
+            existing_type=sa.Text(),
             type_=sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
             postgresql_using='data::jsonb',
             existing_nullable=False,

@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from prospecting.extensions import db
+from prospecting.models.base import JSONText
 from prospecting.models.base import JSONType
 from prospecting.models.base import utcnow
 
@@ -39,10 +39,11 @@ class EnrichmentRow(db.Model):
     The largest table by far, written by COPY at import, so it is kept lean: keyed
     by (job, row number) with no surrogate id, no per-row foreign key check (rows
     are deleted with their job by jobs.purge), the original fields as one JSON
-    array in the order of the job's headers (extra fields after them), and only
-    processed rows in the status index. The mapped name, email, company, phone and
-    website are copied from the fields when the row is processed; until then they
-    are NULL and `enrichment.with_fields()` fills them for display.
+    array kept as text, in the order of the job's headers (extra fields after
+    them), and only processed rows in the status index. The mapped name, email,
+    company, phone and website are copied from the fields when the row is
+    processed; until then they are NULL and `enrichment.with_fields()` fills them
+    for display.
     """
 
     __tablename__ = "enrichment_rows"
@@ -59,7 +60,7 @@ class EnrichmentRow(db.Model):
 
     job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     row_number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    data: Mapped[list] = mapped_column(JSON)
+    data: Mapped[list] = mapped_column(JSONText)
     name: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str | None] = mapped_column(String(320))
     company: Mapped[str | None] = mapped_column(String(255))
