@@ -321,19 +321,15 @@ def plan(
         max_columns=cfg["MAX_UPLOAD_COLUMNS"],
     )
     total = done
+    commit = _Committer(job.id, batch_id, owner, size, dispatch)
     try:
         for pieces in _groups(chunks, commit_rows):
             first, last = _write_rows(job.id, pieces)
             # A batch is cut once all its rows are in; the last one at the end.
-            complete = last - last % size
-            if not _commit_rows(job.id, batch_id, owner, first, complete, last, size,
-                                dispatch):  # fmt: skip
+            if not commit(first, upto=last - last % size, total=last):
                 return Outcome()
             total = last
-        if total % size and not _commit_rows(
-            job.id, batch_id, owner, total - total % size + 1, total, total, size,
-            dispatch,
-        ):  # fmt: skip
+        if total % size and not commit(total - total % size + 1, total, total):
             return Outcome()
     except csvfiles.CsvError as exc:
         db.session.rollback()
@@ -407,28 +403,31 @@ def _write_rows(job_id: str, pieces: Iterator[Piece]) -> tuple[int, int]:
     return first, last
 
 
-def _commit_rows(
-    job_id: str,
-    batch_id: int,
-    owner: str,
-    first: int,
-    upto: int,
-    total: int,
-    size: int,
-    dispatch: Callable[[list[tuple[int, str]]], None],
-) -> bool:
-    """Commit the rows written with the batches of rows first..upto and the new
-    total, then dispatch the batches; False when the planner lost its lease."""
-    if not jobs.extend(batch_id, owner):
-        db.session.rollback()
-        return False
-    first_seq = 1 + (first - 1) // size
-    if upto >= first:
-        _add_row_batches(job_id, first_seq, upto, size)
-    db.session.execute(update(Job).where(Job.id == job_id).values(progress_total=total))
-    db.session.commit()
-    dispatch(_pending_batches_from(job_id, first_seq))
-    return True
+@dataclass
+class _Committer:
+    """Commits what the planner wrote, with the batches of its complete rows."""
+
+    job_id: str
+    batch_id: int
+    owner: str
+    size: int
+    dispatch: Callable[[list[tuple[int, str]]], None]
+
+    def __call__(self, first: int, upto: int, total: int) -> bool:
+        """Commit the rows written with the batches of rows first..upto and the new
+        total, then dispatch the batches; False when the planner lost its lease."""
+        if not jobs.extend(self.batch_id, self.owner):
+            db.session.rollback()
+            return False
+        first_seq = 1 + (first - 1) // self.size
+        if upto >= first:
+            _add_row_batches(self.job_id, first_seq, upto, self.size)
+        db.session.execute(
+            update(Job).where(Job.id == self.job_id).values(progress_total=total)
+        )
+        db.session.commit()
+        self.dispatch(_pending_batches_from(self.job_id, first_seq))
+        return True
 
 
 def _add_row_batches(job_id: str, first_seq: int, last_row: int, size: int) -> None:
