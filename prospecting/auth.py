@@ -4,6 +4,7 @@ import functools
 from urllib.parse import urlsplit
 
 from flask import abort
+from flask import current_app
 from flask import g
 from flask import jsonify
 from flask import redirect
@@ -11,6 +12,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import select
 
@@ -25,10 +27,22 @@ from prospecting.services import accounts
 PUBLIC_ENDPOINTS = {"accounts.login", "static", "api.health"}
 PUBLIC_BLUEPRINTS = {"sandbox", "api"}
 
+# One query for the user and their workspaces: every page (and every progress poll)
+# needs both. Built once; building the statement cost more than running it.
+USER_WITH_WORKSPACES = (
+    select(User, Workspace)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Workspace, Workspace.id == Membership.workspace_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Workspace.id)
+)
+
 
 def init_app(app) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to continue."
+    # Before require_login, which runs the request's first query (the user).
+    app.before_request(_read_without_transaction)
     app.before_request(require_login)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -46,17 +60,26 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+def read_only(view):
+    """Mark a GET view that never writes: its queries run outside a transaction."""
+    view.read_only = True
+    return view
+
+
+def _read_without_transaction():
+    # Autocommit saves the BEGIN and ROLLBACK round trips, two of the five a
+    # progress poll made; each statement still reads committed data, as before.
+    # A session already in a transaction (a test's) keeps it.
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method != "GET" or not getattr(view, "read_only", False):
+        return
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    # One query for the user and their workspaces: every page (and every progress
-    # poll) needs both, so they come together.
-    rows = db.session.execute(
-        select(User, Workspace)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Workspace, Workspace.id == Membership.workspace_id)
-        .where(User.id == int(user_id))
-        .order_by(Workspace.id)
-    ).all()
+    rows = db.session.execute(USER_WITH_WORKSPACES, {"user_id": int(user_id)}).all()
     if not rows:
         return None
     g.user_workspaces = [ws for _, ws in rows if ws is not None]

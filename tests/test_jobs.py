@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import JobBatch
@@ -154,6 +156,29 @@ def test_progress_polls_while_running_and_stops_when_terminal(
         )
         assert f'id="job-{job.id}"' in body
         assert "hx-trigger" not in body, status
+
+
+def test_progress_poll_reads_without_a_transaction(auth_client, workspace, htmx):
+    """Does a poll read in autocommit, while a cancel still runs in a transaction?"""
+    job = factories.make_job(workspace.id, status="running", progress_total=10)
+    job_id = job.id
+    db.session.commit()  # a session already in a transaction keeps it
+    levels = []
+
+    def record(conn, *_args):
+        levels.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        poll = auth_client.get(f"/jobs/{job_id}/progress", headers=htmx)
+        db.session.commit()  # tests share one session; a request's ends with it
+        polled, levels[:] = list(levels), []
+        cancel = auth_client.post(f"/jobs/{job_id}/cancel", headers=htmx)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert poll.status_code == 200 and cancel.status_code == 200
+    assert polled and set(polled) == {"AUTOCOMMIT"}
+    assert levels and "AUTOCOMMIT" not in levels
 
 
 def test_progress_of_another_workspace_job_is_404(auth_client, other_workspace):

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.auth import read_only
 from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import reruns
@@ -36,6 +37,7 @@ def job_url(job) -> str:
 
 
 @bp.get("/<job_id>/progress")
+@read_only
 def progress(job_id: str):
     """The progress partial; it polls itself until the job is terminal."""
     job = jobs.get(g.workspace.id, job_id)

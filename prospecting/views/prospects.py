@@ -11,6 +11,7 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.auth import read_only
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
@@ -214,6 +215,7 @@ def show(job_id: str):
 
 
 @bp.get("/jobs/<job_id>/progress")
+@read_only
 def progress(job_id: str):
     """The progress fragment; it polls itself until the job is terminal."""
     job = prospects.get_job(g.workspace.id, job_id)
