@@ -61,7 +61,7 @@ class Config:
     ENRICHMENT_BATCH_SIZE = _env_int("ENRICHMENT_BATCH_SIZE", 20)
     # Rows an import commits at a time (with their batches): a killed planner
     # resumes after the last commit; workers start on each commit's batches.
-    INGEST_CHUNK_ROWS = _env_int("INGEST_CHUNK_ROWS", 25_000)
+    INGEST_CHUNK_ROWS = _env_int("INGEST_CHUNK_ROWS", 50_000)
     DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION", "US")
     RESULTS_PER_PAGE = _env_int("RESULTS_PER_PAGE", 50)
 

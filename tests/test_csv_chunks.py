@@ -144,3 +144,41 @@ def test_chunked_reader_names_the_row_with_bytes_that_are_not_utf8(tmp_path):
     with pytest.raises(CsvError) as refused:
         list(iter_chunks(path, UTF8, chunk_rows=10))
     assert (refused.value.code, refused.value.row) == ("encoding", 2)
+
+
+def test_read_ahead_hands_over_items_in_order_then_the_error():
+    from prospecting.services.enrichment import _read_ahead
+
+    def items():
+        yield from range(50)
+        raise CsvError("encoding", "bad bytes", row=51)
+
+    got = []
+    with pytest.raises(CsvError, match="bad bytes"):
+        for item in _read_ahead(items(), 4):
+            got.append(item)
+    assert got == list(range(50))
+
+
+def test_read_ahead_stops_reading_when_the_consumer_stops():
+    import threading
+
+    from prospecting.services.enrichment import _read_ahead
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            closed.set()
+
+    reader = _read_ahead(endless(), 2)
+    assert [next(reader) for _ in range(3)] == [1, 2, 3]
+    reader.close()
+    assert closed.wait(5), "the producing iterator was closed"
+    names = [t.name for t in threading.enumerate()]
+    assert "csv-read-ahead" not in names
