@@ -1,8 +1,12 @@
 """The job progress partial under 200 concurrent pollers against gunicorn on
 PostgreSQL: median server time per request (from gunicorn's access log, %(D)s µs)
-and errors; target median < 5 ms and no errors. Each poller waits a second between
-polls, as the page does (`hx-trigger="load delay:1s"`)."""
+and errors; target median < 5 ms and no errors. gunicorn runs with the production
+settings (gunicorn.conf.py). Each poller keeps its connection open and waits a
+second between polls, as a page does (`hx-trigger="load delay:1s"`); their phases
+are spread over the first second, as pages opened at different moments are. The
+round trip each poller saw is printed beside the server time."""
 
+import http.client
 import statistics
 import sys
 import threading
@@ -15,6 +19,13 @@ from bench import common
 
 POLLERS = 200
 SECONDS = 15
+# A server closing an idle kept-alive connection surfaces as one of these on its
+# next request, which browsers (and this poller) send again on a new connection.
+STALE_CONNECTION = (
+    http.client.RemoteDisconnected,
+    ConnectionResetError,
+    BrokenPipeError,
+)
 
 
 def run(tmp: Path = Path("/tmp")) -> dict:
@@ -22,6 +33,7 @@ def run(tmp: Path = Path("/tmp")) -> dict:
     port = common.free_port()
     base = f"http://127.0.0.1:{port}"
     access_log = tmp / "pollers-access.log"
+    access_log.unlink(missing_ok=True)
     env = {
         "DATABASE_URL": url,
         "HUEY_STORAGE": "memory",
@@ -33,10 +45,8 @@ def run(tmp: Path = Path("/tmp")) -> dict:
         sys.executable,
         "-m",
         "gunicorn",
-        "-w",
-        "2",
-        "--threads",
-        "32",
+        "-c",
+        str(common.ROOT / "gunicorn.conf.py"),
         "-b",
         f"127.0.0.1:{port}",
         "--access-logfile",
@@ -48,26 +58,23 @@ def run(tmp: Path = Path("/tmp")) -> dict:
     proc = common.start(web, env, tmp / "pollers-web.log")
     try:
         common.wait_http(f"{base}/login")
-        cookies = _login(base)
-        errors, done = _poll(base, f"/jobs/{job_id}/progress", cookies)
+        headers = _login(base)
+        errors, seen = _poll(port, f"/jobs/{job_id}/progress", headers)
     finally:
         common.stop(proc)
         common.drop_database(url)
-    times = [
-        int(line.split()[1]) / 1000
+    lines = [
+        line.split()
         for line in access_log.read_text().splitlines()
         if "/progress" in line
     ]
-    statuses = [
-        line.split()[0]
-        for line in access_log.read_text().splitlines()
-        if "/progress" in line
-    ]
+    times = [int(duration) / 1000 for _, duration, _ in lines]
+    bad = errors + sum(1 for status, _, _ in lines if status != "200")
     median = statistics.median(times)
-    bad = errors + sum(1 for s in statuses if s != "200")
     print(
-        f"  {done} polls by {POLLERS} pollers in {SECONDS}s; server time median "
-        f"{median:.2f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.2f} ms; "
+        f"  {len(seen)} polls by {POLLERS} pollers in {SECONDS}s; server time median "
+        f"{median:.2f} ms, p95 {_p95(times):.2f} ms; round trip seen by the pollers "
+        f"median {statistics.median(seen):.2f} ms, p95 {_p95(seen):.2f} ms; "
         f"{bad} errors"
     )
     return common.report(
@@ -76,6 +83,10 @@ def run(tmp: Path = Path("/tmp")) -> dict:
         "< 5 ms, 0 err",
         median < 5 and bad == 0,
     )
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
 
 
 def _make_job(url: str) -> str:
@@ -100,7 +111,8 @@ def _make_job(url: str) -> str:
         return job.id
 
 
-def _login(base: str):
+def _login(base: str) -> dict:
+    """Log in as the demo user; the headers a poller sends (cookie, user agent)."""
     session = requests.Session()
     page = session.get(f"{base}/login").text
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
@@ -113,29 +125,53 @@ def _login(base: str):
         },
     )
     assert response.ok, response.status_code
-    return session.cookies
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return {"Cookie": cookie, "User-Agent": session.headers["User-Agent"]}
 
 
-def _poll(base: str, path: str, cookies) -> tuple[int, int]:
-    stop = time.monotonic() + SECONDS
-    errors, done, lock = [0], [0], threading.Lock()
+def _poll(port: int, path: str, headers: dict) -> tuple[int, list[float]]:
+    """Poll from POLLERS threads until SECONDS are up: errors, round trips in ms."""
+    start = time.monotonic()
+    stop = start + SECONDS
+    errors, seen, lock = [0], [], threading.Lock()
 
-    def poller():
-        session = requests.Session()
-        session.cookies.update(cookies)
+    def poller(n: int):
+        # A lighter client than requests: it shares the server's two cores.
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        time.sleep(max(0.0, start + n / POLLERS - time.monotonic()))
         while time.monotonic() < stop:
+            began = time.perf_counter()
             try:
-                ok = session.get(f"{base}{path}", timeout=30).status_code == 200
-            except requests.RequestException:
+                ok = _get(conn, path, headers) == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
                 ok = False
             with lock:
-                done[0] += 1
+                seen.append(1000 * (time.perf_counter() - began))
                 errors[0] += 0 if ok else 1
             time.sleep(1)
+        conn.close()
 
-    threads = [threading.Thread(target=poller) for _ in range(POLLERS)]
+    threads = [threading.Thread(target=poller, args=(n,)) for n in range(POLLERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return errors[0], done[0]
+    return errors[0], seen
+
+
+def _get(conn: http.client.HTTPConnection, path: str, headers: dict) -> int:
+    reused = conn.sock is not None
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+    except STALE_CONNECTION:
+        if not reused:
+            raise
+        conn.close()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+    response.read()
+    if response.will_close:
+        conn.close()
+    return response.status
