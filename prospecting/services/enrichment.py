@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import threading
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -10,8 +9,6 @@ from dataclasses import dataclass
 from itertools import count
 from itertools import repeat
 from pathlib import Path
-from queue import Full
-from queue import Queue
 from urllib.parse import urlsplit
 
 import orjson
@@ -325,7 +322,7 @@ def plan(
     total = done
     commit = _Committer(job.id, batch_id, owner, size, dispatch)
     try:
-        for pieces in _groups(_read_ahead(chunks, READ_AHEAD), commit_rows):
+        for pieces in _groups(chunks, commit_rows):
             first, last = _write_rows(job.id, pieces)
             # A batch is cut once all its rows are in; the last one at the end.
             if not commit(first, upto=last - last % size, total=last):
@@ -352,59 +349,7 @@ def plan(
 # Rows go to the database in pieces of this many.
 WRITE_ROWS = 2000
 
-# Pieces a thread parses ahead of the writer, so the file is read while the
-# database writes and commits.
-READ_AHEAD = 8
-
 Piece = tuple[int, list[list[str]]]  # (first row number, fields of each row)
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
-_END = object()
-
-
-def _read_ahead(items: Iterator[Piece], depth: int) -> Iterator[Piece]:
-    """The items of an iterator computed by a thread up to `depth` ahead; its
-    errors are raised here, and stopping early stops the thread."""
-    queue: Queue = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                queue.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(item):
-                    return
-            put(_END)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
-            put(_Failed(exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="csv-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while (item := queue.get()) is not _END:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _groups(pieces: Iterator[Piece], rows: int) -> Iterator[Iterator[Piece]]:
