@@ -289,9 +289,9 @@ def plan(
 ) -> Outcome:
     """Stream the job's file into rows and batches, handing new ones to `dispatch`.
 
-    Each chunk of INGEST_CHUNK_ROWS rows is written (COPY on PostgreSQL) with its
-    batches in one transaction, so a killed planner resumes after the last
-    committed chunk; within a chunk the file is parsed while the database writes.
+    Each chunk of INGEST_CHUNK_ROWS rows is written (one COPY on PostgreSQL, fed
+    piece by piece as the file is read) with its batches in one transaction, so a
+    killed planner resumes after the last committed chunk.
     """
     started = jobs.start_batch(batch_id, kinds=(PLAN,))
     if started is None:
