@@ -81,6 +81,8 @@ def downgrade():
         _restore_data_postgresql()
     else:
         _restore_data_python(bind)
+    for name, _ in MAPPED:
+        op.execute(f"UPDATE enrichment_rows SET {name} = '' WHERE {name} IS NULL")
     with op.batch_alter_table('enrichment_rows', schema=None) as batch_op:
         for name, length in MAPPED:
             batch_op.alter_column(name, existing_type=sa.String(length=length), nullable=False)
@@ -129,8 +131,12 @@ def _restore_data_postgresql():
             '{}'::jsonb)
         FROM jobs j WHERE j.id = r.job_id AND jsonb_typeof(r.data) = 'array'
     """)
-    for name, _ in MAPPED:
-        op.execute(f"UPDATE enrichment_rows SET {name} = '' WHERE {name} IS NULL")
+
+
+def _job_headers(bind):
+    jobs_t = sa.table('jobs', sa.column('id', sa.String), sa.column('params', sa.Text))
+    return {job_id: (json.loads(params or '{}') or {}).get('headers', [])
+            for job_id, params in bind.execute(sa.select(jobs_t.c.id, jobs_t.c.params))}
 
 
 def _convert_data_python(bind):
@@ -140,9 +146,7 @@ def _convert_data_python(bind):
     batches_t = sa.table('job_batches', sa.column('id', sa.Integer), sa.column('job_id', sa.String),
                          sa.column('seq', sa.Integer), sa.column('kind', sa.String),
                          sa.column('params', sa.Text))
-    jobs_t = sa.table('jobs', sa.column('id', sa.String), sa.column('params', sa.Text))
-    headers = {job_id: (json.loads(params or '{}') or {}).get('headers', [])
-               for job_id, params in bind.execute(sa.select(jobs_t.c.id, jobs_t.c.params))}
+    headers = _job_headers(bind)
     members = {}
     for row_id, job_id, number, seq, data in bind.execute(sa.select(
             rows_t.c.id, rows_t.c.job_id, rows_t.c.row_number, rows_t.c.batch_seq, rows_t.c.data)):
@@ -164,9 +168,7 @@ def _convert_data_python(bind):
 def _restore_data_python(bind):
     rows_t = sa.table('enrichment_rows', sa.column('job_id', sa.String),
                       sa.column('row_number', sa.Integer), sa.column('data', sa.Text))
-    jobs_t = sa.table('jobs', sa.column('id', sa.String), sa.column('params', sa.Text))
-    headers = {job_id: (json.loads(params or '{}') or {}).get('headers', [])
-               for job_id, params in bind.execute(sa.select(jobs_t.c.id, jobs_t.c.params))}
+    headers = _job_headers(bind)
     for job_id, number, data in bind.execute(sa.select(rows_t.c.job_id, rows_t.c.row_number, rows_t.c.data)):
         fields = json.loads(data)
         if isinstance(fields, list):
@@ -174,5 +176,3 @@ def _restore_data_python(bind):
             bind.execute(rows_t.update().where(
                 (rows_t.c.job_id == job_id) & (rows_t.c.row_number == number)
             ).values(data=json.dumps(record)))
-    for name, _ in MAPPED:
-        op.execute(f"UPDATE enrichment_rows SET {name} = '' WHERE {name} IS NULL")

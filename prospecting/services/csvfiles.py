@@ -256,12 +256,9 @@ def iter_rows(
     max_field_bytes: int = MAX_FIELD_BYTES,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Stream (row_number, {header: value}) for each non-blank data row, from 1."""
-    limits = {"max_rows": max_rows, "max_columns": max_columns,
-              "max_field_bytes": max_field_bytes}  # fmt: skip
     with _open_table(path, dialect, max_columns, max_field_bytes) as table:
-        headers = table.headers
-    for number, fields in iter_records(path, dialect, **limits):
-        yield number, as_record(headers, fields)
+        for number, fields in _limited(table.records, max_rows):
+            yield number, as_record(table.headers, fields)
 
 
 def as_record(headers: list[str], fields: list[str]) -> dict[str, str]:
@@ -287,13 +284,20 @@ def iter_records(
     """Stream (row_number, fields) for each non-blank data row, from 1, checking
     every line and record as it goes (the preview's reader)."""
     with _open_table(path, dialect, max_columns, max_field_bytes) as table:
-        number = 0
-        for number, fields in table.records:
-            if max_rows is not None and number > max_rows:
-                raise _too_many_rows(max_rows, number)
-            yield number, fields
-        if not number:
-            raise _header_only()
+        yield from _limited(table.records, max_rows)
+
+
+def _limited(
+    records: Iterator[tuple[int, list[str]]], max_rows: int | None
+) -> Iterator[tuple[int, list[str]]]:
+    """Records up to the row limit; refuses a file with more, or with none."""
+    number = 0
+    for number, fields in records:
+        if max_rows is not None and number > max_rows:
+            raise _too_many_rows(max_rows, number)
+        yield number, fields
+    if not number:
+        raise _header_only()
 
 
 def iter_chunks(
