@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
+from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
@@ -48,6 +49,12 @@ def run_job(client, content: bytes, mapping=None, **form) -> Job:
 
 
 def rows_of(job):
+    """Every data row of a job, taken by a worker (saved) or still in pages."""
+    db.session.expire_all()
+    return enrichment.results_after(job, limit=10**9)
+
+
+def saved_rows_of(job):
     db.session.expire_all()
     return db.session.scalars(
         select(EnrichmentRow)
@@ -445,4 +452,138 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
     page = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
     assert "ada@x.io" in page and "Ada Lovelace" in page
     db.session.expire_all()
-    assert {r.email for r in rows_of(job)} == {None}, "display writes nothing"
+    assert saved_rows_of(job) == [], "display writes nothing"
+
+
+# Pages: the import keeps a batch's rows as one page until a worker takes it
+
+
+def planned_job(client, workspace, rows: int) -> tuple[Job, list[tuple[int, str]]]:
+    """A job whose file is read into pages and batches, no batch taken yet."""
+    response = upload(client, factories.contacts_csv(rows))
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = enrichment.start(workspace.id, None, upload_id)
+    ((plan_id, _),) = jobs.open_batches(job.id)
+    dispatched = []
+    enrichment.plan(plan_id, dispatch=dispatched.extend)
+    return job, dispatched
+
+
+def pages_of(job):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(EnrichmentPage)
+        .where(EnrichmentPage.job_id == job.id)
+        .order_by(EnrichmentPage.last_row)
+    ).all()
+
+
+def test_import_writes_a_page_per_batch_and_no_rows(auth_client, workspace, app):
+    app.config["ENRICHMENT_BATCH_SIZE"] = 4
+    job, dispatched = planned_job(auth_client, workspace, 10)
+    assert saved_rows_of(job) == []
+    pages = [(p.first_row, p.last_row, len(p.data)) for p in pages_of(job)]
+    assert pages == [(1, 4, 4), (5, 8, 4), (9, 10, 2)]
+    assert pages_of(job)[2].data[1][1] == "person10@company3.com"
+    cut = [db.session.get(JobBatch, batch_id).params for batch_id, _ in dispatched]
+    assert cut == [{"first_row": 1, "last_row": 4}, {"first_row": 5, "last_row": 8},
+                   {"first_row": 9, "last_row": 10}]  # fmt: skip
+
+
+def test_a_taken_batch_turns_its_page_into_rows_exactly_once(
+    auth_client, workspace, app
+):
+    app.config["ENRICHMENT_BATCH_SIZE"] = 4
+    job, dispatched = planned_job(auth_client, workspace, 10)
+    enqueue_batches(dispatched[:1])
+    saved = saved_rows_of(job)
+    assert [(r.row_number, r.status) for r in saved] == [
+        (n, "success") for n in (1, 2, 3, 4)
+    ]
+    assert [p.first_row for p in pages_of(job)] == [5, 9]
+    assert enrichment._take_pages(job.id, 1, 4) == 0, "the page is gone"
+    assert enrichment._take_pages(job.id, 5, 8) == 4
+    assert enrichment._take_pages(job.id, 5, 8) == 0
+    assert [r.row_number for r in saved_rows_of(job)] == list(range(1, 9))
+    assert [p.first_row for p in pages_of(job)] == [9]
+    enqueue_batches(dispatched[1:])
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.success_count, job.progress_current) == (
+        "completed",
+        10,
+        10,
+    )
+    assert pages_of(job) == []
+    assert [r.row_number for r in saved_rows_of(job)] == list(range(1, 11))
+
+
+def test_results_counts_and_exports_merge_taken_rows_with_pages(
+    auth_client, workspace, app
+):
+    app.config["ENRICHMENT_BATCH_SIZE"] = 4
+    job, dispatched = planned_job(auth_client, workspace, 10)
+    enqueue_batches(dispatched[:1])  # rows 1-4 processed, 5-10 still in pages
+    enrichment._take_pages(job.id, 5, 8)  # rows 5-8 taken, not yet processed
+
+    def seen(rows):
+        return [(r.row_number, r.status) for r in rows]
+
+    pending = [(n, "pending") for n in range(5, 11)]
+    assert seen(enrichment.results_after(job, after=2, limit=4)) == [
+        (3, "success"), (4, "success"), (5, "pending"), (6, "pending")]  # fmt: skip
+    assert seen(enrichment.results_after(job, status="pending")) == pending
+    assert seen(enrichment.results_after(job, status="pending", after=8)) == pending[4:]
+    succeeded = enrichment.results_after(job, status="success", after=3)
+    assert seen(succeeded) == [(4, "success")]
+    rows, total = enrichment.results_page(job, page=3, per_page=3)
+    assert (seen(rows), total) == ([(7, "pending"), (8, "pending"), (9, "pending")], 10)
+    rows, total = enrichment.results_page(job, page=2, per_page=4, status="pending")
+    assert (seen(rows), total) == (pending[4:], 6)
+    assert enrichment.status_counts(job.id) == {"success": 4, "pending": 6}
+    shown = enrichment.results_after(job, after=9)[0]
+    assert (shown.name, shown.email) == ("Person 10", "person10@company3.com")
+    body = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
+    exported = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
+    lines = exported.get_data(as_text=True).splitlines()
+    assert len(lines) == 11
+    assert lines[10].startswith('"Person 10","person10@company3.com",')
+    assert "person1@company1.com" in body and "person10@company3.com" in body
+
+
+def test_rerun_after_cancel_takes_the_rows_left_in_pages(auth_client, workspace, app):
+    app.config["ENRICHMENT_BATCH_SIZE"] = 4
+    job, dispatched = planned_job(auth_client, workspace, 10)
+    enqueue_batches(dispatched[:1])
+    jobs.cancel(workspace.id, job.id)
+    assert len(pages_of(job)) == 2
+    job = enrichment.rerun_failed(workspace.id, job.id)
+    assert pages_of(job) == []
+    assert [(r.row_number, r.status) for r in saved_rows_of(job)][4:] == [
+        (n, "pending") for n in range(5, 11)
+    ]
+    enqueue_batches(jobs.open_batches(job.id))
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.success_count, job.progress_current) == (
+        "completed",
+        10,
+        10,
+    )
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 20])
+def test_pages_never_straddle_a_batch_however_the_reader_cuts_pieces(size):
+    import random
+
+    rng = random.Random(size)
+    for _ in range(50):
+        start, numbers = 1 + rng.randrange(40), []
+        while len(numbers) < 60:
+            length = rng.randrange(1, 15)
+            piece = (start + len(numbers), [[str(n)] for n in range(length)])
+            for first, last, rows in enrichment._pages(piece, size):
+                assert (first - 1) // size == (last - 1) // size
+                assert last - first + 1 == len(rows)
+                numbers.extend(range(first, last + 1))
+        assert numbers == list(range(start, start + len(numbers)))

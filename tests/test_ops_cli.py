@@ -7,6 +7,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
+from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
@@ -86,15 +87,21 @@ def test_jobs_purge_deletes_old_finished_jobs_and_their_batches(runner, workspac
     assert set(db.session.scalars(select(JobBatch.job_id))) == kept
 
 
-def test_jobs_purge_deletes_the_enrichment_rows_of_purged_jobs(runner, workspace):
+def test_jobs_purge_deletes_the_enrichment_rows_and_pages_of_purged_jobs(
+    runner, workspace
+):
     old, recent = _job(workspace.id, "completed", 40), _job(workspace.id, "failed", 2)
     for job in (old, recent):
         db.session.add(EnrichmentRow(job_id=job.id, row_number=1, data=["a@x.io"]))
+        db.session.add(
+            EnrichmentPage(job_id=job.id, first_row=2, last_row=2, data=[["b@x.io"]])
+        )
     db.session.commit()
     result = runner.invoke(args=["jobs", "purge", "--older-than", "30d"])
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert set(db.session.scalars(select(EnrichmentRow.job_id))) == {recent.id}
+    assert set(db.session.scalars(select(EnrichmentPage.job_id))) == {recent.id}
 
 
 def test_jobs_purge_dry_run_only_counts(runner, workspace):

@@ -59,13 +59,8 @@ def _emails_of(batch: JobBatch) -> set[str]:
     job = db.session.get(Job, batch.job_id)
     column = job.params["headers"].index(job.params["mapping"]["email"])
     first, last = batch.params["first_row"], batch.params["last_row"]
-    rows = db.session.scalars(
-        select(EnrichmentRow.data).where(
-            EnrichmentRow.job_id == batch.job_id,
-            EnrichmentRow.row_number.between(first, last),
-        )
-    )
-    return {data[column] for data in rows}
+    rows = enrichment.results_after(job, after=first - 1, limit=last - first + 1)
+    return {row.data[column] for row in rows}
 
 
 def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str, int]:

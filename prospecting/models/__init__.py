@@ -7,6 +7,7 @@ from prospecting.models.accounts import Workspace
 from prospecting.models.contacts import AirtableSettings
 from prospecting.models.contacts import Company
 from prospecting.models.contacts import Contact
+from prospecting.models.enrichment import EnrichmentPage
 from prospecting.models.enrichment import EnrichmentRow
 from prospecting.models.enrichment import Upload
 from prospecting.models.jobs import Job
@@ -53,6 +54,7 @@ __all__ = [
     "Sample",
     "SampleContent",
     "ApiToken",
+    "EnrichmentPage",
     "EnrichmentRow",
     "Job",
     "JobBatch",

@@ -1,4 +1,5 @@
-"""Uploaded CSV files and the rows of enrichment jobs."""
+"""Uploaded CSV files and the rows of enrichment jobs, with the pages of rows
+read from a file and not yet taken by a worker."""
 
 from datetime import datetime
 
@@ -33,10 +34,31 @@ class Upload(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class EnrichmentPage(db.Model):
+    """The rows of one import batch as the file gave them, until a worker takes them.
+
+    The import writes one page per batch (one COPY line per 20 rows rather than
+    20 index entries), and the worker that first takes the batch turns the page
+    into its EnrichmentRows and deletes it, in one transaction: a data row is
+    always in exactly one of the two tables. Readers merge both by row number
+    (`enrichment.results_after`). Keyed by the last row number, so the pages
+    holding rows after N are those with last_row > N; no foreign key, as for
+    rows (jobs.purge deletes them).
+    """
+
+    __tablename__ = "enrichment_pages"
+
+    job_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_row: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    first_row: Mapped[int]
+    # The rows' fields: a JSON array of arrays, kept as text.
+    data: Mapped[list] = mapped_column(JSONText)
+
+
 class EnrichmentRow(db.Model):
     """One data row of an enrichment job.
 
-    The largest table by far, written by COPY at import, so it is kept lean: keyed
+    The largest table by far, so it is kept lean: keyed
     by (job, row number) with no surrogate id, no per-row foreign key check (rows
     are deleted with their job by jobs.purge), the original fields as one JSON
     array kept as text, in the order of the job's headers (extra fields after

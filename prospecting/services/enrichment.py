@@ -1,13 +1,16 @@
 """CSV enrichment: uploads, previews, planning rows into batches, enriching rows."""
 
+import gc
 import hashlib
+import heapq
 import os
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import count
-from itertools import repeat
+from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,6 +19,7 @@ import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -25,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from prospecting.extensions import db
+from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
@@ -287,11 +292,12 @@ def _data_lines(path) -> int:
 def plan(
     batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]
 ) -> Outcome:
-    """Stream the job's file into rows and batches, handing new ones to `dispatch`.
+    """Stream the job's file into pages and batches, handing new ones to `dispatch`.
 
-    Each chunk of INGEST_CHUNK_ROWS rows is written (one COPY on PostgreSQL, fed
-    piece by piece as the file is read) with its batches in one transaction, so a
-    killed planner resumes after the last committed chunk.
+    Each chunk of INGEST_CHUNK_ROWS rows is written as pages, one per batch (one
+    COPY on PostgreSQL, fed piece by piece as the file is read), with its batches
+    in one transaction, so a killed planner resumes after the last committed
+    chunk. A batch's worker turns its page into rows (`_take_pages`).
     """
     started = jobs.start_batch(batch_id, kinds=(PLAN,))
     if started is None:
@@ -300,11 +306,7 @@ def plan(
     cfg = current_app.config
     size = cfg["ENRICHMENT_BATCH_SIZE"]
     commit_rows = size * max(1, cfg["INGEST_CHUNK_ROWS"] // size)
-    done = db.session.scalar(
-        select(func.coalesce(func.max(EnrichmentRow.row_number), 0)).where(
-            EnrichmentRow.job_id == job.id
-        )
-    )
+    done = _rows_written(job.id)
     upload = db.session.get(Upload, job.params["upload_id"])
     dialect = csvfiles.Dialect(
         encoding=job.params["encoding"],
@@ -314,7 +316,7 @@ def plan(
     chunks = csvfiles.iter_chunks(
         upload.stored_path,
         dialect,
-        chunk_rows=min(commit_rows, WRITE_ROWS),
+        chunk_rows=size * max(1, min(commit_rows, WRITE_ROWS) // size),
         start_after=done,
         max_rows=cfg["MAX_UPLOAD_ROWS"],
         max_columns=cfg["MAX_UPLOAD_COLUMNS"],
@@ -322,12 +324,13 @@ def plan(
     total = done
     commit = _Committer(job.id, batch_id, owner, size, dispatch)
     try:
-        for pieces in _groups(chunks, commit_rows):
-            first, last = _write_rows(job.id, pieces)
-            # A batch is cut once all its rows are in; the last one at the end.
-            if not commit(first, upto=last - last % size, total=last):
-                return Outcome()
-            total = last
+        with _gc_paused():
+            for pieces in _groups(chunks, commit_rows):
+                first, last = _write_pages(job.id, pieces, size)
+                # A batch is cut once all its rows are in; the last one at the end.
+                if not commit(first, upto=last - last % size, total=last):
+                    return Outcome()
+                total = last
         if total % size and not commit(total - total % size + 1, total, total):
             return Outcome()
     except csvfiles.CsvError as exc:
@@ -346,7 +349,40 @@ def plan(
     return Outcome()
 
 
-# Rows go to the database in pieces of this many.
+def _rows_written(job_id: str) -> int:
+    """The last row number a planner committed, in pages or (taken) rows; read in
+    one statement, so a page a worker turns into rows meanwhile is not missed."""
+    in_pages = select(func.max(EnrichmentPage.last_row)).where(
+        EnrichmentPage.job_id == job_id
+    )
+    in_rows = select(func.max(EnrichmentRow.row_number)).where(
+        EnrichmentRow.job_id == job_id
+    )
+    counts = db.session.execute(
+        select(
+            func.coalesce(in_pages.scalar_subquery(), 0),
+            func.coalesce(in_rows.scalar_subquery(), 0),
+        )
+    ).one()
+    return max(counts)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the planner reads: the rows it
+    makes (lists of strings) hold no cycles, yet each few hundred of them would
+    set off a collection pass (~15 % of the import's CPU). Other threads' cycles
+    wait until the import ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# Rows go to the database in pieces of about this many.
 WRITE_ROWS = 2000
 
 Piece = tuple[int, list[list[str]]]  # (first row number, fields of each row)
@@ -368,44 +404,54 @@ def _groups(pieces: Iterator[Piece], rows: int) -> Iterator[Iterator[Piece]]:
         yield group()
 
 
-_COPY_ROWS = "COPY enrichment_rows (job_id, row_number, data) FROM STDIN"
+def _pages(piece: Piece, size: int) -> Iterator[tuple[int, int, list[list[str]]]]:
+    """A piece cut into (first row, last row, rows) pages that never straddle a
+    batch (batch k holds rows (k-1)*size+1..k*size); a batch has one page unless
+    the reader's pieces split it."""
+    start, records = piece
+    i = 0
+    while i < len(records):
+        j = min(len(records), i + size - (start + i - 1) % size)
+        yield start + i, start + j - 1, records[i:j]
+        i = j
 
 
-def _write_rows(job_id: str, pieces: Iterator[Piece]) -> tuple[int, int]:
-    """Write rows into the session's transaction (one COPY on PostgreSQL, fed
-    piece by piece); returns the first and last row numbers written."""
+_COPY_PAGES = "COPY enrichment_pages (job_id, last_row, first_row, data) FROM STDIN"
+
+
+def _write_pages(job_id: str, pieces: Iterator[Piece], size: int) -> tuple[int, int]:
+    """Write the pieces' rows as pages into the session's transaction (one COPY on
+    PostgreSQL, fed piece by piece); returns the first and last row numbers."""
     first = last = 0
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        for start, records in pieces:
-            rows = [{"job_id": job_id, "row_number": n, "data": fields}
-                    for n, fields in enumerate(records, start)]  # fmt: skip
-            db.session.execute(insert(EnrichmentRow), rows)
-            first, last = first or start, start + len(records) - 1
+        for piece in pieces:
+            pages = [{"job_id": job_id, "first_row": a, "last_row": b, "data": rows}
+                     for a, b, rows in _pages(piece, size)]  # fmt: skip
+            db.session.execute(insert(EnrichmentPage), pages)
+            first, last = first or piece[0], pages[-1]["last_row"]
         return first, last
     prefix = f"{job_id}\t".encode()
     cursor = connection.connection.driver_connection.cursor()
     # The chunk's commit need not wait for its WAL to reach the disk: if the
-    # database crashes within that fraction of a second, the chunk's rows and its
-    # batches are lost together and the planner, run again, reads them again.
+    # database crashes within that fraction of a second, the chunk's pages and
+    # its batches are lost together and the planner, run again, reads them again.
     cursor.execute("SET LOCAL synchronous_commit TO off")
-    with cursor.copy(_COPY_ROWS) as cp:
-        for start, records in pieces:
-            # "job<TAB>n<TAB>[fields as JSON]" lines built without a Python loop;
-            # JSON escapes control characters with backslashes, which COPY's text
-            # format wants doubled.
-            lines = map(
-                b"%b%d\t%b\n".__mod__,
-                zip(repeat(prefix), count(start), map(orjson.dumps, records)),
-            )
+    with cursor.copy(_COPY_PAGES) as cp:
+        for piece in pieces:
+            # "job<TAB>last<TAB>first<TAB>[rows as JSON]" lines. JSON escapes
+            # control characters with backslashes, which COPY's text format wants
+            # doubled.
+            lines = [b"%b%d\t%d\t%b\n" % (prefix, b, a, orjson.dumps(rows))
+                     for a, b, rows in _pages(piece, size)]  # fmt: skip
             cp.write(b"".join(lines).replace(b"\\", b"\\\\"))
-            first, last = first or start, start + len(records) - 1
+            first, last = first or piece[0], piece[0] + len(piece[1]) - 1
     return first, last
 
 
 @dataclass
 class _Committer:
-    """Commits what the planner wrote, with the batches of its complete rows."""
+    """Commits the pages the planner wrote, with the batches of their complete rows."""
 
     job_id: str
     batch_id: int
@@ -414,50 +460,58 @@ class _Committer:
     dispatch: Callable[[list[tuple[int, str]]], None]
 
     def __call__(self, first: int, upto: int, total: int) -> bool:
-        """Commit the rows written with the batches of rows first..upto and the new
-        total, then dispatch the batches; False when the planner lost its lease."""
+        """Commit the pages written with the batches of rows first..upto and the new
+        total, then dispatch the new batches; False when the planner lost its
+        lease."""
         if not jobs.extend(self.batch_id, self.owner):
             db.session.rollback()
             return False
-        first_seq = 1 + (first - 1) // self.size
+        added = []
         if upto >= first:
-            _add_row_batches(self.job_id, first_seq, upto, self.size)
+            first_seq = 1 + (first - 1) // self.size
+            added = _add_row_batches(self.job_id, first_seq, upto, self.size)
         db.session.execute(
             update(Job).where(Job.id == self.job_id).values(progress_total=total)
         )
         db.session.commit()
-        self.dispatch(_pending_batches_from(self.job_id, first_seq))
+        self.dispatch(added)
         return True
 
 
-def _add_row_batches(job_id: str, first_seq: int, last_row: int, size: int) -> None:
-    """Add the missing batches from first_seq up to the one holding last_row;
-    batch k holds rows (k-1)*size+1..k*size."""
+def _add_row_batches(
+    job_id: str, first_seq: int, last_row: int, size: int
+) -> list[tuple[int, str]]:
+    """Add the batches from first_seq up to the one holding last_row, less those a
+    planner run before this one added; returns the new ones as (id, kind). Batch
+    k holds rows (k-1)*size+1..k*size."""
+    # While a job is planned its only batches are the planner's (seq 0) and
+    # these, added in order.
+    first_seq = max(first_seq, jobs.next_seq(job_id))
     last_seq = 1 + (last_row - 1) // size
-    values = {"job": job_id, "kind": ROWS, "first": first_seq, "last": last_seq,
-              "size": size, "last_row": last_row, "now": utcnow()}  # fmt: skip
+    if first_seq > last_seq:
+        return []
+    now = utcnow()
     if db.session.connection().dialect.name == "postgresql":
         # One statement for thousands of batches.
-        db.session.execute(_INSERT_BATCHES_PG, values)
-        return
-    existing = set(
-        db.session.scalars(
-            select(JobBatch.seq).where(
-                JobBatch.job_id == job_id, JobBatch.seq.between(first_seq, last_seq)
-            )
+        values = {"job": job_id, "kind": ROWS, "first": first_seq, "last": last_seq,
+                  "size": size, "last_row": last_row, "now": now}  # fmt: skip
+        added = db.session.execute(_INSERT_BATCHES_PG, values)
+    else:
+        new = [
+            {"job_id": job_id, "seq": s, "kind": ROWS, "status": "pending",
+             "params": {"first_row": (s - 1) * size + 1,
+                        "last_row": min(s * size, last_row)},
+             "attempts": 0, "success_count": 0, "failed_count": 0,
+             "created_at": now, "updated_at": now}
+            for s in range(first_seq, last_seq + 1)
+        ]  # fmt: skip
+        added = db.session.execute(
+            insert(JobBatch).returning(
+                JobBatch.id, JobBatch.kind, sort_by_parameter_order=True
+            ),
+            new,
         )
-    )
-    new = [
-        {"job_id": job_id, "seq": s, "kind": ROWS, "status": "pending",
-         "params": {"first_row": (s - 1) * size + 1,
-                    "last_row": min(s * size, last_row)},
-         "attempts": 0, "success_count": 0, "failed_count": 0,
-         "created_at": values["now"], "updated_at": values["now"]}
-        for s in range(first_seq, last_seq + 1)
-        if s not in existing
-    ]  # fmt: skip
-    if new:
-        db.session.execute(insert(JobBatch), new)
+    return [(batch_id, kind) for batch_id, kind in added]
 
 
 _INSERT_BATCHES_PG = text("""
@@ -468,19 +522,8 @@ _INSERT_BATCHES_PG = text("""
                               'last_row', least(s * :size, :last_row)),
            0, 0, 0, :now, :now
     FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS s
-    ON CONFLICT (job_id, seq) DO NOTHING
+    RETURNING id, kind
 """)
-
-
-def _pending_batches_from(job_id: str, first_seq: int) -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(JobBatch.id, JobBatch.kind).where(
-            JobBatch.job_id == job_id,
-            JobBatch.seq >= first_seq,
-            JobBatch.status == "pending",
-        )
-    ).all()
-    return [(r[0], r[1]) for r in rows]
 
 
 def _set_total(job_id: str, total: int) -> None:
@@ -499,6 +542,8 @@ def process_batch(batch_id: int) -> Outcome:
     batch = db.session.get(JobBatch, batch_id)
     job_id, in_batch = batch.job_id, _in_batch(batch)
     jobs.mark_running(job_id)
+    if "first_row" in batch.params:
+        _take_pages(job_id, batch.params["first_row"], batch.params["last_row"])
     job = db.session.get(Job, job_id)
     pending = db.session.execute(
         select(EnrichmentRow.row_number, EnrichmentRow.data)
@@ -548,6 +593,38 @@ def process_batch(batch_id: int) -> Outcome:
     counts = _batch_counts(job_id, in_batch)
     jobs.complete(batch_id, owner, success=counts["success"], failed=counts["failed"])
     return Outcome()
+
+
+def _take_pages(job_id: str, first_row: int, last_row: int) -> int:
+    """Turn the pages holding rows first_row..last_row into pending rows and
+    commit; returns how many rows. The pages are deleted in the same transaction
+    and only the deleter writes their rows, so a row is written once however many
+    take it."""
+    pages = db.session.execute(
+        delete(EnrichmentPage)
+        .where(
+            EnrichmentPage.job_id == job_id,
+            EnrichmentPage.last_row.between(first_row, last_row),
+        )
+        .returning(EnrichmentPage.first_row, EnrichmentPage.data)
+    ).all()
+    rows = [{"job_id": job_id, "row_number": start + i, "data": fields}
+            for start, data in pages for i, fields in enumerate(data)]  # fmt: skip
+    if rows:
+        db.session.execute(insert(EnrichmentRow), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def _take_all_pages(job_id: str) -> None:
+    """Turn every page of a job into pending rows, a few hundred pages at a time."""
+    while ends := db.session.scalars(
+        select(EnrichmentPage.last_row)
+        .where(EnrichmentPage.job_id == job_id)
+        .order_by(EnrichmentPage.last_row)
+        .limit(500)
+    ).all():
+        _take_pages(job_id, 1, ends[-1])
 
 
 def _in_batch(batch: JobBatch) -> ColumnElement[bool]:
@@ -722,6 +799,8 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
     job = jobs.get(workspace_id, job_id, kind=KIND)
     if not job.is_terminal:
         raise Conflict("The job is still running; re-run its failures when it ends.")
+    # Rows a cancelled or failed job never took are in pages still.
+    _take_all_pages(job.id)
     numbers = db.session.scalars(
         select(EnrichmentRow.row_number)
         .where(
@@ -770,41 +849,87 @@ def status_counts(job_id: str) -> dict[str, int]:
         .where(EnrichmentRow.job_id == job_id)
         .group_by(EnrichmentRow.status)
     ).all()
-    return {status: n for status, n in rows}
+    counts = {status: n for status, n in rows}
+    if in_pages := _rows_in_pages(job_id):
+        counts["pending"] = counts.get("pending", 0) + in_pages
+    return counts
+
+
+def _rows_in_pages(job_id: str) -> int:
+    return db.session.scalar(
+        select(
+            func.coalesce(
+                func.sum(EnrichmentPage.last_row - EnrichmentPage.first_row + 1), 0
+            )
+        ).where(EnrichmentPage.job_id == job_id)
+    )
 
 
 def results_after(
     job: Job, *, status: str | None = None, after: int = 0, limit: int = 50
 ) -> list[EnrichmentRow]:
-    """Rows after a row number (keyset pagination), optionally of one status."""
+    """Rows after a row number (keyset pagination), optionally of one status;
+    rows still in pages come as unsaved pending rows, in row order with the rest."""
     stmt = select(EnrichmentRow).where(
         EnrichmentRow.job_id == job.id, EnrichmentRow.row_number > after
     )
     if status:
         stmt = stmt.where(*_of_status(status))
-    rows = db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit))
-    return with_fields(job, list(rows))
+    rows = list(
+        db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit))
+    )
+    if status in (None, "pending"):
+        merged = heapq.merge(rows, _page_rows(job.id, after), key=_ROW_NUMBER)
+        rows = list(islice(merged, limit))
+    return with_fields(job, rows)
+
+
+_ROW_NUMBER = attrgetter("row_number")
+
+
+def _page_rows(job_id: str, after: int, pages: int = 50) -> Iterator[EnrichmentRow]:
+    """The rows after a row number still in pages, as unsaved pending rows, read
+    a few pages at a time as they are asked for."""
+    while chunk := db.session.execute(
+        select(EnrichmentPage.first_row, EnrichmentPage.last_row, EnrichmentPage.data)
+        .where(EnrichmentPage.job_id == job_id, EnrichmentPage.last_row > after)
+        .order_by(EnrichmentPage.last_row)
+        .limit(pages)
+    ).all():
+        for first_row, _, data in chunk:
+            for number, fields in enumerate(data, first_row):
+                if number > after:
+                    yield EnrichmentRow(
+                        job_id=job_id, row_number=number, data=fields, status="pending"
+                    )
+        after = chunk[-1][1]
 
 
 def results_page(
     job: Job, *, page: int, per_page: int, status: str | None = None
 ) -> tuple[list[EnrichmentRow], int]:
     """Page N of the rows and the total; unfiltered pages seek by row number."""
-    base = select(EnrichmentRow).where(EnrichmentRow.job_id == job.id)
-    if status:
-        base = base.where(*_of_status(status))
-        total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-        stmt = base.order_by(EnrichmentRow.row_number).offset((page - 1) * per_page)
-    else:
-        total = db.session.scalar(
+    skip = (page - 1) * per_page
+    if status is None:
+        total = _rows_in_pages(job.id) + db.session.scalar(
             select(func.count()).where(EnrichmentRow.job_id == job.id)
         )
         # Row numbers are dense 1..N, so page N starts at a known row number.
-        stmt = base.where(EnrichmentRow.row_number > (page - 1) * per_page).order_by(
-            EnrichmentRow.row_number
-        )
-    rows = list(db.session.scalars(stmt.limit(per_page)))
-    return with_fields(job, rows), total
+        return results_after(job, after=skip, limit=per_page), total
+    base = select(EnrichmentRow).where(
+        EnrichmentRow.job_id == job.id, *_of_status(status)
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    if status != "pending":
+        stmt = base.order_by(EnrichmentRow.row_number).offset(skip).limit(per_page)
+        return with_fields(job, list(db.session.scalars(stmt))), total
+    # Pending rows are mostly in pages: skip through both in row order.
+    in_rows = db.session.scalars(
+        base.order_by(EnrichmentRow.row_number).execution_options(yield_per=1000)
+    )
+    merged = heapq.merge(in_rows, _page_rows(job.id, 0), key=_ROW_NUMBER)
+    rows = list(islice(merged, skip, skip + per_page))
+    return with_fields(job, rows), total + _rows_in_pages(job.id)
 
 
 def _of_status(status: str) -> tuple[ColumnElement[bool], ...]:

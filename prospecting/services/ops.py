@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.extensions import huey
+from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
@@ -678,8 +679,9 @@ def parse_age(value: str) -> timedelta:
 
 
 def purge_jobs(older_than: timedelta, *, dry_run: bool = False) -> int:
-    """Delete finished jobs older than the age, with their enrichment rows (which
-    carry no foreign key, see EnrichmentRow); other rows go by the FK cascade."""
+    """Delete finished jobs older than the age, with their enrichment rows and
+    pages (which carry no foreign key, see EnrichmentRow); other rows go by the FK
+    cascade."""
     cutoff = utcnow() - older_than
     finished = Job.status.in_(TERMINAL_JOB_STATUSES) & (
         func.coalesce(Job.completed_at, Job.created_at) < cutoff
@@ -688,6 +690,7 @@ def purge_jobs(older_than: timedelta, *, dry_run: bool = False) -> int:
     if dry_run or not ids:
         return len(ids)
     db.session.execute(delete(EnrichmentRow).where(EnrichmentRow.job_id.in_(ids)))
+    db.session.execute(delete(EnrichmentPage).where(EnrichmentPage.job_id.in_(ids)))
     db.session.execute(delete(Job).where(Job.id.in_(ids)))
     db.session.commit()
     return len(ids)

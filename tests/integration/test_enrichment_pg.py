@@ -54,6 +54,7 @@ def assert_every_row_counted_once(job_id: str, rows: int) -> None:
         ).all()
     )
     assert by_status.get("pending", 0) == 0
+    assert enrichment.status_counts(job_id) == by_status, "no rows left in pages"
     assert by_status.get("success", 0) == job.success_count
     assert by_status.get("failed", 0) == job.failed_count
     batch_total = db.session.scalar(

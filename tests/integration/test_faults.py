@@ -136,6 +136,7 @@ def _assert_every_row_has_one_verdict(job_id: str, rows: int) -> None:
         )
     ).one()
     assert tuple(numbers) == (rows, rows)
+    assert enrichment.status_counts(job_id).get("pending", 0) == 0, "rows in pages"
     unexplained = db.session.scalar(
         select(func.count())
         .select_from(EnrichmentRow)

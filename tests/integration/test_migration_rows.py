@@ -1,5 +1,6 @@
 """The lean-rows migration converts existing enrichment rows and batches in place,
-on SQLite and PostgreSQL, and downgrades back."""
+on SQLite and PostgreSQL, and downgrades back; the pages migration's downgrade turns
+the pages left into pending rows."""
 
 import json
 import os
@@ -16,7 +17,7 @@ from tests.integration.conftest import DATABASE_URL
 from tests.integration.conftest import _require_services
 
 ROOT = Path(__file__).resolve().parents[2]
-BEFORE, LEAN = "014c2abacfd1", "c3c01dc4b049"
+BEFORE, LEAN, PAGES = "014c2abacfd1", "c3c01dc4b049", "9b07ae96030b"
 
 
 def _flask(url: str, *args: str) -> None:
@@ -87,13 +88,38 @@ def _check_roundtrip(url: str) -> None:
         3: ["", "cy@x.io", ""],
     }
     assert params == [{"row_numbers": [1, 2]}, {"row_numbers": [3]}]
+    _check_pages_downgrade(url, engine, job_id)
     _flask(url, "db", "downgrade", BEFORE)
     with engine.connect() as c:
         back = {n: json.loads(d) if isinstance(d, str) else d for n, d in c.execute(
             sa.text("SELECT row_number, data FROM enrichment_rows"))}  # fmt: skip
     assert back[1] == {"name": "Ada", "email": "ada@x.io", "city": "London"}
+    assert back[5] == {"name": "Eve", "email": "eve@x.io", "city": ""}
     _flask(url, "db", "upgrade")
     engine.dispose()
+
+
+INSERT_PAGE = """
+    INSERT INTO enrichment_pages (job_id, last_row, first_row, data)
+    VALUES (:j, :last, :first, :d)"""
+
+
+def _check_pages_downgrade(url: str, engine, job_id: str) -> None:
+    """A page left at downgrade becomes pending rows; the table goes."""
+    _flask(url, "db", "upgrade", PAGES)
+    page = [["Dee", "dee@x.io", "Oslo"], ["Eve", "eve@x.io", ""]]
+    with engine.begin() as c:
+        values = {"j": job_id, "last": 5, "first": 4, "d": json.dumps(page)}
+        c.execute(sa.text(INSERT_PAGE), values)
+    _flask(url, "db", "downgrade", LEAN)
+    with engine.connect() as c:
+        taken = c.execute(sa.text(
+            "SELECT row_number, data, status FROM enrichment_rows "
+            "WHERE job_id = :j AND row_number > 3 ORDER BY row_number"),
+            {"j": job_id}).all()  # fmt: skip
+        assert not sa.inspect(c).has_table("enrichment_pages")
+    assert [(n, json.loads(d), s) for n, d, s in taken] == [
+        (4, page[0], "pending"), (5, page[1], "pending")]  # fmt: skip
 
 
 def test_lean_rows_migration_converts_rows_and_batches_on_sqlite(tmp_path):
