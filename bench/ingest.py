@@ -1,7 +1,9 @@
-"""Ingest of a 100k-row CSV into enrichment rows on PostgreSQL, next to COPY of the
-same file, with the ingest's peak memory."""
+"""Ingest of a 100k-row CSV into enrichment pages and batches on PostgreSQL, next to
+COPY of the same file, with the ingest's peak memory: the median of a few rounds,
+each timing COPY and then the ingest, so both see the same machine."""
 
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -23,19 +25,19 @@ def write_csv(path: Path, rows: int) -> None:
             )
 
 
-def copy_seconds(url: str, path: Path) -> float:
+def copy_seconds(url: str, path: Path, table: str = "copy_target") -> float:
     dsn = (
         make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     )
     with psycopg.connect(dsn) as conn:
         # A regular (logged) table, as the ingest writes to one.
         conn.execute(
-            "CREATE TABLE copy_target (name text, email text, company text, "
+            f"CREATE TABLE {table} (name text, email text, company text, "
             "phone text, website text)"
         )
         started = time.perf_counter()
         with conn.cursor().copy(
-            "COPY copy_target FROM STDIN WITH (FORMAT csv, HEADER)"
+            f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER)"
         ) as cp:
             with open(path, "rb") as f:
                 while chunk := f.read(1 << 16):
@@ -52,7 +54,8 @@ from prospecting.services import accounts
 app = create_app(None, SQLALCHEMY_DATABASE_URI=sys.argv[1], UPLOAD_DIR=sys.argv[3],
                  HUEY_STORAGE="memory", MAX_UPLOAD_MB=500, MAX_CONTENT_LENGTH=500 << 20)
 with app.app_context():
-    user = accounts.create_user("bench@x.test", "bench-password", workspace="Bench")
+    user = accounts.create_user(f"bench{sys.argv[4]}@x.test", "bench-password",
+                                workspace=f"Bench {sys.argv[4]}")
     ws = user.memberships[0].workspace
     with open(sys.argv[2], "rb") as f:
         upload = enrichment.save_upload(ws.id, user.id, "bench.csv", f)
@@ -67,9 +70,17 @@ with app.app_context():
 """
 
 
-def ingest(url: str, path: Path, tmp: Path) -> dict:
+def ingest(url: str, path: Path, tmp: Path, round_: int = 0) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, url, str(path), str(tmp / "uploads")],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            url,
+            str(path),
+            str(tmp / "uploads"),
+            str(round_),
+        ],
         cwd=common.ROOT,
         capture_output=True,
         text=True,
@@ -79,26 +90,31 @@ def ingest(url: str, path: Path, tmp: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(rows: int = 100_000, tmp: Path = Path("/tmp")) -> dict:
+def run(rows: int = 100_000, tmp: Path = Path("/tmp"), rounds: int = 3) -> dict:
     path = tmp / f"bench-{rows}.csv"
     write_csv(path, rows)
     url = common.fresh_database()
+    ratios, peaks = [], []
     try:
-        copy_s = copy_seconds(url, path)
-        result = ingest(url, path, tmp)
+        for r in range(rounds):
+            copy_s = copy_seconds(url, path, table=f"copy_target_{r}")
+            result = ingest(url, path, tmp, r)
+            assert result["rows"] == rows, result
+            ours, theirs = rows / result["seconds"], rows / copy_s
+            ratios.append(ours / theirs)
+            peaks.append(result["peak_mb"])
+            print(
+                f"  round {r + 1}: ingest {ours:,.0f} rows/s "
+                f"({result['seconds']:.2f}s), "
+                f"COPY {theirs:,.0f} rows/s ({copy_s:.2f}s), ratio {ratios[-1]:.2f}, "
+                f"ingest peak RSS {result['peak_mb']:.0f} MB"
+            )
     finally:
         common.drop_database(url)
-    assert result["rows"] == rows, result
-    ours, theirs = rows / result["seconds"], rows / copy_s
-    ratio = ours / theirs
-    print(
-        f"  ingest {ours:,.0f} rows/s ({result['seconds']:.2f}s), "
-        f"COPY {theirs:,.0f} rows/s "
-        f"({copy_s:.2f}s), ingest peak RSS {result['peak_mb']:.0f} MB"
-    )
+    ratio = statistics.median(ratios)
     return common.report(
         f"ingest {rows:,} rows vs COPY (PostgreSQL)",
-        f"{ratio:.2f} of COPY, peak {result['peak_mb']:.0f} MB",
+        f"{ratio:.2f} of COPY (median of {rounds}), peak {max(peaks):.0f} MB",
         ">= 0.33",
         ratio >= 1 / 3,
     )

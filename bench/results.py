@@ -1,5 +1,6 @@
 """Results page 1,000 against page 1 of a 100k-row enrichment job on PostgreSQL
-(median server time of each through the JSON API; target ≤ 1.5×)."""
+(median server time of each through the JSON API; target ≤ 1.5×), with the rows
+still in the import's pages and again once workers have taken them all."""
 
 import statistics
 import time
@@ -20,20 +21,36 @@ def run(tmp: Path = Path("/tmp")) -> dict:
     url = common.fresh_database()
     try:
         job_id = ingest.ingest(url, path, tmp)["job_id"]
-        first, last = _time_pages(url, job_id)
+        timings = {"in pages": _time_pages(url, job_id)}
+        _take_all_pages(url, job_id)
+        timings["taken"] = _time_pages(url, job_id)
     finally:
         common.drop_database(url)
-    ratio = last / first
-    print(
-        f"  page 1: {first * 1000:.2f} ms, page 1,000: {last * 1000:.2f} ms "
-        f"(medians of {REPEAT}, {PER_PAGE} rows a page)"
-    )
+    ratios = []
+    for state, (first, last) in timings.items():
+        ratios.append(last / first)
+        print(
+            f"  rows {state}: page 1: {first * 1000:.2f} ms, page 1,000: "
+            f"{last * 1000:.2f} ms, {ratios[-1]:.2f}x "
+            f"(medians of {REPEAT}, {PER_PAGE} rows a page)"
+        )
+    ratio = max(ratios)
     return common.report(
         "results page 1,000 / page 1 (100k rows)",
-        f"{ratio:.2f}x",
+        f"{ratio:.2f}x (worse of pages / rows)",
         "<= 1.5x",
         ratio <= 1.5,
     )
+
+
+def _take_all_pages(url: str, job_id: str) -> None:
+    """Turn every page into rows, as the workers do when they take the batches."""
+    from prospecting import create_app
+    from prospecting.services import enrichment
+
+    app = create_app(None, SQLALCHEMY_DATABASE_URI=url, HUEY_STORAGE="memory")
+    with app.app_context():
+        enrichment._take_all_pages(job_id)
 
 
 def _time_pages(url: str, job_id: str) -> tuple[float, float]:

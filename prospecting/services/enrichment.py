@@ -535,7 +535,8 @@ def _set_total(job_id: str, total: int) -> None:
 
 
 def process_batch(batch_id: int) -> Outcome:
-    """Verify and enrich the pending rows of a batch; finished rows are skipped."""
+    """Turn the batch's page into rows (an import batch, the first time it is
+    taken), then verify and enrich its pending rows; finished rows are skipped."""
     owner = jobs.claim(batch_id, kinds=(ROWS,))
     if owner is None:
         return Outcome()
@@ -875,6 +876,11 @@ def results_after(
     )
     if status:
         stmt = stmt.where(*_of_status(status))
+    else:
+        # Row numbers are dense 1..N across rows and pages, so the next `limit`
+        # are within this bound, which keeps the scan short whatever the
+        # planner's statistics say.
+        stmt = stmt.where(EnrichmentRow.row_number <= after + limit)
     rows = list(
         db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit))
     )
@@ -911,11 +917,9 @@ def results_page(
     """Page N of the rows and the total; unfiltered pages seek by row number."""
     skip = (page - 1) * per_page
     if status is None:
-        total = _rows_in_pages(job.id) + db.session.scalar(
-            select(func.count()).where(EnrichmentRow.job_id == job.id)
-        )
-        # Row numbers are dense 1..N, so page N starts at a known row number.
-        return results_after(job, after=skip, limit=per_page), total
+        # Row numbers are dense 1..N, N the job's total (committed with the rows),
+        # so page N starts at a known row number.
+        return results_after(job, after=skip, limit=per_page), job.progress_total
     base = select(EnrichmentRow).where(
         EnrichmentRow.job_id == job.id, *_of_status(status)
     )
