@@ -55,12 +55,28 @@ def rows_of(job):
 
 
 def saved_rows_of(job):
+    """The rows a worker has taken from the job's pages."""
+    return _stored(EnrichmentRow, EnrichmentRow.row_number, job)
+
+
+def pages_of(job):
+    return _stored(EnrichmentPage, EnrichmentPage.last_row, job)
+
+
+def _stored(model, order, job):
     db.session.expire_all()
     return db.session.scalars(
-        select(EnrichmentRow)
-        .where(EnrichmentRow.job_id == job.id)
-        .order_by(EnrichmentRow.row_number)
+        select(model).where(model.job_id == job.id).order_by(order)
     ).all()
+
+
+def started_job(client, workspace, content: bytes) -> tuple[Job, int]:
+    """A job on an uploaded file and its planner batch, not yet run."""
+    response = upload(client, content)
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = enrichment.start(workspace.id, None, upload_id)
+    ((plan_id, _),) = jobs.open_batches(job.id)
+    return job, plan_id
 
 
 def calls(provider=None):
@@ -263,10 +279,7 @@ def test_planning_resumes_after_interruption_without_duplicates(
     auth_client, workspace, app
 ):
     app.config["INGEST_CHUNK_ROWS"] = 20
-    response = upload(auth_client, factories.contacts_csv(50))
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
+    job, plan_id = started_job(auth_client, workspace, factories.contacts_csv(50))
     dispatched = []
 
     class Interrupted(Exception):
@@ -433,10 +446,7 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
          ["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
          ["Bob", "", "bob@y.io", "", "y", "spill"]]
     )  # fmt: skip
-    response = upload(auth_client, data)
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
+    job, plan_id = started_job(auth_client, workspace, data)
     enrichment.plan(plan_id, dispatch=lambda batches: None)  # rows stay pending
     stored = [r.data for r in rows_of(job)]
     assert stored == [["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
@@ -460,22 +470,18 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
 
 def planned_job(client, workspace, rows: int) -> tuple[Job, list[tuple[int, str]]]:
     """A job whose file is read into pages and batches, no batch taken yet."""
-    response = upload(client, factories.contacts_csv(rows))
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
+    job, plan_id = started_job(client, workspace, factories.contacts_csv(rows))
     dispatched = []
     enrichment.plan(plan_id, dispatch=dispatched.extend)
     return job, dispatched
 
 
-def pages_of(job):
+def assert_completes_with_every_row(job, batches, rows: int) -> None:
+    enqueue_batches(batches)
     db.session.expire_all()
-    return db.session.scalars(
-        select(EnrichmentPage)
-        .where(EnrichmentPage.job_id == job.id)
-        .order_by(EnrichmentPage.last_row)
-    ).all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.success_count, job.progress_current) == (
+        "completed", rows, rows)  # fmt: skip
 
 
 def test_import_writes_a_page_per_batch_and_no_rows(auth_client, workspace, app):
@@ -506,14 +512,7 @@ def test_a_taken_batch_turns_its_page_into_rows_exactly_once(
     assert enrichment._take_pages(job.id, 5, 8) == 0
     assert [r.row_number for r in saved_rows_of(job)] == list(range(1, 9))
     assert [p.first_row for p in pages_of(job)] == [9]
-    enqueue_batches(dispatched[1:])
-    db.session.expire_all()
-    job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count, job.progress_current) == (
-        "completed",
-        10,
-        10,
-    )
+    assert_completes_with_every_row(job, dispatched[1:], 10)
     assert pages_of(job) == []
     assert [r.row_number for r in saved_rows_of(job)] == list(range(1, 11))
 
@@ -562,14 +561,7 @@ def test_rerun_after_cancel_takes_the_rows_left_in_pages(auth_client, workspace,
     assert [(r.row_number, r.status) for r in saved_rows_of(job)][4:] == [
         (n, "pending") for n in range(5, 11)
     ]
-    enqueue_batches(jobs.open_batches(job.id))
-    db.session.expire_all()
-    job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count, job.progress_current) == (
-        "completed",
-        10,
-        10,
-    )
+    assert_completes_with_every_row(job, jobs.open_batches(job.id), 10)
 
 
 @pytest.mark.parametrize("size", [1, 3, 4, 20])
