@@ -56,16 +56,16 @@ class EnrichmentPage(db.Model):
 
 
 class EnrichmentRow(db.Model):
-    """One data row of an enrichment job.
+    """One data row of an enrichment job, written (pending) when a worker takes
+    its batch's page (EnrichmentPage).
 
-    The largest table by far, so it is kept lean: keyed
-    by (job, row number) with no surrogate id, no per-row foreign key check (rows
-    are deleted with their job by jobs.purge), the original fields as one JSON
-    array kept as text, in the order of the job's headers (extra fields after
-    them), and only processed rows in the status index. The mapped name, email,
-    company, phone and website are copied from the fields when the row is
-    processed; until then they are NULL and `enrichment.with_fields()` fills them
-    for display.
+    The largest table by far, so it is kept lean: keyed by (job, row number) with
+    no surrogate id, no per-row foreign key check (rows are deleted with their job
+    by jobs.purge), the original fields as one JSON array kept as text, in the
+    order of the job's headers (extra fields after them), and only processed rows
+    in the status index. The mapped name, email, company, phone and website are
+    copied from the fields when the row is processed; until then they are NULL and
+    `enrichment.with_fields()` fills them for display.
     """
 
     __tablename__ = "enrichment_rows"
