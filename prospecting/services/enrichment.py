@@ -358,13 +358,13 @@ def _rows_written(job_id: str) -> int:
     in_rows = select(func.max(EnrichmentRow.row_number)).where(
         EnrichmentRow.job_id == job_id
     )
-    counts = db.session.execute(
+    lasts = db.session.execute(
         select(
             func.coalesce(in_pages.scalar_subquery(), 0),
             func.coalesce(in_rows.scalar_subquery(), 0),
         )
     ).one()
-    return max(counts)
+    return max(lasts)
 
 
 @contextmanager
@@ -543,8 +543,8 @@ def process_batch(batch_id: int) -> Outcome:
     batch = db.session.get(JobBatch, batch_id)
     job_id, in_batch = batch.job_id, _in_batch(batch)
     jobs.mark_running(job_id)
-    if "first_row" in batch.params:
-        _take_pages(job_id, batch.params["first_row"], batch.params["last_row"])
+    if imported := _row_range(batch):
+        _take_pages(job_id, *imported)
     job = db.session.get(Job, job_id)
     pending = db.session.execute(
         select(EnrichmentRow.row_number, EnrichmentRow.data)
@@ -631,11 +631,16 @@ def _take_all_pages(job_id: str) -> None:
 def _in_batch(batch: JobBatch) -> ColumnElement[bool]:
     """Which rows a batch holds: a range cut at import, or the row numbers of a
     re-run."""
+    if imported := _row_range(batch):
+        return EnrichmentRow.row_number.between(*imported)
+    return EnrichmentRow.row_number.in_(batch.params["row_numbers"])
+
+
+def _row_range(batch: JobBatch) -> tuple[int, int] | None:
+    """The first and last row of a batch cut at import; None for a re-run's."""
     if "row_numbers" in batch.params:
-        return EnrichmentRow.row_number.in_(batch.params["row_numbers"])
-    return EnrichmentRow.row_number.between(
-        batch.params["first_row"], batch.params["last_row"]
-    )
+        return None
+    return batch.params["first_row"], batch.params["last_row"]
 
 
 def _batch_counts(job_id: str, in_batch: ColumnElement[bool]) -> dict[str, int]:
