@@ -36,7 +36,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'prospecting.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: prospecting/connections.py checks a PostgreSQL connection
+    # on checkout without a round trip (it pings only one the server has closed).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL")
     # The queue: Redis when REDIS_URL is set, else a SQLite file beside the database.
     HUEY_STORAGE = os.environ.get("HUEY_STORAGE", "redis" if REDIS_URL else "sqlite")

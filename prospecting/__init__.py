@@ -17,6 +17,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     from config import config_from_env
     from prospecting import auth
     from prospecting import cli
+    from prospecting import connections
     from prospecting import errors
     from prospecting import models  # noqa: F401  (registers every table)
     from prospecting.extensions import csrf
@@ -32,6 +33,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
+    connections.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

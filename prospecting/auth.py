@@ -1,4 +1,4 @@
-"""Login for every page, workspace scoping, API tokens and the SQLite pragmas."""
+"""Login for every page, workspace scoping and API tokens."""
 
 import functools
 from urllib.parse import urlsplit
@@ -13,7 +13,6 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 from sqlalchemy import bindparam
-from sqlalchemy import event
 from sqlalchemy import select
 
 from prospecting.extensions import db
@@ -44,20 +43,6 @@ def init_app(app) -> None:
     # Before require_login, which runs the request's first query (the user).
     app.before_request(_read_without_transaction)
     app.before_request(require_login)
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
-
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # WAL lets the web process read while a worker writes; the busy timeout makes
-    # concurrent writers wait instead of failing with "database is locked".
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def read_only(view):

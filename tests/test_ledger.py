@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -18,6 +19,7 @@ from prospecting.models import ProviderCall
 from prospecting.models import WorkspaceBudget
 from prospecting.models.base import utcnow
 from prospecting.providers import attestr
+from prospecting.providers import emails
 from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.http import job_context
 from prospecting.services import contacts
@@ -249,6 +251,28 @@ def test_cap_is_checked_before_sending(app, workspace):
         attestr.fetch_contacts("U74999TG2017PTC118280", max_contacts=5)
     assert caught.value.scope == "job"
     assert db.session.scalar(select(func.count()).select_from(ProviderCall)) == 0
+
+
+def test_a_job_context_reads_the_caps_once_and_sums_nothing_without_a_cap(
+    app, workspace
+):
+    app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
+    job = factories.make_job(workspace.id)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with job_context(job.id):
+            for n in range(3):
+                emails.verify(f"p{n}@acme.com")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert sum("workspace_budgets" in s for s in statements) == 1
+    assert not any("sum(" in s.lower() for s in statements)
+    assert email_calls(job.id) == 3
 
 
 def test_contact_fetch_pauses_on_its_cap_and_resumes(app, workspace):

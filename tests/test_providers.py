@@ -1,5 +1,8 @@
 """Provider clients over the sandbox: verdicts, errors, retries, call log, limiter."""
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -124,6 +127,43 @@ def test_local_limiter_waits_briefly_then_raises_rate_limited(app):
     with pytest.raises(ProviderRateLimited) as info:
         http.acquire("emails")
     assert info.value.retry_after > 1
+
+
+def test_limiter_is_asked_by_one_thread_of_a_process_at_a_time(app, monkeypatch):
+    app.config["PROVIDER_RATE_LIMITS"] = {"emails": "4/second"}
+    app.config["PROVIDER_MAX_LIMITER_WAIT"] = 0.3
+    strategy, _ = http._limiter_for("emails")
+    real_hit, lock = strategy.hit, threading.Lock()
+    asking, most, granted, refused = [0], [0], [0], [0]
+
+    def hit(*args):
+        with lock:
+            asking[0] += 1
+            most[0] = max(most[0], asking[0])
+        time.sleep(0.002)  # a round trip to the shared storage
+        try:
+            return real_hit(*args)
+        finally:
+            with lock:
+                asking[0] -= 1
+
+    monkeypatch.setattr(strategy, "hit", hit)
+
+    def call():
+        with app.app_context():
+            try:
+                http.acquire("emails")
+                granted[0] += 1
+            except ProviderRateLimited:
+                refused[0] += 1
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1
+    assert granted[0] == 4 and refused[0] == 4
 
 
 def test_sandbox_rate_limit_answers_429_past_the_limit(client):

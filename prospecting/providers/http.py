@@ -19,7 +19,7 @@ from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from prospecting.extensions import db
+from prospecting.connections import autocommit
 from prospecting.models import ProviderCall
 from prospecting.models.base import utcnow
 from prospecting.providers import proxies
@@ -39,15 +39,18 @@ _current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 )
 _local = threading.local()
 _limiters: dict[str, tuple] = {}
+_turns: dict[str, threading.Lock] = {}
 _limiters_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def job_context(job_id: str | None):
-    """Attribute every provider call made inside the block to a job."""
+    """Attribute every provider call made inside the block to a job, whose cost
+    caps are read once for the block."""
     token = _current_job.set(job_id)
     try:
-        yield
+        with ledger.caps_read_once():
+            yield
     finally:
         _current_job.reset(token)
 
@@ -108,20 +111,40 @@ def _limiter_for(provider: str):
 
 
 def acquire(provider: str) -> None:
-    """Wait briefly for a slot of the shared limiter, else ProviderRateLimited."""
+    """Wait briefly for a slot of the shared limiter, else ProviderRateLimited.
+
+    One thread per process asks the shared limiter at a time; the others queue on
+    a local lock instead of each polling Redis while the window is full.
+    """
     limiter = _limiter_for(provider)
     if limiter is None:
         return
     strategy, item = limiter
-    deadline = time.monotonic() + current_app.config["PROVIDER_MAX_LIMITER_WAIT"]
-    while not strategy.hit(item, "provider", provider):
-        reset_at, _ = strategy.get_window_stats(item, "provider", provider)
-        wait = max(0.005, reset_at - time.time())
-        if time.monotonic() + wait > deadline:
-            raise ProviderRateLimited(
-                f"{provider}: local rate limit reached", retry_after=wait, status=None
-            )
-        time.sleep(min(wait, 0.05) + random.uniform(0, 0.005))
+    wait_at_most = current_app.config["PROVIDER_MAX_LIMITER_WAIT"]
+    deadline = time.monotonic() + wait_at_most
+    turn = _turn_for(provider)
+    if not turn.acquire(timeout=wait_at_most):
+        raise ProviderRateLimited(
+            f"{provider}: local rate limit reached", retry_after=1.0, status=None
+        )
+    try:
+        while not strategy.hit(item, "provider", provider):
+            reset_at, _ = strategy.get_window_stats(item, "provider", provider)
+            wait = max(0.005, reset_at - time.time())
+            if time.monotonic() + wait > deadline:
+                raise ProviderRateLimited(
+                    f"{provider}: local rate limit reached",
+                    retry_after=wait,
+                    status=None,
+                )
+            time.sleep(min(wait, 0.05) + random.uniform(0, 0.005))
+    finally:
+        turn.release()
+
+
+def _turn_for(provider: str) -> threading.Lock:
+    with _limiters_lock:
+        return _turns.setdefault(provider, threading.Lock())
 
 
 def retry_after_seconds(response: requests.Response, default: float = 30.0) -> float:
@@ -139,24 +162,28 @@ def retry_after_seconds(response: requests.Response, default: float = 30.0) -> f
         return default
 
 
+_INSERT_CALL = insert(ProviderCall)
+
+
 def _log_call(provider, endpoint, method, status, latency_ms, attempts, error) -> None:
-    # Its own connection and transaction, so the log never rides on (or breaks)
-    # the caller's unit of work.
+    # Its own connection, committed at once, so the log never rides on (or
+    # breaks) the caller's unit of work.
     try:
-        with db.engine.begin() as conn:
+        with autocommit() as conn:
             conn.execute(
-                insert(ProviderCall).values(
-                    provider=provider,
-                    endpoint=endpoint,
-                    method=method,
-                    status_code=status,
-                    latency_ms=latency_ms,
-                    attempts=attempts,
-                    error=(error or None) and error[:255],
-                    job_id=_current_job.get(),
-                    cost=ledger.charge(provider, endpoint, status),
-                    created_at=utcnow(),
-                )
+                _INSERT_CALL,
+                {
+                    "provider": provider,
+                    "endpoint": endpoint,
+                    "method": method,
+                    "status_code": status,
+                    "latency_ms": latency_ms,
+                    "attempts": attempts,
+                    "error": (error or None) and error[:255],
+                    "job_id": _current_job.get(),
+                    "cost": ledger.charge(provider, endpoint, status),
+                    "created_at": utcnow(),
+                },
             )
     except Exception:  # the call log must never fail the call it describes
         logger.exception("could not write the provider call log")

@@ -19,6 +19,7 @@ import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -555,10 +556,11 @@ def process_batch(batch_id: int) -> Outcome:
     headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
     with job_context(job_id):
         for number, data in pending:
-            if jobs.is_cancelled_or_failed(job_id):
+            status = jobs.current_status(job_id)
+            if status in ("cancelled", "failed"):
                 db.session.rollback()
                 return Outcome()
-            if jobs.is_paused(job_id):
+            if status == "paused":
                 db.session.rollback()
                 jobs.pause_batch(batch_id, owner, "Paused.")
                 return Outcome()
@@ -582,18 +584,21 @@ def process_batch(batch_id: int) -> Outcome:
                 db.session.rollback()
                 return Outcome()
             db.session.execute(
-                update(EnrichmentRow)
-                .where(
-                    EnrichmentRow.job_id == job_id,
-                    EnrichmentRow.row_number == number,
-                    EnrichmentRow.status == "pending",
-                )
-                .values(**values)
+                _WRITE_ROW, {**values, "write_job_id": job_id, "write_row": number}
             )
             db.session.commit()
     counts = _batch_counts(job_id, in_batch)
     jobs.complete(batch_id, owner, success=counts["success"], failed=counts["failed"])
     return Outcome()
+
+
+# Built once: the SET clause comes from the keys of the values each row gets.
+_ROWS = EnrichmentRow.__table__
+_WRITE_ROW = update(_ROWS).where(
+    _ROWS.c.job_id == bindparam("write_job_id"),
+    _ROWS.c.row_number == bindparam("write_row"),
+    _ROWS.c.status == "pending",
+)
 
 
 def _take_pages(job_id: str, first_row: int, last_row: int) -> int:

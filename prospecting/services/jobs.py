@@ -15,6 +15,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask import has_app_context
 from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -164,18 +165,31 @@ def start_batch(batch_id: int, *, kinds: tuple[str, ...]) -> Started | None:
     return Started(owner, batch, job)
 
 
+# Built once: a batch extends its lease before writing each item.
+_BATCHES = JobBatch.__table__
+_EXTEND = (
+    update(_BATCHES)
+    .where(
+        _BATCHES.c.id == bindparam("extend_id"),
+        _BATCHES.c.owner == bindparam("extend_owner"),
+        _BATCHES.c.status == "running",
+    )
+    .values(lease_until=bindparam("extend_until"), updated_at=bindparam("extend_now"))
+)
+
+
 def extend(batch_id: int, owner: str, *, lease_seconds: int | None = None) -> bool:
     """Extend the lease; False when another worker took the batch over."""
     now = utcnow()
     lease = lease_seconds or current_app.config["BATCH_LEASE_SECONDS"]
     result = db.session.execute(
-        update(JobBatch)
-        .where(
-            JobBatch.id == batch_id,
-            JobBatch.owner == owner,
-            JobBatch.status == "running",
-        )
-        .values(lease_until=now + timedelta(seconds=lease), updated_at=now)
+        _EXTEND,
+        {
+            "extend_id": batch_id,
+            "extend_owner": owner,
+            "extend_until": now + timedelta(seconds=lease),
+            "extend_now": now,
+        },
     )
     return result.rowcount == 1
 
@@ -358,10 +372,6 @@ def pause_batch(batch_id: int, owner: str, reason: str) -> None:
     pause(job_id, reason)
 
 
-def is_paused(job_id: str) -> bool:
-    return db.session.scalar(select(Job.status).where(Job.id == job_id)) == "paused"
-
-
 def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job:
     """Continue a paused job: its paused batches become pending again (commits).
 
@@ -387,9 +397,18 @@ def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job
     return job
 
 
+_STATUS = select(Job.__table__.c.status).where(
+    Job.__table__.c.id == bindparam("status_job_id")
+)
+
+
+def current_status(job_id: str) -> str | None:
+    """A job's status as committed now (a batch asks before each item)."""
+    return db.session.scalar(_STATUS, {"status_job_id": job_id})
+
+
 def is_cancelled_or_failed(job_id: str) -> bool:
-    status = db.session.scalar(select(Job.status).where(Job.id == job_id))
-    return status in ("cancelled", "failed")
+    return current_status(job_id) in ("cancelled", "failed")
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """The cost ledger: prices per provider call, cost per job, caps and estimates."""
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time
@@ -9,10 +12,12 @@ from decimal import Decimal
 from decimal import InvalidOperation
 
 from flask import current_app
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 
+from prospecting.connections import autocommit
 from prospecting.extensions import db
 from prospecting.models import CacheHit
 from prospecting.models import Job
@@ -62,6 +67,9 @@ def fmt(amount) -> str:
 # Recording
 
 
+_INSERT_CACHE_HIT = insert(CacheHit)
+
+
 def record_cache_hit(provider: str, endpoint: str, job_id: str | None = None) -> None:
     """Count a cached answer as a zero-cost entry of the current job."""
     if job_id is None:
@@ -69,14 +77,15 @@ def record_cache_hit(provider: str, endpoint: str, job_id: str | None = None) ->
 
         job_id = current_job()
     try:
-        with db.engine.begin() as conn:
+        with autocommit() as conn:
             conn.execute(
-                insert(CacheHit).values(
-                    provider=provider,
-                    endpoint=endpoint,
-                    job_id=job_id,
-                    created_at=utcnow(),
-                )
+                _INSERT_CACHE_HIT,
+                {
+                    "provider": provider,
+                    "endpoint": endpoint,
+                    "job_id": job_id,
+                    "created_at": utcnow(),
+                },
             )
     except Exception:  # the ledger must never fail the work it describes
         logger.exception("could not record a cache hit")
@@ -122,13 +131,17 @@ def spent_today(workspace_id: int, *, conn=None) -> Decimal:
 # Caps
 
 
-def daily_cap(workspace_id: int, *, conn=None) -> Decimal:
+def daily_cap(workspace_id: int) -> Decimal:
     """The workspace's daily cap: its own setting, else the configured default."""
-    stmt = select(WorkspaceBudget.daily_cap).where(
-        WorkspaceBudget.workspace_id == workspace_id
+    own = db.session.scalar(
+        select(WorkspaceBudget.daily_cap).where(
+            WorkspaceBudget.workspace_id == workspace_id
+        )
     )
-    executor = conn if conn is not None else db.session
-    own = executor.scalar(stmt)
+    return _own_or_default_daily_cap(own)
+
+
+def _own_or_default_daily_cap(own) -> Decimal:
     if own is not None:
         return _decimal(own)
     return _decimal(current_app.config["COST_CAP_DAILY"])
@@ -170,22 +183,71 @@ def parse_cap(value) -> Decimal:
     return cap
 
 
+# A job's workspace and params with the workspace's own daily cap, in one query.
+_JOB_CAPS = (
+    select(Job.workspace_id, Job.params, WorkspaceBudget.daily_cap)
+    .outerjoin(WorkspaceBudget, WorkspaceBudget.workspace_id == Job.workspace_id)
+    .where(Job.id == bindparam("job_id"))
+)
+
+
+@dataclass(frozen=True)
+class Caps:
+    workspace_id: int
+    job: Decimal  # 0 = no cap
+    daily: Decimal  # 0 = no cap
+
+
+# Caps read inside the current job context (a batch): each job's once, so a batch
+# with no cap set asks the database nothing per call; a cap changed while a batch
+# runs applies from the job's next batch.
+_caps_read: contextvars.ContextVar[dict[str, Caps | None] | None] = (
+    contextvars.ContextVar("caps_read", default=None)
+)
+
+
+@contextlib.contextmanager
+def caps_read_once() -> Iterator[None]:
+    """Read each job's caps once within the block (see `check_cap`)."""
+    token = _caps_read.set({})
+    try:
+        yield
+    finally:
+        _caps_read.reset(token)
+
+
+def _caps_of(job_id: str) -> Caps | None:
+    memo = _caps_read.get()
+    if memo is not None and job_id in memo:
+        return memo[job_id]
+    with autocommit() as conn:
+        row = conn.execute(_JOB_CAPS, {"job_id": job_id}).first()
+    caps = None
+    if row is not None:
+        caps = Caps(
+            workspace_id=row.workspace_id,
+            job=job_cap(row.params),
+            daily=_own_or_default_daily_cap(row.daily_cap),
+        )
+    if memo is not None:
+        memo[job_id] = caps
+    return caps
+
+
 def check_cap(job_id: str, provider: str, endpoint: str) -> None:
     """Raise ProviderCostCapReached when this call would pass the job's or day's cap.
 
-    Reads on its own connection so it never flushes or joins the caller's work.
+    Reads on its own connection so it never flushes or joins the caller's work;
+    what was spent is summed only when a cap is set.
     """
     cost = price(provider, endpoint)
     if cost <= 0:
         return
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            select(Job.workspace_id, Job.params).where(Job.id == job_id)
-        ).first()
-        if row is None:
-            return
-        cap = job_cap(row.params)
-        if cap > 0:
+    caps = _caps_of(job_id)
+    if caps is None or (caps.job <= 0 and caps.daily <= 0):
+        return
+    with autocommit() as conn:
+        if caps.job > 0:
             spent = _decimal(
                 conn.scalar(
                     select(func.coalesce(func.sum(ProviderCall.cost), 0)).where(
@@ -193,24 +255,23 @@ def check_cap(job_id: str, provider: str, endpoint: str) -> None:
                     )
                 )
             )
-            if spent + cost > cap:
+            if spent + cost > caps.job:
                 raise ProviderCostCapReached(
-                    f"Paused: the job's cost cap of {fmt(cap)} is reached "
+                    f"Paused: the job's cost cap of {fmt(caps.job)} is reached "
                     f"(spent {fmt(spent)}). Raise the cap to resume.",
                     scope="job",
-                    cap=cap,
+                    cap=caps.job,
                     spent=spent,
                 )
-        day_cap = daily_cap(row.workspace_id, conn=conn)
-        if day_cap > 0:
-            spent = spent_today(row.workspace_id, conn=conn)
-            if spent + cost > day_cap:
+        if caps.daily > 0:
+            spent = spent_today(caps.workspace_id, conn=conn)
+            if spent + cost > caps.daily:
                 raise ProviderCostCapReached(
-                    f"Paused: the workspace's daily cost cap of {fmt(day_cap)} is "
-                    f"reached (spent {fmt(spent)} today). Raise it to resume, or "
-                    "resume tomorrow.",
+                    f"Paused: the workspace's daily cost cap of {fmt(caps.daily)} "
+                    f"is reached (spent {fmt(spent)} today). Raise it to resume, "
+                    "or resume tomorrow.",
                     scope="daily",
-                    cap=day_cap,
+                    cap=caps.daily,
                     spent=spent,
                 )
 
