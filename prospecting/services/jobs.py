@@ -58,10 +58,19 @@ def create(
     return job
 
 
+# Built once: every job page and progress poll looks its job up.
+_JOB = select(Job).where(
+    Job.id == bindparam("job_id"), Job.workspace_id == bindparam("workspace_id")
+)
+
+
 def get(workspace_id: int, job_id: str, *, kind: str | None = None) -> Job:
     """A job of the workspace, or NotFound (also for another workspace's job)."""
-    job = db.session.get(Job, job_id) if _is_uuid(job_id) else None
-    if job is None or job.workspace_id != workspace_id:
+    job = None
+    if _is_uuid(job_id):
+        params = {"job_id": job_id, "workspace_id": workspace_id}
+        job = db.session.scalars(_JOB, params).first()
+    if job is None:
         raise NotFound("No such job.")
     if kind is not None and job.kind != kind:
         raise NotFound("No such job.")
