@@ -102,3 +102,27 @@ def test_prospect_search_connects_account_and_fetches_target(page, live_server, 
     # The third provider page, fetched after the cursor of the second.
     assert set(rows.locator("td:nth-child(7)").all_inner_texts()) == {"3"}
     snapshot(page, "prospect_search_completed")
+
+
+def test_estimate_follows_a_count_typed_while_an_earlier_estimate_loads(
+    page, live_server
+):
+    user = factories.make_user(email="estimates@acme.test", workspace="Acme")
+    sign_in(page, user.email)
+    page.goto("/prospects/")
+    form = page.locator("#prospect-form")
+    expect(page.locator("#prospect-estimate")).to_contain_text("2 pages of 50")
+    held = []
+
+    def hold_the_first_estimate(route):
+        # The first answer arrives while the typed count still waits out its delay.
+        if not held:
+            held.append(route.request.url)
+            time.sleep(0.25)
+        route.continue_()
+
+    page.route(re.compile(r"/prospects/estimate\?"), hold_the_first_estimate)
+    form.locator("input[name=company_headcount]").first.check()
+    form.locator("#target_count").fill(str(TARGET))
+    expect(page.locator("#prospect-estimate")).to_contain_text("3 pages of 50")
+    assert len(held) == 1
