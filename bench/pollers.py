@@ -59,7 +59,9 @@ def run(tmp: Path = Path("/tmp")) -> dict:
     try:
         common.wait_http(f"{base}/login")
         headers = _login(base)
+        cpu = common.cpu_seconds(proc.pid)
         errors, seen = _poll(port, f"/jobs/{job_id}/progress", headers)
+        cpu = common.cpu_seconds(proc.pid) - cpu
     finally:
         common.stop(proc)
         common.drop_database(url)
@@ -75,7 +77,7 @@ def run(tmp: Path = Path("/tmp")) -> dict:
         f"  {len(seen)} polls by {POLLERS} pollers in {SECONDS}s; server time median "
         f"{median:.2f} ms, p95 {_p95(times):.2f} ms; round trip seen by the pollers "
         f"median {statistics.median(seen):.2f} ms, p95 {_p95(seen):.2f} ms; "
-        f"{bad} errors"
+        f"{bad} errors; gunicorn CPU {1000 * cpu / len(seen):.2f} ms a poll"
     )
     return common.report(
         f"progress partial, {POLLERS} pollers (gunicorn)",

@@ -78,6 +78,7 @@ def run(rows: int = 3000, tmp: Path = Path("/tmp")) -> dict:
                 )
             )
         time.sleep(2)
+        cpu_before = [common.cpu_seconds(p.pid) for p in procs]
         started = time.monotonic()
         response = requests.post(
             f"http://127.0.0.1:{port}/jobs/upload",
@@ -94,6 +95,10 @@ def run(rows: int = 3000, tmp: Path = Path("/tmp")) -> dict:
                 break
             time.sleep(0.5)
         elapsed = time.monotonic() - started
+        cpu = [
+            common.cpu_seconds(p.pid) - b
+            for p, b in zip(procs, cpu_before, strict=True)
+        ]
         engine = create_engine(url)
         with engine.connect() as conn:
             calls = conn.execute(
@@ -113,6 +118,10 @@ def run(rows: int = 3000, tmp: Path = Path("/tmp")) -> dict:
             f"{span:.1f}s = {rate:.1f} req/s; {calls[3]} answered 429; "
             f"job {status['status']} ({status['success_count']} ok, "
             f"{status['failed_count']} failed)"
+        )
+        print(
+            f"  CPU over the run: workers {sum(cpu[1:]):.1f}s "
+            f"({1000 * sum(cpu[1:]) / rows:.1f} ms a row), sandbox {cpu[0]:.1f}s"
         )
         return common.report(
             "enrichment throughput / sandbox limit",
