@@ -70,6 +70,8 @@ class Config:
     BATCH_LEASE_SECONDS = _env_int("BATCH_LEASE_SECONDS", 300)
     BATCH_PENDING_TOO_LONG_SECONDS = _env_int("BATCH_PENDING_TOO_LONG_SECONDS", 120)
     BATCH_MAX_ATTEMPTS = _env_int("BATCH_MAX_ATTEMPTS", 5)
+    # A batch whose worker has not heartbeaten for this long is taken over at once.
+    BATCH_OWNER_GONE_SECONDS = _env_float("BATCH_OWNER_GONE_SECONDS", 15.0)
     PROGRESS_POLL_SECONDS = _env_int("PROGRESS_POLL_SECONDS", 1)
 
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", True)
@@ -133,7 +135,7 @@ class Config:
     COST_ESTIMATE_SAMPLE_ROWS = _env_int("COST_ESTIMATE_SAMPLE_ROWS", 2000)
     # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
     # workers stay listed, the banner's cached reachability check, the ops page's poll
-    OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 10.0)
+    OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 5.0)
     OPS_WORKER_ALIVE_SECONDS = _env_int("OPS_WORKER_ALIVE_SECONDS", 30)
     OPS_WORKER_STALE_SECONDS = _env_int("OPS_WORKER_STALE_SECONDS", 120)
     OPS_WORKER_FORGET_HOURS = _env_int("OPS_WORKER_FORGET_HOURS", 24)

@@ -50,6 +50,7 @@ CHILD = """
 import io, json, resource, sys, time
 from prospecting import create_app
 from prospecting.services import enrichment, jobs
+from prospecting.services.jobs import runner
 from prospecting.services import accounts
 app = create_app(None, SQLALCHEMY_DATABASE_URI=sys.argv[1], UPLOAD_DIR=sys.argv[3],
                  HUEY_STORAGE="memory", MAX_UPLOAD_MB=500, MAX_CONTENT_LENGTH=500 << 20)
@@ -62,7 +63,7 @@ with app.app_context():
     job = enrichment.start(ws.id, user.id, upload.id)
     (plan_id, _), = jobs.open_batches(job.id)
     started = time.perf_counter()
-    enrichment.plan(plan_id, dispatch=lambda batches: None)
+    runner.run(plan_id, dispatch=lambda batches: None)
     elapsed = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": elapsed, "peak_mb": peak_kb / 1024, "job_id": job.id,

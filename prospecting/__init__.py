@@ -25,6 +25,8 @@ def create_app(config_class=None, **overrides) -> Flask:
     from prospecting.extensions import init_huey
     from prospecting.extensions import login_manager
     from prospecting.extensions import migrate
+    from prospecting.services import audit  # noqa: F401  (audits every new job)
+    from prospecting.services.jobs import kinds
     from prospecting.views import register_blueprints
 
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
@@ -38,6 +40,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_huey(app)
+    kinds.load()
     auth.init_app(app)
     register_blueprints(app)
     cli.init_app(app)

@@ -64,3 +64,13 @@ def contacts_csv(
             ]
         )
     return csv_bytes(rows)
+
+
+def run_batch(batch_id: int, *, dispatch=None):
+    """Run one batch through the batch runner, as a worker would; its Outcome.
+
+    `dispatch` receives the batches the work sends on (default: dropped, so they
+    stay pending)."""
+    from prospecting.services.jobs import runner
+
+    return runner.run(batch_id, dispatch=dispatch or (lambda batches: None))

@@ -20,6 +20,7 @@ from prospecting.services import jobs
 from prospecting.services.contacts import ContactInput
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from tests import factories
 
 TOKEN = "patSyncToken"
 
@@ -213,8 +214,8 @@ def test_a_429_releases_the_chunk_for_the_lockout_without_waiting(workspace, bas
     # The chunk is not claimable before its time; after the lockout it completes.
     assert jobs.claim(released[0].id, kinds=(released[0].kind,)) is None
     time.sleep(1.1)
-    outcome = airtable_sync.sync_chunk(released[0].id)
-    assert outcome.retry_in is None
+    outcome = factories.run_batch(released[0].id)
+    assert outcome.later == ()
     db.session.expire_all()
     job = jobs.get(workspace.id, job.id)
     assert (job.status, job.success_count) == ("completed", 21)
@@ -226,14 +227,15 @@ def test_contact_chunks_wait_for_the_company_chunks(workspace, base):
     add_people(workspace.id, 2, company_id=company.id)
     job = airtable_sync.start_sync(workspace.id)
     (plan_batch,) = jobs.open_batches(job.id)
-    airtable_sync.plan(plan_batch[0], dispatch=lambda batches: None)
+    factories.run_batch(plan_batch[0], dispatch=lambda batches: None)
     batches = dict((kind, bid) for bid, kind in jobs.open_batches(job.id))
-    outcome = airtable_sync.sync_chunk(batches[airtable_sync.CONTACTS])
-    assert outcome.retry_in == pytest.approx(0.2)
+    outcome = factories.run_batch(batches[airtable_sync.CONTACTS])
+    ((_, delay),) = outcome.later
+    assert delay == pytest.approx(0.2)
     assert sandbox.calls(base) == []
-    airtable_sync.sync_chunk(batches[airtable_sync.COMPANIES])
+    factories.run_batch(batches[airtable_sync.COMPANIES])
     time.sleep(0.25)
-    airtable_sync.sync_chunk(batches[airtable_sync.CONTACTS])
+    factories.run_batch(batches[airtable_sync.CONTACTS])
     rows = sandbox.records(base, "Contacts")
     assert len(rows) == 2 and all(r["fields"]["Company"] for r in rows)
 

@@ -14,6 +14,7 @@ from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import contacts
 from prospecting.services import jobs
+from tests import factories
 
 CIN = "U74999TG2017PTC118280"
 
@@ -109,8 +110,8 @@ def test_fetch_job_rate_limit_releases_the_batch(app, workspace):
     job = contacts.start_fetch(workspace.id, None, company.id)
     app.config["ATTESTR_KEY"] = "code-4291"
     ((batch_id, _),) = jobs.open_batches(job.id)
-    outcome = contacts.run_fetch(batch_id)
-    assert outcome.retry_in == attestr.RATE_LIMIT_WAIT
+    outcome = factories.run_batch(batch_id)
+    assert outcome.later == ((batch_id, attestr.RATE_LIMIT_WAIT),)
     batch = db.session.get(JobBatch, batch_id)
     assert batch.status == "pending" and "rate limit" in batch.error
 

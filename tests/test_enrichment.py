@@ -211,7 +211,7 @@ def test_provider_outage_fails_rows_with_reason_and_rerun_fixes_them(
     attempts = db.session.scalar(select(ProviderCall.attempts).limit(1))
     assert attempts == 4, "three retries after the first attempt"
     faults.set_overrides({})
-    response = auth_client.post(f"/enrichment/jobs/{job.id}/rerun")
+    response = auth_client.post(f"/jobs/{job.id}/retry")
     assert response.status_code == 302
     db.session.expire_all()
     job = db.session.get(Job, job.id)
@@ -267,8 +267,8 @@ def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(
     job.status, job.success_count, job.progress_current = "running", 0, 0
     db.session.commit()
     calls_before = calls()
-    enrichment.process_batch(batch.id)
-    enrichment.process_batch(batch.id)
+    factories.run_batch(batch.id)
+    factories.run_batch(batch.id)
     db.session.expire_all()
     job = db.session.get(Job, job.id)
     assert (job.status, job.success_count) == ("completed", 5)
@@ -289,14 +289,14 @@ def test_planning_resumes_after_interruption_without_duplicates(
         dispatched.extend(batches)
         raise Interrupted
 
-    with pytest.raises(Interrupted):
-        enrichment.plan(plan_id, dispatch=die_after_first_chunk)
+    # The runner keeps what was committed and gives the batch back for a retry.
+    factories.run_batch(plan_id, dispatch=die_after_first_chunk)
     assert len(rows_of(job)) == 20
     batch = db.session.get(JobBatch, plan_id)
-    batch.lease_until = None
-    batch.status = "pending"
+    assert batch.status == "pending" and "Interrupted" in batch.error
+    batch.not_before = None
     db.session.commit()
-    enrichment.plan(plan_id, dispatch=dispatched.extend)
+    factories.run_batch(plan_id, dispatch=dispatched.extend)
     numbers = [r.row_number for r in rows_of(job)]
     assert numbers == list(range(1, 51))
     enqueue_batches(dispatched)
@@ -372,7 +372,7 @@ def test_errors_csv_lists_failed_rows_with_their_reason(auth_client):
 
 def test_rerun_with_nothing_failed_explains_itself(auth_client):
     job = run_job(auth_client, factories.contacts_csv(2))
-    response = auth_client.post(f"/enrichment/jobs/{job.id}/rerun")
+    response = auth_client.post(f"/jobs/{job.id}/retry")
     assert response.status_code == 409
     assert "no failed rows" in response.get_data(as_text=True)
 
@@ -447,7 +447,7 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
          ["Bob", "", "bob@y.io", "", "y", "spill"]]
     )  # fmt: skip
     job, plan_id = started_job(auth_client, workspace, data)
-    enrichment.plan(plan_id, dispatch=lambda batches: None)  # rows stay pending
+    factories.run_batch(plan_id, dispatch=lambda batches: None)  # rows stay pending
     stored = [r.data for r in rows_of(job)]
     assert stored == [["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
                       ["Bob", "", "bob@y.io", "", "y", "spill"]]  # fmt: skip
@@ -472,7 +472,7 @@ def planned_job(client, workspace, rows: int) -> tuple[Job, list[tuple[int, str]
     """A job whose file is read into pages and batches, no batch taken yet."""
     job, plan_id = started_job(client, workspace, factories.contacts_csv(rows))
     dispatched = []
-    enrichment.plan(plan_id, dispatch=dispatched.extend)
+    factories.run_batch(plan_id, dispatch=dispatched.extend)
     return job, dispatched
 
 

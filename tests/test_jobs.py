@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
-from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
@@ -195,25 +194,6 @@ def test_cancel_from_the_page_renders_the_terminal_partial(
     assert response.status_code == 200
     assert "hx-trigger" not in response.get_data(as_text=True)
     assert "cancelled" in response.get_data(as_text=True)
-
-
-def test_error_signal_after_last_retry_marks_the_batch_failed(workspace):
-    job, (batch,) = _job_with_batches(workspace.id, n=1)
-    task = tasks.enrichment.process_enrichment_batch.s(batch.id)
-    task.retries = 0
-    tasks.on_task_error("error", task, RuntimeError("boom"))
-    db.session.refresh(job)
-    assert db.session.get(JobBatch, batch.id).status == "failed"
-    assert "RuntimeError: boom" in db.session.get(JobBatch, batch.id).error
-    assert job.status == "failed"
-
-
-def test_error_signal_with_retries_left_changes_nothing(workspace):
-    _, (batch,) = _job_with_batches(workspace.id, n=1)
-    task = tasks.enrichment.process_enrichment_batch.s(batch.id)
-    task.retries = 2
-    tasks.on_task_error("error", task, RuntimeError("boom"))
-    assert db.session.get(JobBatch, batch.id).status == "pending"
 
 
 def test_cli_requeue_stale_reports_what_it_did(runner, workspace):

@@ -9,8 +9,10 @@ from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
 
+from prospecting import metering
 from prospecting import tasks
 from prospecting.extensions import db
+from prospecting.metering import job_context
 from prospecting.models import CacheHit
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
@@ -21,7 +23,6 @@ from prospecting.models.base import utcnow
 from prospecting.providers import attestr
 from prospecting.providers import emails
 from prospecting.providers.errors import ProviderCostCapReached
-from prospecting.providers.http import job_context
 from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services import ledger
@@ -117,10 +118,10 @@ def test_cache_hits_cost_nothing_and_are_counted(priced, auth_client):
 
 def test_calls_outside_a_2xx_answer_are_not_charged(app):
     app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 1}}
-    assert ledger.charge("emails", "check_email", 200) == 1
-    assert ledger.charge("emails", "check_email", 429) == 0
-    assert ledger.charge("emails", "check_email", None) == 0
-    assert ledger.charge("emails", "unknown", 200) == 0
+    assert metering.charge("emails", "check_email", 200) == 1
+    assert metering.charge("emails", "check_email", 429) == 0
+    assert metering.charge("emails", "check_email", None) == 0
+    assert metering.charge("emails", "unknown", 200) == 0
 
 
 def test_preview_shows_an_estimate_less_cached_answers(priced, auth_client):

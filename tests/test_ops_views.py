@@ -66,10 +66,13 @@ def _emails_of(batch: JobBatch) -> set[str]:
 def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str, int]:
     """An enrichment job whose one rows batch failed for good, as on a real worker.
 
-    The queue runs message by message (not immediate) so the failing batch's task
-    can be sent with its retries used up; returns (job id, failed batch id).
+    The queue runs message by message (not immediate) and a batch has one attempt,
+    so the runner fails the crashing batch for good at once; returns (job id,
+    failed batch id).
     """
     app.config["ENRICHMENT_BATCH_SIZE"] = 3
+    attempts = app.config["BATCH_MAX_ATTEMPTS"]
+    app.config["BATCH_MAX_ATTEMPTS"] = 1
     huey.immediate = False
     try:
         job_id = start_enrichment(client, rows)
@@ -86,11 +89,11 @@ def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str,
             batch = db.session.get(JobBatch, task.args[0])
             if batch.kind == enrichment.ROWS and "emails" not in failing:
                 failing["emails"] = _emails_of(batch)
-                task.retries = 0  # the last attempt: SIGNAL_ERROR fails the batch
             huey.execute(task)
         monkeypatch.setattr(enrichment, "enrich_row", real)
     finally:
         huey.immediate = True
+        app.config["BATCH_MAX_ATTEMPTS"] = attempts
     db.session.expire_all()
     batch = db.session.scalars(
         select(JobBatch).where(JobBatch.job_id == job_id, JobBatch.status == "failed")

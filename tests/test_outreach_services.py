@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from prospecting.services import outreach
 from prospecting.services import outreach_ingest
 from prospecting.services import outreach_schemas as schemas
 from prospecting.tasks import outreach as outreach_tasks
+from tests import factories
 
 T0 = datetime(2026, 3, 2, 12, 0)  # a Monday, noon UTC
 
@@ -72,10 +74,16 @@ def messages():
     ).all()
 
 
+def dispatch(batch_id, now):
+    """Run a dispatch batch as a worker would, at `now`."""
+    with mock.patch.object(outreach, "utcnow", return_value=now):
+        return factories.run_batch(batch_id)
+
+
 def publish_and_dispatch(now):
     batches = outreach.publish(now=now)
     for batch_id, _ in batches:
-        outreach.dispatch_batch(batch_id, now=now)
+        dispatch(batch_id, now)
     return batches
 
 
@@ -246,7 +254,7 @@ def test_dispatch_defers_a_queued_message_in_quiet_hours(app, workspace, chat):
     )
     _, batches = outreach.queue_chat(workspace.id, items, now=T0)
     app.config["OUTREACH_QUIET_HOURS"] = "11:00-13:00"
-    outreach.dispatch_batch(batches[0][0], now=T0)
+    dispatch(batches[0][0], T0)
     message = messages()[0]
     assert message.status == "pending" and message.not_before == T0 + timedelta(hours=1)
     assert "Quiet hours" in message.reason and chat() == []
@@ -371,7 +379,7 @@ def test_chatbot_replies_are_not_held_by_the_creator_cap(app, workspace, chat):
         schemas.ChatItem, [{"platformCreatorId": "c-1", "messages": texts}]
     )
     _, batches = outreach.queue_chat(workspace.id, items, now=T0)
-    outreach.dispatch_batch(batches[0][0], now=T0)
+    dispatch(batches[0][0], T0)
     assert [m["content"] for m in chat()] == ["part 0", "part 1", "part 2"]
 
 

@@ -16,6 +16,7 @@ from prospecting.sandbox.unipile import encode_cursor
 from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from tests import factories
 
 
 def connect(workspace_id: int, *, api_key="sandbox-key", account_id="acc-1"):
@@ -48,7 +49,7 @@ def drive(job_id: str, *, max_runs: int = 100) -> int:
         if not open_batches:
             return runs
         for batch_id, _ in open_batches:
-            prospects.fetch_page(batch_id)
+            factories.run_batch(batch_id)
             runs += 1
     raise AssertionError("the job never ran out of pages")
 
@@ -156,9 +157,10 @@ def test_create_job_rejects_bad_requests(workspace, body, message):
 def test_job_walks_the_cursor_to_the_target(workspace):
     connect(workspace.id)
     job = prospects.create_job(workspace.id, None, request_body(120))
-    first = prospects.fetch_page(jobs.open_batches(job.id)[0][0])
-    assert first.next_batch_id is not None and first.next_in == 2.0
-    next_batch = db.session.get(JobBatch, first.next_batch_id)
+    first = factories.run_batch(jobs.open_batches(job.id)[0][0])
+    ((next_id, delay),) = first.later
+    assert delay == 2.0
+    next_batch = db.session.get(JobBatch, next_id)
     assert next_batch.seq == 2 and next_batch.params["cursor"]
     assert drive(job.id) == 2
     db.session.refresh(job)
@@ -236,8 +238,8 @@ def test_page_with_an_expired_lease_is_taken_over_without_duplicates(workspace):
     stale_owner = jobs.claim(batch_id, kinds=(prospects.PAGE,))
     db.session.get(JobBatch, batch_id).lease_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    outcome = prospects.fetch_page(batch_id)
-    assert outcome.next_batch_id is not None
+    outcome = factories.run_batch(batch_id)
+    assert outcome.later and outcome.later[0][0] != batch_id
     # The worker that lost the lease comes back: it may not count its page again.
     assert not jobs.complete(batch_id, stale_owner, success=50, failed=0)
     drive(job.id)
@@ -253,8 +255,10 @@ def test_rate_limited_page_is_released_with_growing_backoff(workspace, app):
     faults.set_overrides({"unipile_rate_limited": True})
     delays = []
     for _ in range(3):
-        outcome = prospects.fetch_page(batch_id)
-        delays.append(outcome.retry_in)
+        outcome = factories.run_batch(batch_id)
+        ((again, delay),) = outcome.later
+        assert again == batch_id
+        delays.append(delay)
         batch = db.session.get(JobBatch, batch_id)
         assert batch.status == "pending" and batch.not_before > utcnow()
         assert "429" in batch.error
@@ -283,7 +287,7 @@ def test_disconnected_account_fails_the_job_and_marks_the_account(workspace):
 def test_job_over_its_time_limit_fails_with_job_timeout(workspace, app):
     connect(workspace.id)
     job = prospects.create_job(workspace.id, None, request_body(120))
-    prospects.fetch_page(jobs.open_batches(job.id)[0][0])
+    factories.run_batch(jobs.open_batches(job.id)[0][0])
     limit = app.config["PROSPECT_JOB_TIME_LIMIT_SECONDS"]
     job.started_at = utcnow() - timedelta(seconds=limit + 1)
     db.session.commit()
@@ -307,7 +311,7 @@ def test_page_after_the_account_was_removed_fails_with_no_account(workspace):
 def test_cancelled_job_fetches_no_more_pages(workspace):
     connect(workspace.id)
     job = prospects.create_job(workspace.id, None, request_body(200))
-    prospects.fetch_page(jobs.open_batches(job.id)[0][0])
+    factories.run_batch(jobs.open_batches(job.id)[0][0])
     jobs.cancel(workspace.id, job.id)
     assert drive(job.id) == 0
     assert len(stored(job.id)) == 50

@@ -9,7 +9,7 @@ from prospecting.models.base import utcnow
 from prospecting.sandbox import faults
 from prospecting.services import jobs
 from prospecting.services import prospects
-from prospecting.tasks.prospects import fetch_prospect_page
+from prospecting.tasks import run_batch as fetch_prospect_page
 from tests.test_prospects_service import connect
 from tests.test_prospects_service import request_body
 from tests.test_prospects_service import stored

@@ -115,7 +115,7 @@ def test_progress_partial_polls_while_running_and_stops_when_done(
     auth_client, workspace, htmx
 ):
     job = _job(workspace, target=120)
-    url = f"/prospects/jobs/{job.id}/progress"
+    url = f"/jobs/{job.id}/progress"
     queued = auth_client.get(url, headers=htmx)
     assert b"hx-trigger=" in queued.data and b"<html" not in queued.data
     assert f'id="job-{job.id}"'.encode() in queued.data
@@ -131,13 +131,13 @@ def test_progress_partial_of_a_failed_job_shows_the_error_and_stops(
 ):
     job = _job(workspace)
     jobs.fail(job.id, "Job timeout")
-    response = auth_client.get(f"/prospects/jobs/{job.id}/progress", headers=htmx)
+    response = auth_client.get(f"/jobs/{job.id}/progress", headers=htmx)
     assert b"Job timeout" in response.data and b"hx-trigger" not in response.data
 
 
 def test_cancel_returns_the_stopped_progress_partial(auth_client, workspace, htmx):
     job = _job(workspace)
-    response = auth_client.post(f"/prospects/jobs/{job.id}/cancel", headers=htmx)
+    response = auth_client.post(f"/jobs/{job.id}/cancel", headers=htmx)
     assert response.status_code == 200
     assert b"cancelled" in response.data and b"hx-trigger" not in response.data
 
@@ -205,7 +205,7 @@ def test_location_search_without_account_explains(auth_client, htmx):
     assert b"No active LinkedIn account found" in response.data
 
 
-@pytest.mark.parametrize("suffix", ["", "/progress", "/table", "/export.csv"])
+@pytest.mark.parametrize("suffix", ["", "/table", "/export.csv"])
 def test_another_workspaces_job_is_not_found(auth_client, other_workspace, suffix):
     connect(other_workspace.id)
     theirs = prospects.create_job(other_workspace.id, None, request_body())
@@ -215,7 +215,7 @@ def test_another_workspaces_job_is_not_found(auth_client, other_workspace, suffi
 def test_cancel_of_another_workspaces_job_is_not_found(auth_client, other_workspace):
     connect(other_workspace.id)
     theirs = prospects.create_job(other_workspace.id, None, request_body())
-    assert auth_client.post(f"/prospects/jobs/{theirs.id}/cancel").status_code == 404
+    assert auth_client.post(f"/jobs/{theirs.id}/cancel").status_code == 404
 
 
 def test_job_page_of_an_enrichment_job_is_not_found(auth_client, workspace):

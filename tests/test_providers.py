@@ -6,6 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
+from prospecting import metering
 from prospecting.extensions import db
 from prospecting.models import ProviderCall
 from prospecting.providers import companies
@@ -107,7 +108,7 @@ def test_timeouts_are_retried_then_unavailable(app):
 
 
 def test_call_log_records_provider_endpoint_status_latency_and_job(app):
-    with http.job_context("job-1"):
+    with metering.job_context("job-1"):
         emails.verify("someone@acme.com")
     call = db.session.scalars(select(ProviderCall)).one()
     assert (call.provider, call.endpoint, call.status_code, call.job_id) == (

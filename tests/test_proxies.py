@@ -15,6 +15,7 @@ from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderUnavailable
 from prospecting.services import jobs
 from prospecting.services import searches
+from tests import factories
 from tests.proxy_server import ForwardProxy
 from tests.proxy_server import dead_proxy_url
 
@@ -122,7 +123,7 @@ def test_whole_search_runs_through_the_proxies(app, workspace, forward_proxies):
     tasks.enqueue_batches([(batch_id, searches.STEP)])
     db.session.get(JobBatch, batch_id).not_before = None
     db.session.commit()
-    searches.advance(batch_id)
+    factories.run_batch(batch_id)
     db.session.refresh(search)
     assert search.status == "COMPLETED"
     relayed = [url for p in forward_proxies for _, url in p.relayed]

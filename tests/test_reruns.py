@@ -6,9 +6,9 @@ import os
 from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import Upload
+from prospecting.services import audit
 from prospecting.services import contacts
 from prospecting.services import jobs
-from prospecting.services import reruns
 from prospecting.services import searches
 from tests import factories
 
@@ -40,11 +40,11 @@ def rerun(client, job_id: str):
 
 def test_every_job_records_an_audit_of_its_inputs(app, workspace):
     job = searches.start(workspace.id, None, {"job_title": ["CTO"]}, 10).job
-    audit = job.params["audit"]
-    assert audit["app_version"] == "0.1.0"
-    assert audit["inputs_sha256"] == jobs.inputs_digest(job.params)
-    assert audit["providers"]["reachstream"]["base_url"].endswith("/reachstream")
-    assert audit["recorded_at"]
+    record = job.params["audit"]
+    assert record["app_version"] == "0.1.0"
+    assert record["inputs_sha256"] == audit.inputs_digest(job.params)
+    assert record["providers"]["reachstream"]["base_url"].endswith("/reachstream")
+    assert record["recorded_at"]
 
 
 def test_enrichment_audit_has_the_file_hash_and_shows_on_the_page(auth_client):
@@ -109,7 +109,7 @@ def test_rerun_exactly_repeats_a_contact_fetch(auth_client, workspace):
 
 def test_rerun_exactly_repeats_a_people_search_with_its_params(app, workspace):
     search = searches.start(workspace.id, None, {"job_title": ["CTO"]}, 25)
-    new = reruns.rerun_exactly(workspace.id, search.id)
+    new = jobs.rerun_exactly(workspace.id, search.id)
     assert new.kind == "people_search" and new.id != search.id
     assert new.params["filter"] == search.job.params["filter"]
     assert new.params["fetch_count"] == 25

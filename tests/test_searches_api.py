@@ -18,7 +18,7 @@ def _finish(search_id: str) -> None:
     batch = db.session.scalar(select(JobBatch).where(JobBatch.job_id == search_id))
     batch.not_before = None
     db.session.commit()
-    searches.advance(batch.id)
+    factories.run_batch(batch.id)
     huey.storage.flush_schedule()
 
 

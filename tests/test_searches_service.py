@@ -18,6 +18,7 @@ from prospecting.services import searches
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.tasks.searches import resume_stranded_searches
+from tests import factories
 
 FILTER = {"job_title": ["CTO"], "company_address_country": ["India"]}
 
@@ -38,12 +39,17 @@ def _step(search_id: str) -> JobBatch:
     return db.session.scalar(select(JobBatch).where(JobBatch.job_id == search_id))
 
 
+def _delay(outcome):
+    """The delay after which the runner asked to run the step again, or None."""
+    return outcome.later[0][1] if outcome.later else None
+
+
 def _poll_now(search):
     """Run the next poll now, as the scheduled task would once its delay is over."""
     batch = _step(search.id)
     batch.not_before = None
     db.session.commit()
-    outcome = searches.advance(batch.id)
+    outcome = factories.run_batch(batch.id)
     db.session.refresh(search)
     db.session.refresh(search.job)
     return outcome
@@ -108,7 +114,7 @@ def test_submit_records_the_batch_id_and_schedules_the_first_poll(app, workspace
 def test_ready_batch_is_stored_and_completes_the_job(app, workspace, variant):
     _sandbox(variant=variant)
     search = _begin(workspace, count=9)
-    assert _poll_now(search).retry_in is None
+    assert _delay(_poll_now(search)) is None
     assert search.status == "COMPLETED"
     assert search.profile_count == 9
     assert search.job.status == "completed"
@@ -124,7 +130,7 @@ def test_ready_batch_is_stored_and_completes_the_job(app, workspace, variant):
 def test_still_processing_polls_again_with_growing_delay(app, workspace):
     _sandbox(ready_after=60)
     search = _begin(workspace)
-    delays = [_poll_now(search).retry_in for _ in range(3)]
+    delays = [_delay(_poll_now(search)) for _ in range(3)]
     assert delays == [4.0, 8.0, 16.0]
     assert search.status == "PROCESSING" and search.poll_attempts == 3
 
@@ -147,8 +153,8 @@ def test_a_record_seen_twice_in_one_search_is_stored_once(app, workspace):
 def test_polling_again_after_completion_does_not_duplicate(app, workspace):
     search = _begin(workspace, count=4)
     _poll_now(search)
-    again = searches.advance(_step(search.id).id)
-    assert again.retry_in is None
+    again = factories.run_batch(_step(search.id).id)
+    assert _delay(again) is None
     assert search.profile_count == 4
 
 
@@ -191,7 +197,7 @@ def test_provider_5xx_retries_later_then_fails_as_unavailable(app, workspace):
     app.config["REACHSTREAM_MAX_ERRORS"] = 2
     faults.set_overrides({"error_rate": 1.0})
     search = _begin(workspace)
-    assert search.status == "PENDING" and search.error_count == 1
+    assert search.status == "PENDING" and _step(search.id).attempts == 1
     assert len(huey.scheduled()) == 1
     _poll_now(search)
     assert search.status == "FAILED"
@@ -201,7 +207,7 @@ def test_provider_5xx_retries_later_then_fails_as_unavailable(app, workspace):
 def test_provider_429_reschedules_without_counting_an_error(app, workspace):
     faults.set_overrides({"rate_limit_rate": 1.0, "retry_after": 0})
     search = _begin(workspace)
-    assert search.status == "PENDING" and search.error_count == 0
+    assert search.status == "PENDING" and _step(search.id).attempts == 0
     assert _step(search.id).status == "pending"
     faults.set_overrides({})
     _poll_now(search)

@@ -27,13 +27,13 @@ def _finish(search_id: str) -> None:
     batch = db.session.scalar(select(JobBatch).where(JobBatch.job_id == search_id))
     batch.not_before = None
     db.session.commit()
-    searches.advance(batch.id)
+    factories.run_batch(batch.id)
     huey.storage.flush_schedule()
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/searches/", "/searches/proxies", "/searches/x", "/searches/x/status",
+    ["/searches/", "/searches/proxies", "/searches/x",
      "/searches/x/profiles", "/searches/x/export.csv"],
 )  # fmt: skip
 def test_pages_need_login(client, path):
@@ -78,20 +78,20 @@ def test_submit_without_filters_is_422_with_the_values_kept(auth_client):
     assert b'value="CTO"' in response.data
 
 
-def test_status_partial_polls_while_processing_and_stops_when_done(auth_client, htmx):
+def test_progress_partial_polls_while_processing_and_stops_when_done(auth_client, htmx):
     faults.set_overrides({"reachstream_ready_after": 0.3})
     search_id = _submit(auth_client)
-    running = auth_client.get(f"/searches/{search_id}/status", headers=htmx)
+    running = auth_client.get(f"/jobs/{search_id}/progress", headers=htmx)
     assert running.status_code == 200
-    assert f'id="search-status-{search_id}"'.encode() in running.data
+    assert f'id="job-{search_id}"'.encode() in running.data
     assert b"<html" not in running.data
     assert b'hx-trigger="load delay:' in running.data
-    assert b"PROCESSING" in running.data
+    assert b"ReachStream is preparing the batch" in running.data
     time.sleep(0.35)
     _finish(search_id)
-    done = auth_client.get(f"/searches/{search_id}/status", headers=htmx)
+    done = auth_client.get(f"/jobs/{search_id}/progress", headers=htmx)
     assert b'hx-trigger="load delay:' not in done.data
-    assert b"COMPLETED" in done.data and b"6 profiles found" in done.data
+    assert b"completed" in done.data and b"6 profiles found" in done.data
     # The terminal status loads the profiles table once.
     assert f"/searches/{search_id}/profiles".encode() in done.data
 
@@ -104,12 +104,13 @@ def test_failed_search_shows_its_message_and_stops_polling(app, auth_client, htm
     assert b'hx-trigger="load delay:' not in page.data
 
 
-def test_cancel_stops_the_search(auth_client, htmx):
+def test_cancel_stops_the_search(auth_client, htmx, workspace):
     faults.set_overrides({"reachstream_ready_after": 60})
     search_id = _submit(auth_client)
-    response = auth_client.post(f"/searches/{search_id}/cancel", headers=htmx)
+    response = auth_client.post(f"/jobs/{search_id}/cancel", headers=htmx)
     assert response.status_code == 200
-    assert b"FAILED" in response.data and b"Cancelled by user." in response.data
+    assert b"cancelled" in response.data and b"Cancelled by user." in response.data
+    assert searches.get(workspace.id, search_id).status == "FAILED"
     assert b'hx-trigger="load delay:' not in response.data
 
 

@@ -89,6 +89,9 @@ class JobBatch(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
     owner: Mapped[str | None] = mapped_column(String(36))
+    # The worker process (host:pid) holding the lease, when it heartbeats: its
+    # silence frees the batch before the lease runs out.
+    worker: Mapped[str | None] = mapped_column(String(255))
     lease_until: Mapped[datetime | None]
     not_before: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,6 @@ from sqlalchemy import BigInteger
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
-from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -18,7 +17,16 @@ from prospecting.models.base import utcnow
 from prospecting.models.jobs import Job
 
 SEARCH_STATUSES = ("PENDING", "PROCESSING", "COMPLETED", "FAILED")
-TERMINAL_SEARCH_STATUSES = ("COMPLETED", "FAILED")
+# The search's status, as the seed API names it, by its job's status: the job is
+# the one record of where a search stands.
+SEARCH_STATUS_OF_JOB = {
+    "queued": "PENDING",
+    "running": "PROCESSING",
+    "paused": "PROCESSING",
+    "completed": "COMPLETED",
+    "failed": "FAILED",
+    "cancelled": "FAILED",
+}
 
 
 class SavedSearch(db.Model):
@@ -43,7 +51,6 @@ class PeopleSearch(db.Model):
     __tablename__ = "people_searches"
     __table_args__ = (
         Index("ix_people_searches_workspace_created", "workspace_id", "created_at"),
-        Index("ix_people_searches_status", "status"),
     )
 
     id: Mapped[str] = mapped_column(
@@ -56,21 +63,34 @@ class PeopleSearch(db.Model):
     query_filter: Mapped[dict] = mapped_column(JSONType)
     fetch_count: Mapped[int]
     reachstream_batch_id: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(12), default="PENDING")
     poll_attempts: Mapped[int] = mapped_column(default=0)
-    error_count: Mapped[int] = mapped_column(default=0)
-    error_message: Mapped[str | None] = mapped_column(Text)
     profile_count: Mapped[int] = mapped_column(default=0)
     new_count: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
-    completed_at: Mapped[datetime | None]
     job: Mapped[Job] = relationship()
     saved_search: Mapped[SavedSearch | None] = relationship()
 
     @property
+    def status(self) -> str:
+        """PENDING until the provider has the search, then PROCESSING until the job
+        ends (COMPLETED, or FAILED when it failed or was cancelled)."""
+        status = SEARCH_STATUS_OF_JOB.get(self.job.status, "PENDING")
+        if status == "PROCESSING" and self.reachstream_batch_id is None:
+            return "PENDING"
+        return status
+
+    @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_SEARCH_STATUSES
+        return self.job.is_terminal
+
+    @property
+    def error_message(self) -> str | None:
+        return self.job.error_message if self.job.status != "completed" else None
+
+    @property
+    def completed_at(self) -> datetime | None:
+        return self.job.completed_at
 
     def __repr__(self) -> str:
         return f"<PeopleSearch {self.id} {self.status}>"

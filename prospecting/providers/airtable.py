@@ -18,7 +18,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from pyairtable import Api
 
-from prospecting.providers import http
+from prospecting import metering
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderRateLimited
@@ -128,7 +128,7 @@ class _Api(Api):
         finally:
             latency = int((time.perf_counter() - started) * 1000)
             endpoint = "records" if method.upper() == "GET" else "records.write"
-            http._log_call(
+            metering.record_call(
                 PROVIDER, endpoint, method.upper(), status, latency, 1, error
             )
 

@@ -1,7 +1,5 @@
 """One HTTP session factory for every provider: timeouts, retries, limiter, call log."""
 
-import contextlib
-import contextvars
 import logging
 import random
 import threading
@@ -14,50 +12,26 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
-from sqlalchemy import insert
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from prospecting.connections import autocommit
-from prospecting.models import ProviderCall
-from prospecting.models.base import utcnow
+from prospecting import metering
 from prospecting.providers import proxies
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
-from prospecting.services import ledger
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = (500, 502, 503, 504)
 
-_current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "provider_job", default=None
-)
 _local = threading.local()
 _limiters: dict[str, tuple] = {}
 _turns: dict[str, threading.Lock] = {}
 _limiters_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def job_context(job_id: str | None):
-    """Attribute every provider call made inside the block to a job, whose cost
-    caps are read once for the block."""
-    token = _current_job.set(job_id)
-    try:
-        with ledger.caps_read_once():
-            yield
-    finally:
-        _current_job.reset(token)
-
-
-def current_job() -> str | None:
-    """The job the current provider calls are attributed to, if any."""
-    return _current_job.get()
 
 
 def _build_session(cfg, *, connect_retries: int | None = None) -> requests.Session:
@@ -162,33 +136,6 @@ def retry_after_seconds(response: requests.Response, default: float = 30.0) -> f
         return default
 
 
-_INSERT_CALL = insert(ProviderCall)
-
-
-def _log_call(provider, endpoint, method, status, latency_ms, attempts, error) -> None:
-    # Its own connection, committed at once, so the log never rides on (or
-    # breaks) the caller's unit of work.
-    try:
-        with autocommit() as conn:
-            conn.execute(
-                _INSERT_CALL,
-                {
-                    "provider": provider,
-                    "endpoint": endpoint,
-                    "method": method,
-                    "status_code": status,
-                    "latency_ms": latency_ms,
-                    "attempts": attempts,
-                    "error": (error or None) and error[:255],
-                    "job_id": _current_job.get(),
-                    "cost": ledger.charge(provider, endpoint, status),
-                    "created_at": utcnow(),
-                },
-            )
-    except Exception:  # the call log must never fail the call it describes
-        logger.exception("could not write the provider call log")
-
-
 def _send(provider: str, method: str, url: str, kwargs: dict) -> requests.Response:
     """Send directly, or through the proxy pool when the provider opted in to it."""
     pool = None if "proxies" in kwargs else proxies.pool_for(provider)
@@ -219,9 +166,9 @@ def request(
     `passthrough` are returned as well, for clients that read the error body.
     """
     cfg = current_app.config
-    job_id = _current_job.get()
+    job_id = metering.current_job()
     if job_id is not None:
-        ledger.check_cap(job_id, provider, endpoint)
+        metering.check_cap(job_id, provider, endpoint)
     acquire(provider)
     kwargs.setdefault(
         "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], cfg["PROVIDER_READ_TIMEOUT"])
@@ -254,7 +201,9 @@ def request(
         raise ProviderUnavailable(f"{label} request failed ({error}).") from exc
     finally:
         latency = int((time.perf_counter() - started) * 1000)
-        _log_call(provider, endpoint, method, status, latency, attempts, error)
+        metering.record_call(
+            provider, endpoint, method, status, latency, attempts, error
+        )
     if response.status_code not in passthrough:
         _raise_for_status(response, label)
     return response
@@ -297,8 +246,6 @@ def json_body(response: requests.Response, label: str):
 __all__ = [
     "ProviderError",
     "acquire",
-    "current_job",
-    "job_context",
     "json_body",
     "request",
     "retry_after_seconds",

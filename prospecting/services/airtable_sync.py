@@ -1,7 +1,6 @@
 """Airtable settings and the sync of companies, then contacts, to a workspace base."""
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,12 +20,8 @@ from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
 from prospecting.models.jobs import TERMINAL_JOB_STATUSES
 from prospecting.providers import airtable
-from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderError
-from prospecting.providers.errors import ProviderRateLimited
-from prospecting.providers.http import job_context
 from prospecting.services import jobs
-from prospecting.services.contacts import Outcome
 from prospecting.services.contacts import sync_filter
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
@@ -359,43 +354,41 @@ def start_sync(
                 .where(model.workspace_id == workspace_id, model.sync_failed)
                 .values(sync_failed=False, sync_error=None)
             )
-    job = Job(
+    job = jobs.create(
+        KIND,
+        {"retry_failed": retry_failed},
+        [jobs.NewBatch(PLAN)],
         workspace_id=workspace_id,
         user_id=user_id,
-        kind=KIND,
         title="Airtable sync" + (" (retry failed)" if retry_failed else ""),
-        params={"retry_failed": retry_failed},
     )
-    db.session.add(job)
-    db.session.flush()
-    jobs.add_batch(job.id, kind=PLAN, seq=0)
     db.session.commit()
     return job
 
 
-def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]):
-    """Cut the pending companies and contacts into chunks of 10, companies first."""
-    started = jobs.start_batch(batch_id, kinds=(PLAN,))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
+def plan(run: jobs.Run) -> jobs.Result:
+    """Cut the pending companies and contacts into chunks of 10, companies first;
+    the chunks are sent once the plan is done."""
+    job = run.job
     ws = job.workspace_id
     contact_ids = _pending_ids(Contact, ws)
     company_ids = sorted(set(_pending_ids(Company, ws)) | _unlinked_companies(ws))
     seq = jobs.next_seq(job.id)
+    chunks = []
     for kind, ids in ((COMPANIES, company_ids), (CONTACTS, contact_ids)):
         for start in range(0, len(ids), CHUNK):
             part = ids[start : start + CHUNK]
-            jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
+            chunks.append(
+                jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
+            )
             seq += 1
     db.session.execute(
         update(Job)
         .where(Job.id == job.id)
         .values(progress_total=len(company_ids) + len(contact_ids))
     )
-    if jobs.complete(batch_id, owner, success=0, failed=0):
-        dispatch(jobs.open_batches(job.id))
-    return Outcome()
+    db.session.flush()
+    return jobs.Done(then=tuple((chunk.id, 0.0) for chunk in chunks))
 
 
 def _pending_ids(model, workspace_id: int) -> list[int]:
@@ -424,36 +417,17 @@ def _unlinked_companies(workspace_id: int) -> set[int]:
     )
 
 
-def sync_chunk(batch_id: int) -> Outcome:
-    """Send one chunk of companies or contacts; a 429 releases it for the lockout."""
-    started = jobs.start_batch(batch_id, kinds=(COMPANIES, CONTACTS))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
-    wait = current_app.config["AIRTABLE_PHASE_WAIT_SECONDS"]
+def sync_chunk(run: jobs.Run) -> jobs.Result:
+    """Send one chunk of companies or contacts (contacts wait for the companies
+    they link to)."""
+    batch, job = run.batch, run.job
     if batch.kind == CONTACTS and _companies_open(job.id):
-        # Contacts link to company records, so they wait for the company chunks.
-        jobs.release(batch_id, owner, delay=wait, reason="Waiting for companies.")
-        return Outcome(retry_in=wait)
-    try:
-        conn = connection(job.workspace_id)
-        with job_context(job.id):
-            _sync_ids(conn, batch.kind, job.workspace_id, batch.params.get("ids", []))
-    except ProviderRateLimited as exc:
-        db.session.rollback()
-        jobs.release(batch_id, owner, delay=exc.retry_after, reason=exc.message)
-        return Outcome(retry_in=exc.retry_after)
-    except (ProviderAuthError, AirtableNotConfigured) as exc:
-        db.session.rollback()
-        jobs.fail(job.id, exc.message)
-        return Outcome()
-    except ProviderError as exc:
-        db.session.rollback()
-        return _retry_or_give_up(batch, owner, exc.message)
-    failed = _failed_count(batch.kind, batch.params.get("ids", []))
-    ids = batch.params.get("ids", [])
-    jobs.complete(batch_id, owner, success=len(ids) - failed, failed=failed)
-    return Outcome()
+        wait = current_app.config["AIRTABLE_PHASE_WAIT_SECONDS"]
+        return jobs.Later(wait, "Waiting for companies.", counts=jobs.WAIT)
+    ids = run.params.get("ids", [])
+    _sync_ids(connection(job.workspace_id), batch.kind, job.workspace_id, ids)
+    failed = _failed_count(batch.kind, ids)
+    return jobs.Done(success=len(ids) - failed, failed=failed)
 
 
 def _sync_ids(conn: Connection, kind: str, workspace_id: int, ids: list[int]) -> None:
@@ -496,21 +470,18 @@ def _failed_count(kind: str, ids: list[int]) -> int:
     )
 
 
-def _retry_or_give_up(batch: JobBatch, owner: str, message: str) -> Outcome:
-    if batch.attempts < current_app.config["BATCH_MAX_ATTEMPTS"]:
-        delay = float(2**batch.attempts)
-        jobs.release(batch.id, owner, delay=delay, reason=message)
-        return Outcome(retry_in=delay)
-    model = Company if batch.kind == COMPANIES else Contact
-    ids = batch.params.get("ids", [])
+def _give_up(run: jobs.Run, exc: ProviderError) -> jobs.Result:
+    """After the last attempt the chunk's records are marked failed with the error
+    (a later sync retries them); the job goes on with the other chunks."""
+    model = Company if run.batch.kind == COMPANIES else Contact
+    ids = run.params.get("ids", [])
     db.session.execute(
         update(model)
         .where(model.id.in_(ids), sync_filter(model, "pending"))
-        .values(sync_failed=True, sync_error=message[:2000])
+        .values(sync_failed=True, sync_error=exc.message[:2000])
     )
-    failed = _failed_count(batch.kind, ids)
-    jobs.complete(batch.id, owner, success=len(ids) - failed, failed=failed)
-    return Outcome()
+    failed = _failed_count(run.batch.kind, ids)
+    return jobs.Done(success=len(ids) - failed, failed=failed)
 
 
 # Direct sync of a few contacts (the JSON contact fetch)
@@ -641,3 +612,26 @@ def due_periodic_syncs() -> list[Job]:
         except ServiceError:
             continue  # not configured, or a sync is still running
     return started
+
+
+_CHUNK_POLICY = jobs.Policy(
+    backoff=jobs.Backoff(base=2.0, cap=300.0),
+    errors=jobs.RETRY,
+    fatal=(AirtableNotConfigured,),
+    give_up=_give_up,
+)
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="Airtable sync",
+        unit="records",
+        batches=(
+            jobs.BatchKind(PLAN, plan, jobs.Policy()),
+            jobs.BatchKind(COMPANIES, sync_chunk, _CHUNK_POLICY),
+            jobs.BatchKind(CONTACTS, sync_chunk, _CHUNK_POLICY),
+        ),
+        page="contacts.sync_job",
+        providers=("airtable",),
+    )
+)

@@ -25,16 +25,10 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
 from prospecting.providers import attestr
-from prospecting.providers.errors import ProviderCostCapReached
-from prospecting.providers.errors import ProviderError
-from prospecting.providers.errors import ProviderRateLimited
-from prospecting.providers.errors import ProviderUnavailable
-from prospecting.providers.http import job_context
 from prospecting.services import jobs
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
-from prospecting.services.errors import ServiceError
 
 KIND_FETCH = "contact_fetch"
 FETCH = "contact_fetch.run"
@@ -46,13 +40,6 @@ MAX_FETCH_RETRY_WAIT = 600.0
 IMPORT_CHUNK = 500
 # PostgreSQL deadlock and serialization failure: safe to run the contact again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
-
-
-@dataclass
-class Outcome:
-    """What a batch run asks of its task: nothing, or to run again after a delay."""
-
-    retry_in: float | None = None
 
 
 # Normalisation
@@ -678,76 +665,40 @@ def start_fetch(
             "Add the company's CIN or LLPIN before fetching its contacts.",
             code="no_registration_number",
         )
-    job = Job(
-        workspace_id=workspace_id,
-        user_id=user_id,
-        kind=KIND_FETCH,
-        title=f"Contacts of {company.name}"[:255],
-        params={
+    job = jobs.create(
+        KIND_FETCH,
+        {
             "company_id": company.id,
             "registration_number": company.registration_number,
             "max_contacts": cap_max_contacts(max_contacts),
         },
+        [jobs.NewBatch(FETCH)],
+        workspace_id=workspace_id,
+        user_id=user_id,
+        title=f"Contacts of {company.name}",
     )
-    db.session.add(job)
-    db.session.flush()
-    jobs.add_batch(job.id, kind=FETCH, seq=0)
     db.session.commit()
     return job
 
 
-def run_fetch(batch_id: int) -> Outcome:
+def run_fetch(run: jobs.Run) -> jobs.Result:
     """Run a contact fetch batch: call Attestr, upsert, keep the outcome per contact."""
-    started = jobs.start_batch(batch_id, kinds=(FETCH,))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
-    try:
-        with job_context(job.id):
-            report = fetch_contacts(
-                job.workspace_id,
-                job.params["company_id"],
-                max_contacts=job.params.get("max_contacts"),
-            )
-    except ProviderCostCapReached as exc:
-        db.session.rollback()
-        jobs.pause_batch(batch_id, owner, exc.message)
-        return Outcome()
-    except ProviderRateLimited as exc:
-        db.session.rollback()
-        if exc.retry_after > MAX_FETCH_RETRY_WAIT:
-            jobs.fail(job.id, exc.message)
-            return Outcome()
-        jobs.release(batch_id, owner, delay=exc.retry_after, reason=exc.message)
-        return Outcome(retry_in=exc.retry_after)
-    except ProviderUnavailable as exc:
-        db.session.rollback()
-        if batch.attempts >= current_app.config["BATCH_MAX_ATTEMPTS"]:
-            jobs.fail(job.id, exc.message)
-            return Outcome()
-        delay = 2.0**batch.attempts
-        jobs.release(batch_id, owner, delay=delay, reason=exc.message)
-        return Outcome(retry_in=delay)
-    except (ProviderError, ServiceError) as exc:
-        db.session.rollback()
-        jobs.fail(job.id, exc.message)
-        return Outcome()
-    return _finish_fetch(batch_id, owner, job.id, report)
-
-
-def _finish_fetch(batch_id: int, owner: str, job_id: str, report: FetchReport):
+    job = run.job
+    report = fetch_contacts(
+        job.workspace_id,
+        job.params["company_id"],
+        max_contacts=job.params.get("max_contacts"),
+    )
     items = report.upsert.items
     failed = sum(1 for i in items if i.status == "skipped" and i.contact_id is None)
     db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.id == batch_id)
-        .values(params={"outcomes": [i.to_dict() for i in items]})
+        update(Job).where(Job.id == job.id).values(progress_total=len(items))
     )
-    db.session.execute(
-        update(Job).where(Job.id == job_id).values(progress_total=len(items))
+    return jobs.Done(
+        success=len(items) - failed,
+        failed=failed,
+        params={"outcomes": [i.to_dict() for i in items]},
     )
-    jobs.complete(batch_id, owner, success=len(items) - failed, failed=failed)
-    return Outcome()
 
 
 def fetch_outcomes(job: Job) -> list[dict]:
@@ -756,3 +707,40 @@ def fetch_outcomes(job: Job) -> list[dict]:
         select(JobBatch.params).where(JobBatch.job_id == job.id, JobBatch.seq == 0)
     )
     return list((params or {}).get("outcomes", []))
+
+
+def rerun_fetch(job: Job, user_id: int | None) -> Job:
+    """A new fetch of the same company with the same limit and cap (commits)."""
+    new = start_fetch(
+        job.workspace_id,
+        user_id,
+        job.params["company_id"],
+        max_contacts=job.params.get("max_contacts"),
+    )
+    if "cost_cap" in job.params:
+        new.params = {**new.params, "cost_cap": job.params["cost_cap"]}
+        db.session.commit()
+    return new
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND_FETCH,
+        label="Contact fetch",
+        unit="contacts",
+        batches=(
+            jobs.BatchKind(
+                FETCH,
+                run_fetch,
+                jobs.Policy(
+                    rate_limit_max_wait=MAX_FETCH_RETRY_WAIT,
+                    backoff=jobs.Backoff(base=2.0, cap=300.0),
+                ),
+            ),
+        ),
+        page="contacts.fetch_job",
+        headline="contacts/_fetch_headline.html",
+        providers=("attestr",),
+        rerun=rerun_fetch,
+    )
+)

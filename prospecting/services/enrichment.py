@@ -5,7 +5,6 @@ import hashlib
 import heapq
 import os
 import uuid
-from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
+from prospecting import metering
 from prospecting.extensions import db
 from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
@@ -44,7 +44,6 @@ from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
-from prospecting.providers.http import job_context
 from prospecting.services import cache
 from prospecting.services import csvfiles
 from prospecting.services import jobs
@@ -69,13 +68,6 @@ EXPORT_COLUMNS = (
     "phone_e164", "company_domain", "company_name", "company_size", "company_industry",
     "location", "error_message", "processed_at",
 )  # fmt: skip
-
-
-@dataclass
-class Outcome:
-    """What a batch run asks of its task: nothing, or to run again after a delay."""
-
-    retry_in: float | None = None
 
 
 # Uploads and previews
@@ -192,16 +184,14 @@ def start(
     }
     if cap is not None:
         params["cost_cap"] = str(cap)
-    job = Job(
+    job = jobs.create(
+        KIND,
+        params,
+        [jobs.NewBatch(PLAN)],
         workspace_id=workspace_id,
         user_id=user_id,
-        kind=KIND,
-        params=params,
         title=upload.filename,
     )
-    db.session.add(job)
-    db.session.flush()
-    jobs.add_batch(job.id, kind=PLAN, seq=0)
     db.session.commit()
     return job
 
@@ -290,20 +280,16 @@ def _data_lines(path) -> int:
 # Planning: stream the file into rows and batches
 
 
-def plan(
-    batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]
-) -> Outcome:
-    """Stream the job's file into pages and batches, handing new ones to `dispatch`.
+def plan(run: jobs.Run) -> jobs.Result:
+    """Stream the job's file into pages and batches, sending new ones as they are
+    committed.
 
     Each chunk of INGEST_CHUNK_ROWS rows is written as pages, one per batch (one
     COPY on PostgreSQL, fed piece by piece as the file is read), with its batches
     in one transaction, so a killed planner resumes after the last committed
     chunk. A batch's worker turns its page into rows (`_take_pages`).
     """
-    started = jobs.start_batch(batch_id, kinds=(PLAN,))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
+    job = run.job
     cfg = current_app.config
     size = cfg["ENRICHMENT_BATCH_SIZE"]
     commit_rows = size * max(1, cfg["INGEST_CHUNK_ROWS"] // size)
@@ -322,32 +308,28 @@ def plan(
         max_rows=cfg["MAX_UPLOAD_ROWS"],
         max_columns=cfg["MAX_UPLOAD_COLUMNS"],
     )
-    total = done
-    commit = _Committer(job.id, batch_id, owner, size, dispatch)
+    job_id, total = job.id, done
+    commit = _Committer(run, size)
     try:
         with _gc_paused():
             for pieces in _groups(chunks, commit_rows):
-                first, last = _write_pages(job.id, pieces, size)
+                first, last = _write_pages(job_id, pieces, size)
                 # A batch is cut once all its rows are in; the last one at the end.
-                if not commit(first, upto=last - last % size, total=last):
-                    return Outcome()
+                commit(first, upto=last - last % size, total=last)
                 total = last
-        if total % size and not commit(total - total % size + 1, total, total):
-            return Outcome()
+        if total % size:
+            commit(total - total % size + 1, total, total)
     except csvfiles.CsvError as exc:
         db.session.rollback()
         where = f" (row {exc.row})" if exc.row else ""
-        _set_total(job.id, total)
-        jobs.fail(
-            job.id, f"The file could not be read past row {total}{where}: {exc.message}"
+        _set_total(job_id, total)
+        return jobs.Failed(
+            f"The file could not be read past row {total}{where}: {exc.message}"
         )
-        return Outcome()
-    _set_total(job.id, total)
+    _set_total(job_id, total)
     if total == 0:
-        jobs.fail(job.id, "The file has no data rows.")
-        return Outcome()
-    jobs.complete(batch_id, owner, success=0, failed=0)
-    return Outcome()
+        return jobs.Failed("The file has no data rows.")
+    return jobs.Done()
 
 
 def _rows_written(job_id: str) -> int:
@@ -454,29 +436,25 @@ def _write_pages(job_id: str, pieces: Iterator[Piece], size: int) -> tuple[int, 
 class _Committer:
     """Commits the pages the planner wrote, with the batches of their complete rows."""
 
-    job_id: str
-    batch_id: int
-    owner: str
+    run: jobs.Run
     size: int
-    dispatch: Callable[[list[tuple[int, str]]], None]
 
-    def __call__(self, first: int, upto: int, total: int) -> bool:
+    def __call__(self, first: int, upto: int, total: int) -> None:
         """Commit the pages written with the batches of rows first..upto and the new
-        total, then dispatch the new batches; False when the planner lost its
-        lease."""
-        if not jobs.extend(self.batch_id, self.owner):
-            db.session.rollback()
-            return False
+        total, then send the new batches (LeaseLost when the planner lost its
+        lease: nothing of the chunk is kept)."""
+        job_id = self.run.job.id
+        jobs.lock_job(job_id)
+        self.run.extend()
         added = []
         if upto >= first:
             first_seq = 1 + (first - 1) // self.size
-            added = _add_row_batches(self.job_id, first_seq, upto, self.size)
+            added = _add_row_batches(job_id, first_seq, upto, self.size)
         db.session.execute(
-            update(Job).where(Job.id == self.job_id).values(progress_total=total)
+            update(Job).where(Job.id == job_id).values(progress_total=total)
         )
         db.session.commit()
-        self.dispatch(added)
-        return True
+        self.run.dispatch(added)
 
 
 def _add_row_batches(
@@ -535,15 +513,11 @@ def _set_total(job_id: str, total: int) -> None:
 # Processing: verify and enrich the rows of one batch
 
 
-def process_batch(batch_id: int) -> Outcome:
+def process_rows(run: jobs.Run) -> jobs.Result:
     """Turn the batch's page into rows (an import batch, the first time it is
     taken), then verify and enrich its pending rows; finished rows are skipped."""
-    owner = jobs.claim(batch_id, kinds=(ROWS,))
-    if owner is None:
-        return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    job_id, in_batch = batch.job_id, _in_batch(batch)
-    jobs.mark_running(job_id)
+    batch, job_id = run.batch, run.job.id
+    in_batch = _in_batch(batch)
     if imported := _row_range(batch):
         _take_pages(job_id, *imported)
     job = db.session.get(Job, job_id)
@@ -554,42 +528,16 @@ def process_batch(batch_id: int) -> Outcome:
         .order_by(EnrichmentRow.row_number)
     ).all()
     headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
-    with job_context(job_id):
-        for number, data in pending:
-            status = jobs.current_status(job_id)
-            if status in ("cancelled", "failed"):
-                db.session.rollback()
-                return Outcome()
-            if status == "paused":
-                db.session.rollback()
-                jobs.pause_batch(batch_id, owner, "Paused.")
-                return Outcome()
-            try:
-                fields = mapped_fields(csvfiles.as_record(headers, data), mapping)
-                values = {**fields, **enrich_row(fields)}
-            except ProviderCostCapReached as exc:
-                # The row stays pending, so resume() picks it up exactly once.
-                db.session.rollback()
-                jobs.pause_batch(batch_id, owner, exc.message)
-                return Outcome()
-            except ProviderRateLimited as exc:
-                db.session.rollback()
-                jobs.release(batch_id, owner, delay=exc.retry_after, reason=exc.message)
-                return Outcome(retry_in=exc.retry_after)
-            except ProviderAuthError as exc:
-                db.session.rollback()
-                jobs.fail(job_id, exc.message)
-                return Outcome()
-            if not jobs.extend(batch_id, owner):
-                db.session.rollback()
-                return Outcome()
-            db.session.execute(
-                _WRITE_ROW, {**values, "write_job_id": job_id, "write_row": number}
-            )
-            db.session.commit()
+    for number, data in run.each(pending):
+        fields = mapped_fields(csvfiles.as_record(headers, data), mapping)
+        values = {**fields, **enrich_row(fields)}
+        run.extend()
+        db.session.execute(
+            _WRITE_ROW, {**values, "write_job_id": job_id, "write_row": number}
+        )
+        db.session.commit()
     counts = _batch_counts(job_id, in_batch)
-    jobs.complete(batch_id, owner, success=counts["success"], failed=counts["failed"])
-    return Outcome()
+    return jobs.Done(success=counts["success"], failed=counts["failed"])
 
 
 # Built once: the SET clause comes from the keys of the values each row gets.
@@ -748,7 +696,7 @@ def verify_email(email: str) -> emails.EmailVerdict:
     key = email.lower()
     hit = cache.get(emails.PROVIDER, key)
     if hit is not cache.MISSING and hit is not None:
-        ledger.record_cache_hit(emails.PROVIDER, emails.ENDPOINT)
+        metering.record_cache_hit(emails.PROVIDER, emails.ENDPOINT)
         return emails.EmailVerdict(**hit)
     verdict = emails.verify(email)
     cache.put(emails.PROVIDER, key, verdict.__dict__.copy())
@@ -759,7 +707,7 @@ def enrich_company(domain: str) -> companies.CompanyData | None:
     """A cached or fresh company for a domain; None when the provider has none."""
     hit = cache.get(companies.PROVIDER, domain)
     if hit is not cache.MISSING:
-        ledger.record_cache_hit(companies.PROVIDER, companies.ENDPOINT)
+        metering.record_cache_hit(companies.PROVIDER, companies.ENDPOINT)
     if hit is None:
         return None
     if hit is not cache.MISSING:
@@ -991,6 +939,54 @@ def _export_value(row: EnrichmentRow, column: str):
     return str(value)
 
 
-def remove_upload_file(upload: Upload) -> None:
-    if upload.stored_path and os.path.exists(upload.stored_path):
-        os.remove(upload.stored_path)
+def rerun_exactly(job: Job, user_id: int | None) -> Job:
+    """A new job on the same stored file, dialect, mapping and cap (commits)."""
+    params = job.params
+    upload = db.session.get(Upload, params["upload_id"])
+    if upload is None or upload.workspace_id != job.workspace_id:
+        raise Conflict("The uploaded file of this job was deleted: upload it again.")
+    if not upload.stored_path or not os.path.exists(upload.stored_path):
+        raise Conflict("The uploaded file of this job is gone: upload it again.")
+    if _file_sha256(upload.stored_path) != params.get("sha256"):
+        raise Conflict(
+            "The uploaded file changed since this job ran (its sha256 differs), "
+            "so it cannot be re-run exactly."
+        )
+    return start(
+        job.workspace_id,
+        user_id,
+        upload.id,
+        encoding=params["encoding"],
+        delimiter=params["delimiter"],
+        mapping=params["mapping"],
+        cost_cap=params.get("cost_cap"),
+    )
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="CSV enrichment",
+        unit="rows",
+        batches=(
+            jobs.BatchKind(PLAN, plan, jobs.Policy()),
+            # Provider failures of one row fail that row (enrich_row); a rate
+            # limit, refused credentials or a cap stop the batch.
+            jobs.BatchKind(ROWS, process_rows, jobs.Policy()),
+        ),
+        page="enrichment.show",
+        headline="enrichment/_headline.html",
+        providers=(emails.PROVIDER, companies.PROVIDER),
+        audit_fields={"file_sha256": "sha256"},
+        rerun=rerun_exactly,
+        retry=lambda job: rerun_failed(job.workspace_id, job.id),
+    )
+)

@@ -23,7 +23,3 @@ class Conflict(ServiceError):
 
 class InvalidInput(ServiceError):
     status_code = 422
-
-
-class AuthFailed(ServiceError):
-    status_code = 401

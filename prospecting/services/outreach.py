@@ -1,7 +1,6 @@
 """Creator outreach: rules, the publisher, dispatch within caps, page queries."""
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time
@@ -18,7 +17,6 @@ from sqlalchemy.orm import selectinload
 
 from prospecting.extensions import db
 from prospecting.models import Creator
-from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import MessageLog
 from prospecting.models import MessageSchedule
@@ -33,7 +31,6 @@ from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
-from prospecting.providers.http import job_context
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -42,13 +39,6 @@ from prospecting.services.outreach_schemas import ChatItem
 KIND = "outreach_dispatch"
 DISPATCH = "outreach.dispatch"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@dataclass
-class Outcome:
-    """What a dispatch run asks of its task: nothing, or to run again after a delay."""
-
-    retry_in: float | None = None
 
 
 # Rules
@@ -297,26 +287,27 @@ def _dispatch_job(
     workspace_id: int, message_ids: list[int], *, now: datetime, title: str
 ) -> str:
     """A dispatch job whose batches own the claimed messages (not committed)."""
-    job = Job(
-        id=str(uuid.uuid4()),
-        workspace_id=workspace_id,
-        kind=KIND,
-        title=title,
-        params={"messages": len(message_ids)},
-        progress_total=len(message_ids),
-        created_at=now,
-    )
-    db.session.add(job)
-    db.session.flush()
     size = current_app.config["OUTREACH_BATCH_SIZE"]
-    for seq, start in enumerate(range(0, len(message_ids), size)):
-        chunk = message_ids[start : start + size]
-        batch = jobs.add_batch(job.id, kind=DISPATCH, seq=seq, params={"ids": chunk})
-        db.session.flush()
+    chunks = [
+        message_ids[start : start + size] for start in range(0, len(message_ids), size)
+    ]
+    job = jobs.create(
+        KIND,
+        {"messages": len(message_ids)},
+        [jobs.NewBatch(DISPATCH, {"ids": chunk}) for chunk in chunks],
+        workspace_id=workspace_id,
+        title=title,
+        total=len(message_ids),
+    )
+    job.created_at = now
+    batch_ids = db.session.scalars(
+        select(JobBatch.id).where(JobBatch.job_id == job.id).order_by(JobBatch.seq)
+    ).all()
+    for batch_id, chunk in zip(batch_ids, chunks, strict=True):
         db.session.execute(
             update(MessageLog)
             .where(MessageLog.id.in_(chunk))
-            .values(status="queued", batch_id=batch.id, updated_at=now)
+            .values(status="queued", batch_id=batch_id, updated_at=now)
             .execution_options(synchronize_session=False)
         )
     return job.id
@@ -413,37 +404,24 @@ def queue_chat(
 # Dispatch
 
 
-def dispatch_batch(batch_id: int, *, now: datetime | None = None) -> Outcome:
+def dispatch_batch(run: jobs.Run) -> jobs.Result:
     """Send a batch's messages within caps and quiet hours; transient errors retry."""
-    started = jobs.start_batch(batch_id, kinds=(DISPATCH,))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
     messages = db.session.scalars(
         select(MessageLog)
-        .where(MessageLog.batch_id == batch_id, MessageLog.status == "queued")
+        .where(MessageLog.batch_id == run.batch.id, MessageLog.status == "queued")
         .options(selectinload(MessageLog.creator))
         .order_by(MessageLog.id)
     ).all()
     sent = failed = 0
-    with job_context(job.id):
-        for message in messages:
-            if not jobs.extend(batch_id, owner):
-                db.session.rollback()
-                return Outcome()
-            # Commit before the HTTP call: no write lock may be held while we wait.
-            db.session.commit()
-            try:
-                result = _dispatch_one(message, now or utcnow())
-            except ProviderCostCapReached as exc:
-                db.session.rollback()
-                jobs.pause_batch(batch_id, owner, exc.message)
-                return Outcome()
-            db.session.commit()
-            sent += result == "sent"
-            failed += result == "failed"
-    jobs.complete(batch_id, owner, success=sent, failed=failed)
-    return Outcome()
+    for message in run.each(messages):
+        run.extend()
+        # Commit before the HTTP call: no write lock may be held while we wait.
+        db.session.commit()
+        result = _dispatch_one(message, utcnow())
+        db.session.commit()
+        sent += result == "sent"
+        failed += result == "failed"
+    return jobs.Done(success=sent, failed=failed)
 
 
 def _dispatch_one(message: MessageLog, now: datetime) -> str:
@@ -811,3 +789,17 @@ def counts(workspace_id: int) -> dict[str, int]:
             .where(MessageLog.workspace_id == workspace_id, MessageLog.status == status)
         )
     return out
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="Outreach dispatch",
+        unit="messages",
+        # Each message meets its own errors (deferred, retried, failed); only a
+        # cost cap stops the batch.
+        batches=(jobs.BatchKind(DISPATCH, dispatch_batch, jobs.Policy()),),
+        page="outreach.messages",
+        providers=("sender",),
+    )
+)

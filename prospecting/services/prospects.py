@@ -5,7 +5,6 @@ import ipaddress
 import math
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -26,11 +25,7 @@ from prospecting.models import Prospect
 from prospecting.models.base import utcnow
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderAuthError
-from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
-from prospecting.providers.errors import ProviderRateLimited
-from prospecting.providers.errors import ProviderUnavailable
-from prospecting.providers.http import job_context
 from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
@@ -66,15 +61,6 @@ EXPORT_COLUMNS = (
     "batch",
 )
 MAX_LOCATIONS = 20
-
-
-@dataclass
-class Outcome:
-    """What a page run asks of its task: retry this page later, or run the next one."""
-
-    retry_in: float | None = None
-    next_batch_id: int | None = None
-    next_in: float = 0.0
 
 
 # The connected account
@@ -355,67 +341,45 @@ def create_job(
         },
     )
     what = criteria["keywords"] or criteria["title"] or "people"
-    job = Job(
+    job = jobs.create(
+        KIND,
+        params,
+        [jobs.NewBatch(PAGE, seq=1)],
         workspace_id=workspace_id,
         user_id=user_id,
-        kind=KIND,
-        params=params,
-        title=f"{what} · {API_LABELS[params['api']]} · {params['target']:,}"[:255],
-        progress_total=params["target"],
+        title=f"{what} · {API_LABELS[params['api']]} · {params['target']:,}",
+        total=params["target"],
     )
-    db.session.add(job)
-    db.session.flush()
-    jobs.add_batch(job.id, kind=PAGE, seq=1)
     db.session.commit()
     return job
 
 
-def fetch_page(batch_id: int) -> Outcome:
-    """Fetch one page, store its new prospects, and queue the next page, in one commit.
+def fetch_page(run: jobs.Run) -> jobs.Result:
+    """Fetch one page, store its new prospects, and add the next page, in one commit.
 
     The page's prospects, the job's progress and the next page's batch (carrying
-    the provider's cursor) commit together, so a killed worker resumes from the
-    stored cursor and a page run twice stores nothing twice.
+    the provider's cursor) commit together with this page's completion, so a
+    killed worker resumes from the stored cursor and a page run twice stores
+    nothing twice. The next page runs after PROSPECT_PAGE_DELAY_SECONDS.
     """
-    started = jobs.start_batch(batch_id, kinds=(PAGE,))
-    if started is None:
-        return Outcome()
-    owner, batch, job = started
-    db.session.refresh(job)
+    job, batch = run.job, run.batch
     if _timed_out(job):
-        jobs.fail(job.id, TIMEOUT)
-        return Outcome()
+        return jobs.Failed(TIMEOUT)
     account = get_account(job.workspace_id)
     if account is None or not account.is_active:
-        jobs.fail(job.id, NO_ACCOUNT)
-        return Outcome()
+        return jobs.Failed(NO_ACCOUNT)
     try:
-        with job_context(job.id):
-            page = _search(job, batch, account)
-    except ProviderCostCapReached as exc:
-        db.session.rollback()
-        jobs.pause_batch(batch.id, owner, exc.message)
-        return Outcome()
-    except ProviderRateLimited as exc:
-        return _retry(batch, owner, exc.message)
-    except ProviderAuthError as exc:
-        if exc.status == 401:
-            disconnect(job.workspace_id, exc.message)
-        jobs.fail(job.id, exc.message)
-        return Outcome()
-    except ProviderUnavailable as exc:
-        if batch.attempts < current_app.config["PROSPECT_PAGE_ATTEMPTS"]:
-            return _retry(batch, owner, exc.message)
-        jobs.fail(job.id, exc.message)
-        return Outcome()
-    except ProviderError as exc:
-        jobs.fail(job.id, exc.message)
-        return Outcome()
+        page = _search(job, batch, account)
     except crypto.SecretUnreadable as exc:
+        db.session.rollback()
         disconnect(job.workspace_id, str(exc))
-        jobs.fail(job.id, f"{exc} Enter the API key again in the account settings.")
-        return Outcome()
-    return _store_page(job, batch, owner, page)
+        return jobs.Failed(f"{exc} Enter the API key again in the account settings.")
+    return _store_page(run, page)
+
+
+def _disconnect_on_401(run: jobs.Run, exc: ProviderAuthError) -> None:
+    if exc.status == 401:
+        disconnect(run.job.workspace_id, exc.message)
 
 
 def _search(job: Job, batch: JobBatch, account) -> unipile.SearchPage:
@@ -435,22 +399,12 @@ def _timed_out(job: Job) -> bool:
     return utcnow() - started > timedelta(seconds=limit)
 
 
-def _retry(batch: JobBatch, owner: str, reason: str) -> Outcome:
-    cfg = current_app.config
-    delay = min(
-        cfg["PROSPECT_MAX_BACKOFF_SECONDS"],
-        cfg["PROSPECT_BACKOFF_SECONDS"] * 2 ** max(0, batch.attempts - 1),
-    )
-    jobs.release(batch.id, owner, delay=delay, reason=reason)
-    return Outcome(retry_in=delay)
-
-
-def _store_page(job: Job, batch: JobBatch, owner: str, page) -> Outcome:
+def _store_page(run: jobs.Run, page) -> jobs.Result:
+    job, batch = run.job, run.batch
     target = job.params["target"]
     fresh = _unseen(job.id, page.people)[: max(0, target - job.progress_current)]
-    if not jobs.extend(batch.id, owner):
-        db.session.rollback()
-        return Outcome()
+    jobs.lock_job(job.id)
+    run.extend()
     try:
         inserted = _insert(job.id, batch.seq, fresh)
         fetched = job.progress_current + inserted
@@ -468,14 +422,11 @@ def _store_page(job: Job, batch: JobBatch, owner: str, page) -> Outcome:
     except IntegrityError:
         # Another run of this page committed first: its result stands.
         db.session.rollback()
-        return Outcome()
-    next_id = next_batch.id if next_batch is not None else None
-    if not jobs.complete(batch.id, owner, success=inserted, failed=0):
-        return Outcome()
-    if next_id is None:
-        return Outcome()
-    delay = current_app.config["PROSPECT_PAGE_DELAY_SECONDS"]
-    return Outcome(next_batch_id=next_id, next_in=delay)
+        return None
+    then = ()
+    if next_batch is not None:
+        then = ((next_batch.id, current_app.config["PROSPECT_PAGE_DELAY_SECONDS"]),)
+    return jobs.Done(success=inserted, then=then)
 
 
 def _expected_total(job: Job, page, fetched: int, more: bool) -> int:
@@ -587,3 +538,57 @@ def export_lines(job: Job) -> Iterator[str]:
             db.session.expunge_all()
 
     return csvfiles.write_csv(list(EXPORT_COLUMNS), rows())
+
+
+def rerun_exactly(job: Job, user_id: int | None) -> Job:
+    """A new search with the same criteria, source, target and cap (commits)."""
+    params = job.params
+    data = {
+        "search_source": params["api"],
+        "target_count": params["target"],
+        "search_criteria": params["criteria"],
+    }
+    new = create_job(
+        job.workspace_id,
+        user_id,
+        data,
+        location_titles=params.get("location_titles"),
+    )
+    if "cost_cap" in params:
+        new.params = {**new.params, "cost_cap": params["cost_cap"]}
+        db.session.commit()
+    return new
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="Prospect search",
+        unit="prospects",
+        batches=(
+            jobs.BatchKind(
+                PAGE,
+                fetch_page,
+                jobs.Policy(
+                    attempts="PROSPECT_PAGE_ATTEMPTS",
+                    backoff=jobs.Backoff(
+                        base="PROSPECT_BACKOFF_SECONDS",
+                        cap="PROSPECT_MAX_BACKOFF_SECONDS",
+                    ),
+                    rate_limit="backoff",
+                    on_auth=_disconnect_on_401,
+                ),
+            ),
+        ),
+        page="prospects.show",
+        headline="prospects/_headline.html",
+        providers=("unipile",),
+        rerun=rerun_exactly,
+        # The seed's statuses: queued, processing, completed, failed.
+        api_statuses={
+            "running": "processing",
+            "paused": "processing",
+            "cancelled": "failed",
+        },
+    )
+)

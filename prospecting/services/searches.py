@@ -2,7 +2,6 @@
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -23,15 +22,9 @@ from prospecting.models import PersonProfile
 from prospecting.models import ProxyHealth
 from prospecting.models import SavedSearch
 from prospecting.models.base import utcnow
-from prospecting.models.jobs import new_job_id
+from prospecting.models.searches import SEARCH_STATUS_OF_JOB
 from prospecting.providers import proxies
 from prospecting.providers import reachstream
-from prospecting.providers.errors import ProviderAuthError
-from prospecting.providers.errors import ProviderCostCapReached
-from prospecting.providers.errors import ProviderError
-from prospecting.providers.errors import ProviderNotFound
-from prospecting.providers.errors import ProviderRateLimited
-from prospecting.providers.http import job_context
 from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.errors import Conflict
@@ -41,7 +34,6 @@ from prospecting.services.errors import NotFound
 KIND = "people_search"
 STEP = "searches.people"
 LABEL = reachstream.LABEL
-OPEN = ("PENDING", "PROCESSING")
 DEFAULT_FETCH = 25
 MAX_VALUES = 100
 MAX_VALUE_CHARS = 200
@@ -56,13 +48,6 @@ EXPORT_COLUMNS = (
     "full_name", "job_title", "company_name", "email", "linkedin_url", "location",
     "provider_record_id",
 )  # fmt: skip
-
-
-@dataclass
-class Outcome:
-    """What a step asks of its task: nothing, or to run again after a delay."""
-
-    retry_in: float | None = None
 
 
 # Input
@@ -159,29 +144,23 @@ def start(
     """Create the search, its job and its first step in one commit; caller enqueues."""
     query = normalise_filter(raw_filter)
     count = parse_fetch_count(fetch_count)
-    job_id = new_job_id()
-    db.session.add(
-        Job(
-            id=job_id,
-            workspace_id=workspace_id,
-            user_id=user_id,
-            kind=KIND,
-            params={"filter": query, "fetch_count": count},
-            title=describe(query)[:255],
-            progress_total=count,
-        )
+    job = jobs.create(
+        KIND,
+        {"filter": query, "fetch_count": count},
+        [jobs.NewBatch(STEP)],
+        workspace_id=workspace_id,
+        user_id=user_id,
+        title=describe(query),
+        total=count,
     )
     search = PeopleSearch(
-        id=job_id,
+        id=job.id,
         workspace_id=workspace_id,
         saved_search_id=saved_search_id,
         query_filter=query,
         fetch_count=count,
-        status="PENDING",
     )
     db.session.add(search)
-    db.session.flush()
-    jobs.add_batch(job_id, kind=STEP, seq=0)
     db.session.commit()
     return search
 
@@ -200,22 +179,7 @@ def get(workspace_id: int, search_id: str) -> PeopleSearch:
     search = db.session.get(PeopleSearch, str(search_id)) if search_id else None
     if search is None or search.workspace_id != workspace_id:
         raise NotFound("No such search.")
-    _reconcile(search)
     return search
-
-
-def _reconcile(search: PeopleSearch) -> None:
-    # A job cancelled by the user (or failed by the engine) ends its search too.
-    if search.is_terminal or not search.job.is_terminal:
-        return
-    if search.job.status == "completed":
-        return
-    search.status = "FAILED"
-    search.error_message = (
-        search.job.error_message or f"The job was {search.job.status}."
-    )
-    search.completed_at = search.job.completed_at or utcnow()
-    db.session.commit()
 
 
 def recent(workspace_id: int, *, limit: int = 20) -> list[PeopleSearch]:
@@ -233,43 +197,12 @@ def recent(workspace_id: int, *, limit: int = 20) -> list[PeopleSearch]:
 # The background steps
 
 
-def advance(batch_id: int) -> Outcome:
+def advance(run: jobs.Run) -> jobs.Result:
     """Take a search one step: submit it, or poll it and store the records if ready."""
-    owner = jobs.claim(batch_id, kinds=(STEP,))
-    if owner is None:
-        return Outcome()
-    batch = db.session.get(JobBatch, batch_id)
-    search = db.session.get(PeopleSearch, batch.job_id)
-    jobs.mark_running(search.id)
-    if jobs.is_cancelled_or_failed(search.id):
-        db.session.refresh(search.job)
-        _reconcile(search)
-        return Outcome()
-    with job_context(search.id):
-        try:
-            if search.status == "PENDING":
-                return _submit(search, batch_id, owner)
-            return _poll(search, batch_id, owner)
-        except ProviderCostCapReached as exc:
-            db.session.rollback()
-            jobs.pause_batch(batch_id, owner, exc.message)
-            return Outcome()
-        except ProviderRateLimited as exc:
-            db.session.rollback()
-            return _later(batch_id, owner, exc.retry_after, exc.message)
-        except (ProviderAuthError, reachstream.ProviderOutOfCredits) as exc:
-            db.session.rollback()
-            return _fail(search, exc.message)
-        except ProviderNotFound:
-            db.session.rollback()
-            return _fail(
-                search,
-                f"{LABEL} no longer knows batch {search.reachstream_batch_id}; "
-                "run the search again.",
-            )
-        except ProviderError as exc:
-            db.session.rollback()
-            return _provider_error(search, batch_id, owner, exc)
+    search = db.session.get(PeopleSearch, run.job.id)
+    if search.reachstream_batch_id is None:
+        return _submit(search)
+    return _poll(search)
 
 
 def poll_delay(attempt: int) -> float:
@@ -279,40 +212,32 @@ def poll_delay(attempt: int) -> float:
     return min(cap, initial * 2 ** min(attempt, 20))
 
 
-def _submit(search: PeopleSearch, batch_id: int, owner: str) -> Outcome:
+def _submit(search: PeopleSearch) -> jobs.Result:
     ref = reachstream.start(search.query_filter, search.fetch_count)
-    now = utcnow()
     search.reachstream_batch_id = ref
-    search.status = "PROCESSING"
-    search.submitted_at = now
-    search.error_count = 0
+    search.submitted_at = utcnow()
     search.job.provider_ref = ref[:255]
     db.session.commit()
-    return _later(batch_id, owner, poll_delay(0), "")
+    return jobs.Later(poll_delay(0), counts=jobs.PROGRESS)
 
 
-def _poll(search: PeopleSearch, batch_id: int, owner: str) -> Outcome:
+def _poll(search: PeopleSearch) -> jobs.Result:
     max_wait = current_app.config["REACHSTREAM_MAX_WAIT"]
     waited = (utcnow() - (search.submitted_at or search.created_at)).total_seconds()
     if waited > max_wait:
-        return _fail(search, _timeout_message(max_wait))
+        return jobs.Failed(_timeout_message(max_wait))
     result = reachstream.poll(search.reachstream_batch_id)
     if not result.ready:
         search.poll_attempts += 1
-        search.error_count = 0
         db.session.commit()
-        return _later(batch_id, owner, poll_delay(search.poll_attempts), "")
+        return jobs.Later(poll_delay(search.poll_attempts), counts=jobs.PROGRESS)
     count = _store(search, result.records)
-    search.status = "COMPLETED"
-    search.completed_at = utcnow()
     search.profile_count = count
-    search.error_message = None
     search.new_count = _new_since_previous_run(search)
     db.session.execute(
         update(Job).where(Job.id == search.id).values(progress_total=count)
     )
-    jobs.complete(batch_id, owner, success=count, failed=0)
-    return Outcome()
+    return jobs.Done(success=count)
 
 
 def _timeout_message(max_wait: int) -> str:
@@ -323,40 +248,16 @@ def _timeout_message(max_wait: int) -> str:
     )
 
 
-def _later(batch_id: int, owner: str, delay: float, reason: str) -> Outcome:
-    # Every poll claims the step again; a step that ran to its end is not a poison
-    # message, so the reaper's attempt limit must count from here.
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.id == batch_id, JobBatch.owner == owner)
-        .values(attempts=0)
+def _batch_unknown(run: jobs.Run, exc) -> str:
+    ref = db.session.get(PeopleSearch, run.job.id).reachstream_batch_id
+    return f"{LABEL} no longer knows batch {ref}; run the search again."
+
+
+def _gave_up(run: jobs.Run, exc) -> jobs.Result:
+    return jobs.Failed(
+        f"Provider unavailable: {exc.message} Gave up after {run.attempts} "
+        "attempts; run the search again later."
     )
-    jobs.release(batch_id, owner, delay=delay, reason=reason)
-    return Outcome(retry_in=delay)
-
-
-def _fail(search: PeopleSearch, message: str) -> Outcome:
-    search.status = "FAILED"
-    search.error_message = message
-    search.completed_at = utcnow()
-    jobs.fail(search.id, message)
-    return Outcome()
-
-
-def _provider_error(
-    search: PeopleSearch, batch_id: int, owner: str, exc: ProviderError
-) -> Outcome:
-    search.error_count += 1
-    limit = current_app.config["REACHSTREAM_MAX_ERRORS"]
-    if search.error_count >= limit:
-        return _fail(
-            search,
-            f"Provider unavailable: {exc.message} Gave up after {limit} attempts; "
-            "run the search again later.",
-        )
-    db.session.commit()
-    delay = getattr(exc, "retry_after", None) or poll_delay(search.error_count)
-    return _later(batch_id, owner, delay, exc.message)
 
 
 def _store(search: PeopleSearch, records: list[dict]) -> int:
@@ -395,12 +296,13 @@ def _new_since_previous_run(search: PeopleSearch) -> int | None:
         return None
     previous = db.session.scalar(
         select(PeopleSearch.id)
+        .join(Job, Job.id == PeopleSearch.id)
         .where(
             PeopleSearch.saved_search_id == search.saved_search_id,
             PeopleSearch.id != search.id,
-            PeopleSearch.status == "COMPLETED",
+            Job.status == "completed",
         )
-        .order_by(PeopleSearch.completed_at.desc())
+        .order_by(Job.completed_at.desc())
         .limit(1)
     )
     mine = select(func.count()).where(PersonProfile.search_id == search.id)
@@ -419,22 +321,16 @@ def stranded_batches() -> list[tuple[int, str]]:
 
     A step is stranded when it has been due for REACHSTREAM_STRANDED_AFTER seconds
     without running, or its lease expired. Sending one twice is harmless: only the
-    worker that claims it runs it. Searches whose job ended are closed on the way.
+    worker that claims it runs it.
     """
     now = utcnow()
     cutoff = now - timedelta(seconds=current_app.config["REACHSTREAM_STRANDED_AFTER"])
-    for search in db.session.scalars(
-        select(PeopleSearch)
-        .join(Job, Job.id == PeopleSearch.id)
-        .where(PeopleSearch.status.in_(OPEN), Job.status.in_(("failed", "cancelled")))
-    ):
-        _reconcile(search)
     due = func.coalesce(JobBatch.not_before, JobBatch.updated_at)
     rows = db.session.execute(
         select(JobBatch.id, JobBatch.kind)
-        .join(PeopleSearch, PeopleSearch.id == JobBatch.job_id)
+        .join(Job, Job.id == JobBatch.job_id)
         .where(
-            PeopleSearch.status.in_(OPEN),
+            Job.status.in_(("queued", "running")),
             JobBatch.kind == STEP,
             or_(
                 and_(JobBatch.status == "pending", due <= cutoff),
@@ -605,3 +501,47 @@ def proxy_health() -> list[dict]:
             }
         )
     return items
+
+
+def rerun_exactly(job: Job, user_id: int | None) -> Job:
+    """A new search with the same filter, count and cap (commits)."""
+    search = start(
+        job.workspace_id, user_id, job.params["filter"], job.params["fetch_count"]
+    )
+    new = db.session.get(Job, search.id)
+    if "cost_cap" in job.params:
+        new.params = {**new.params, "cost_cap": job.params["cost_cap"]}
+    db.session.commit()
+    return new
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="People search",
+        unit="profiles",
+        batches=(
+            jobs.BatchKind(
+                STEP,
+                advance,
+                # Errors count from the last answered poll; a poll that answers
+                # "not ready" is progress, not a try.
+                jobs.Policy(
+                    attempts="REACHSTREAM_MAX_ERRORS",
+                    backoff=jobs.Backoff(
+                        base="REACHSTREAM_POLL_INITIAL", cap="REACHSTREAM_POLL_MAX"
+                    ),
+                    errors=jobs.RETRY,
+                    not_found=_batch_unknown,
+                    fatal=(reachstream.ProviderOutOfCredits,),
+                    give_up=_gave_up,
+                ),
+            ),
+        ),
+        page="searches.show",
+        headline="searches/_headline.html",
+        providers=("reachstream",),
+        rerun=rerun_exactly,
+        api_statuses=SEARCH_STATUS_OF_JOB,
+    )
+)

@@ -1,22 +1,19 @@
 """Huey tasks: the decorator states queue behaviour, the body calls one service.
 
-Each area keeps its tasks in a module of this package and registers the task that
-runs each of its batch kinds, so the reaper and "retry" can re-send any batch.
+Every batch of every kind runs through one task, `run_batch`: the batch runner
+claims it, works it with its kind's work function and policy, and settles it; the
+task schedules what the outcome asks for (a retry after a delay, the next page).
+Areas keep their periodic tasks in modules of this package.
 """
 
 import functools
-import logging
 
 from flask import has_app_context
 from huey import crontab
-from huey.signals import SIGNAL_ERROR
 
 from prospecting.extensions import huey
 from prospecting.services import jobs
-
-logger = logging.getLogger(__name__)
-
-BATCH_TASKS = {}
+from prospecting.services.jobs import runner
 
 
 def in_app_context(fn, *args, **kwargs):
@@ -42,45 +39,45 @@ def app_task(*, periodic=None, **opts):
     return decorator
 
 
-def batch_task(kind: str, **opts):
-    """app_task taking a batch id, registered as the runner of batch `kind`."""
+def batch_task(fn):
+    """app_task taking a batch id that schedules what the returned Outcome asks:
+    each (batch id, delay) is sent again after its delay."""
+    task = None
 
-    def decorator(fn):
-        task = app_task(**opts)(fn)
-        BATCH_TASKS[kind] = task
-        return task
+    @functools.wraps(fn)
+    def body(batch_id: int) -> None:
+        outcome = fn(batch_id)
+        for later_id, delay in outcome.later:
+            if delay > 0:
+                task.schedule((later_id,), delay=delay)
+            else:
+                task(later_id)
 
-    return decorator
+    task = app_task()(body)
+    return task
+
+
+@batch_task
+def run_batch(batch_id: int) -> runner.Outcome:
+    """Run one batch of any kind."""
+    return runner.run(batch_id, dispatch=enqueue_batches)
 
 
 def enqueue_batches(batches: list[tuple[int, str]]) -> None:
-    """Send one message per batch, by batch kind, after the rows are committed."""
-    for batch_id, kind in batches:
-        BATCH_TASKS[kind](batch_id)
+    """Send one message per batch, after the rows are committed."""
+    for batch_id, _kind in batches:
+        run_batch(batch_id)
 
 
 @app_task(periodic=crontab(minute="*"))
 def reap_batches() -> None:
-    """Re-enqueue batches whose lease expired (or were lost); finish done jobs."""
+    """Re-enqueue batches whose worker died, whose lease expired or that were
+    lost; finish done jobs."""
     reaped = jobs.reap(include_pending=huey.pending_count() == 0)
     enqueue_batches(reaped.requeue)
 
 
-@huey.signal(SIGNAL_ERROR)
-def on_task_error(signal, task, exc=None):
-    """After the last retry of a batch task, mark the batch failed with the error."""
-    batch_classes = tuple(t.task_class for t in BATCH_TASKS.values())
-    if task.retries or not isinstance(task, batch_classes):
-        return
-    batch_id = task.args[0]
-    message = f"{type(exc).__name__}: {exc}"
-    logger.error("batch %s failed for good: %s", batch_id, message)
-    in_app_context(jobs.fail_batch, batch_id, message)
-
-
 from prospecting.tasks import contacts  # noqa: E402,F401
-from prospecting.tasks import enrichment  # noqa: E402,F401
 from prospecting.tasks import ops  # noqa: E402,F401
 from prospecting.tasks import outreach  # noqa: E402,F401
-from prospecting.tasks import prospects  # noqa: E402,F401
 from prospecting.tasks import searches  # noqa: E402,F401

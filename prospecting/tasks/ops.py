@@ -1,29 +1,28 @@
-"""Worker-side ops: the heartbeat thread and the signals that record runs and errors."""
+"""Worker-side ops: the heartbeat thread (which also sends a killed worker's batches
+again) and the signals that record periodic runs."""
 
 import logging
 import os
 import threading
-import traceback
 
 from huey.api import PeriodicTask
 from huey.signals import SIGNAL_COMPLETE
 from huey.signals import SIGNAL_ERROR
 from huey.signals import SIGNAL_EXECUTING
-from sqlalchemy import update
 
-from prospecting.extensions import db
 from prospecting.extensions import huey
-from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
+from prospecting.services import jobs
 from prospecting.services import ops
-from prospecting.tasks import BATCH_TASKS
+from prospecting.tasks import enqueue_batches
 from prospecting.tasks import in_app_context
 
 logger = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    """A daemon thread that upserts this process's heartbeat every few seconds."""
+    """A daemon thread that upserts this process's heartbeat every few seconds and
+    sends again the batches of workers that stopped beating (killed)."""
 
     def __init__(self, app, *, threads: int, queue: str):
         self.app = app
@@ -39,6 +38,7 @@ class Heartbeat:
 
     def start(self) -> "Heartbeat":
         self._beat()
+        jobs.set_worker_id(self.worker_id)
         self._thread.start()
         return self
 
@@ -46,6 +46,7 @@ class Heartbeat:
         """Stop beating and record the graceful stop."""
         self._stop.set()
         self._thread.join(timeout=5)
+        jobs.set_worker_id(None)
         try:
             with self.app.app_context():
                 ops.mark_stopped(self.worker_id)
@@ -56,6 +57,16 @@ class Heartbeat:
         interval = self.app.config["OPS_HEARTBEAT_SECONDS"]
         while not self._stop.wait(interval):
             self._beat()
+            self._reclaim()
+
+    def _reclaim(self) -> None:
+        # Every living worker watches the others: a batch whose worker went
+        # silent is put back and sent again at once, not after its lease.
+        try:
+            with self.app.app_context():
+                enqueue_batches(jobs.reclaim_gone())
+        except Exception:
+            logger.exception("could not reclaim the batches of gone workers")
 
     def _beat(self) -> None:
         # A fresh context per beat: a clean session, never a long-lived one.
@@ -125,22 +136,3 @@ def periodic_finished(signal, task, exc=None, *args, **kwargs):
     if isinstance(task, PeriodicTask):
         error = f"{type(exc).__name__}: {exc}" if signal == SIGNAL_ERROR else None
         in_app_context(ops.record_periodic_end, ops.task_name(type(task)), error=error)
-
-
-@huey.signal(SIGNAL_ERROR)
-def keep_batch_traceback(signal, task, exc=None, *args, **kwargs):
-    """Append the traceback to a batch that failed for good, for the ops page."""
-    batch_classes = tuple(t.task_class for t in BATCH_TASKS.values())
-    if task.retries or exc is None or not isinstance(task, batch_classes):
-        return
-    trace = "".join(traceback.format_exception(exc))[-6000:]
-    in_app_context(_append_traceback, task.args[0], trace)
-
-
-def _append_traceback(batch_id: int, trace: str) -> None:
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(JobBatch)
-            .where(JobBatch.id == batch_id, JobBatch.status == "failed")
-            .values(error=JobBatch.error + "\n\n" + trace)
-        )

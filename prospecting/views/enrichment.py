@@ -190,12 +190,3 @@ def errors(job_id: str):
 def _stem(job) -> str:
     name = job.params.get("filename", "export").rsplit(".", 1)[0]
     return "".join(c for c in name if c.isalnum() or c in "-_")[:60] or "export"
-
-
-@bp.post("/jobs/<job_id>/rerun")
-def rerun(job_id: str):
-    """Re-run the failed rows of a finished job."""
-    job = enrichment.rerun_failed(g.workspace.id, job_id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    flash("Failed rows are queued again.", "info")
-    return redirect(url_for("enrichment.show", job_id=job.id))

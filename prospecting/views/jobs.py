@@ -1,4 +1,4 @@
-"""Job progress fragments and cancel, shared by every job kind."""
+"""Job progress, cancel, resume, retry and re-run: one set of routes for every kind."""
 
 import time
 
@@ -12,52 +12,57 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
+from prospecting import metering
 from prospecting import tasks
 from prospecting.auth import read_only
+from prospecting.htmx import is_htmx
 from prospecting.services import jobs
 from prospecting.services import ledger
-from prospecting.services import reruns
+from prospecting.services import ops
 from prospecting.services.errors import InvalidInput
+from prospecting.services.jobs import kinds
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
-JOB_PAGES = {"enrichment": "enrichment.show"}
-JOB_PAGES["prospect_search"] = "prospects.show"
-JOB_PAGES["people_search"] = "searches.show"
-JOB_PAGES["outreach_dispatch"] = "outreach.messages"
-JOB_PAGES["contact_fetch"] = "contacts.fetch_job"
-JOB_PAGES["airtable_sync"] = "contacts.sync_job"
+
+@bp.app_template_global()
+def job_kind(job) -> kinds.JobKind:
+    return kinds.get(job.kind)
 
 
 @bp.app_template_global()
 def job_url(job) -> str:
     """The page of a job, by its kind."""
-    endpoint = JOB_PAGES.get(job.kind)
+    endpoint = kinds.get(job.kind).page
     return url_for(endpoint, job_id=job.id) if endpoint else url_for("main.index")
+
+
+def _progress(
+    job, *, status: int = 200, resume_error: str | None = None, polled: bool = False
+):
+    return render_template(
+        "jobs/_progress.html",
+        job=job,
+        kind=kinds.get(job.kind),
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        resume_error=resume_error,
+        polled=polled,
+    ), status
 
 
 @bp.get("/<job_id>/progress")
 @read_only
 def progress(job_id: str):
     """The progress partial; it polls itself until the job is terminal."""
-    job = jobs.get(g.workspace.id, job_id)
-    return render_template(
-        "jobs/_progress.html",
-        job=job,
-        poll=current_app.config["PROGRESS_POLL_SECONDS"],
-    )
+    return _progress(jobs.get(g.workspace.id, job_id), polled=True)
 
 
 @bp.post("/<job_id>/cancel")
 def cancel(job_id: str):
     """Cancel a queued or running job."""
     job = jobs.cancel(g.workspace.id, job_id)
-    if request.headers.get("HX-Request"):
-        return render_template(
-            "jobs/_progress.html",
-            job=job,
-            poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        )
+    if is_htmx():
+        return _progress(job)
     flash("Job cancelled.", "info")
     return redirect(job_url(job))
 
@@ -86,21 +91,12 @@ def job_cost(job) -> ledger.JobCost:
 
 @bp.app_template_global()
 def money(amount) -> str:
-    return ledger.fmt(amount)
+    return metering.fmt(amount)
 
 
 @bp.app_template_global()
 def can_rerun(job) -> bool:
-    return reruns.can_rerun(job)
-
-
-def _progress(job, *, status: int = 200, resume_error: str | None = None):
-    return render_template(
-        "jobs/_progress.html",
-        job=job,
-        poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        resume_error=resume_error,
-    ), status
+    return kinds.get(job.kind).rerun is not None
 
 
 @bp.post("/<job_id>/resume")
@@ -114,22 +110,37 @@ def resume(job_id: str):
             daily=request.form.get("daily_cap"),
         )
     except InvalidInput as exc:
-        if request.headers.get("HX-Request"):
-            return _progress(jobs.get(g.workspace.id, job_id), status=422,
-                             resume_error=exc.message)  # fmt: skip
+        if is_htmx():
+            return _progress(
+                jobs.get(g.workspace.id, job_id), status=422, resume_error=exc.message
+            )
         flash(exc.message, "error")
         return redirect(job_url(jobs.get(g.workspace.id, job_id)))
     tasks.enqueue_batches(jobs.open_batches(job.id))
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return _progress(job)
     flash("Job resumed.", "info")
+    return redirect(job_url(job))
+
+
+@bp.post("/<job_id>/retry")
+def retry(job_id: str):
+    """Retry what failed in a finished job, the way its kind retries."""
+    job = jobs.get(g.workspace.id, job_id)
+    spec = kinds.get(job.kind)
+    if spec.retry is not None:
+        job = spec.retry(job)
+    else:
+        ops.retry_job(job.id)
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    flash("Retrying the failed work.", "info")
     return redirect(job_url(job))
 
 
 @bp.post("/<job_id>/rerun-exactly")
 def rerun_exactly(job_id: str):
     """Start a new job with exactly the inputs of this one, then show it."""
-    job = reruns.rerun_exactly(g.workspace.id, job_id, user_id=current_user.id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    new = jobs.rerun_exactly(g.workspace.id, job_id, user_id=current_user.id)
+    tasks.enqueue_batches(jobs.open_batches(new.id))
     flash("Started again with the same inputs.", "info")
-    return redirect(job_url(job))
+    return redirect(job_url(new))

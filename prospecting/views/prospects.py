@@ -11,7 +11,6 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
-from prospecting.auth import read_only
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
@@ -212,22 +211,6 @@ def show(job_id: str):
     return render_template(
         "prospects/job.html", job=job, poll=_poll(), **_table_context(job)
     )
-
-
-@bp.get("/jobs/<job_id>/progress")
-@read_only
-def progress(job_id: str):
-    """The progress fragment; it polls itself until the job is terminal."""
-    job = prospects.get_job(g.workspace.id, job_id)
-    return render_template("prospects/_progress.html", job=job, poll=_poll())
-
-
-@bp.post("/jobs/<job_id>/cancel")
-def cancel(job_id: str):
-    """Cancel a queued or running search; returns the progress fragment."""
-    prospects.get_job(g.workspace.id, job_id)
-    job = jobs.cancel(g.workspace.id, job_id)
-    return render_template("prospects/_progress.html", job=job, poll=_poll())
 
 
 @bp.get("/jobs/<job_id>/table")

@@ -89,34 +89,14 @@ def show(job_id: str):
         search=search,
         fields=FILTER_FIELDS,
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        load_profiles=False,
         **_profiles_context(search),
     )
 
 
-@bp.get("/<job_id>/status")
-def status(job_id: str):
-    """The status partial; it polls itself until the search is done."""
-    search = searches.get(g.workspace.id, job_id)
-    return render_template(
-        "searches/_status.html",
-        search=search,
-        poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        load_profiles=True,
-    )
-
-
-@bp.post("/<job_id>/cancel")
-def cancel(job_id: str):
-    """Stop a search that is still running."""
-    jobs.cancel(g.workspace.id, job_id)
-    search = searches.get(g.workspace.id, job_id)
-    return render_template(
-        "searches/_status.html",
-        search=search,
-        poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        load_profiles=False,
-    )
+@bp.app_template_global()
+def job_search(job):
+    """The people search a job carries (for its progress headline)."""
+    return searches.get(job.workspace_id, job.id)
 
 
 @bp.get("/<job_id>/profiles")

@@ -35,7 +35,9 @@ def _failed_job(user) -> tuple[str, int]:
     job = enrichment.start(workspace_id, user.id, upload.id)
     planned: list[tuple[int, str]] = []
     ((plan_id, _),) = jobs.open_batches(job.id)
-    enrichment.plan(plan_id, dispatch=planned.extend)  # in-process, as the worker would
+    factories.run_batch(
+        plan_id, dispatch=planned.extend
+    )  # in-process, as the worker would
     assert len(planned) == 3, planned
     # What the worker's error signal does once a batch's last retry has failed.
     jobs.fail_batch(planned[0][0], ERROR)

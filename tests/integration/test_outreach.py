@@ -107,7 +107,7 @@ def test_two_publishers_at_once_send_each_message_once(app, chat):
         # Both workers try every batch: the lease lets only one of them send it.
         order = all_batches if index == 0 else list(reversed(all_batches))
         for batch_id, _ in order:
-            outreach.dispatch_batch(batch_id)
+            factories.run_batch(batch_id)
 
     _in_threads(app, dispatch_all)
     received = chat()

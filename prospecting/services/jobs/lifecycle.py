@@ -1,0 +1,268 @@
+"""Jobs: how one comes to exist, is read, and ends (completed, failed, cancelled,
+paused and resumed).
+
+Lock order: whatever changes a job and its batches in one transaction locks the
+job row first, then batch rows (`lock_job`), so failing or cancelling a job while
+its batches finish never deadlocks.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from prospecting.extensions import db
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models.base import utcnow
+from prospecting.models.jobs import TERMINAL_JOB_STATUSES
+from prospecting.models.jobs import new_job_id
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import NotFound
+from prospecting.services.jobs import kinds
+
+# A paused batch is open: it keeps its job from finishing, yet claim() and the
+# reaper skip it until resume() puts it back to pending.
+OPEN_BATCH_STATUSES = ("pending", "running", "paused")
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    """A batch to create with its job: its kind, arguments and number."""
+
+    kind: str
+    params: dict | None = None
+    seq: int | None = None
+
+
+def create(
+    kind: str,
+    params: dict,
+    batches: list[NewBatch] | tuple[NewBatch, ...] = (),
+    *,
+    workspace_id: int,
+    user_id: int | None = None,
+    title: str = "",
+    total: int = 0,
+    job_id: str | None = None,
+) -> Job:
+    """Add a queued job of a registered kind with its first batches (flushed; the
+    caller commits, with whatever it adds beside, then enqueues)."""
+    spec = kinds.get(kind)
+    known = {b.name for b in spec.batches}
+    for batch in batches:
+        if batch.kind not in known:
+            raise ValueError(f"{batch.kind!r} is not a batch kind of {kind!r}")
+    job = Job(
+        id=job_id or new_job_id(),
+        workspace_id=workspace_id,
+        user_id=user_id,
+        kind=kind,
+        params=params,
+        title=title[:255],
+        progress_total=total,
+    )
+    db.session.add(job)
+    db.session.flush()
+    for seq, batch in enumerate(batches):
+        db.session.add(
+            JobBatch(
+                job_id=job.id,
+                kind=batch.kind,
+                seq=seq if batch.seq is None else batch.seq,
+                params=batch.params or {},
+            )
+        )
+    db.session.flush()
+    return job
+
+
+# Built once: every job page and progress poll looks its job up.
+_JOB = select(Job).where(
+    Job.id == bindparam("job_id"), Job.workspace_id == bindparam("workspace_id")
+)
+
+
+def get(workspace_id: int, job_id: str, *, kind: str | None = None) -> Job:
+    """A job of the workspace, or NotFound (also for another workspace's job)."""
+    job = None
+    if _is_uuid(job_id):
+        params = {"job_id": job_id, "workspace_id": workspace_id}
+        job = db.session.scalars(_JOB, params).first()
+    if job is None or (kind is not None and job.kind != kind):
+        raise NotFound("No such job.")
+    return job
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def recent(workspace_id: int, *, kind: str | None = None, limit: int = 20) -> list[Job]:
+    """The workspace's newest jobs."""
+    stmt = select(Job).where(Job.workspace_id == workspace_id)
+    if kind:
+        stmt = stmt.where(Job.kind == kind)
+    stmt = stmt.order_by(Job.created_at.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+_LOCK_JOB = (
+    select(Job.__table__.c.id)
+    .where(Job.__table__.c.id == bindparam("lock_job_id"))
+    .with_for_update()
+)
+
+
+def lock_job(job_id: str) -> None:
+    """Lock the job row for the rest of the transaction (PostgreSQL; SQLite locks
+    the whole database on the first write anyway). Taken first, before any of
+    the job's batch rows."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_LOCK_JOB, {"lock_job_id": job_id})
+
+
+def mark_running(job_id: str) -> None:
+    """Move a queued job to running (no-op otherwise)."""
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == "queued")
+        .values(status="running", started_at=utcnow())
+    )
+    db.session.commit()
+
+
+def finalise(job_id: str) -> bool:
+    """Finish a running job whose batches are all closed; True if this call did it."""
+    open_batches = db.session.scalar(
+        select(func.count())
+        .select_from(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+    )
+    if open_batches:
+        return False
+    failed = db.session.scalar(
+        select(func.count())
+        .select_from(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status == "failed")
+    )
+    values = {"status": "completed", "completed_at": utcnow()}
+    if failed:
+        values = {
+            "status": "failed",
+            "completed_at": utcnow(),
+            "error_message": f"{failed} batch(es) failed after every retry; "
+            "see the ops page for the error and to retry them.",
+        }
+    result = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _end(job_id: str, status: str, message: str) -> bool:
+    """End a job that has not ended, closing its open batches (job row first)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
+        .values(status=status, error_message=message, completed_at=now)
+    )
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def fail(job_id: str, message: str) -> bool:
+    """Fail a job with a message for the user and close its open batches."""
+    return _end(job_id, "failed", message)
+
+
+def cancel(workspace_id: int, job_id: str) -> Job:
+    """Cancel a job: pending batches are dropped, running ones stop at the next item."""
+    job = get(workspace_id, job_id)
+    if job.is_terminal:
+        raise Conflict(f"The job is already {job.status}.")
+    _end(job.id, "cancelled", "Cancelled by user.")
+    db.session.refresh(job)
+    return job
+
+
+def pause(job_id: str, reason: str) -> bool:
+    """Pause a queued or running job with a reason; its pending batches wait too."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("queued", "running")))
+        .values(status="paused", error_message=reason[:2000])
+    )
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job_id, JobBatch.status == "pending")
+        .values(status="paused", updated_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job:
+    """Continue a paused job: its paused batches become pending again (commits).
+
+    `params` (e.g. a raised cost cap) are merged into the job's params first. The
+    caller enqueues `open_batches(job.id)` after this returns.
+    """
+    job = get(workspace_id, job_id)
+    if job.status != "paused":
+        raise Conflict(f"The job is {job.status}, not paused.")
+    now = utcnow()
+    if params:
+        job.params = {**job.params, **params}
+    job.status = "running" if job.started_at else "queued"
+    job.error_message = None
+    db.session.flush()  # the job row first, then its batches
+    db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.job_id == job.id, JobBatch.status == "paused")
+        .values(status="pending", not_before=None, error=None, updated_at=now)
+    )
+    db.session.commit()
+    finalise(job.id)
+    db.session.refresh(job)
+    return job
+
+
+def rerun_exactly(workspace_id: int, job_id: str, *, user_id: int | None = None) -> Job:
+    """Start (commit, not enqueue) a new job with the stored inputs of `job_id`, the
+    way its kind re-runs; its audit names the job it repeats."""
+    job = get(workspace_id, job_id)
+    starter = kinds.get(job.kind).rerun
+    if starter is None:
+        raise Conflict(f"A {job.kind.replace('_', ' ')} job cannot be re-run exactly.")
+    new = starter(job, user_id)
+    audit = dict(new.params.get("audit") or {})
+    audit["rerun_of"] = job.id
+    new.params = {**new.params, "audit": audit}
+    db.session.commit()
+    return new
+
+
+_STATUS = select(Job.__table__.c.status).where(
+    Job.__table__.c.id == bindparam("status_job_id")
+)
+
+
+def current_status(job_id: str) -> str | None:
+    """A job's status as committed now (a batch asks before each item)."""
+    return db.session.scalar(_STATUS, {"status_job_id": job_id})

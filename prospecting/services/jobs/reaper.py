@@ -1,0 +1,118 @@
+"""The reaper: batches whose worker died, whose lease expired or whose message was
+lost go back to the queue; jobs whose batches are all closed are finished."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from prospecting.extensions import db
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models.base import utcnow
+from prospecting.services.jobs.batches import fail_batch
+from prospecting.services.jobs.batches import gone_workers
+from prospecting.services.jobs.lifecycle import OPEN_BATCH_STATUSES
+from prospecting.services.jobs.lifecycle import finalise
+
+GAVE_UP = "Gave up after the batch's worker or lease was lost too many times."
+
+
+@dataclass
+class Reaped:
+    requeue: list[tuple[int, str]]  # (batch id, batch kind)
+    exhausted: list[int]
+    finalised: list[str]
+
+
+def reap(*, include_pending: bool = True) -> Reaped:
+    """Find batches to re-enqueue (worker gone, lease expired, lost) and finish
+    done jobs.
+
+    Pending batches count as lost only when `include_pending`: the periodic reaper
+    passes False while the queue still holds messages, since a long job's later
+    batches legitimately wait there for a long time.
+    """
+    cfg = current_app.config
+    now = utcnow()
+    pending_cutoff = now - timedelta(seconds=cfg["BATCH_PENDING_TOO_LONG_SECONDS"])
+    stale = and_(
+        JobBatch.status == "running",
+        or_(JobBatch.lease_until < now, JobBatch.worker.in_(gone_workers(now))),
+    )
+    if include_pending:
+        lost = and_(
+            JobBatch.status == "pending",
+            JobBatch.updated_at < pending_cutoff,
+            or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
+        )
+        stale = or_(stale, lost)
+    rows = db.session.execute(
+        select(JobBatch.id, JobBatch.kind, JobBatch.attempts).where(stale)
+    ).all()
+    requeue, exhausted = _split(rows)
+    # Touch requeued pending batches so the next pass does not re-send them.
+    if requeue:
+        db.session.execute(
+            update(JobBatch)
+            .where(
+                JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending"
+            )
+            .values(updated_at=now)
+        )
+        db.session.commit()
+    running = db.session.scalars(
+        select(Job.id).where(
+            Job.status == "running",
+            ~select(JobBatch.id)
+            .where(JobBatch.job_id == Job.id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+            .exists(),
+            select(JobBatch.id).where(JobBatch.job_id == Job.id).exists(),
+        )
+    ).all()
+    finalised = [job_id for job_id in running if finalise(job_id)]
+    return Reaped(requeue=requeue, exhausted=exhausted, finalised=finalised)
+
+
+def reclaim_gone() -> list[tuple[int, str]]:
+    """Put the running batches of workers that stopped heartbeating back to pending
+    and return them to enqueue (each is returned to one caller only).
+
+    Every worker's heartbeat runs this, so a killed worker's batches run again
+    within seconds of its silence instead of after their lease.
+    """
+    now = utcnow()
+    rows = db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.status == "running", JobBatch.worker.in_(gone_workers(now)))
+        .values(
+            status="pending",
+            owner=None,
+            worker=None,
+            lease_until=None,
+            not_before=None,
+            updated_at=now,
+        )
+        .returning(JobBatch.id, JobBatch.kind, JobBatch.attempts)
+    ).all()
+    db.session.commit()
+    requeue, _ = _split(rows)
+    return requeue
+
+
+def _split(rows) -> tuple[list[tuple[int, str]], list[int]]:
+    """Batches to send again, and those that used up their attempts (failed)."""
+    limit = current_app.config["BATCH_MAX_ATTEMPTS"]
+    requeue, exhausted = [], []
+    for batch_id, kind, attempts in rows:
+        if attempts >= limit:
+            exhausted.append(batch_id)
+        else:
+            requeue.append((batch_id, kind))
+    for batch_id in exhausted:
+        fail_batch(batch_id, GAVE_UP)
+    return requeue, exhausted
