@@ -133,7 +133,7 @@ def retry(job_id: str):
     else:
         ops.retry_job(job.id)
     tasks.enqueue_batches(jobs.open_batches(job.id))
-    flash("Retrying the failed work.", "info")
+    flash("The failed work is queued again.", "info")
     return redirect(job_url(job))
 
 

@@ -161,7 +161,7 @@ def test_enrichment_rerun_failed_rows_succeeds_after_provider_outage(
 
     faults.set_overrides({"latency_ms": 20})  # the provider is back
     page.locator("#rerun-button").click()
-    expect(page.locator(".flash")).to_contain_text("Failed rows are queued again.")
+    expect(page.locator(".flash")).to_contain_text("The failed work is queued again.")
     box = page.locator(".progress-box")
     assert _watch_progress(page, box, timeout=40)[-1] == ("completed", 100)
     expect(box.locator("dd.ok")).to_have_text(str(RERUN_ROWS))
