@@ -1,5 +1,8 @@
 """Login, logout and workspace settings (API tokens)."""
 
+import logging
+import time
+
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -12,6 +15,7 @@ from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
 from limits import parse
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
@@ -20,19 +24,51 @@ from prospecting.forms import LoginForm
 from prospecting.forms import TokenForm
 from prospecting.services import accounts
 
+logger = logging.getLogger(__name__)
+
 bp = Blueprint("accounts", __name__)
-_login_limiter = {}
+_login_limiters: dict[str, FixedWindowRateLimiter] = {}
+# Storage that failed, and until when (monotonic) this process counts in memory.
+_storage_down_until: dict[str, float] = {}
+STORAGE_RETRY_SECONDS = 30.0
+LOCAL_STORAGE = "memory://"
 
 
-def _allow_login_attempt(email: str) -> bool:
-    uri = current_app.config["RATELIMIT_STORAGE_URL"]
-    if uri not in _login_limiter:
-        _login_limiter[uri] = FixedWindowRateLimiter(storage_from_string(uri))
-    limiter = _login_limiter[uri]
-    rule = parse(current_app.config["LOGIN_RATE_LIMIT"])
+def _limiter(uri: str) -> FixedWindowRateLimiter:
+    if uri not in _login_limiters:
+        # A Redis that does not answer must not hold a sign-in for long.
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1}
+        if not uri.startswith(("redis://", "rediss://", "redis+")):
+            options = {}
+        storage = storage_from_string(uri, wrap_exceptions=True, **options)
+        _login_limiters[uri] = FixedWindowRateLimiter(storage)
+    return _login_limiters[uri]
+
+
+def _hit(limiter: FixedWindowRateLimiter, rule, email: str) -> bool:
     return limiter.hit(rule, "login", request.remote_addr or "?") and limiter.hit(
         rule, "login-email", email.lower()
     )
+
+
+def _allow_login_attempt(email: str) -> bool:
+    """Count a sign-in attempt per client address and per email; when the shared
+    storage (Redis) is down, count in this process's memory instead of refusing."""
+    uri = current_app.config["RATELIMIT_STORAGE_URL"]
+    rule = parse(current_app.config["LOGIN_RATE_LIMIT"])
+    if time.monotonic() >= _storage_down_until.get(uri, 0.0):
+        try:
+            return _hit(_limiter(uri), rule, email)
+        except StorageError as exc:
+            _storage_down_until[uri] = time.monotonic() + STORAGE_RETRY_SECONDS
+            logger.warning(
+                "login rate limit storage unreachable (%s: %s); counting sign-in "
+                "attempts in this process's memory for %.0f s",
+                type(exc.storage_error).__name__,
+                exc.storage_error,
+                STORAGE_RETRY_SECONDS,
+            )
+    return _hit(_limiter(LOCAL_STORAGE), rule, email)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,7 +92,8 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out, ending every session and remember cookie of the user."""
+    accounts.end_sessions(current_user.id)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
