@@ -467,3 +467,55 @@ def test_demo_user_is_an_operator_outside_production(runner):
     assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     demo = db.session.scalars(db.select(User).filter_by(email="demo@example.com"))
     assert demo.one().is_operator
+
+
+# Changing one's own password
+
+
+def change(client, current=factories.PASSWORD, new="a-new-password", confirm=None):
+    return client.post(
+        "/settings/password",
+        data={"current": current, "new": new, "confirm": confirm or new},
+    )
+
+
+def test_changing_the_password_ends_other_sessions_but_keeps_this_one(
+    app, client, user
+):
+    factories.login(client, user.email)
+    other_device = app.test_client()
+    factories.login(other_device, user.email)
+    stolen = copied_session(client)
+    response = change(client)
+    assert response.status_code == 302
+    page = visit(client, response.headers["Location"])
+    assert page.status_code == 200 and "other sessions are signed out" in page.text
+    assert visit(other_device).status_code == 302
+    assert replay(app, "session", stolen).status_code == 302
+    with app.app_context():
+        new = factories.login(app.test_client(), user.email, "a-new-password")
+    with app.app_context():
+        old = factories.login(app.test_client(), user.email)
+    assert (new.status_code, old.status_code) == (302, 401)
+
+
+def test_a_password_change_needs_the_current_password_and_matching_new_ones(
+    app, auth_client, user
+):
+    wrong = change(auth_client, current="not my password")
+    assert wrong.status_code == 422 and "The current password is wrong." in wrong.text
+    differ = change(auth_client, new="a-new-password", confirm="another-password")
+    assert differ.status_code == 422 and "The two new passwords differ." in differ.text
+    short = change(auth_client, new="short")
+    assert short.status_code == 422
+    assert visit(auth_client).status_code == 200  # still signed in
+    assert accounts.authenticate(user.email, factories.PASSWORD) is not None
+
+
+def test_a_password_change_renews_this_browsers_remember_cookie(app, client, user):
+    old = remember_cookie(app, client, user)
+    assert change(client).status_code == 302
+    new = client.get_cookie(old.key)
+    assert new.value != old.value
+    assert replay(app, new.key, new.value).status_code == 200
+    assert replay(app, old.key, old.value).status_code == 302

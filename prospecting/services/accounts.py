@@ -95,6 +95,15 @@ def set_password(email: str, password: str) -> User:
     return user
 
 
+def change_password(user_id: int, current: str, new: str) -> User:
+    """A user's own password change (the current one is checked); ends every
+    session they had, the caller signs the current one in again."""
+    user = db.session.get(User, user_id)
+    if user is None or not check_password_hash(user.password_hash, current):
+        raise InvalidInput("The current password is wrong.", code="wrong_password")
+    return set_password(user.email, new)
+
+
 def set_operator(email: str, is_operator: bool) -> User:
     """Grant or revoke the operator flag (the whole system's operations)."""
     user = _user_by_email(email)

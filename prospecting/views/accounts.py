@@ -21,8 +21,10 @@ from limits.strategies import FixedWindowRateLimiter
 
 from prospecting.auth import redirect_next
 from prospecting.forms import LoginForm
+from prospecting.forms import PasswordForm
 from prospecting.forms import TokenForm
 from prospecting.services import accounts
+from prospecting.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -99,15 +101,43 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
+def _settings(status: int = 200, **context):
+    context.setdefault("form", TokenForm(formdata=None))
+    context.setdefault("password_form", PasswordForm(formdata=None))
+    context.setdefault("new_token", None)
+    page = render_template(
+        "accounts/settings.html", tokens=accounts.tokens_of(g.workspace.id), **context
+    )
+    return page, status
+
+
 @bp.get("/settings")
 def settings():
-    """Workspace settings: API tokens."""
-    return render_template(
-        "accounts/settings.html",
-        form=TokenForm(),
-        tokens=accounts.tokens_of(g.workspace.id),
-        new_token=None,
-    )
+    """Workspace settings: API tokens, and the user's password."""
+    return _settings()
+
+
+@bp.post("/settings/password")
+def change_password():
+    """Change one's own password; every other session of the user ends."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        return _settings(422, password_form=form)
+    if not _allow_login_attempt(current_user.email):
+        flash("Too many attempts; wait a minute and try again.", "error")
+        return _settings(429, password_form=form)
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    try:
+        user = accounts.change_password(
+            current_user.id, form.current.data, form.new.data
+        )
+    except ServiceError as exc:
+        form.current.errors.append(exc.message)
+        return _settings(exc.status_code, password_form=form)
+    # The new generation signed this session out too: sign it in again.
+    login_user(user, remember=remember in request.cookies)
+    flash("Password changed; your other sessions are signed out.", "info")
+    return redirect(url_for("accounts.settings"))
 
 
 @bp.post("/settings/tokens")
@@ -118,12 +148,7 @@ def create_token():
         flash("Give the token a name.", "error")
         return redirect(url_for("accounts.settings"))
     _, raw = accounts.create_token(g.workspace.id, form.name.data)
-    return render_template(
-        "accounts/settings.html",
-        form=TokenForm(formdata=None),
-        tokens=accounts.tokens_of(g.workspace.id),
-        new_token=raw,
-    )
+    return _settings(new_token=raw)
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
