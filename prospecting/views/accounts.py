@@ -1,4 +1,4 @@
-"""Login, logout and workspace settings (API tokens)."""
+"""Login, logout, the password change and workspace settings (API tokens)."""
 
 import logging
 import time
