@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -25,6 +26,15 @@ def _env_json(name: str, default):
     return json.loads(raw) if raw else default
 
 
+# The public development key: anyone can sign sessions with it; production refuses it.
+DEV_SECRET_KEY = "dev-only-secret-change-me"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with; the message names the setting."""
+
+
 def _sandbox_url() -> str:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
@@ -32,7 +42,11 @@ def _sandbox_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    PRODUCTION = False
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    # Earlier keys, newest first (a JSON list): sessions and stored secrets made
+    # under them stay valid while SECRET_KEY is rotated (README: Key rotation).
+    SECRET_KEY_FALLBACKS = _env_json("SECRET_KEY_FALLBACKS", [])
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'prospecting.db'}"
     )
@@ -52,8 +66,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_COOKIE_DAYS", 30))
     WTF_CSRF_TIME_LIMIT = None  # pages poll for hours; the token must not expire
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10/minute")
+    # Reverse proxies in front of the app whose X-Forwarded-For and -Proto are
+    # trusted (werkzeug's ProxyFix); 0 = none, the client address is the peer's.
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    # JSON request bodies nested deeper than this are refused with a 400.
+    JSON_MAX_DEPTH = _env_int("JSON_MAX_DEPTH", 64)
 
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 50)
@@ -203,6 +223,10 @@ class Config:
     OUTREACH_INGEST_MAX_ROWS = _env_int("OUTREACH_INGEST_MAX_ROWS", 5000)
     OUTREACH_DEFAULT_PLATFORM = os.environ.get("OUTREACH_DEFAULT_PLATFORM", "tiktok")
 
+    @staticmethod
+    def check(settings) -> None:
+        """Refuse settings this environment cannot run with (ConfigError)."""
+
 
 class DevConfig(Config):
     pass
@@ -226,9 +250,39 @@ class TestConfig(Config):
 
 
 class ProdConfig(Config):
+    PRODUCTION = True
+    SECRET_KEY = os.environ.get("SECRET_KEY")
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", False)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+
+    @staticmethod
+    def check(settings) -> None:
+        """Refuse a missing, public or short SECRET_KEY (and a public fallback)."""
+        problem = secret_key_problem(settings.get("SECRET_KEY"))
+        if problem:
+            raise ConfigError(
+                f"SECRET_KEY {problem}. Production refuses to start without a "
+                f"secret key of at least {MIN_SECRET_KEY_LENGTH} random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        for i, key in enumerate(settings.get("SECRET_KEY_FALLBACKS") or []):
+            if not key or key == DEV_SECRET_KEY:
+                raise ConfigError(
+                    f"SECRET_KEY_FALLBACKS[{i}] is empty or the public development "
+                    "key; sessions signed with it would be accepted. Remove it."
+                )
+
+
+def secret_key_problem(key) -> str | None:
+    """Why a production SECRET_KEY is unusable, or None when it is fine."""
+    if not key:
+        return "is not set"
+    if key == DEV_SECRET_KEY:
+        return "is the public development key"
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"is only {len(key)} characters long"
+    return None
 
 
 CONFIGS = {"development": DevConfig, "test": TestConfig, "production": ProdConfig}

@@ -20,6 +20,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     from prospecting import connections
     from prospecting import errors
     from prospecting import models  # noqa: F401  (registers every table)
+    from prospecting import security
     from prospecting.extensions import csrf
     from prospecting.extensions import db
     from prospecting.extensions import init_huey
@@ -29,9 +30,13 @@ def create_app(config_class=None, **overrides) -> Flask:
     from prospecting.services.jobs import kinds
     from prospecting.views import register_blueprints
 
+    config_class = config_class or config_from_env()
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    app.config.from_object(config_class or config_from_env())
+    app.config.from_object(config_class)
     app.config.update(overrides)
+    # Before anything else: the app, gunicorn and every flask command refuse to
+    # start with a setting production cannot run with.
+    config_class.check(app.config)
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     app.url_map.converters["int"] = IdConverter
     db.init_app(app)
@@ -41,6 +46,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     login_manager.init_app(app)
     init_huey(app)
     kinds.load()
+    security.init_app(app)
     auth.init_app(app)
     register_blueprints(app)
     cli.init_app(app)

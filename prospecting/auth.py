@@ -1,6 +1,7 @@
 """Login for every page, workspace scoping and API tokens."""
 
 import functools
+import hmac
 from urllib.parse import urlsplit
 
 from flask import abort
@@ -63,12 +64,28 @@ def _read_without_transaction():
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
+def load_user(session_id: str):
+    """The user of a session or remember cookie ("<id>:<generation>", see
+    User.get_id), unless the user has since logged out or changed password."""
+    user_id, _, generation = str(session_id).partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and generation):
+        return _forget_identity()
     rows = db.session.execute(USER_WITH_WORKSPACES, {"user_id": int(user_id)}).all()
-    if not rows:
-        return None
+    if not rows or not hmac.compare_digest(
+        rows[0][0].session_generation.encode(), generation.encode()
+    ):
+        return _forget_identity()
+    user = rows[0][0]
     g.user_workspaces = [ws for _, ws in rows if ws is not None]
-    return rows[0][0]
+    return user
+
+
+def _forget_identity() -> None:
+    # A stale cookie is dropped (the remember cookie cleared) rather than tried
+    # again on every request.
+    session.pop("_user_id", None)
+    session["_remember"] = "clear"
+    return None
 
 
 def require_login():
@@ -100,6 +117,18 @@ def _current_workspace():
 def workspace_id() -> int:
     """The current request's workspace id (page or API)."""
     return g.workspace.id if "workspace" in g else g.api_workspace_id
+
+
+def operator_required(view):
+    """Pages of the whole system (workers, queue, periodic tasks): operators only."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_operator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def token_required(fn):

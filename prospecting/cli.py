@@ -22,10 +22,11 @@ demo = AppGroup("demo", help="Demo data.")
 sync = AppGroup("sync", help="Sync the contact book to the CRM.")
 providers = AppGroup("providers", help="Check the configured data providers.")
 outreach = AppGroup("outreach", help="Creator outreach: publish due messages.")
+keys = AppGroup("keys", help="SECRET_KEY rotation.")
 
 
 def init_app(app) -> None:
-    for group in (users, tokens, jobs, demo):
+    for group in (users, tokens, jobs, demo, keys):
         app.cli.add_command(group)
     app.cli.add_command(worker)
     app.cli.add_command(sync)
@@ -42,25 +43,65 @@ def _fail(message: str):
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--workspace", required=True, help="Workspace name (created if missing).")
-def users_create(email, password, workspace):
-    """Create a user in a workspace (or reset the password of an existing one)."""
+@click.option(
+    "--operator",
+    is_flag=True,
+    default=None,
+    help="May see and run the whole system's operations (workers, queue, "
+    "periodic tasks).",
+)
+def users_create(email, password, workspace, operator):
+    """Create a user in a workspace (or reset the password of an existing one,
+    ending their sessions)."""
     try:
-        user = accounts.create_user(email, password, workspace=workspace)
+        user = accounts.create_user(
+            email, password, workspace=workspace, is_operator=operator
+        )
     except ServiceError as exc:
         _fail(exc.message)
-    click.echo(f"User {user.email} is a member of workspace '{workspace}'.")
+    role = " (operator)" if user.is_operator else ""
+    click.echo(f"User {user.email}{role} is a member of workspace '{workspace}'.")
 
 
 @users.command("set-password")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def users_set_password(email, password):
-    """Replace a user's password."""
+    """Replace a user's password and end every session they had."""
     try:
         accounts.set_password(email, password)
     except ServiceError as exc:
         _fail(exc.message)
-    click.echo(f"Password of {email} changed.")
+    click.echo(f"Password of {email} changed; their earlier sessions are ended.")
+
+
+@users.command("set-operator")
+@click.argument("email")
+@click.option("--on/--off", "on", required=True, help="Grant or revoke.")
+def users_set_operator(email, on):
+    """Grant or revoke the operator flag (workers, queue, periodic tasks)."""
+    try:
+        user = accounts.set_operator(email, on)
+    except ServiceError as exc:
+        _fail(exc.message)
+    state = "is now an operator" if user.is_operator else "is no longer an operator"
+    click.echo(f"{user.email} {state}.")
+
+
+@keys.command("rotate")
+def keys_rotate():
+    """Re-encrypt every stored provider secret under the current SECRET_KEY (run
+    with the old key in SECRET_KEY_FALLBACKS, before removing it)."""
+    from prospecting.services import keys as keys_service
+
+    result = keys_service.rotate_stored_secrets()
+    click.echo(f"Re-encrypted {result.rotated} stored secret(s) under SECRET_KEY.")
+    if result.unreadable:
+        _fail(
+            f"{result.unreadable} stored secret(s) cannot be read with SECRET_KEY or "
+            "SECRET_KEY_FALLBACKS; list the key they were written with, or enter "
+            "them again."
+        )
 
 
 def _workspace(name: str) -> Workspace:
@@ -198,8 +239,10 @@ def worker(workers):
 @click.option("--password", default="demo-password", show_default=True)
 @click.option("--workspace", default="Demo", show_default=True)
 def demo_seed(email, password, workspace):
-    """Create the demo workspace and login (idempotent) and print them."""
-    accounts.create_user(email, password, workspace=workspace)
+    """Create the demo workspace and login (idempotent) and print them; outside
+    production the demo user is an operator."""
+    operator = None if current_app.config["PRODUCTION"] else True
+    accounts.create_user(email, password, workspace=workspace, is_operator=operator)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
 
 

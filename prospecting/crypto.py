@@ -51,3 +51,14 @@ def decrypt(token: str) -> str:
         raise SecretUnreadable(
             "A stored secret cannot be decrypted (was SECRET_KEY changed?)."
         ) from exc
+
+
+def rotate(token: str) -> str:
+    """The token re-encrypted under the current SECRET_KEY (it may have been written
+    under a fallback key), or SecretUnreadable."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except (InvalidToken, ValueError) as exc:
+        raise SecretUnreadable(
+            "A stored secret cannot be decrypted with SECRET_KEY or its fallbacks."
+        ) from exc

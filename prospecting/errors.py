@@ -2,6 +2,7 @@
 
 import logging
 
+from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -9,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from prospecting.security import InvalidJson
 from prospecting.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,45 @@ MESSAGES = {
 }
 
 
+# The error bodies of the JSON API's families (providers.md §7); a view names its
+# family with @json_envelope, the rest use "error".
+ENVELOPES = {
+    "error": lambda status, code, message, details: {
+        "error": {"code": code, "message": message, "details": details}
+    },
+    "ingest": lambda status, code, message, details: {
+        "code": status,
+        "message": message,
+        "data": None,
+    },
+    "success": lambda status, code, message, details: {
+        "success": False,
+        "error": message,
+    },
+    "contacts": lambda status, code, message, details: {
+        "success": False,
+        "error": {"code": code, "message": message},
+    },
+}
+
+
+def json_envelope(name: str):
+    """Mark a JSON view whose errors use another family's envelope."""
+    if name not in ENVELOPES:
+        raise ValueError(f"unknown envelope {name!r}")
+
+    def mark(view):
+        view.json_envelope = name
+        return view
+
+    return mark
+
+
+def _envelope() -> str:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "json_envelope", "error")
+
+
 def wants_json() -> bool:
     if request.blueprint == "api" or request.path.startswith("/api/"):
         return True
@@ -35,13 +76,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str, *, code: str | None = None, details=None):
     if wants_json():
-        body = {
-            "error": {
-                "code": code or str(status),
-                "message": message,
-                "details": details,
-            }
-        }
+        body = ENVELOPES[_envelope()](status, code or str(status), message, details)
         return jsonify(body), status
     template = (
         "errors/_error.html"
@@ -67,14 +102,21 @@ def init_app(app) -> None:
             exc.status_code, exc.message, code=exc.code, details=exc.details
         )
 
+    @app.errorhandler(InvalidJson)
+    def invalid_json(exc):
+        return error_response(400, exc.description, code=exc.error_code)
+
     @app.errorhandler(HTTPException)
     def http_error(exc):
         if exc.code == 413:
             mb = app.config.get("MAX_UPLOAD_MB")
-            return error_response(
+            body, status = error_response(
                 413, f"The upload is larger than the {mb} MB limit.", code="too_large"
             )
-        return error_response(exc.code or 500, MESSAGES.get(exc.code, exc.description))
+        else:
+            message = MESSAGES.get(exc.code, exc.description)
+            body, status = error_response(exc.code or 500, message)
+        return body, status, _headers_of(exc)
 
     @app.errorhandler(OverflowError)
     @app.errorhandler(DataError)
@@ -91,3 +133,9 @@ def init_app(app) -> None:
     def unhandled(exc):
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, MESSAGES[500], code="internal")
+
+
+def _headers_of(exc: HTTPException) -> dict:
+    """The exception's own headers (a 405's Allow, a 401's WWW-Authenticate), without
+    its content type: the body is ours."""
+    return {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}

@@ -8,6 +8,7 @@ from wtforms import EmailField
 from wtforms import PasswordField
 from wtforms import StringField
 from wtforms.validators import DataRequired
+from wtforms.validators import EqualTo
 from wtforms.validators import Length
 
 
@@ -15,6 +16,19 @@ class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     remember = BooleanField("Keep me signed in")
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=200)]
+    )
+    new = PasswordField(
+        "New password", validators=[DataRequired(), Length(min=8, max=200)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new", "The two new passwords differ.")],
+    )
 
 
 class TokenForm(FlaskForm):

@@ -11,6 +11,7 @@ from config import TestConfig
 from prospecting import create_app
 from prospecting.extensions import db
 from prospecting.sandbox import faults
+from prospecting.services import accounts
 from tests import factories
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -85,6 +86,13 @@ def auth_client(client, user):
     """A test client signed in as `user`."""
     factories.login(client, user.email)
     return client
+
+
+@pytest.fixture
+def operator_client(auth_client, user):
+    """`auth_client` whose user is an operator (the whole system's operations)."""
+    accounts.set_operator(user.email, True)
+    return auth_client
 
 
 @pytest.fixture

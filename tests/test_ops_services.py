@@ -130,6 +130,26 @@ def test_provider_health_counts_errors_429s_and_latency_percentiles(app):
     assert health["companies"].p95_ms == 30
 
 
+def test_provider_health_of_a_workspace_counts_only_its_jobs_calls(
+    app, workspace, other_workspace
+):
+    ours = factories.make_job(workspace.id, status="running")
+    theirs = factories.make_job(other_workspace.id, status="running")
+    _call("emails", 10, job_id=ours.id)
+    _call("emails", 30, status=500, job_id=ours.id)
+    _call("emails", 999, status=429, job_id=theirs.id)
+    _call("companies", 20, job_id=theirs.id)
+    _call("reachstream", 40)  # a provider check: no job, no workspace
+    db.session.commit()
+    mine = {h.provider: h for h in ops.provider_health(workspace_id=workspace.id)}
+    assert set(mine) == {"emails"}
+    assert (mine["emails"].calls, mine["emails"].errors) == (2, 1)
+    assert mine["emails"].rate_limited == 0 and mine["emails"].p95_ms <= 30
+    everything = {h.provider: h for h in ops.provider_health()}
+    assert set(everything) == {"emails", "companies", "reachstream"}
+    assert everything["emails"].calls == 3
+
+
 def test_percentile_interpolates_like_percentile_cont():
     assert ops.percentile([], 0.5) is None
     assert ops.percentile([7.0], 0.95) == 7.0

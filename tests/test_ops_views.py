@@ -17,6 +17,7 @@ from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import PeriodicRun
+from prospecting.models import ProviderCall
 from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services import enrichment
@@ -124,8 +125,8 @@ def test_ops_actions_need_login(client, path):
 
 
 @pytest.mark.parametrize("path", PAGES[1:])
-def test_ops_partials_carry_their_own_polling(auth_client, htmx, path):
-    response = auth_client.get(path, headers=htmx)
+def test_ops_partials_carry_their_own_polling(operator_client, htmx, path):
+    response = operator_client.get(path, headers=htmx)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<html" not in body
@@ -133,8 +134,8 @@ def test_ops_partials_carry_their_own_polling(auth_client, htmx, path):
     assert 'hx-swap="outerHTML"' in body
 
 
-def test_ops_page_shows_every_section_and_the_nav_link(auth_client):
-    body = auth_client.get("/ops/").get_data(as_text=True)
+def test_ops_page_shows_every_section_and_the_nav_link(operator_client):
+    body = operator_client.get("/ops/").get_data(as_text=True)
     for section in (
         "ops-queue",
         "ops-jobs",
@@ -150,7 +151,58 @@ def test_ops_page_shows_every_section_and_the_nav_link(auth_client):
     assert 'id="ops-banner"' not in body
 
 
-def test_queue_section_shows_depth_and_worker_states(auth_client):
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", "/ops/queue"),
+        ("GET", "/ops/periodic"),
+        ("POST", "/ops/periodic/prospecting.tasks.reap_batches/run"),
+        ("GET", "/searches/proxies"),
+    ],
+)
+def test_the_whole_systems_operations_are_refused_to_members(
+    auth_client, htmx, method, path
+):
+    """Workers, the queue, periodic tasks and "run now" need the operator flag."""
+    for headers in ({}, htmx):
+        response = auth_client.open(path, method=method, headers=headers)
+        assert response.status_code == 403, (path, headers)
+    assert db.session.scalars(select(PeriodicRun)).all() == []  # nothing ran
+
+
+def test_ops_page_shows_members_only_their_workspaces_sections(
+    auth_client, workspace, other_workspace
+):
+    now = utcnow()
+    db.session.add(
+        WorkerHeartbeat(
+            worker_id="secret-box:7",
+            hostname="secret-box",
+            pid=7,
+            threads=4,
+            queue="prospecting (redis)",
+            started_at=now,
+            last_seen_at=now,
+        )
+    )
+    theirs = factories.make_job(other_workspace.id, status="running", title="Theirs")
+    db.session.add(
+        ProviderCall(
+            provider="companies", endpoint="e", method="GET", latency_ms=5,
+            status_code=200, job_id=theirs.id,
+        )
+    )  # fmt: skip
+    db.session.commit()
+    body = auth_client.get("/ops/").get_data(as_text=True)
+    for section in ("ops-jobs", "ops-failed", "ops-providers", "throughput-all"):
+        assert f'id="{section}"' in body
+    for hidden in ("ops-queue", "ops-periodic", "secret-box", "reap_batches"):
+        assert hidden not in body
+    assert 'id="provider-companies"' not in body and "Theirs" not in body
+    assert "shown to operators" in body
+
+
+def test_queue_section_shows_depth_and_worker_states(operator_client):
     huey.immediate = False
     try:
         huey.enqueue(huey._registry.string_to_task("prospecting.tasks.reap_batches")())
@@ -168,7 +220,7 @@ def test_queue_section_shows_depth_and_worker_states(auth_client):
                 )
             )
         db.session.commit()
-        body = auth_client.get("/ops/queue").get_data(as_text=True)
+        body = operator_client.get("/ops/queue").get_data(as_text=True)
     finally:
         huey.immediate = True
     assert re.search(r'id="queue-pending">1<', body)
@@ -295,7 +347,7 @@ def test_stuck_batch_is_listed_and_sent_again(auth_client, workspace, htmx):
 
 
 def test_run_now_runs_the_periodic_task_and_records_the_run(
-    auth_client, workspace, htmx
+    operator_client, workspace, htmx
 ):
     # A running job whose batches are all done: only the reaper finishes it.
     job = factories.make_job(workspace.id, status="running")
@@ -303,7 +355,7 @@ def test_run_now_runs_the_periodic_task_and_records_the_run(
         JobBatch(job_id=job.id, seq=0, kind="enrichment.rows", status="done")
     )
     db.session.commit()
-    response = auth_client.post(
+    response = operator_client.post(
         "/ops/periodic/prospecting.tasks.reap_batches/run", headers=htmx
     )
     body = response.get_data(as_text=True)
@@ -320,14 +372,14 @@ def test_run_now_runs_the_periodic_task_and_records_the_run(
     assert run.last_finished_at is not None
 
 
-def test_run_now_of_an_unknown_task_is_404(auth_client):
-    assert auth_client.post("/ops/periodic/os.system/run").status_code == 404
+def test_run_now_of_an_unknown_task_is_404(operator_client):
+    assert operator_client.post("/ops/periodic/os.system/run").status_code == 404
 
 
-def test_provider_health_section_shows_the_last_hours_figures(auth_client):
-    runner = auth_client.application.test_cli_runner()
+def test_provider_health_section_shows_the_last_hours_figures(operator_client):
+    runner = operator_client.application.test_cli_runner()
     assert runner.invoke(args=["providers", "check"]).exit_code == 0
-    body = auth_client.get("/ops/providers").get_data(as_text=True)
+    body = operator_client.get("/ops/providers").get_data(as_text=True)
     assert 'id="provider-emails"' in body
     assert 'id="provider-companies"' in body
     assert "0.0 %" in body
@@ -360,15 +412,15 @@ def test_throughput_partial_included_on_a_job_page_loads_itself(app, workspace):
     assert "uPlot-1.6.32.min.js" in html and "js/ops.js" in html
 
 
-def test_banner_names_the_queue_on_every_page_when_redis_is_down(auth_client, app):
+def test_banner_names_the_queue_on_every_page_when_redis_is_down(operator_client, app):
     app.config.update(
         HUEY_STORAGE="redis", REDIS_URL="redis://127.0.0.1:1/0", HUEY_IMMEDIATE=False
     )
     init_huey(app)
     try:
-        home = auth_client.get("/")
-        ops_page = auth_client.get("/ops/")
-        queue = auth_client.get("/ops/queue").get_data(as_text=True)
+        home = operator_client.get("/")
+        ops_page = operator_client.get("/ops/")
+        queue = operator_client.get("/ops/queue").get_data(as_text=True)
     finally:
         app.config.update(HUEY_STORAGE="memory", HUEY_IMMEDIATE=True)
         init_huey(app)
@@ -378,9 +430,10 @@ def test_banner_names_the_queue_on_every_page_when_redis_is_down(auth_client, ap
         assert 'id="ops-banner"' in body
         assert "The job queue is unreachable" in body
         assert "The database is unreachable" not in body
+        assert "style=" not in body  # the CSP allows no style attribute
     assert "The queue is unreachable" in queue
     assert huey.immediate
-    assert 'id="ops-banner"' not in auth_client.get("/").get_data(as_text=True)
+    assert 'id="ops-banner"' not in operator_client.get("/").get_data(as_text=True)
 
 
 def test_starting_a_job_with_the_queue_down_answers_503_with_the_banner(
@@ -416,7 +469,7 @@ def down_client(tmp_path):
     )
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = "1"
+        session["_user_id"] = "1:generation"
         session["_fresh"] = True
     return client
 

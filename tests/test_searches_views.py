@@ -10,6 +10,7 @@ from prospecting.extensions import huey
 from prospecting.models import JobBatch
 from prospecting.models import SavedSearch
 from prospecting.sandbox import faults
+from prospecting.services import accounts
 from prospecting.services import searches
 from tests import factories
 from tests.proxy_server import ForwardProxy
@@ -51,7 +52,16 @@ def test_search_form_offers_every_filter(auth_client):
     for key in keys:
         assert f'name="{key}"'.encode() in page.data
     assert b"multiple" in page.data
-    assert b"/searches/proxies" in page.data
+
+
+def test_proxy_health_is_for_operators_only(auth_client, user):
+    """The pool carries every workspace's traffic: a member sees neither link nor
+    page; an operator sees both."""
+    assert b"/searches/proxies" not in auth_client.get("/searches/").data
+    assert auth_client.get("/searches/proxies").status_code == 403
+    accounts.set_operator(user.email, True)
+    assert b"/searches/proxies" in auth_client.get("/searches/").data
+    assert auth_client.get("/searches/proxies").status_code == 200
 
 
 def test_submit_starts_the_search_and_redirects_to_it(auth_client, workspace):
@@ -170,12 +180,12 @@ def test_another_workspaces_search_is_404(auth_client, client, other_workspace):
     )
 
 
-def test_proxies_page_shows_requests_failures_and_cooling(app, auth_client):
+def test_proxies_page_shows_requests_failures_and_cooling(app, operator_client):
     proxy, dead = ForwardProxy(), dead_proxy_url()
     try:
         app.config.update(PROVIDER_PROXIES=[dead, proxy.url])
-        _submit(auth_client)
-        page = auth_client.get("/searches/proxies")
+        _submit(operator_client)
+        page = operator_client.get("/searches/proxies")
     finally:
         proxy.close()
     assert page.status_code == 200
@@ -185,8 +195,8 @@ def test_proxies_page_shows_requests_failures_and_cooling(app, auth_client):
     assert proxy.count >= 1
 
 
-def test_proxies_page_without_proxies_says_requests_go_direct(auth_client):
-    page = auth_client.get("/searches/proxies")
+def test_proxies_page_without_proxies_says_requests_go_direct(operator_client):
+    page = operator_client.get("/searches/proxies")
     assert b"go direct" in page.data
 
 

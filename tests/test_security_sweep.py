@@ -4,8 +4,11 @@ formula-safe exports and login rate limiting. New routes are covered automatical
 import csv
 import io
 import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
+from werkzeug.exceptions import MethodNotAllowed
 
 from config import TestConfig
 from prospecting import create_app
@@ -14,6 +17,7 @@ from prospecting.extensions import db
 from prospecting.models import JobBatch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
+from prospecting.security import external_url
 from prospecting.services import accounts
 from prospecting.services import contacts
 from prospecting.services import enrichment
@@ -88,7 +92,7 @@ def test_every_unsafe_route_refuses_a_missing_csrf_token(csrf_app):
     user = factories.make_user(email="csrf@acme.test")
     client = csrf_app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
     assert client.get("/").status_code == 200  # signed in
     checked = []
@@ -290,6 +294,7 @@ def people_csv(names: list[str]) -> bytes:
 
 def cells(response) -> list[str]:
     assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     text = response.get_data(as_text=True).lstrip("\ufeff")
     return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
 
@@ -370,3 +375,255 @@ def test_query_numbers_too_large_for_a_column_are_422(auth_client, url):
     response = auth_client.get(f"{url}{10**25}")
     assert response.status_code == 422
     assert b"out of range" in response.data
+
+
+# Every page: security headers, nothing inline (the CSP allows none), and links
+# from data that are http(s) only
+
+
+class Markup(HTMLParser):
+    """What the CSP or a hostile URL cares about in a page: inline scripts and
+    styles, event-handler attributes, and link targets."""
+
+    def __init__(self):
+        super().__init__()
+        self.inline, self.targets = [], []
+        self._script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._script = tag == "script" and "src" not in attrs
+        if tag == "style":
+            self.inline.append("<style>")
+        for name, value in attrs.items():
+            if name == "style" or name.startswith("on"):
+                self.inline.append(f"{tag} {name}={value!r}")
+            if name in ("href", "src", "action", "formaction") and value:
+                self.targets.append(value)
+
+    def handle_data(self, data):
+        if self._script and data.strip():
+            self.inline.append(f"<script>{data[:40]}")
+
+    def handle_endtag(self, tag):
+        self._script = False
+
+
+def parse_page(html: str) -> Markup:
+    parser = Markup()
+    parser.feed(html)
+    return parser
+
+
+def unsafe_targets(targets: list[str]) -> list[str]:
+    def ok(value):
+        scheme = urlsplit(value.strip()).scheme.lower()
+        return scheme in ("", "http", "https") and not value.startswith("//")
+
+    return [t for t in targets if not ok(t)]
+
+
+def own_get_urls(app, objects: dict) -> list[str]:
+    urls = []
+    for rule, _ in rules(app, methods={"GET"}):
+        ids = [a for a in rule.arguments if a not in NOT_IDS]
+        if ids:
+            urls += urls_for(rule, ids, objects)
+        else:
+            urls.append(dummy(rule))
+    return urls
+
+
+HOSTILE = "javascript:alert(document.domain)"
+
+
+def test_every_page_carries_security_headers_and_nothing_inline(
+    app, operator_client, workspace
+):
+    ours = seed_workspace(workspace.id)
+    checked = 0
+    for url in own_get_urls(app, ours):
+        response = operator_client.get(url)
+        headers = response.headers
+        csp = headers.get("Content-Security-Policy", "")
+        assert "script-src 'self'" in csp and "style-src 'self'" in csp, url
+        assert "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, url
+        assert headers.get("X-Frame-Options") == "DENY", url
+        assert headers.get("X-Content-Type-Options") == "nosniff", url
+        assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin"
+        if response.mimetype == "text/html":
+            page = parse_page(response.get_data(as_text=True))
+            assert page.inline == [], (url, page.inline)
+            assert unsafe_targets(page.targets) == [], url
+            checked += 1
+    assert checked > 30
+    for url in ("/login", "/nowhere", "/api/openapi.json"):
+        assert "Content-Security-Policy" in operator_client.get(url).headers
+
+
+def test_links_from_provider_data_are_http_or_https_only(auth_client, workspace):
+    """A javascript: URL from a provider or an upload never reaches an href; an
+    https one is a link everywhere."""
+    ws = workspace.id
+    report = contacts.upsert_contacts(
+        ws,
+        [
+            ContactInput(email="evil@x.io", linkedin_url=HOSTILE),
+            ContactInput(email="good@x.io", linkedin_url="https://lnkd.test/in/good"),
+        ],
+    )
+    evil_contact, good_contact = (i.contact_id for i in report.items)
+    connect(ws)
+    job = prospects.create_job(ws, None, request_body(10))
+    search = searches.start(ws, None, {"job_title": ["CTO"]})
+    for i, url in enumerate([HOSTILE, " JavaScript:alert(1)", "https://lnkd.test/p"]):
+        db.session.add(
+            Prospect(job_id=job.id, batch=1, provider_id=f"p{i}", linkedin_url=url)
+        )
+        db.session.add(
+            PersonProfile(
+                search_id=search.id,
+                provider_record_id=f"r{i}",
+                full_name=f"P{i}",
+                linkedin_url=url,
+                raw_data={},
+            )
+        )
+    db.session.commit()
+    pages = [
+        f"/contacts/{evil_contact}",
+        f"/contacts/{good_contact}",
+        f"/prospects/jobs/{job.id}",
+        f"/prospects/jobs/{job.id}/table",
+        f"/searches/{search.id}/profiles",
+    ]
+    links = []
+    for url in pages:
+        response = auth_client.get(url)
+        assert response.status_code == 200, url
+        targets = parse_page(response.get_data(as_text=True)).targets
+        assert unsafe_targets(targets) == [], url
+        links += [t for t in targets if t.startswith("https://lnkd.test")]
+    assert links.count("https://lnkd.test/in/good") == 1
+    assert links.count("https://lnkd.test/p") == 3  # job page, table, profiles
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("https://www.linkedin.com/in/x", "https://www.linkedin.com/in/x"),
+        (" http://example.com/a?b=1 ", "http://example.com/a?b=1"),
+        (HOSTILE, None),
+        ("java\tscript:alert(1)", None),
+        ("JAVASCRIPT:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("//evil.example/x", None),
+        ("/relative/path", None),
+        ("https:///no-host", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_external_url_keeps_only_absolute_http_links(value, expected):
+    assert external_url(value) == expected
+
+
+# JSON bodies: unparsable or too deep is a 400 in the endpoint's own envelope
+
+JSON_ENDPOINTS = {
+    "/samples/ingest": "ingest",
+    "/creators/ingest": "ingest",
+    "/outreach_tasks/ingest": "ingest",
+    "/chatbot/messages": "ingest",
+    "/contacts/fetch": "contacts",
+    "/api/v1/people-search/": "error",
+    "/api/linkedin/search/create-job": "success",
+}
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def error_message(envelope: str, body: dict) -> str:
+    if envelope == "ingest":
+        assert body["code"] == 400 and body["data"] is None
+        return body["message"]
+    if envelope == "contacts":
+        assert body["success"] is False and body["error"]["code"] == "invalid_json"
+        return body["error"]["message"]
+    if envelope == "success":
+        assert body["success"] is False
+        return body["error"]
+    assert body["error"]["code"] == "invalid_json"
+    return body["error"]["message"]
+
+
+def test_the_json_endpoints_are_the_seven_json_post_routes(app):
+    posts = {
+        rule.rule
+        for rule, _ in rules(app, methods={"POST"})
+        if rule.endpoint.startswith("api.")
+    }
+    assert posts - {"/jobs/upload"} == set(JSON_ENDPOINTS)  # upload is multipart
+
+
+@pytest.mark.parametrize("path,envelope", JSON_ENDPOINTS.items())
+@pytest.mark.parametrize(
+    "body,says",
+    [
+        (DEEP, "nested more than 64 levels"),
+        ("[" * 65 + "]" * 65, "nested more than 64 levels"),
+        ('{"rows": [' + "[" * 2000 + "]" * 2000 + "]}", "nested more than 64"),
+        ('{"task": {"taskId": "T-1",', "not valid JSON"),
+        (b'{"cin": "\xff"}', "not valid JSON"),
+    ],
+    ids=["100k-brackets", "65-levels", "deep-inside", "truncated", "not-utf8"],
+)
+def test_json_endpoints_answer_400_in_their_envelope_for_bad_or_deep_json(
+    client, api_headers, path, envelope, body, says
+):
+    response = client.post(
+        path, data=body, headers=api_headers, content_type="application/json"
+    )
+    assert response.status_code == 400, response.get_data(as_text=True)[:200]
+    assert says in error_message(envelope, response.get_json())
+
+
+def test_json_nested_64_levels_is_still_accepted(client, api_headers):
+    body = {"rows": [{"platformCreatorId": "c-1", "extra": json_nested(60)}]}
+    response = client.post("/creators/ingest", json=body, headers=api_headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def json_nested(depth: int):
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+# 405 and content types
+
+
+def test_every_405_names_the_allowed_methods(app, auth_client):
+    adapter = app.url_map.bind("localhost")
+    seen = 0
+    for rule, _ in rules(app, skip_blueprints=()):
+        if rule.endpoint == "static":
+            continue
+        url = dummy(rule)
+        try:
+            adapter.match(url, method="PATCH")
+        except MethodNotAllowed as exc:
+            allowed = set(exc.valid_methods)
+        else:
+            continue
+        response = auth_client.open(url, method="PATCH")
+        assert response.status_code == 405, url
+        assert set(response.headers["Allow"].split(", ")) == allowed, url
+        seen += 1
+    assert seen > 80
+
+
+def test_csv_downloads_name_their_charset_once(auth_client, workspace):
+    job = run_job(auth_client, people_csv(["Ann"]))
+    response = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -1,7 +1,7 @@
 """Batches record their worker; people searches read their status from their job.
 
 Revision ID: 3f6a1c2d9e01
-Revises: 9b07ae96030b
+Revises: 5e1f0c2a9d47
 Create Date: 2026-12-06 23:00:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "3f6a1c2d9e01"
-down_revision = "9b07ae96030b"
+down_revision = "5e1f0c2a9d47"
 branch_labels = None
 depends_on = None
 

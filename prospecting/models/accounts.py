@@ -1,16 +1,22 @@
 """Users, workspaces, memberships and API tokens."""
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from prospecting.extensions import db
 from prospecting.models.base import utcnow
+
+
+def new_session_generation() -> str:
+    return secrets.token_hex(16)
 
 
 class Workspace(db.Model):
@@ -30,8 +36,18 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Part of every session and remember cookie (get_id); a new value (logout,
+    # password change) makes every earlier cookie of the user worthless.
+    session_generation: Mapped[str] = mapped_column(
+        String(32), default=new_session_generation
+    )
+    # May see and run the whole system's operations (workers, queue, periodic tasks).
+    is_operator: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_generation}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

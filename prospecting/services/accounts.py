@@ -13,9 +13,25 @@ from prospecting.models import ApiToken
 from prospecting.models import Membership
 from prospecting.models import User
 from prospecting.models import Workspace
+from prospecting.models.accounts import new_session_generation
 from prospecting.models.base import utcnow
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
+
+# What an unknown email's password is checked against, so that a sign-in costs one
+# hash whether the email exists or not. Made by generate_password_hash() with its
+# default method (scrypt, n=32768, r=8, p=1), the method every user's hash has
+# (tests pin that the two agree); the password it hashes was random and is gone.
+DUMMY_PASSWORD_HASH = (
+    "scrypt:32768:8:1$vG0owYe9ua0Mih0P$36bf77cf324a187fb2c600eff475eaca4151fc6b78"
+    "cd0fd4fd19e1ccd949568f3caaea1d24677d7e467743fe6dcb068c16e626311e9d324901e4030f"
+    "3b8a60ec"
+)
+
+
+def password_method(password_hash: str) -> str:
+    """The method and parameters of a password hash ("scrypt:32768:8:1")."""
+    return password_hash.split("$", 1)[0]
 
 
 def normalise_login(email: str) -> str:
@@ -35,8 +51,11 @@ def get_or_create_workspace(name: str) -> Workspace:
     return workspace
 
 
-def create_user(email: str, password: str, *, workspace: str) -> User:
-    """Create a user (or reset their password) as a member of a workspace."""
+def create_user(
+    email: str, password: str, *, workspace: str, is_operator: bool | None = None
+) -> User:
+    """Create a user (or reset their password, ending their sessions) as a member
+    of a workspace; is_operator sets the operator flag (None keeps it)."""
     email = normalise_login(email)
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address.")
@@ -48,6 +67,9 @@ def create_user(email: str, password: str, *, workspace: str) -> User:
         user = User(email=email, password_hash="")
         db.session.add(user)
     user.password_hash = generate_password_hash(password)
+    user.session_generation = new_session_generation()
+    if is_operator is not None:
+        user.is_operator = is_operator
     db.session.flush()
     if db.session.get(Membership, (user.id, ws.id)) is None:
         db.session.add(Membership(user_id=user.id, workspace_id=ws.id, role="owner"))
@@ -55,26 +77,65 @@ def create_user(email: str, password: str, *, workspace: str) -> User:
     return user
 
 
-def set_password(email: str, password: str) -> User:
-    """Replace a user's password."""
+def _user_by_email(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == normalise_login(email)))
     if user is None:
         raise NotFound(f"No user {email}.")
+    return user
+
+
+def set_password(email: str, password: str) -> User:
+    """Replace a user's password and end every session they had."""
+    user = _user_by_email(email)
     if len(password) < 8:
         raise InvalidInput("Passwords need at least 8 characters.")
     user.password_hash = generate_password_hash(password)
+    user.session_generation = new_session_generation()
     db.session.commit()
     return user
 
 
+def change_password(user_id: int, current: str, new: str) -> User:
+    """A user's own password change (the current one is checked); ends every
+    session they had, the caller signs the current one in again."""
+    user = db.session.get(User, user_id)
+    if user is None or not check_password_hash(user.password_hash, current):
+        raise InvalidInput("The current password is wrong.", code="wrong_password")
+    return set_password(user.email, new)
+
+
+def set_operator(email: str, is_operator: bool) -> User:
+    """Grant or revoke the operator flag (the whole system's operations)."""
+    user = _user_by_email(email)
+    user.is_operator = is_operator
+    db.session.commit()
+    return user
+
+
+def end_sessions(user_id: int) -> None:
+    """End every session and remember cookie of the user (all their devices)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    user.session_generation = new_session_generation()
+    db.session.commit()
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The user whose email and password match, else None."""
+    """The user whose email and password match, else None; one password hash
+    either way, so the time taken does not reveal which emails exist."""
     user = db.session.scalar(select(User).where(User.email == normalise_login(email)))
     if user is None:
-        # Hash anyway so that response time does not reveal which emails exist.
-        check_password_hash(generate_password_hash("x"), password)
+        check_password_hash(DUMMY_PASSWORD_HASH, password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    if password_method(user.password_hash) != password_method(DUMMY_PASSWORD_HASH):
+        # A hash from older parameters is brought up to date while the password
+        # is at hand, so every known email costs what an unknown one does.
+        user.password_hash = generate_password_hash(password)
+        db.session.commit()
+    return user
 
 
 def workspaces_of(user_id: int) -> list[Workspace]:

@@ -533,11 +533,19 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def provider_health(
-    *, minutes: int = 60, now: datetime | None = None
+    *, workspace_id: int | None = None, minutes: int = 60, now: datetime | None = None
 ) -> list[ProviderHealth]:
-    """Per provider over the window: calls, errors, 429s, p50 and p95 latency."""
+    """Per provider over the window: calls, errors, 429s, p50 and p95 latency; of
+    one workspace's jobs, or of every call (workspace_id None: operators only)."""
     since = (now or utcnow()) - timedelta(minutes=minutes)
-    window = ProviderCall.created_at >= since
+    scope = [ProviderCall.created_at >= since]
+    if workspace_id is not None:
+        # Calls without a job (provider checks, sandbox pings) belong to no workspace.
+        scope.append(
+            ProviderCall.job_id.in_(
+                select(Job.id).where(Job.workspace_id == workspace_id)
+            )
+        )
     rows = db.session.execute(
         select(
             ProviderCall.provider,
@@ -545,7 +553,7 @@ def provider_health(
             func.sum(case((_is_error(), 1), else_=0)),
             func.sum(case((ProviderCall.status_code == 429, 1), else_=0)),
         )
-        .where(window)
+        .where(*scope)
         .group_by(ProviderCall.provider)
         .order_by(ProviderCall.provider)
     ).all()
@@ -553,14 +561,14 @@ def provider_health(
         p: ProviderHealth(provider=p, calls=n, errors=e or 0, rate_limited=r or 0)
         for p, n, e, r in rows
     }
-    for provider, p50, p95 in _latency_percentiles(window):
+    for provider, p50, p95 in _latency_percentiles(scope):
         if provider in health:
             health[provider].p50_ms = p50
             health[provider].p95_ms = p95
     return list(health.values())
 
 
-def _latency_percentiles(window) -> list[tuple[str, float | None, float | None]]:
+def _latency_percentiles(scope: list) -> list[tuple[str, float | None, float | None]]:
     if db.engine.dialect.name == "postgresql":
         rows = db.session.execute(
             select(
@@ -568,14 +576,14 @@ def _latency_percentiles(window) -> list[tuple[str, float | None, float | None]]
                 func.percentile_cont(0.5).within_group(ProviderCall.latency_ms),
                 func.percentile_cont(0.95).within_group(ProviderCall.latency_ms),
             )
-            .where(window)
+            .where(*scope)
             .group_by(ProviderCall.provider)
         ).all()
         return [(p, float(a), float(b)) for p, a, b in rows]
     latencies: dict[str, list[float]] = {}
     for provider, latency in db.session.execute(
         select(ProviderCall.provider, ProviderCall.latency_ms)
-        .where(window)
+        .where(*scope)
         .order_by(ProviderCall.provider, ProviderCall.latency_ms)
     ):
         latencies.setdefault(provider, []).append(float(latency))

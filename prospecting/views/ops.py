@@ -11,9 +11,11 @@ from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_login import current_user
 from sqlalchemy.exc import DBAPIError
 
 from prospecting import tasks
+from prospecting.auth import operator_required
 from prospecting.errors import MESSAGES
 from prospecting.errors import error_response
 from prospecting.errors import wants_json
@@ -67,7 +69,16 @@ def _periodic_context() -> dict:
 
 
 def _providers_context() -> dict:
-    return {"health": ops.provider_health(), "proxies": searches.proxy_health()}
+    # Operators see every call and the proxy pool; others their workspace's calls.
+    if current_user.is_operator:
+        return {"health": ops.provider_health(), "proxies": searches.proxy_health()}
+    return {"health": ops.provider_health(workspace_id=g.workspace.id), "proxies": []}
+
+
+def _operator_context() -> dict:
+    if not current_user.is_operator:
+        return {}
+    return {**_queue_context(), **_periodic_context()}
 
 
 def _partial(template: str, context, notice: str | None = None, status: int = 200):
@@ -76,22 +87,23 @@ def _partial(template: str, context, notice: str | None = None, status: int = 20
 
 @bp.get("/")
 def index():
-    """The ops page; every section polls its own partial."""
+    """The ops page; every section polls its own partial. The whole system's
+    sections (queue, workers, periodic tasks) are shown to operators only."""
     return render_template(
         "ops/index.html",
         poll=_poll(),
         notice=None,
         job=None,
         throughput_series=ops.throughput(workspace_id=g.workspace.id),
-        **_queue_context(),
+        **_operator_context(),
         **_jobs_context(),
         **_failed_context(),
-        **_periodic_context(),
         **_providers_context(),
     )
 
 
 @bp.get("/queue")
+@operator_required
 def queue():
     """Queue depth and worker heartbeats."""
     return _partial("ops/_queue.html", _queue_context)
@@ -110,6 +122,7 @@ def failed():
 
 
 @bp.get("/periodic")
+@operator_required
 def periodic():
     """Periodic tasks with their last and next run."""
     return _partial("ops/_periodic.html", _periodic_context)
@@ -117,7 +130,8 @@ def periodic():
 
 @bp.get("/providers")
 def providers():
-    """Provider health over the last hour, and the proxy pool."""
+    """Provider health over the last hour (the workspace's, or every call and the
+    proxy pool for operators)."""
     return _partial("ops/_providers.html", _providers_context)
 
 
@@ -186,6 +200,7 @@ def requeue(batch_id: int):
 
 
 @bp.post("/periodic/<name>/run")
+@operator_required
 def run_now(name: str):
     """Enqueue a periodic task at once."""
 

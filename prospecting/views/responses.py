@@ -10,6 +10,6 @@ def csv_download(lines: Iterable[str], filename: str) -> Response:
     """Stream CSV text as an attachment (the lines come from csvfiles.write_csv)."""
     return Response(
         stream_with_context(lines),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -13,6 +13,7 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.auth import operator_required
 from prospecting.providers.reachstream import FILTER_FIELDS
 from prospecting.services import jobs
 from prospecting.services import ledger
@@ -163,8 +164,9 @@ def delete_saved(saved_id: int):
 
 
 @bp.get("/proxies")
+@operator_required
 def proxies():
-    """Health of the proxy pool: requests, failures and cooldowns per proxy."""
+    """Health of the proxy pool (every workspace's traffic): operators only."""
     return render_template(
         "searches/proxies.html",
         items=searches.proxy_health(),

@@ -11,6 +11,7 @@ from prospecting.models import PeriodicRun
 from prospecting.models import ProviderCall
 from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
+from prospecting.services import accounts
 from prospecting.services import ops
 from tests import factories
 from tests.integration.conftest import wait_for
@@ -56,6 +57,7 @@ def test_real_worker_beats_runs_a_task_now_and_shows_gone_after_stop(
     assert later[pid] == "stale"
 
     factories.make_user(email="ops@acme.test", workspace="Acme")
+    accounts.set_operator("ops@acme.test", True)  # "run now" is for operators
     client = pg_app.test_client()
     factories.login(client, "ops@acme.test")
     assert client.post(f"/ops/periodic/{REAPER}/run").status_code == 302
@@ -106,10 +108,19 @@ def test_provider_health_and_throughput_in_sql_on_postgresql(pg_app):
         )
     )
     db.session.commit()
-    (emails,) = ops.provider_health()
+    db.session.add(  # a provider check: no job, so no workspace's
+        ProviderCall(
+            provider="emails", endpoint="check_email", method="POST",
+            status_code=200, latency_ms=5000, created_at=now - timedelta(minutes=2),
+        )
+    )  # fmt: skip
+    db.session.commit()
+    (emails,) = ops.provider_health(workspace_id=workspace_id)
     assert (emails.calls, emails.errors, emails.rate_limited) == (7, 1, 1)
     assert emails.p50_ms == ops.percentile([float(v) for v in latencies], 0.5)
     assert emails.p95_ms == ops.percentile([float(v) for v in latencies], 0.95)
+    (everything,) = ops.provider_health()
+    assert everything.calls == 8
     series = ops.throughput(workspace_id=workspace_id, now=now)
     assert series.items[-3] == 10
     assert series.calls[-3] == 7

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
+from prospecting.errors import json_envelope
 from prospecting.extensions import db
 from prospecting.models import Contact
 from prospecting.providers import attestr
@@ -51,6 +52,7 @@ def _provider_failure(exc: ProviderError):
 
 @bp.post("/contacts/fetch")
 @token_required
+@json_envelope("contacts")
 def contacts_fetch():
     """Fetch a company's directors by CIN into the contact book (and Airtable)."""
     body = request.get_json(silent=True)

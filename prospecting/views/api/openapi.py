@@ -462,7 +462,7 @@ PATHS = {
             "requestBody": {"required": True, **_json(_ref("PeopleSearchRequest"))},
             "responses": {
                 "201": _answer("Created", _ref("PeopleSearch")),
-                **_errors("Error", 401, 422),
+                **_errors("Error", 400, 401, 422),
             },
         }
     },
@@ -549,7 +549,7 @@ PATHS = {
             "responses": {
                 "201": _answer("Queued", _ref("ProspectJobCreated")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("SuccessError", 404, 409, 422),
+                **_errors("SuccessError", 400, 404, 409, 422),
             },
         },
         "get": {
@@ -587,7 +587,7 @@ PATHS = {
             "responses": {
                 "200": _answer("Fetched", _ref("ContactFetch")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("ContactsError", 402, 404, 422, 429, 502, 503),
+                **_errors("ContactsError", 400, 402, 404, 422, 429, 502, 503),
             },
         }
     },

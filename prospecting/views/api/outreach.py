@@ -2,7 +2,6 @@
 envelope that the crawlers already speak."""
 
 import functools
-import json
 
 from flask import current_app
 from flask import g
@@ -11,6 +10,8 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from prospecting import tasks
+from prospecting.errors import json_envelope
+from prospecting.security import parse_json
 from prospecting.services import accounts
 from prospecting.services import outreach
 from prospecting.services import outreach_ingest
@@ -48,6 +49,7 @@ def _fail(status: int, message: str, errors=None):
 def envelope(fn):
     """Check the token; answer the view's data, or its error, in the envelope."""
 
+    @json_envelope("ingest")
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         workspace_id = accounts.workspace_for_token(_token())
@@ -84,10 +86,7 @@ def _body():
         raise too_large
     if not raw.strip():
         raise ApiFailure(400, "The request body is empty; send JSON.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiFailure(400, f"The request body is not valid JSON: {exc}") from exc
+    return parse_json(raw)
 
 
 def _rows_limit(body) -> None:

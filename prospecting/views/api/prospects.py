@@ -9,6 +9,7 @@ from flask import request
 from prospecting import tasks
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
+from prospecting.errors import json_envelope
 from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
@@ -22,6 +23,7 @@ MAX_PER_PAGE = 200
 def envelope(fn):
     """Domain errors as {"success": false, "error": "…"} with their 4xx status."""
 
+    @json_envelope("success")
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:

@@ -1,0 +1,127 @@
+"""Request and response hardening: trusted proxies, security headers, JSON bodies
+with limits, and the one check every external link from data goes through."""
+
+import json
+from urllib.parse import urlsplit
+
+import flask
+from flask import current_app
+from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Only the app's own scripts and styles: no inline script, no style attribute
+# (htmx's indicator rule is in app.css, see base.html's htmx-config).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+DEFAULT_JSON_MAX_DEPTH = 64
+EXTERNAL_SCHEMES = ("http", "https")
+
+
+def init_app(app) -> None:
+    """Trust the configured proxies, parse JSON bodies with limits, add headers."""
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        # Only the address and scheme: a Host the proxy does not overwrite would
+        # be the client's to choose.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.request_class = Request
+    app.after_request(add_security_headers)
+    app.add_template_filter(external_url)
+
+
+def add_security_headers(response):
+    """Every response carries the security headers (a view may set its own)."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def external_url(value) -> str | None:
+    """The value when it is an absolute http(s) URL, else None: the only way a
+    URL from data (providers, uploads, crawlers) may reach an href."""
+    if not isinstance(value, str):
+        return None
+    url = value.strip()
+    # urlsplit drops the tabs and newlines a browser would ignore ("java\tscript:").
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in EXTERNAL_SCHEMES or not parts.hostname:
+        return None
+    return url
+
+
+class InvalidJson(BadRequest):
+    """A JSON request body that cannot be parsed or is nested too deeply."""
+
+    error_code = "invalid_json"
+
+
+def parse_json(data: bytes | str):
+    """A request body's JSON value, or InvalidJson (a 400) with the reason."""
+    limit = _max_depth()
+    too_deep = InvalidJson(
+        f"The request body is JSON nested more than {limit} levels deep."
+    )
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise too_deep from None
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise InvalidJson(f"The request body is not valid JSON: {exc}") from None
+    if _deeper_than(value, limit):
+        raise too_deep
+    return value
+
+
+def _max_depth() -> int:
+    if flask.has_app_context():
+        return current_app.config.get("JSON_MAX_DEPTH", DEFAULT_JSON_MAX_DEPTH)
+    return DEFAULT_JSON_MAX_DEPTH
+
+
+def _deeper_than(value, limit: int) -> bool:
+    # Iterative: code that walks the value later must not hit the recursion limit.
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+class Request(flask.Request):
+    """Flask's request, whose JSON body is read by parse_json: a body that is not
+    JSON or is nested too deeply is an InvalidJson (400) even for get_json(silent=
+    True), which then only skips a body that does not claim to be JSON."""
+
+    _body_json = Ellipsis
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        if not (force or self.is_json):
+            return super().get_json(force=force, silent=silent, cache=cache)
+        if self._body_json is Ellipsis or not cache:
+            value = parse_json(self.get_data(cache=cache))
+            if not cache:
+                return value
+            self._body_json = value
+        return self._body_json
