@@ -388,12 +388,9 @@ def plan(batch_id: int, *, dispatch: Callable[[list[tuple[int, str]]], None]):
             part = ids[start : start + CHUNK]
             jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
             seq += 1
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job.id)
-        .values(progress_total=len(company_ids) + len(contact_ids))
-    )
-    if jobs.complete(batch_id, owner, success=0, failed=0):
+    # The total goes with the counts: the batch row is locked before the job's.
+    total = len(company_ids) + len(contact_ids)
+    if jobs.complete(batch_id, owner, success=0, failed=0, total=total):
         dispatch(jobs.open_batches(job.id))
     return Outcome()
 

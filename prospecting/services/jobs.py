@@ -1,4 +1,13 @@
-"""The job engine: jobs, lease-claimed batches, counters and the reaper."""
+"""The job engine: jobs, lease-claimed batches, counters and the reaper.
+
+Lock order (PostgreSQL row locks): a transaction that writes a job's batches and
+the job itself takes the batches first, several of them in id order, and the job
+row last. A batch runner holds its batch (extend) and then adds its counts to the
+job (complete); fail, cancel, pause and resume touch every open batch of a job,
+so they lock those batches (`_lock_batches`) before the job. Two transactions
+can then wait for each other's batch but never hold a job row while waiting, and
+a job failed or cancelled while its batches finish waits instead of deadlocking.
+"""
 
 import functools
 import hashlib
@@ -203,12 +212,21 @@ def extend(batch_id: int, owner: str, *, lease_seconds: int | None = None) -> bo
     return result.rowcount == 1
 
 
-def complete(batch_id: int, owner: str, *, success: int, failed: int) -> bool:
+def complete(
+    batch_id: int,
+    owner: str,
+    *,
+    success: int,
+    failed: int,
+    total: int | None = None,
+) -> bool:
     """Finish a batch and add its counts to the job in the same transaction.
 
     Only the current owner can finish a batch, and only once, so every item is
     counted exactly once however often the batch ran. The caller's pending writes
-    commit with it. Returns False when the batch was no longer ours.
+    commit with it; `total` sets the job's progress total in the same statement
+    (callers must not write the job row before this: see the lock order above).
+    Returns False when the batch was no longer ours.
     """
     now = utcnow()
     done = db.session.execute(
@@ -230,15 +248,14 @@ def complete(batch_id: int, owner: str, *, success: int, failed: int) -> bool:
         db.session.rollback()
         return False
     job_id = db.session.scalar(select(JobBatch.job_id).where(JobBatch.id == batch_id))
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            success_count=Job.success_count + success,
-            failed_count=Job.failed_count + failed,
-            progress_current=Job.progress_current + success + failed,
-        )
-    )
+    counts = {
+        "success_count": Job.success_count + success,
+        "failed_count": Job.failed_count + failed,
+        "progress_current": Job.progress_current + success + failed,
+    }
+    if total is not None:
+        counts["progress_total"] = total
+    db.session.execute(update(Job).where(Job.id == job_id).values(**counts))
     db.session.commit()
     finalise(job_id)
     return True
@@ -306,18 +323,33 @@ def finalise(job_id: str) -> bool:
     return result.rowcount == 1
 
 
+def _lock_batches(*where) -> None:
+    """Lock the batches matching `where` in id order, before any job row (the lock
+    order above); a batch being finished is waited for, then skipped if closed.
+    SQLite has no row locks (it writes one transaction at a time)."""
+    db.session.execute(
+        select(JobBatch.id).where(*where).order_by(JobBatch.id).with_for_update()
+    ).all()
+
+
+def _close_open_batches(job_id: str, now) -> None:
+    open_batch = (JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+    _lock_batches(*open_batch)
+    db.session.execute(
+        update(JobBatch)
+        .where(*open_batch)
+        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
+    )
+
+
 def fail(job_id: str, message: str) -> None:
     """Fail a job with a message for the user and close its open batches."""
     now = utcnow()
+    _close_open_batches(job_id, now)
     db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
         .values(status="failed", error_message=message, completed_at=now)
-    )
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
-        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
     )
     db.session.commit()
 
@@ -328,17 +360,13 @@ def cancel(workspace_id: int, job_id: str) -> Job:
     if job.is_terminal:
         raise Conflict(f"The job is already {job.status}.")
     now = utcnow()
+    _close_open_batches(job_id, now)
     db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
         .values(
             status="cancelled", completed_at=now, error_message="Cancelled by user."
         )
-    )
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
-        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
     )
     db.session.commit()
     db.session.refresh(job)
@@ -348,15 +376,15 @@ def cancel(workspace_id: int, job_id: str) -> Job:
 def pause(job_id: str, reason: str) -> bool:
     """Pause a queued or running job with a reason; its pending batches wait too."""
     now = utcnow()
+    pending = (JobBatch.job_id == job_id, JobBatch.status == "pending")
+    _lock_batches(*pending)
+    db.session.execute(
+        update(JobBatch).where(*pending).values(status="paused", updated_at=now)
+    )
     result = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(("queued", "running")))
         .values(status="paused", error_message=reason[:2000])
-    )
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status == "pending")
-        .values(status="paused", updated_at=now)
     )
     db.session.commit()
     return result.rowcount == 1
@@ -391,15 +419,18 @@ def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job
     if job.status != "paused":
         raise Conflict(f"The job is {job.status}, not paused.")
     now = utcnow()
+    # The batches before the job row (lock order): its changes are flushed last.
+    paused = (JobBatch.job_id == job.id, JobBatch.status == "paused")
+    _lock_batches(*paused)
+    db.session.execute(
+        update(JobBatch)
+        .where(*paused)
+        .values(status="pending", not_before=None, error=None, updated_at=now)
+    )
     if params:
         job.params = {**job.params, **params}
     job.status = "running" if job.started_at else "queued"
     job.error_message = None
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job.id, JobBatch.status == "paused")
-        .values(status="pending", not_before=None, error=None, updated_at=now)
-    )
     db.session.commit()
     finalise(job.id)
     db.session.refresh(job)
@@ -458,13 +489,9 @@ def reap(*, include_pending: bool = True) -> Reaped:
         fail_batch(batch_id, "Gave up after the batch's lease expired too many times.")
     # Touch requeued pending batches so the next pass does not re-send them.
     if requeue:
-        db.session.execute(
-            update(JobBatch)
-            .where(
-                JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending"
-            )
-            .values(updated_at=now)
-        )
+        touch = (JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending")
+        _lock_batches(*touch)
+        db.session.execute(update(JobBatch).where(*touch).values(updated_at=now))
         db.session.commit()
     running = db.session.scalars(
         select(Job.id).where(

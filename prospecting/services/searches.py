@@ -308,10 +308,8 @@ def _poll(search: PeopleSearch, batch_id: int, owner: str) -> Outcome:
     search.profile_count = count
     search.error_message = None
     search.new_count = _new_since_previous_run(search)
-    db.session.execute(
-        update(Job).where(Job.id == search.id).values(progress_total=count)
-    )
-    jobs.complete(batch_id, owner, success=count, failed=0)
+    # The total goes with the counts: the batch row is locked before the job's.
+    jobs.complete(batch_id, owner, success=count, failed=0, total=count)
     return Outcome()
 
 
