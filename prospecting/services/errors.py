@@ -25,5 +25,11 @@ class InvalidInput(ServiceError):
     status_code = 422
 
 
+class TooLarge(InvalidInput):
+    """Input over a size limit (bytes, rows): 413."""
+
+    status_code = 413
+
+
 class AuthFailed(ServiceError):
     status_code = 401

@@ -53,8 +53,7 @@ def upload():
             g.workspace.id, current_user.id, file.filename, file.stream
         )
     except InvalidInput as exc:
-        status = 413 if exc.code == "too_large" else 422
-        return _index(form, status, error=_describe(exc))
+        return _index(form, exc.status_code, error=_describe(exc))
     return redirect(url_for("enrichment.preview", upload_id=saved.id))
 
 

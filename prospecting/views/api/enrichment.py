@@ -26,9 +26,9 @@ def upload():
         raise InvalidInput(
             "Send the CSV as a multipart field named 'file'.", code="no_file"
         )
-    ws = workspace_id()
-    saved = enrichment.save_upload(ws, None, file.filename, file.stream)
-    job = enrichment.start(ws, None, saved.id)
+    saved, job = enrichment.start_from_file(
+        workspace_id(), None, file.filename, file.stream
+    )
     tasks.enqueue_batches(jobs.open_batches(job.id))
     return jsonify(
         {"job_id": job.id, "status": "pending", "filename": saved.filename}
