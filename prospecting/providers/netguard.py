@@ -47,8 +47,9 @@ def allow_private() -> bool:
     return bool(current_app.config.get("ALLOW_PRIVATE_PROVIDER_URLS"))
 
 
-def check(url: str, *, label: str = "The URL") -> Target:
+def check_url(url: str, *, label: str = "The URL") -> Target:
     """Resolve the URL's host and check each of its addresses; the one to connect to.
+    (Not named check(): ops runs each provider module's check() as a health check.)
 
     Raises AddressRefused naming the problem, or Unresolvable. Outside the
     development sandbox (ALLOW_PRIVATE_PROVIDER_URLS false, always so in

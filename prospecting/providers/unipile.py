@@ -121,7 +121,7 @@ def _call(creds: Credentials, method: str, path: str, *, endpoint: str, **kwargs
     # The DSN is the user's: every call checks where it points now and connects
     # to that checked address only, never following a redirect with the key.
     url = f"{base_url(creds.base_url)}{path}"
-    target = netguard.check(url, label="The Unipile DSN")
+    target = netguard.check_url(url, label="The Unipile DSN")
     retries = http.session().get_adapter(url).max_retries
     headers = {"X-API-KEY": creds.api_key, "accept": "application/json"}
     try:

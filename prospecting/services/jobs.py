@@ -42,6 +42,10 @@ from prospecting.services.errors import NotFound
 # A paused batch is open: it keeps its job from finishing, yet claim() and the
 # reaper skip it until resume() puts it back to pending.
 OPEN_BATCH_STATUSES = ("pending", "running", "paused")
+# The owner of a pending batch whose message never reached the queue (it was
+# unreachable after the commit): the reaper sends it at its next pass, however
+# many messages wait in the queue; claim() replaces the mark.
+NOT_SENT = "not-sent"
 
 
 def create(
@@ -463,17 +467,19 @@ def reap(*, include_pending: bool = True) -> Reaped:
 
     Pending batches count as lost only when `include_pending`: the periodic reaper
     passes False while the queue still holds messages, since a long job's later
-    batches legitimately wait there for a long time.
+    batches legitimately wait there for a long time. Batches marked NOT_SENT
+    never reached the queue: they are sent at every pass.
     """
     cfg = current_app.config
     now = utcnow()
     pending_cutoff = now - timedelta(seconds=cfg["BATCH_PENDING_TOO_LONG_SECONDS"])
     stale = and_(JobBatch.status == "running", JobBatch.lease_until < now)
+    due = or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now)
+    never_sent = and_(JobBatch.status == "pending", JobBatch.owner == NOT_SENT, due)
+    stale = or_(stale, never_sent)
     if include_pending:
         lost = and_(
-            JobBatch.status == "pending",
-            JobBatch.updated_at < pending_cutoff,
-            or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
+            JobBatch.status == "pending", JobBatch.updated_at < pending_cutoff, due
         )
         stale = or_(stale, lost)
     rows = db.session.execute(
@@ -491,7 +497,10 @@ def reap(*, include_pending: bool = True) -> Reaped:
     if requeue:
         touch = (JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending")
         _lock_batches(*touch)
-        db.session.execute(update(JobBatch).where(*touch).values(updated_at=now))
+        # Sent now: a send that fails again marks them again (tasks.enqueue_batches).
+        db.session.execute(
+            update(JobBatch).where(*touch).values(updated_at=now, owner=None)
+        )
         db.session.commit()
     running = db.session.scalars(
         select(Job.id).where(
@@ -504,6 +513,22 @@ def reap(*, include_pending: bool = True) -> Reaped:
     ).all()
     finalised = [job_id for job_id in running if finalise(job_id)]
     return Reaped(requeue=requeue, exhausted=exhausted, finalised=finalised)
+
+
+def mark_not_sent(batch_ids: list[int]) -> None:
+    """Mark pending batches whose message could not be queued, for the reaper."""
+    if not batch_ids:
+        return
+    db.session.execute(
+        update(JobBatch)
+        .where(
+            JobBatch.id.in_(batch_ids),
+            JobBatch.status == "pending",
+            JobBatch.owner.is_(None),
+        )
+        .values(owner=NOT_SENT)
+    )
+    db.session.commit()
 
 
 def batch_kind(batch_id: int) -> str | None:

@@ -115,7 +115,7 @@ def check_base_url(url: str) -> None:
     http(s), unresolvable, or (outside the development sandbox) not https to a
     public address. Every call checks again; this is early feedback."""
     try:
-        netguard.check(url, label="The DSN")
+        netguard.check_url(url, label="The DSN")
     except ProviderError as exc:
         raise InvalidInput(exc.message) from exc
 

@@ -17,6 +17,7 @@ from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
 
@@ -129,7 +130,7 @@ def start(upload_id: int):
             if request.form.get(k)
         }
         return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("enrichment.show", job_id=job.id))
 
 
@@ -195,6 +196,8 @@ def _stem(job) -> str:
 def rerun(job_id: str):
     """Re-run the failed rows of a finished job."""
     job = enrichment.rerun_failed(g.workspace.id, job_id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    flash("Failed rows are queued again.", "info")
+    if tasks.enqueue_batches(jobs.open_batches(job.id)):
+        flash("Failed rows are queued again.", "info")
+    else:
+        warn_if_not_sent(False)
     return redirect(url_for("enrichment.show", job_id=job.id))

@@ -18,6 +18,7 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import reruns
 from prospecting.services.errors import InvalidInput
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -94,12 +95,13 @@ def can_rerun(job) -> bool:
     return reruns.can_rerun(job)
 
 
-def _progress(job, *, status: int = 200, resume_error: str | None = None):
+def _progress(job, *, status: int = 200, resume_error=None, notice=None):
     return render_template(
         "jobs/_progress.html",
         job=job,
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
         resume_error=resume_error,
+        notice=notice,
     ), status
 
 
@@ -119,10 +121,12 @@ def resume(job_id: str):
                              resume_error=exc.message)  # fmt: skip
         flash(exc.message, "error")
         return redirect(job_url(jobs.get(g.workspace.id, job_id)))
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    sent = tasks.enqueue_batches(jobs.open_batches(job.id))
     if request.headers.get("HX-Request"):
-        return _progress(job)
-    flash("Job resumed.", "info")
+        return _progress(job, notice=None if sent else tasks.NOT_SENT_NOTICE)
+    if sent:
+        flash("Job resumed.", "info")
+    warn_if_not_sent(sent)
     return redirect(job_url(job))
 
 
@@ -130,6 +134,8 @@ def resume(job_id: str):
 def rerun_exactly(job_id: str):
     """Start a new job with exactly the inputs of this one, then show it."""
     job = reruns.rerun_exactly(g.workspace.id, job_id, user_id=current_user.id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    flash("Started again with the same inputs.", "info")
+    if tasks.enqueue_batches(jobs.open_batches(job.id)):
+        flash("Started again with the same inputs.", "info")
+    else:
+        warn_if_not_sent(False)
     return redirect(job_url(job))
