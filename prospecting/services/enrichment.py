@@ -740,9 +740,12 @@ _WIDTHS = {"name": 255, "email": 320, "company": 255, "phone": 64, "website": 25
 
 def mapped_fields(record: dict[str, str], mapping: dict) -> dict[str, str]:
     """A row's name, email, company, phone and website by the job's mapping, cut
-    to their column widths."""
+    to their column widths, without NUL characters (PostgreSQL text cannot hold
+    them; the row's original fields keep them, escaped in JSON)."""
     fields = csvfiles.apply_mapping(record, mapping)
-    return {field: fields[field][: _WIDTHS[field]] for field in MAPPED}
+    return {
+        field: fields[field].replace("\x00", "")[: _WIDTHS[field]] for field in MAPPED
+    }
 
 
 # Errors that stop the batch rather than fail the row.

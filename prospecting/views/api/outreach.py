@@ -10,6 +10,7 @@ from flask import jsonify
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from prospecting import inputs
 from prospecting import tasks
 from prospecting.services import accounts
 from prospecting.services import outreach
@@ -85,9 +86,10 @@ def _body():
     if not raw.strip():
         raise ApiFailure(400, "The request body is empty; send JSON.")
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiFailure(400, f"The request body is not valid JSON: {exc}") from exc
+    return inputs.check_json(body)  # NUL or a lone surrogate: 422 naming the path
 
 
 def _rows_limit(body) -> None:
