@@ -5,6 +5,7 @@ of range', no orphaned file."""
 import io
 import os
 
+import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -13,6 +14,8 @@ from prospecting.models import Creator
 from prospecting.models import Sample
 from prospecting.models import Upload
 from tests import factories
+
+pytestmark = pytest.mark.integration
 
 
 def api_headers() -> dict:

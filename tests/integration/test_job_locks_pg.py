@@ -17,6 +17,8 @@ from prospecting.services import jobs
 from tests import factories
 from tests.integration.conftest import wait_for
 
+pytestmark = pytest.mark.integration
+
 KIND = "enrichment.rows"
 
 
