@@ -429,7 +429,9 @@ def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job
     db.session.execute(
         update(JobBatch)
         .where(*paused)
-        .values(status="pending", not_before=None, error=None, updated_at=now)
+        .values(
+            status="pending", owner=None, not_before=None, error=None, updated_at=now
+        )
     )
     if params:
         job.params = {**job.params, **params}
