@@ -96,6 +96,12 @@ class Config:
 
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", True)
     SANDBOX_URL = _sandbox_url()
+    # Base URLs that users supply (the Unipile DSN) may point at loopback and
+    # private addresses, over plain http: only for the development sandbox and
+    # local stand-ins. ProdConfig never allows it (providers/netguard.py).
+    ALLOW_PRIVATE_PROVIDER_URLS = _env_bool(
+        "ALLOW_PRIVATE_PROVIDER_URLS", SANDBOX_ENABLED
+    )
     # Latency in ms, rate limit in requests per second per provider (0 = none), and
     # fault rates between 0 and 1; tests override them per request.
     SANDBOX = _env_json(
@@ -253,6 +259,8 @@ class ProdConfig(Config):
     PRODUCTION = True
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", False)
+    # Whatever SANDBOX_ENABLED or the environment says: https to public addresses.
+    ALLOW_PRIVATE_PROVIDER_URLS = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

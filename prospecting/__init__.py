@@ -19,6 +19,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     from prospecting import cli
     from prospecting import connections
     from prospecting import errors
+    from prospecting import inputs
     from prospecting import models  # noqa: F401  (registers every table)
     from prospecting import security
     from prospecting.extensions import csrf
@@ -48,6 +49,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     kinds.load()
     security.init_app(app)
     auth.init_app(app)
+    inputs.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     errors.init_app(app)

@@ -188,13 +188,19 @@ def jobs_cancel(job_id):
     click.echo(f"Job {job_id} cancelled.")
 
 
+def _send(batches) -> None:
+    """Enqueue committed batches; say so when the queue cannot be reached."""
+    from prospecting import tasks
+
+    if not tasks.enqueue_batches(batches):
+        click.echo(tasks.NOT_SENT_NOTICE, err=True)
+
+
 @jobs.command("requeue-stale")
 def jobs_requeue_stale():
     """Re-enqueue batches whose lease expired or that sat pending too long."""
-    from prospecting import tasks
-
     reaped = jobs_service.reap(include_pending=True)
-    tasks.enqueue_batches(reaped.requeue)
+    _send(reaped.requeue)
     click.echo(
         f"Re-enqueued {len(reaped.requeue)} batch(es); "
         f"gave up on {len(reaped.exhausted)}; "
@@ -251,7 +257,6 @@ def demo_seed(email, password, workspace):
 @click.option("--retry-failed", is_flag=True, help="Retry records whose sync failed.")
 def sync_airtable(workspace, retry_failed):
     """Queue an Airtable sync of pending companies and contacts per workspace."""
-    from prospecting import tasks
     from prospecting.models import AirtableSettings
     from prospecting.services import airtable_sync
 
@@ -275,7 +280,7 @@ def sync_airtable(workspace, retry_failed):
             click.echo(f"{ws.name}: {exc.message}", err=True)
             errors += 1
             continue
-        tasks.enqueue_batches(jobs_service.open_batches(job.id))
+        _send(jobs_service.open_batches(job.id))
         db.session.refresh(job)
         click.echo(
             f"{ws.name}: sync job {job.id} {job.status} "
@@ -289,14 +294,13 @@ def sync_airtable(workspace, retry_failed):
 @click.argument("job_id")
 def jobs_retry(job_id):
     """Retry a job's failed batches with their stored arguments."""
-    from prospecting import tasks
     from prospecting.services import ops
 
     try:
         batches = ops.retry_job(job_id)
     except ServiceError as exc:
         _fail(exc.message)
-    tasks.enqueue_batches([(b.id, b.kind) for b in batches])
+    _send([(b.id, b.kind) for b in batches])
     click.echo(f"Sent {len(batches)} failed batch(es) of job {job_id} again.")
 
 
@@ -343,9 +347,8 @@ def providers_check(only):
 @outreach.command("publish")
 def outreach_publish():
     """Run the outreach publisher once (what the worker does every minute)."""
-    from prospecting import tasks
     from prospecting.services import outreach as outreach_service
 
     batches = outreach_service.publish()
-    tasks.enqueue_batches(batches)
+    _send(batches)
     click.echo(f"Queued {len(batches)} dispatch batch(es).")

@@ -9,6 +9,8 @@ from flask import current_app
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from prospecting import inputs
+
 # Only the app's own scripts and styles: no inline script, no style attribute
 # (htmx's indicator rule is in app.css, see base.html's htmx-config).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -74,7 +76,8 @@ class InvalidJson(BadRequest):
 
 
 def parse_json(data: bytes | str):
-    """A request body's JSON value, or InvalidJson (a 400) with the reason."""
+    """A request body's JSON value, or InvalidJson (a 400) with the reason; text
+    that cannot be stored is an InvalidInput (a 422 naming where it is)."""
     limit = _max_depth()
     too_deep = InvalidJson(
         f"The request body is JSON nested more than {limit} levels deep."
@@ -87,7 +90,8 @@ def parse_json(data: bytes | str):
         raise InvalidJson(f"The request body is not valid JSON: {exc}") from None
     if _deeper_than(value, limit):
         raise too_deep
-    return value
+    # Text the database cannot store (NUL, a lone surrogate): 422 naming its path.
+    return inputs.check_json(value)
 
 
 def _max_depth() -> int:

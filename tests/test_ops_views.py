@@ -21,6 +21,7 @@ from prospecting.models import ProviderCall
 from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services import enrichment
+from prospecting.services import jobs
 from prospecting.views import ops as ops_views
 from tests import factories
 
@@ -436,7 +437,7 @@ def test_banner_names_the_queue_on_every_page_when_redis_is_down(operator_client
     assert 'id="ops-banner"' not in operator_client.get("/").get_data(as_text=True)
 
 
-def test_starting_a_job_with_the_queue_down_answers_503_with_the_banner(
+def test_starting_a_job_with_the_queue_down_saves_it_and_says_it_waits(
     auth_client, app
 ):
     uploaded = auth_client.post(
@@ -455,9 +456,11 @@ def test_starting_a_job_with_the_queue_down_answers_503_with_the_banner(
     finally:
         app.config.update(HUEY_STORAGE="memory", HUEY_IMMEDIATE=True)
         init_huey(app)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 503
-    assert "The job queue is unreachable" in body
+    # Not a 503: the job is saved and the reaper sends it once the queue is back.
+    assert response.status_code == 302
+    body = auth_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "it starts by itself once the queue is back" in body
+    assert db.session.scalar(select(JobBatch.owner)) == jobs.NOT_SENT
 
 
 @pytest.fixture

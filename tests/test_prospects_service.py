@@ -68,8 +68,13 @@ def test_save_account_encrypts_the_api_key_at_rest(workspace):
     assert prospects.credentials(account).api_key == "very-secret-key"
 
 
-def test_save_account_with_blank_key_keeps_the_stored_key(workspace):
+def test_save_account_with_blank_key_keeps_the_stored_key(workspace, monkeypatch):
     connect(workspace.id, api_key="first-key")
+    # The DSN is resolved when saved; no DNS here, so answer a public address.
+    monkeypatch.setattr(
+        "socket.getaddrinfo",
+        lambda host, port, *a, **k: [(2, 1, 6, "", ("93.184.216.34", port))],
+    )
     account = prospects.save_account(
         workspace.id, dsn="api8.unipile.com:13811", api_key="", account_id="acc-2"
     )

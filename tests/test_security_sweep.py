@@ -1,10 +1,12 @@
 """Security sweep driven by the URL map: CSRF, login, workspace isolation, escaping,
 formula-safe exports and login rate limiting. New routes are covered automatically."""
 
+import ast
 import csv
 import io
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -627,3 +629,58 @@ def test_csv_downloads_name_their_charset_once(auth_client, workspace):
     job = run_job(auth_client, people_csv(["Ann"]))
     response = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+# Text the database cannot store (NUL): refused where the request is read
+
+
+def test_every_page_post_route_refuses_a_nul_in_a_form_field(app, auth_client):
+    checked = []
+    for rule, method in rules(app, skip_blueprints=("sandbox", "api")):
+        if method != "POST":
+            continue
+        response = auth_client.post(dummy(rule), data={"note": "a\x00b"})
+        assert response.status_code == 422, rule.rule
+        assert b"&#39;note&#39; contains a NUL character" in response.data, rule.rule
+        checked.append(rule.endpoint)
+    assert len(checked) > 30
+
+
+def test_every_json_api_post_route_refuses_a_nul_naming_its_path(
+    app, client, api_headers
+):
+    checked = []
+    for rule, method in rules(app, skip_blueprints=("sandbox",)):
+        if method != "POST" or not rule.endpoint.startswith("api."):
+            continue
+        if rule.rule == "/jobs/upload":  # multipart: see test_upload_limits.py
+            continue
+        body = {"x": {"y": ["ok", "a\x00b"]}}
+        response = client.post(dummy(rule), json=body, headers=api_headers)
+        assert response.status_code == 422, rule.rule
+        assert "$.x.y[1] contains a NUL" in response.get_data(as_text=True), rule.rule
+        checked.append(rule.rule)
+    assert len(checked) >= 7
+
+
+# Work saved while the queue is down is never a 503: every view that sends work
+# says what happened (tasks.enqueue_batches returns False; see test_queue_down.py)
+
+
+def test_every_view_that_enqueues_handles_an_unreachable_queue():
+    views = Path(__file__).resolve().parents[1] / "prospecting" / "views"
+    dropped, sends = [], 0
+    for path in sorted(views.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                if ast.unparse(node.value.func) == "tasks.enqueue_batches":
+                    dropped.append(f"{path.name}:{node.lineno}")
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            sends += name == "tasks.enqueue_batches"
+            if name.endswith(".schedule") or name == "huey.enqueue":
+                # Only "run now" of a periodic task on the ops page: not a job.
+                assert path.name == "ops.py", f"{path.name}: {name}"
+    assert dropped == [], "a view must tell the user when the queue is down"
+    assert sends >= 14

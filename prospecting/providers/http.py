@@ -136,8 +136,13 @@ def retry_after_seconds(response: requests.Response, default: float = 30.0) -> f
         return default
 
 
-def _send(provider: str, method: str, url: str, kwargs: dict) -> requests.Response:
-    """Send directly, or through the proxy pool when the provider opted in to it."""
+def _send(
+    provider: str, method: str, url: str, kwargs: dict, via=None
+) -> requests.Response:
+    """Send directly, or through the proxy pool when the provider opted in to it;
+    a caller's own session (`via`, e.g. netguard's pinned one) is used as it is."""
+    if via is not None:
+        return via.request(method, url, **kwargs)
     pool = None if "proxies" in kwargs else proxies.pool_for(provider)
     if pool is None:
         return session().request(method, url, **kwargs)
@@ -157,6 +162,7 @@ def request(
     endpoint: str,
     label: str,
     passthrough: tuple[int, ...] = (),
+    via: requests.Session | None = None,
     **kwargs,
 ) -> requests.Response:
     """Send one provider request (limiter, retries, call log); map failures to errors.
@@ -164,6 +170,7 @@ def request(
     Returns the response for every status below 500 except 401/403/429, which raise.
     `label` names the provider in messages shown to users. Statuses listed in
     `passthrough` are returned as well, for clients that read the error body.
+    `via` sends through the caller's session instead of the shared one.
     """
     cfg = current_app.config
     job_id = metering.current_job()
@@ -176,7 +183,7 @@ def request(
     started = time.perf_counter()
     status, attempts, error = None, 1, None
     try:
-        response = _send(provider, method, url, kwargs)
+        response = _send(provider, method, url, kwargs, via)
         status = response.status_code
         history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
         attempts = 1 + len(history)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from prospecting.providers import http
+from prospecting.providers import netguard
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderNotFound
@@ -117,17 +118,24 @@ def parameters(
 
 
 def _call(creds: Credentials, method: str, path: str, *, endpoint: str, **kwargs):
+    # The DSN is the user's: every call checks where it points now and connects
+    # to that checked address only, never following a redirect with the key.
+    url = f"{base_url(creds.base_url)}{path}"
+    target = netguard.check_url(url, label="The Unipile DSN")
+    retries = http.session().get_adapter(url).max_retries
     headers = {"X-API-KEY": creds.api_key, "accept": "application/json"}
     try:
-        response = http.request(
-            PROVIDER,
-            method,
-            f"{base_url(creds.base_url)}{path}",
-            endpoint=endpoint,
-            label=LABEL,
-            headers=headers,
-            **kwargs,
-        )
+        with netguard.session_for(target, max_retries=retries) as pinned:
+            response = http.request(
+                PROVIDER,
+                method,
+                url,
+                endpoint=endpoint,
+                label=LABEL,
+                headers=headers,
+                via=pinned,
+                **kwargs,
+            )
     except ProviderAuthError as exc:
         raise ProviderAuthError(_auth_message(exc.status), status=exc.status) from exc
     except ProviderRateLimited as exc:
@@ -140,6 +148,7 @@ def _call(creds: Credentials, method: str, path: str, *, endpoint: str, **kwargs
         raise ProviderUnavailable(
             f"Unipile API error: {status} ({exc.message})", status=exc.status
         ) from exc
+    netguard.refuse_redirect(response, "The Unipile DSN")
     if response.status_code >= 400:
         raise _client_error(response)
     return response

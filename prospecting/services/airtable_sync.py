@@ -382,13 +382,11 @@ def plan(run: jobs.Run) -> jobs.Result:
                 jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
             )
             seq += 1
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job.id)
-        .values(progress_total=len(company_ids) + len(contact_ids))
-    )
     db.session.flush()
-    return jobs.Done(then=tuple((chunk.id, 0.0) for chunk in chunks))
+    return jobs.Done(
+        then=tuple((chunk.id, 0.0) for chunk in chunks),
+        total=len(company_ids) + len(contact_ids),
+    )
 
 
 def _pending_ids(model, workspace_id: int) -> list[int]:

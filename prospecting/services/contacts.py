@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -691,13 +690,11 @@ def run_fetch(run: jobs.Run) -> jobs.Result:
     )
     items = report.upsert.items
     failed = sum(1 for i in items if i.status == "skipped" and i.contact_id is None)
-    db.session.execute(
-        update(Job).where(Job.id == job.id).values(progress_total=len(items))
-    )
     return jobs.Done(
         success=len(items) - failed,
         failed=failed,
         params={"outcomes": [i.to_dict() for i in items]},
+        total=len(items),
     )
 
 

@@ -4,6 +4,7 @@ import gc
 import hashlib
 import heapq
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ from prospecting.services import ledger
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
+from prospecting.services.errors import ServiceError
+from prospecting.services.errors import TooLarge
 
 KIND = "enrichment"
 PLAN = "enrichment.plan"
@@ -76,34 +79,39 @@ EXPORT_COLUMNS = (
 def save_upload(
     workspace_id: int, user_id: int | None, filename: str, stream
 ) -> Upload:
-    """Store an uploaded file, check that it reads as CSV, and record it."""
+    """Store an uploaded file, check that it reads as CSV within the size and row
+    limits, and record it. A refused file is deleted: nothing is kept."""
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
+    try:
+        return _store_upload(workspace_id, user_id, filename, stream, path)
+    except BaseException:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _store_upload(workspace_id, user_id, filename, stream, path: Path) -> Upload:
     digest, size = hashlib.sha256(), 0
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     with open(path, "wb") as out:
         while chunk := stream.read(1 << 16):
             size += len(chunk)
             if size > limit:
-                out.close()
-                path.unlink(missing_ok=True)
-                raise InvalidInput(
+                raise TooLarge(
                     f"The file is larger than {current_app.config['MAX_UPLOAD_MB']} "
                     "MB.",
                     code="too_large",
                 )
             digest.update(chunk)
             out.write(chunk)
-    try:
-        check_readable(path)
-    except InvalidInput:
-        path.unlink(missing_ok=True)
-        raise
+    pv = check_readable(path)
+    check_row_limit(path, pv.dialect)
     upload = Upload(
         workspace_id=workspace_id,
         user_id=user_id,
-        filename=(Path(filename or "upload.csv").name or "upload.csv")[:255],
+        filename=clean_filename(filename),
         stored_path=str(path),
         size_bytes=size,
         sha256=digest.hexdigest(),
@@ -111,6 +119,34 @@ def save_upload(
     db.session.add(upload)
     db.session.commit()
     return upload
+
+
+_NAME_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+
+
+def clean_filename(filename: str | None) -> str:
+    """The name to show for an upload: its last path part without control
+    characters (NUL included: PostgreSQL text cannot hold it), at most 255."""
+    name = _NAME_CONTROLS.sub("", Path(filename or "").name).strip()
+    return (name or "upload.csv")[:255]
+
+
+def check_row_limit(path, dialect: csvfiles.Dialect) -> int:
+    """The file's data rows, or TooLarge naming them and MAX_UPLOAD_ROWS.
+
+    Counted before any job exists, so a file over the limit costs nothing; the
+    import checks the limit again as it reads.
+    """
+    limit = current_app.config["MAX_UPLOAD_ROWS"]
+    rows = csvfiles.count_rows(path, dialect)
+    if rows > limit:
+        raise TooLarge(
+            f"The file has {rows:,} data rows; the limit is {limit:,} rows a file. "
+            f"Split it into files of at most {limit:,} rows.",
+            code="too_many_rows",
+            details={"rows": rows, "limit": limit},
+        )
+    return rows
 
 
 def check_readable(path, *, encoding=None, delimiter=None) -> csvfiles.Preview:
@@ -171,6 +207,12 @@ def start(
     upload = get_upload(workspace_id, upload_id)
     cap = None if cost_cap is None else ledger.parse_cap(cost_cap)
     pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
+    if (encoding or delimiter) and pv.dialect != csvfiles.detect_dialect(
+        upload.stored_path
+    ):
+        # The upload was counted as detected; another dialect may split it into
+        # other records (UTF-16, quotes after another delimiter).
+        check_row_limit(upload.stored_path, pv.dialect)
     chosen = clean_mapping(pv.headers, mapping if mapping is not None else pv.mapping)
     params = {
         "upload_id": upload.id,
@@ -194,6 +236,27 @@ def start(
     )
     db.session.commit()
     return job
+
+
+def start_from_file(
+    workspace_id: int, user_id: int | None, filename: str, stream
+) -> tuple[Upload, Job]:
+    """Store a file and start its job with the detected dialect and mapping (the
+    JSON API); a file the job refuses is deleted with its record."""
+    upload = save_upload(workspace_id, user_id, filename, stream)
+    try:
+        return upload, start(workspace_id, user_id, upload.id)
+    except ServiceError:
+        db.session.rollback()
+        delete_upload(upload)
+        raise
+
+
+def delete_upload(upload: Upload) -> None:
+    """Forget an upload that no job uses: its file and its record."""
+    Path(upload.stored_path).unlink(missing_ok=True)
+    db.session.delete(upload)
+    db.session.commit()
 
 
 # Cost estimate before the run
@@ -444,7 +507,6 @@ class _Committer:
         total, then send the new batches (LeaseLost when the planner lost its
         lease: nothing of the chunk is kept)."""
         job_id = self.run.job.id
-        jobs.lock_job(job_id)
         self.run.extend()
         added = []
         if upto >= first:
@@ -625,9 +687,12 @@ _WIDTHS = {"name": 255, "email": 320, "company": 255, "phone": 64, "website": 25
 
 def mapped_fields(record: dict[str, str], mapping: dict) -> dict[str, str]:
     """A row's name, email, company, phone and website by the job's mapping, cut
-    to their column widths."""
+    to their column widths, without NUL characters (PostgreSQL text cannot hold
+    them; the row's original fields keep them, escaped in JSON)."""
     fields = csvfiles.apply_mapping(record, mapping)
-    return {field: fields[field][: _WIDTHS[field]] for field in MAPPED}
+    return {
+        field: fields[field].replace("\x00", "")[: _WIDTHS[field]] for field in MAPPED
+    }
 
 
 # Errors that stop the batch rather than fail the row.

@@ -23,3 +23,9 @@ class Conflict(ServiceError):
 
 class InvalidInput(ServiceError):
     status_code = 422
+
+
+class TooLarge(InvalidInput):
+    """Input over a size limit (bytes, rows): 413."""
+
+    status_code = 413

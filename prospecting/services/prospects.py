@@ -1,12 +1,9 @@
 """LinkedIn prospect search: the connected account, search jobs walking cursor pages,
 and their prospects (one page per job batch, stored once per job and provider id)."""
 
-import ipaddress
 import math
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func
@@ -23,6 +20,7 @@ from prospecting.models import JobBatch
 from prospecting.models import LinkedInAccount
 from prospecting.models import Prospect
 from prospecting.models.base import utcnow
+from prospecting.providers import netguard
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderError
@@ -99,22 +97,13 @@ def save_account(
 
 
 def check_base_url(url: str) -> None:
-    """Refuse non-http(s) URLs and, outside the sandbox, plain http or private hosts."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("The DSN must be a host (with port) or an http(s) URL.")
-    cfg = current_app.config
-    if cfg.get("SANDBOX_ENABLED") or cfg.get("TESTING"):
-        return
-    if parts.scheme != "https":
-        raise InvalidInput("The DSN must use https.")
+    """Refuse a DSN that the provider client would refuse to call (netguard): not
+    http(s), unresolvable, or (outside the development sandbox) not https to a
+    public address. Every call checks again; this is early feedback."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443)
-    except (OSError, UnicodeError) as exc:
-        raise InvalidInput(f"The host {parts.hostname} cannot be resolved.") from exc
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0].split("%")[0]).is_global:
-            raise InvalidInput("The DSN must point at a public address.")
+        netguard.check_url(url, label="The DSN")
+    except ProviderError as exc:
+        raise InvalidInput(exc.message) from exc
 
 
 def remove_account(workspace_id: int) -> None:
@@ -403,7 +392,6 @@ def _store_page(run: jobs.Run, page) -> jobs.Result:
     job, batch = run.job, run.batch
     target = job.params["target"]
     fresh = _unseen(job.id, page.people)[: max(0, target - job.progress_current)]
-    jobs.lock_job(job.id)
     run.extend()
     try:
         inserted = _insert(job.id, batch.seq, fresh)

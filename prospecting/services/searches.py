@@ -234,10 +234,7 @@ def _poll(search: PeopleSearch) -> jobs.Result:
     count = _store(search, result.records)
     search.profile_count = count
     search.new_count = _new_since_previous_run(search)
-    db.session.execute(
-        update(Job).where(Job.id == search.id).values(progress_total=count)
-    )
-    return jobs.Done(success=count)
+    return jobs.Done(success=count, total=count)
 
 
 def _timeout_message(max_wait: int) -> str:

@@ -7,6 +7,8 @@ Areas keep their periodic tasks in modules of this package.
 """
 
 import functools
+import logging
+import sqlite3
 
 from flask import has_app_context
 from huey import crontab
@@ -14,6 +16,8 @@ from huey import crontab
 from prospecting.extensions import huey
 from prospecting.services import jobs
 from prospecting.services.jobs import runner
+
+logger = logging.getLogger(__name__)
 
 
 def in_app_context(fn, *args, **kwargs):
@@ -63,10 +67,47 @@ def run_batch(batch_id: int) -> runner.Outcome:
     return runner.run(batch_id, dispatch=enqueue_batches)
 
 
-def enqueue_batches(batches: list[tuple[int, str]]) -> None:
-    """Send one message per batch, after the rows are committed."""
-    for batch_id, _kind in batches:
-        run_batch(batch_id)
+def _queue_errors() -> tuple[type[Exception], ...]:
+    errors: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # the embedded default runs without redis installed
+        return errors
+    return (*errors, RedisConnectionError, RedisTimeoutError)
+
+
+# What the queue's storage raises when it cannot be reached.
+QUEUE_ERRORS = _queue_errors()
+NOT_SENT_NOTICE = (
+    "The job is saved, but the queue cannot be reached right now: it starts by "
+    "itself once the queue is back. Do not start it again."
+)
+
+
+def enqueue_batches(batches: list[tuple[int, str]]) -> bool:
+    """Send one message per batch, after the rows are committed.
+
+    The one rule for work that is already saved: when the queue cannot be
+    reached, the batches not sent are marked (jobs.NOT_SENT) and the reaper
+    sends them once it is back, so the job runs, once. Returns False then, for
+    the caller to say so (NOT_SENT_NOTICE) rather than fail: a client told
+    "error" would start the same paid work again.
+    """
+    batches = list(batches)
+    for index, (batch_id, _kind) in enumerate(batches):
+        try:
+            run_batch(batch_id)
+        except QUEUE_ERRORS as exc:
+            unsent = [b for b, _ in batches[index:]]
+            logger.warning(
+                "queue unreachable (%s): %d batch(es) left for the reaper",
+                exc,
+                len(unsent),
+            )
+            in_app_context(jobs.mark_not_sent, unsent)
+            return False
+    return True
 
 
 @app_task(periodic=crontab(minute="*"))

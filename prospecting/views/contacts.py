@@ -17,6 +17,7 @@ from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -218,7 +219,7 @@ def fetch(company_id: int):
         )
     except InvalidInput as exc:
         return _company_page(found, _company_values(found), exc.message, 422)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.fetch_job", job_id=job.id))
 
 
@@ -329,7 +330,7 @@ def start_sync():
         flash(exc.message, "warning")
         running = airtable_sync.open_sync(g.workspace.id)
         return redirect(url_for("contacts.sync_job", job_id=running.id))
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.sync_job", job_id=job.id))
 
 

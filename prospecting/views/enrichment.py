@@ -17,6 +17,7 @@ from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
 
@@ -53,8 +54,7 @@ def upload():
             g.workspace.id, current_user.id, file.filename, file.stream
         )
     except InvalidInput as exc:
-        status = 413 if exc.code == "too_large" else 422
-        return _index(form, status, error=_describe(exc))
+        return _index(form, exc.status_code, error=_describe(exc))
     return redirect(url_for("enrichment.preview", upload_id=saved.id))
 
 
@@ -130,7 +130,7 @@ def start(upload_id: int):
             if request.form.get(k)
         }
         return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("enrichment.show", job_id=job.id))
 
 

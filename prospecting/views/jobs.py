@@ -21,6 +21,7 @@ from prospecting.services import ledger
 from prospecting.services import ops
 from prospecting.services.errors import InvalidInput
 from prospecting.services.jobs import kinds
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -38,7 +39,12 @@ def job_url(job) -> str:
 
 
 def _progress(
-    job, *, status: int = 200, resume_error: str | None = None, polled: bool = False
+    job,
+    *,
+    status: int = 200,
+    resume_error: str | None = None,
+    notice: str | None = None,
+    polled: bool = False,
 ):
     return render_template(
         "jobs/_progress.html",
@@ -46,6 +52,7 @@ def _progress(
         kind=kinds.get(job.kind),
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
         resume_error=resume_error,
+        notice=notice,
         polled=polled,
     ), status
 
@@ -116,10 +123,12 @@ def resume(job_id: str):
             )
         flash(exc.message, "error")
         return redirect(job_url(jobs.get(g.workspace.id, job_id)))
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    sent = tasks.enqueue_batches(jobs.open_batches(job.id))
     if is_htmx():
-        return _progress(job)
-    flash("Job resumed.", "info")
+        return _progress(job, notice=None if sent else tasks.NOT_SENT_NOTICE)
+    if sent:
+        flash("Job resumed.", "info")
+    warn_if_not_sent(sent)
     return redirect(job_url(job))
 
 
@@ -132,8 +141,10 @@ def retry(job_id: str):
         job = spec.retry(job)
     else:
         ops.retry_job(job.id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    flash("The failed work is queued again.", "info")
+    if tasks.enqueue_batches(jobs.open_batches(job.id)):
+        flash("The failed work is queued again.", "info")
+    else:
+        warn_if_not_sent(False)
     return redirect(job_url(job))
 
 
@@ -141,6 +152,8 @@ def retry(job_id: str):
 def rerun_exactly(job_id: str):
     """Start a new job with exactly the inputs of this one, then show it."""
     new = jobs.rerun_exactly(g.workspace.id, job_id, user_id=current_user.id)
-    tasks.enqueue_batches(jobs.open_batches(new.id))
-    flash("Started again with the same inputs.", "info")
+    if tasks.enqueue_batches(jobs.open_batches(new.id)):
+        flash("Started again with the same inputs.", "info")
+    else:
+        warn_if_not_sent(False)
     return redirect(job_url(new))

@@ -147,17 +147,29 @@ def throughput():
     )
 
 
+NOT_SENT_BATCH = (
+    "The queue cannot be reached right now: the batch is sent by itself once the "
+    "queue is back."
+)
+
+
 def _act(action, template: str, context, done: str):
-    """Run a POST action; htmx gets the refreshed partial, a form a redirect."""
+    """Run a POST action; htmx gets the refreshed partial, a form a redirect.
+
+    An action returning False saved its work but could not queue it (the reaper
+    sends it once the queue is back): that is said instead of `done`.
+    """
     try:
-        action()
+        sent = action()
     except ServiceError as exc:
         if not _is_htmx():
             raise
         return _partial(template, context, notice=exc.message, status=exc.status_code)
+    if sent is False:
+        done = NOT_SENT_BATCH
     if _is_htmx():
         return _partial(template, context, notice=done)
-    flash(done, "info")
+    flash(done, "info" if sent is not False else "warning")
     return redirect(url_for("ops.index"))
 
 
@@ -167,7 +179,7 @@ def retry(batch_id: int):
 
     def action():
         batch = ops.retry_batch(g.workspace.id, batch_id)
-        tasks.enqueue_batches([(batch.id, batch.kind)])
+        return tasks.enqueue_batches([(batch.id, batch.kind)])
 
     return _act(
         action, "ops/_failed.html", _failed_context, f"Batch {batch_id} sent again."
@@ -192,7 +204,7 @@ def requeue(batch_id: int):
 
     def action():
         batch = ops.requeue_stuck(g.workspace.id, batch_id)
-        tasks.enqueue_batches([(batch.id, batch.kind)])
+        return tasks.enqueue_batches([(batch.id, batch.kind)])
 
     return _act(
         action, "ops/_jobs.html", _jobs_context, f"Batch {batch_id} sent again."

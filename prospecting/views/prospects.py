@@ -18,6 +18,7 @@ from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("prospects", __name__, url_prefix="/prospects")
 
@@ -132,7 +133,7 @@ def create():
     except InvalidInput as exc:
         return _index(422, exc.message)
     ledger.set_job_cap(job.id, cap)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("prospects.show", job_id=job.id))
 
 

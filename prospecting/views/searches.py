@@ -20,6 +20,7 @@ from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("searches", __name__, url_prefix="/searches")
 
@@ -77,7 +78,7 @@ def create():
     except ServiceError as exc:
         return _index(values, fetch_count, error=exc.message, status=422)
     ledger.set_job_cap(search.id, cap)
-    tasks.enqueue_batches(jobs.open_batches(search.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(search.id)))
     return redirect(url_for("searches.show", job_id=search.id))
 
 
@@ -151,7 +152,7 @@ def save(job_id: str):
 def run_saved(saved_id: int):
     """Run a saved search again as a new search."""
     search = searches.run_saved(g.workspace.id, current_user.id, saved_id)
-    tasks.enqueue_batches(jobs.open_batches(search.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(search.id)))
     return redirect(url_for("searches.show", job_id=search.id))
 
 

@@ -1,11 +1,13 @@
 """The job engine: jobs, their leased batches, the batch runner, the reaper and the
 job-kind registry. Areas import the engine from here."""
 
+from prospecting.services.jobs.batches import NOT_SENT
 from prospecting.services.jobs.batches import add_batch
 from prospecting.services.jobs.batches import claim
 from prospecting.services.jobs.batches import complete
 from prospecting.services.jobs.batches import extend
 from prospecting.services.jobs.batches import fail_batch
+from prospecting.services.jobs.batches import mark_not_sent
 from prospecting.services.jobs.batches import next_seq
 from prospecting.services.jobs.batches import open_batches
 from prospecting.services.jobs.batches import pause_batch
@@ -22,7 +24,6 @@ from prospecting.services.jobs.lifecycle import current_status
 from prospecting.services.jobs.lifecycle import fail
 from prospecting.services.jobs.lifecycle import finalise
 from prospecting.services.jobs.lifecycle import get
-from prospecting.services.jobs.lifecycle import lock_job
 from prospecting.services.jobs.lifecycle import mark_running
 from prospecting.services.jobs.lifecycle import pause
 from prospecting.services.jobs.lifecycle import recent
@@ -46,6 +47,7 @@ from prospecting.services.jobs.runner import Run
 
 __all__ = [
     "FAIL",
+    "NOT_SENT",
     "OPEN_BATCH_STATUSES",
     "PROGRESS",
     "RETRY",
@@ -73,7 +75,7 @@ __all__ = [
     "fail_batch",
     "finalise",
     "get",
-    "lock_job",
+    "mark_not_sent",
     "mark_running",
     "next_seq",
     "open_batches",

@@ -23,8 +23,12 @@ from prospecting.models import JobBatch
 from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services.jobs.lifecycle import finalise
-from prospecting.services.jobs.lifecycle import lock_job
 from prospecting.services.jobs.lifecycle import pause
+
+# The owner of a pending batch whose message never reached the queue (it was
+# unreachable after the commit): the reaper sends it at its next pass, however
+# many messages wait in the queue; claim() replaces the mark.
+NOT_SENT = "not-sent"
 
 # This process's worker id while it heartbeats (a `flask worker`), recorded on the
 # batches it claims; None elsewhere (tests, immediate mode), where only the
@@ -147,17 +151,19 @@ def complete(
     success: int,
     failed: int,
     params: dict | None = None,
+    total: int | None = None,
 ) -> bool:
     """Finish a batch and add its counts to the job in the same transaction.
 
     Only the current owner can finish a batch, and only once, so every item is
     counted exactly once however often the batch ran. The caller's pending writes
-    commit with it; `params` replace the batch's stored arguments (its outcome).
-    Returns False when the batch was no longer ours.
+    commit with it; `params` replace the batch's stored arguments (its outcome),
+    `total` sets the job's progress total (the job row is written here, after the
+    batch's: see the lock order in lifecycle). Returns False when the batch was
+    no longer ours.
     """
     now = utcnow()
     job_id = _job_of(batch_id)
-    lock_job(job_id)
     values = {
         "status": "done",
         "success_count": success,
@@ -179,15 +185,14 @@ def complete(
     if done.rowcount != 1:
         db.session.rollback()
         return False
-    db.session.execute(
-        update(Job)
-        .where(Job.id == job_id)
-        .values(
-            success_count=Job.success_count + success,
-            failed_count=Job.failed_count + failed,
-            progress_current=Job.progress_current + success + failed,
-        )
-    )
+    counts = {
+        "success_count": Job.success_count + success,
+        "failed_count": Job.failed_count + failed,
+        "progress_current": Job.progress_current + success + failed,
+    }
+    if total is not None:
+        counts["progress_total"] = total
+    db.session.execute(update(Job).where(Job.id == job_id).values(**counts))
     db.session.commit()
     finalise(job_id)
     return True
@@ -258,7 +263,6 @@ def pause_batch(batch_id: int, owner: str, reason: str) -> None:
     """Park a claimed batch as paused (to resume where it stopped); pause its job."""
     now = utcnow()
     job_id = _job_of(batch_id)
-    lock_job(job_id)
     db.session.execute(
         update(JobBatch)
         .where(JobBatch.id == batch_id, JobBatch.owner == owner)
@@ -273,6 +277,22 @@ def pause_batch(batch_id: int, owner: str, reason: str) -> None:
     )
     db.session.commit()
     pause(job_id, reason)
+
+
+def mark_not_sent(batch_ids: list[int]) -> None:
+    """Mark pending batches whose message could not be queued, for the reaper."""
+    if not batch_ids:
+        return
+    db.session.execute(
+        update(JobBatch)
+        .where(
+            JobBatch.id.in_(batch_ids),
+            JobBatch.status == "pending",
+            JobBatch.owner.is_(None),
+        )
+        .values(owner=NOT_SENT)
+    )
+    db.session.commit()
 
 
 def open_batches(job_id: str) -> list[tuple[int, str]]:

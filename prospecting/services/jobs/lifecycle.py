@@ -1,9 +1,14 @@
 """Jobs: how one comes to exist, is read, and ends (completed, failed, cancelled,
 paused and resumed).
 
-Lock order: whatever changes a job and its batches in one transaction locks the
-job row first, then batch rows (`lock_job`), so failing or cancelling a job while
-its batches finish never deadlocks.
+Lock order (PostgreSQL row locks): a transaction that writes a job's batches and
+the job itself takes the batches first, several of them in id order, and the job
+row last. A batch's work holds its batch (each lease extension) and its
+completion then adds its counts to the job; fail, cancel, pause and resume touch
+every open batch of a job, so they lock those batches (`_lock_batches`) before
+the job. Work never writes its job row while holding its batch: job-level values
+go with the completion (`Done(total=…)`). A job failed or cancelled while its
+batches finish waits instead of deadlocking.
 """
 
 import uuid
@@ -114,19 +119,15 @@ def recent(workspace_id: int, *, kind: str | None = None, limit: int = 20) -> li
     return list(db.session.scalars(stmt))
 
 
-_LOCK_JOB = (
-    select(Job.__table__.c.id)
-    .where(Job.__table__.c.id == bindparam("lock_job_id"))
-    .with_for_update()
-)
-
-
-def lock_job(job_id: str) -> None:
-    """Lock the job row for the rest of the transaction (PostgreSQL; SQLite locks
-    the whole database on the first write anyway). Taken first, before any of
-    the job's batch rows."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_LOCK_JOB, {"lock_job_id": job_id})
+def _lock_batches(*where) -> None:
+    """Lock the batches matching `where` in id order, before any job row (the lock
+    order above); a batch being finished is waited for. SQLite has no row locks
+    (it writes one transaction at a time)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(
+        select(JobBatch.id).where(*where).order_by(JobBatch.id).with_for_update()
+    ).all()
 
 
 def mark_running(job_id: str) -> None:
@@ -169,17 +170,19 @@ def finalise(job_id: str) -> bool:
 
 
 def _end(job_id: str, status: str, message: str) -> bool:
-    """End a job that has not ended, closing its open batches (job row first)."""
+    """End a job that has not ended, closing its open batches (batches first)."""
     now = utcnow()
+    open_batch = (JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
+    _lock_batches(*open_batch)
+    db.session.execute(
+        update(JobBatch)
+        .where(*open_batch)
+        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
+    )
     result = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
         .values(status=status, error_message=message, completed_at=now)
-    )
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
-        .values(status="cancelled", owner=None, lease_until=None, updated_at=now)
     )
     db.session.commit()
     return result.rowcount == 1
@@ -203,15 +206,15 @@ def cancel(workspace_id: int, job_id: str) -> Job:
 def pause(job_id: str, reason: str) -> bool:
     """Pause a queued or running job with a reason; its pending batches wait too."""
     now = utcnow()
+    pending = (JobBatch.job_id == job_id, JobBatch.status == "pending")
+    _lock_batches(*pending)
+    db.session.execute(
+        update(JobBatch).where(*pending).values(status="paused", updated_at=now)
+    )
     result = db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status.in_(("queued", "running")))
         .values(status="paused", error_message=reason[:2000])
-    )
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status == "pending")
-        .values(status="paused", updated_at=now)
     )
     db.session.commit()
     return result.rowcount == 1
@@ -227,16 +230,20 @@ def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job
     if job.status != "paused":
         raise Conflict(f"The job is {job.status}, not paused.")
     now = utcnow()
+    # The batches before the job row (lock order): its changes are flushed last.
+    paused = (JobBatch.job_id == job.id, JobBatch.status == "paused")
+    _lock_batches(*paused)
+    db.session.execute(
+        update(JobBatch)
+        .where(*paused)
+        .values(
+            status="pending", owner=None, not_before=None, error=None, updated_at=now
+        )
+    )
     if params:
         job.params = {**job.params, **params}
     job.status = "running" if job.started_at else "queued"
     job.error_message = None
-    db.session.flush()  # the job row first, then its batches
-    db.session.execute(
-        update(JobBatch)
-        .where(JobBatch.job_id == job.id, JobBatch.status == "paused")
-        .values(status="pending", not_before=None, error=None, updated_at=now)
-    )
     db.session.commit()
     finalise(job.id)
     db.session.refresh(job)

@@ -14,6 +14,7 @@ from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
+from prospecting.services.jobs.batches import NOT_SENT
 from prospecting.services.jobs.batches import fail_batch
 from prospecting.services.jobs.batches import gone_workers
 from prospecting.services.jobs.lifecycle import OPEN_BATCH_STATUSES
@@ -35,34 +36,38 @@ def reap(*, include_pending: bool = True) -> Reaped:
 
     Pending batches count as lost only when `include_pending`: the periodic reaper
     passes False while the queue still holds messages, since a long job's later
-    batches legitimately wait there for a long time.
+    batches legitimately wait there for a long time. Batches marked NOT_SENT
+    never reached the queue: they are sent at every pass.
     """
     cfg = current_app.config
     now = utcnow()
     pending_cutoff = now - timedelta(seconds=cfg["BATCH_PENDING_TOO_LONG_SECONDS"])
-    stale = and_(
-        JobBatch.status == "running",
-        or_(JobBatch.lease_until < now, JobBatch.worker.in_(gone_workers(now))),
+    due = or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now)
+    stale = or_(
+        and_(
+            JobBatch.status == "running",
+            or_(JobBatch.lease_until < now, JobBatch.worker.in_(gone_workers(now))),
+        ),
+        and_(JobBatch.status == "pending", JobBatch.owner == NOT_SENT, due),
     )
     if include_pending:
         lost = and_(
-            JobBatch.status == "pending",
-            JobBatch.updated_at < pending_cutoff,
-            or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now),
+            JobBatch.status == "pending", JobBatch.updated_at < pending_cutoff, due
         )
         stale = or_(stale, lost)
     rows = db.session.execute(
         select(JobBatch.id, JobBatch.kind, JobBatch.attempts).where(stale)
     ).all()
     requeue, exhausted = _split(rows)
-    # Touch requeued pending batches so the next pass does not re-send them.
+    # Touch requeued pending batches so the next pass does not re-send them; a
+    # send that fails again marks them again (tasks.enqueue_batches).
     if requeue:
         db.session.execute(
             update(JobBatch)
             .where(
                 JobBatch.id.in_([b for b, _ in requeue]), JobBatch.status == "pending"
             )
-            .values(updated_at=now)
+            .values(updated_at=now, owner=None)
         )
         db.session.commit()
     running = db.session.scalars(

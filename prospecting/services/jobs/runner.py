@@ -46,12 +46,15 @@ Dispatch = Callable[[list[tuple[int, str]]], None]
 @dataclass(frozen=True)
 class Done:
     """The batch is finished: its counts go to the job. `then` are batches to send
-    after a delay once this one is done; `params` replace its stored arguments."""
+    after a delay once this one is done; `params` replace its stored arguments;
+    `total` sets the job's progress total (work never writes its job row itself:
+    see the lock order in lifecycle)."""
 
     success: int = 0
     failed: int = 0
     then: tuple[tuple[int, float], ...] = ()
     params: dict | None = None
+    total: int | None = None
 
 
 # How a Later run counts against the batch's attempts.
@@ -304,6 +307,7 @@ def _settle(run_: Run, result: Result) -> Outcome:
             success=result.success,
             failed=result.failed,
             params=result.params,
+            total=result.total,
         ):
             return Outcome(later=result.then)
         return Outcome()

@@ -55,7 +55,10 @@ def _provider_failure(exc: ProviderError):
 @json_envelope("contacts")
 def contacts_fetch():
     """Fetch a company's directors by CIN into the contact book (and Airtable)."""
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except ServiceError as exc:  # text the database cannot store (inputs.py)
+        return _failure(exc.status_code, exc.code, exc.message)
     if not isinstance(body, dict):
         return _failure(422, "invalid_json", "Send a JSON object with a 'cin'.")
     cin, record_id = body.get("cin"), body.get("company_airtable_id")

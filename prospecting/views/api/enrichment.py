@@ -13,6 +13,7 @@ from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.api import bp
 from prospecting.views.api import iso
+from prospecting.views.responses import created
 
 API_STATUS = {"queued": "pending", "running": "processing"}
 
@@ -26,13 +27,12 @@ def upload():
         raise InvalidInput(
             "Send the CSV as a multipart field named 'file'.", code="no_file"
         )
-    ws = workspace_id()
-    saved = enrichment.save_upload(ws, None, file.filename, file.stream)
-    job = enrichment.start(ws, None, saved.id)
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    return jsonify(
-        {"job_id": job.id, "status": "pending", "filename": saved.filename}
-    ), 202
+    saved, job = enrichment.start_from_file(
+        workspace_id(), None, file.filename, file.stream
+    )
+    sent = tasks.enqueue_batches(jobs.open_batches(job.id))
+    body = {"job_id": job.id, "status": "pending", "filename": saved.filename}
+    return created(body, 202, sent=sent)
 
 
 def _status_body(job) -> dict:

@@ -47,6 +47,10 @@ BOOL = {"type": "boolean"}
 NBOOL = {"type": ["boolean", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
 ANY = {}
+# Work saved while the queue could not be reached: answered 202 with a notice,
+# sent by the reaper once the queue is back (tasks.enqueue_batches).
+NOTICE = {"type": "string", "description": "Set when the job waits for the queue."}
+SAVED_NOT_SENT = "Saved; starts by itself once the queue is back (see notice)"
 
 PAGINATION = _obj(
     {
@@ -120,6 +124,7 @@ SCHEMAS = {
             "error_message": NSTR,
             "created_at": TIME,
             "completed_at": TIME,
+            "notice": NOTICE,
         },
         ("id", "status", "query_filter"),
     ),
@@ -147,7 +152,7 @@ SCHEMAS = {
         ("count", "next", "previous", "results"),
     ),
     "UploadAccepted": _obj(
-        {"job_id": STR, "status": STR, "filename": STR},
+        {"job_id": STR, "status": STR, "filename": STR, "notice": NOTICE},
         ("job_id", "status", "filename"),
     ),
     "EnrichmentStatus": _obj(
@@ -231,6 +236,7 @@ SCHEMAS = {
             "metadata": _obj(
                 {"api": STR, "max_results": INT, "estimated_time_seconds": INT}
             ),
+            "notice": NOTICE,
         },
         ("success", "job_id", "status"),
     ),
@@ -418,17 +424,17 @@ def _envelope(data: dict) -> dict:
     )
 
 
-def _ingest_operation(summary: str, body: dict, data: dict) -> dict:
+def _ingest_operation(summary: str, body: dict, data: dict, accepted=False) -> dict:
+    answers = {"200": _answer("Done", _envelope(data))}
+    if accepted:
+        answers["202"] = _answer(SAVED_NOT_SENT, _envelope(data))
     return {
         "post": {
             "summary": summary,
             "tags": ["outreach"],
             "security": INGEST_TOKENS,
             "requestBody": {"required": True, **_json(body)},
-            "responses": {
-                "200": _answer("Done", _envelope(data)),
-                **_errors("EnvelopeError", 400, 401, 413, 422),
-            },
+            "responses": {**answers, **_errors("EnvelopeError", 400, 401, 413, 422)},
         }
     }
 
@@ -462,6 +468,7 @@ PATHS = {
             "requestBody": {"required": True, **_json(_ref("PeopleSearchRequest"))},
             "responses": {
                 "201": _answer("Created", _ref("PeopleSearch")),
+                "202": _answer(SAVED_NOT_SENT, _ref("PeopleSearch")),
                 **_errors("Error", 400, 401, 422),
             },
         }
@@ -548,6 +555,7 @@ PATHS = {
             "requestBody": {"required": True, **_json(_ref("ProspectJobRequest"))},
             "responses": {
                 "201": _answer("Queued", _ref("ProspectJobCreated")),
+                "202": _answer(SAVED_NOT_SENT, _ref("ProspectJobCreated")),
                 "401": _answer("No token", _ref("Error")),
                 **_errors("SuccessError", 400, 404, 409, 422),
             },
@@ -620,7 +628,8 @@ PATHS = {
     "/chatbot/messages": _ingest_operation(
         "Queue chat messages for dispatch",
         {"type": "array", "minItems": 1, "items": _ref("ChatItem")},
-        _obj({"count": INT, "messages": INT}),
+        _obj({"count": INT, "messages": INT, "notice": NOTICE}),
+        accepted=True,
     ),
 }
 

@@ -145,5 +145,8 @@ def chatbot_messages():
     body = _body()
     items = schemas.parse_list(schemas.ChatItem, body)
     count, batches = outreach.queue_chat(g.api_workspace_id, items)
-    tasks.enqueue_batches(batches)
-    return {"count": len(items), "messages": count}, 200
+    data = {"count": len(items), "messages": count}
+    if tasks.enqueue_batches(batches):
+        return data, 200
+    # Saved: the reaper sends them once the queue is back (tasks.enqueue_batches).
+    return {**data, "notice": tasks.NOT_SENT_NOTICE}, 202

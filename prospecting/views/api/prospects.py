@@ -16,6 +16,7 @@ from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import ServiceError
 from prospecting.views.api import bp
 from prospecting.views.api import iso
+from prospecting.views.responses import created
 
 MAX_PER_PAGE = 200
 
@@ -55,8 +56,8 @@ def create_prospect_job():
         "prospects in the background.",
         "metadata": _metadata(job),
     }
-    tasks.enqueue_batches(jobs.open_batches(job.id))
-    return jsonify(body), 201
+    sent = tasks.enqueue_batches(jobs.open_batches(job.id))
+    return created(body, 201, sent=sent)
 
 
 def _metadata(job) -> dict:

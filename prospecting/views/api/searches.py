@@ -14,6 +14,7 @@ from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.views.api import bp
 from prospecting.views.api import iso
+from prospecting.views.responses import created
 
 
 def _search_body(search) -> dict:
@@ -57,9 +58,9 @@ def create_people_search():
     raw_filter = body.pop("filter") if isinstance(body.get("filter"), dict) else body
     search = searches.start(workspace_id(), None, raw_filter, fetch_count)
     # The answer describes the search as created; the worker may move it on at once.
-    created = _search_body(search)
-    tasks.enqueue_batches(jobs.open_batches(search.id))
-    return jsonify(created), 201
+    body = _search_body(search)
+    sent = tasks.enqueue_batches(jobs.open_batches(search.id))
+    return created(body, 201, sent=sent)
 
 
 @bp.get("/api/v1/people-search/<search_id>/")
