@@ -133,8 +133,8 @@ def greeting_kind(app):
             app.jinja_loader,
             DictLoader(
                 {
-                    HEADLINE: '<span class="figures">Said hello to {{ job.success_count }}'
-                    "</span>"
+                    HEADLINE: '<span class="figures">Said hello to '
+                    "{{ job.success_count }}</span>"
                 }
             ),
         ]
