@@ -161,7 +161,7 @@ class Config:
     COST_ESTIMATE_SAMPLE_ROWS = _env_int("COST_ESTIMATE_SAMPLE_ROWS", 2000)
     # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
     # workers stay listed, the banner's cached reachability check, the ops page's poll
-    OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 5.0)
+    OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 2.0)
     OPS_WORKER_ALIVE_SECONDS = _env_int("OPS_WORKER_ALIVE_SECONDS", 30)
     OPS_WORKER_STALE_SECONDS = _env_int("OPS_WORKER_STALE_SECONDS", 120)
     OPS_WORKER_FORGET_HOURS = _env_int("OPS_WORKER_FORGET_HOURS", 24)

@@ -9,6 +9,7 @@ from bench import ingest
 from bench import memory
 from bench import pollers
 from bench import prospects
+from bench import recovery
 from bench import results
 from bench import throughput
 
@@ -19,6 +20,7 @@ BENCHES = {
     "pollers": pollers.run,
     "memory": memory.run,
     "prospects": prospects.run,
+    "recovery": recovery.run,
 }
 
 

@@ -2,12 +2,10 @@
 of that limit, with two worker processes sharing the limiter through Redis."""
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import redis
-import requests
 from sqlalchemy import create_engine
 from sqlalchemy import text
 
@@ -20,80 +18,43 @@ LATENCY_MS = 100
 CLIENT_LIMIT = 48
 
 
+def limited_env(url: str, tmp: Path, port: int) -> dict:
+    """Settings of the throughput run: the sandbox's limit and latency, our
+    shared limiter a little under it."""
+    return common.enrichment_env(
+        url,
+        tmp,
+        port,
+        PROVIDER_RATE_LIMITS=json.dumps(
+            {"emails": f"{CLIENT_LIMIT}/second", "companies": f"{CLIENT_LIMIT}/second"}
+        ),
+        SANDBOX=json.dumps(
+            {"latency_ms": LATENCY_MS, "rate_limit": LIMIT, "retry_after": 1}
+        ),
+    )
+
+
+def contact_lines(rows: int) -> list[str]:
+    """A CSV whose every row has its own address and company domain."""
+    return ["name,email,website"] + [
+        f"P{i},person{i}@company{i}.com,company{i}.com" for i in range(rows)
+    ]
+
+
 def run(rows: int = 3000, tmp: Path = Path("/tmp")) -> dict:
     url = common.fresh_database()
     redis.Redis.from_url(common.REDIS_URL).flushdb()
     port = common.free_port()
-    sandbox = f"http://127.0.0.1:{port}/sandbox"
-    env = {
-        "DATABASE_URL": url,
-        "REDIS_URL": common.REDIS_URL,
-        "HUEY_STORAGE": "redis",
-        "SANDBOX_URL": sandbox,
-        "EMAIL_VERIFIER_URL": f"{sandbox}/reacher",
-        "COMPANY_ENRICHER_URL": f"{sandbox}/apollo",
-        "UPLOAD_DIR": str(tmp / "uploads"),
-        "PROVIDER_RATE_LIMITS": json.dumps(
-            {"emails": f"{CLIENT_LIMIT}/second", "companies": f"{CLIENT_LIMIT}/second"}
-        ),
-        "SANDBOX": json.dumps(
-            {"latency_ms": LATENCY_MS, "rate_limit": LIMIT, "retry_after": 1}
-        ),
-    }
-    procs = [
-        common.start(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-w",
-                "1",
-                "--threads",
-                "64",
-                "-b",
-                f"127.0.0.1:{port}",
-                "wsgi:app",
-            ],
-            env,
-            tmp / "bench-web.log",
-        )
-    ]
+    env = limited_env(url, tmp, port)
+    procs = [common.serve(env, port, tmp)]
     try:
-        common.wait_http(f"{sandbox}/_config")
-        common.run_flask(["demo", "seed"], env)
-        token = (
-            common.run_flask(["tokens", "create", "--workspace", "Demo"], env)
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        lines = ["name,email,website"] + [
-            f"P{i},person{i}@company{i}.com,company{i}.com" for i in range(rows)
-        ]
-        for _ in range(2):
-            procs.append(
-                common.start(
-                    [sys.executable, "-m", "flask", "worker", "-w", "12"],
-                    env,
-                    tmp / "bench-worker.log",
-                )
-            )
+        token = common.api_token(env)
+        procs += [common.worker(env, tmp) for _ in range(2)]
         time.sleep(2)
         cpu_before = [common.cpu_seconds(p.pid) for p in procs]
         started = time.monotonic()
-        response = requests.post(
-            f"http://127.0.0.1:{port}/jobs/upload",
-            headers={"X-API-Key": token},
-            files={"file": ("bench.csv", "\n".join(lines))},
-        )
-        job_id = response.json()["job_id"]
-        while True:
-            status = requests.get(
-                f"http://127.0.0.1:{port}/jobs/{job_id}/status",
-                headers={"X-API-Key": token},
-            ).json()
-            if status["status"] in ("completed", "failed", "cancelled"):
-                break
-            time.sleep(0.5)
+        job_id = common.upload_csv(port, token, contact_lines(rows))
+        status = common.wait_job(port, token, job_id)
         elapsed = time.monotonic() - started
         cpu = [
             common.cpu_seconds(p.pid) - b

@@ -6,6 +6,7 @@ from sqlalchemy import event
 
 from prospecting.extensions import db
 from prospecting.models import JobBatch
+from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services import jobs
 from tests import factories
@@ -207,3 +208,104 @@ def test_claim_refuses_a_batch_of_another_kind(workspace):
     _, (batch, _) = _job_with_batches(workspace.id)
     assert jobs.claim(batch.id, kinds=("prospects.page",)) is None
     assert jobs.claim(batch.id, kinds=(ROWS,))
+
+
+# A killed worker's batches run again within seconds; a slow living one's do not
+
+
+def _beat(worker_id: str, *, seconds_ago: float, stopped: bool = False) -> None:
+    seen = utcnow() - timedelta(seconds=seconds_ago)
+    db.session.add(
+        WorkerHeartbeat(
+            worker_id=worker_id,
+            hostname="host",
+            pid=1,
+            queue="q",
+            last_seen_at=seen,
+            stopped_at=seen if stopped else None,
+        )
+    )
+    db.session.commit()
+
+
+def _claimed_by(worker_id: str, batch_id: int) -> str:
+    jobs.set_worker_id(worker_id)
+    try:
+        return jobs.claim(batch_id, kinds=(ROWS,))
+    finally:
+        jobs.set_worker_id(None)
+
+
+def test_a_batch_of_a_silent_worker_is_taken_over_before_its_lease_ends(workspace, app):
+    app.config["BATCH_OWNER_GONE_SECONDS"] = 15
+    _, (batch, _) = _job_with_batches(workspace.id)
+    _beat("host:1", seconds_ago=2)
+    owner = _claimed_by("host:1", batch.id)
+    assert owner and db.session.get(JobBatch, batch.id).worker == "host:1"
+    assert jobs.claim(batch.id, kinds=(ROWS,)) is None, "a living worker keeps it"
+    db.session.execute(
+        db.update(WorkerHeartbeat).values(last_seen_at=utcnow() - timedelta(seconds=16))
+    )
+    db.session.commit()
+    assert db.session.get(JobBatch, batch.id).lease_until > utcnow()
+    taken = jobs.claim(batch.id, kinds=(ROWS,))
+    assert taken and taken != owner
+    assert not jobs.extend(batch.id, owner), "the silent worker lost the batch"
+
+
+def test_reclaim_puts_the_batches_of_gone_workers_back_once(workspace):
+    _, (first, second) = _job_with_batches(workspace.id)
+    _beat("host:dead", seconds_ago=60)
+    _beat("host:stopped", seconds_ago=1, stopped=True)
+    _beat("host:alive", seconds_ago=1)
+    _claimed_by("host:dead", first.id)
+    _claimed_by("host:alive", second.id)
+    assert jobs.reclaim_gone() == [(first.id, ROWS)]
+    assert jobs.reclaim_gone() == [], "each batch is sent again by one caller only"
+    db.session.expire_all()
+    assert db.session.get(JobBatch, first.id).status == "pending"
+    assert db.session.get(JobBatch, second.id).status == "running"
+
+
+def test_reclaim_gives_up_on_a_batch_that_used_its_attempts(workspace, app):
+    app.config["BATCH_MAX_ATTEMPTS"] = 1
+    job, (batch, _) = _job_with_batches(workspace.id)
+    _beat("host:dead", seconds_ago=60)
+    _claimed_by("host:dead", batch.id)
+    assert jobs.reclaim_gone() == []
+    assert db.session.get(JobBatch, batch.id).status == "failed"
+
+
+def test_the_heartbeat_sends_again_the_batches_of_gone_workers(
+    app, workspace, monkeypatch
+):
+    from prospecting.tasks import ops as ops_tasks
+
+    sent = []
+    monkeypatch.setattr(ops_tasks, "enqueue_batches", sent.extend)
+    _, (batch, _) = _job_with_batches(workspace.id)
+    _beat("host:dead", seconds_ago=60)
+    _claimed_by("host:dead", batch.id)
+    beat = ops_tasks.Heartbeat(app, threads=1, queue="q")
+    beat._reclaim()
+    assert sent == [(batch.id, ROWS)]
+
+
+def test_a_worker_of_this_machine_whose_process_is_gone_is_freed_at_once(workspace):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(done.stdout)
+    _, (batch, _) = _job_with_batches(workspace.id)
+    db.session.add(
+        WorkerHeartbeat(worker_id=f"here:{dead_pid}", hostname="here", pid=dead_pid,
+                        queue="q", last_seen_at=utcnow())
+    )  # fmt: skip
+    db.session.commit()
+    _claimed_by(f"here:{dead_pid}", batch.id)
+    assert jobs.reclaim_gone(host="elsewhere") == [], "silent for 0 s: alive"
+    assert jobs.reclaim_gone(host="here") == [(batch.id, ROWS)]
+    db.session.expire_all()
+    assert db.session.get(WorkerHeartbeat, 1).stopped_at is not None

@@ -55,6 +55,9 @@ class Heartbeat:
 
     def _run(self) -> None:
         interval = self.app.config["OPS_HEARTBEAT_SECONDS"]
+        # At once on start (a worker restarted after a kill frees what its
+        # predecessor held), then at every beat.
+        self._reclaim()
         while not self._stop.wait(interval):
             self._beat()
             self._reclaim()
@@ -64,7 +67,7 @@ class Heartbeat:
         # silent is put back and sent again at once, not after its lease.
         try:
             with self.app.app_context():
-                enqueue_batches(jobs.reclaim_gone())
+                enqueue_batches(jobs.reclaim_gone(host=self.hostname))
         except Exception:
             logger.exception("could not reclaim the batches of gone workers")
 

@@ -1,6 +1,7 @@
 """The reaper: batches whose worker died, whose lease expired or whose message was
 lost go back to the queue; jobs whose batches are all closed are finished."""
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import JobBatch
+from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services.jobs.batches import NOT_SENT
 from prospecting.services.jobs.batches import fail_batch
@@ -83,14 +85,17 @@ def reap(*, include_pending: bool = True) -> Reaped:
     return Reaped(requeue=requeue, exhausted=exhausted, finalised=finalised)
 
 
-def reclaim_gone() -> list[tuple[int, str]]:
+def reclaim_gone(*, host: str | None = None) -> list[tuple[int, str]]:
     """Put the running batches of workers that stopped heartbeating back to pending
     and return them to enqueue (each is returned to one caller only).
 
     Every worker's heartbeat runs this, so a killed worker's batches run again
-    within seconds of its silence instead of after their lease.
+    within seconds of its silence instead of after their lease. A worker of
+    `host` (the caller's machine) whose process no longer exists is gone at once.
     """
     now = utcnow()
+    if host is not None:
+        _mark_dead_on(host, now)
     rows = db.session.execute(
         update(JobBatch)
         .where(JobBatch.status == "running", JobBatch.worker.in_(gone_workers(now)))
@@ -121,3 +126,33 @@ def _split(rows) -> tuple[list[tuple[int, str]], list[int]]:
     for batch_id in exhausted:
         fail_batch(batch_id, GAVE_UP)
     return requeue, exhausted
+
+
+def _mark_dead_on(host: str, now) -> None:
+    """Record as stopped the workers of this machine whose process is gone (a
+    SIGKILL leaves no goodbye); their batches are then free at once."""
+    rows = db.session.execute(
+        select(WorkerHeartbeat.worker_id, WorkerHeartbeat.pid).where(
+            WorkerHeartbeat.hostname == host, WorkerHeartbeat.stopped_at.is_(None)
+        )
+    ).all()
+    dead = [worker_id for worker_id, pid in rows if not _process_exists(pid)]
+    if dead:
+        db.session.execute(
+            update(WorkerHeartbeat)
+            .where(WorkerHeartbeat.worker_id.in_(dead))
+            .values(stopped_at=now)
+        )
+        db.session.commit()
+
+
+def _process_exists(pid: int) -> bool:
+    # A pid taken again by another process reads as alive: the heartbeat's
+    # silence then frees the batches, as for a worker on another machine.
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
