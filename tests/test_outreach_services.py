@@ -18,8 +18,9 @@ from prospecting.models import Sample
 from prospecting.sandbox import faults
 from prospecting.services import jobs
 from prospecting.services import outreach
-from prospecting.services import outreach_ingest
-from prospecting.services import outreach_schemas as schemas
+from prospecting.services.errors import InvalidInput
+from prospecting.services.outreach import dispatch as dispatching
+from prospecting.services.outreach import schemas
 from prospecting.tasks import outreach as outreach_tasks
 from tests import factories
 
@@ -30,7 +31,7 @@ def ingest(workspace_id, *rows, now=T0):
     body = schemas.parse(
         schemas.SamplesIngest, {"source": "crawler", "rows": list(rows)}
     )
-    return outreach_ingest.ingest_samples(workspace_id, body, now=now)
+    return outreach.ingest_samples(workspace_id, body, now=now)
 
 
 def row(status="shipped", creator="c-1", product="p-1", **over):
@@ -76,7 +77,7 @@ def messages():
 
 def dispatch(batch_id, now):
     """Run a dispatch batch as a worker would, at `now`."""
-    with mock.patch.object(outreach, "utcnow", return_value=now):
+    with mock.patch.object(dispatching, "utcnow", return_value=now):
         return factories.run_batch(batch_id)
 
 
@@ -244,7 +245,7 @@ def test_quiet_hours_hold_messages_until_the_window_ends(app, workspace, chat):
 
 
 def test_dispatch_defers_a_queued_message_in_quiet_hours(app, workspace, chat):
-    outreach_ingest.ingest_creators(
+    outreach.ingest_creators(
         workspace.id,
         schemas.parse(schemas.CreatorsIngest, {"rows": [{"platformCreatorId": "c-1"}]}),
     )
@@ -345,9 +346,9 @@ def test_save_rule_validates_and_replaces_by_status(workspace):
     first = shipped_rule(workspace.id)
     again = shipped_rule(workspace.id, template="New text")
     assert first.id == again.id and again.template == "New text"
-    with pytest.raises(outreach.InvalidInput):
+    with pytest.raises(InvalidInput):
         outreach.save_rule(workspace.id, sample_status="", template="x")
-    with pytest.raises(outreach.InvalidInput):
+    with pytest.raises(InvalidInput):
         outreach.save_rule(
             workspace.id, sample_status="x", template="y", reminder_max=2
         )
@@ -370,7 +371,7 @@ def test_messages_are_counted_once_per_schedule(workspace):
 
 def test_chatbot_replies_are_not_held_by_the_creator_cap(app, workspace, chat):
     app.config["OUTREACH_CREATOR_DAILY_CAP"] = 1
-    outreach_ingest.ingest_creators(
+    outreach.ingest_creators(
         workspace.id,
         schemas.parse(schemas.CreatorsIngest, {"rows": [{"platformCreatorId": "c-1"}]}),
     )

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from prospecting.extensions import db
 from prospecting.models.base import utcnow
 from prospecting.services import outreach
-from prospecting.services import outreach_ingest
-from prospecting.services import outreach_schemas as schemas
+from prospecting.services.outreach import schemas
 
 PAGES = (
     "/outreach/",
@@ -23,7 +23,7 @@ PAGES = (
 
 def ingest(workspace_id, rows, **body):
     parsed = schemas.parse(schemas.SamplesIngest, {"rows": rows, **body})
-    return outreach_ingest.ingest_samples(workspace_id, parsed)
+    return outreach.ingest_samples(workspace_id, parsed)
 
 
 def row(creator, product="p-1", status="shipped", **over):
@@ -81,7 +81,7 @@ def test_creator_detail_shows_samples_contents_and_messages(auth_client, workspa
     )
     outreach.materialise_due(now=utcnow() + timedelta(seconds=1), limit=10)
     creator = outreach.search_creators(workspace.id, "alice")
-    creator_id = outreach.db.session.scalars(creator).first().id
+    creator_id = db.session.scalars(creator).first().id
     page = auth_client.get(f"/outreach/creators/{creator_id}")
     assert page.status_code == 200
     assert b"Product p-1" in page.data and b"77 views" in page.data
@@ -91,9 +91,7 @@ def test_creator_detail_shows_samples_contents_and_messages(auth_client, workspa
 def test_other_workspace_ids_answer_404(auth_client, other_workspace):
     ingest(other_workspace.id, [row("eve")])
     creator_id = (
-        outreach.db.session.scalars(outreach.search_creators(other_workspace.id))
-        .first()
-        .id
+        db.session.scalars(outreach.search_creators(other_workspace.id)).first().id
     )
     assert auth_client.get(f"/outreach/creators/{creator_id}").status_code == 404
     assert b"Creator eve" not in auth_client.get("/outreach/").data
@@ -192,7 +190,7 @@ def test_task_pages_show_every_field(auth_client, workspace):
         "task": {"taskId": "T-9", "taskName": "Invite", "weird": [1]},
     }
     parsed = schemas.parse(schemas.TasksIngest, body)
-    task, _ = outreach_ingest.ingest_task(workspace.id, parsed, body["task"])
+    task, _ = outreach.ingest_task(workspace.id, parsed, body["task"])
     assert b"Invite" in auth_client.get("/outreach/tasks").data
     detail = auth_client.get(f"/outreach/tasks/{task.id}")
     assert b"weird" in detail.data and b"[1]" in detail.data

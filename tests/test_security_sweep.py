@@ -24,11 +24,10 @@ from prospecting.services import accounts
 from prospecting.services import contacts
 from prospecting.services import enrichment
 from prospecting.services import outreach
-from prospecting.services import outreach_ingest
-from prospecting.services import outreach_schemas as schemas
 from prospecting.services import prospects
 from prospecting.services import searches
 from prospecting.services.contacts import ContactInput
+from prospecting.services.outreach import schemas
 from tests import factories
 from tests.conftest import provider_urls
 from tests.test_enrichment import run_job
@@ -182,13 +181,13 @@ def ingest_samples(workspace_id: int, creator: str, name: str = "Creator") -> No
         "platformCreatorDisplayName": name,
     }
     parsed = schemas.parse(schemas.SamplesIngest, {"rows": [row]})
-    outreach_ingest.ingest_samples(workspace_id, parsed)
+    outreach.ingest_samples(workspace_id, parsed)
 
 
 def ingest_task(workspace_id: int, name: str):
     body = {"task": {"taskId": f"T-{name}", "taskName": name}}
     parsed = schemas.parse(schemas.TasksIngest, body)
-    return outreach_ingest.ingest_task(workspace_id, parsed, body["task"])[0]
+    return outreach.ingest_task(workspace_id, parsed, body["task"])[0]
 
 
 def id_routes(app):

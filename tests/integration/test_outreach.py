@@ -14,8 +14,8 @@ from prospecting.models import MessageLog
 from prospecting.models import MessageSchedule
 from prospecting.models.base import utcnow
 from prospecting.services import outreach
-from prospecting.services import outreach_ingest
-from prospecting.services import outreach_schemas as schemas
+from prospecting.services.outreach import publisher
+from prospecting.services.outreach import schemas
 from tests import factories
 from tests.integration.conftest import wait_for
 
@@ -53,7 +53,7 @@ def _seed_due_schedules(workspace_id: int) -> None:
         for i in range(CREATORS)
     ]
     body = schemas.parse(schemas.SamplesIngest, {"source": "it", "rows": rows})
-    outreach_ingest.ingest_samples(workspace_id, body)
+    outreach.ingest_samples(workspace_id, body)
 
 
 def _in_threads(app, fn, n: int = 2) -> list:
@@ -129,7 +129,7 @@ def test_two_publishers_at_once_send_each_message_once(app, chat):
 
 def test_chatbot_messages_go_through_real_workers_once(app, chat, start_worker):
     workspace_id = _workspace()
-    outreach_ingest.ingest_creators(
+    outreach.ingest_creators(
         workspace_id,
         schemas.parse(
             schemas.CreatorsIngest,
@@ -180,7 +180,7 @@ def test_claim_skips_rows_another_publisher_holds(app):
     )
 
     def claim():
-        return outreach._claim(
+        return publisher._claim(
             MessageSchedule,
             due,
             order_by=MessageSchedule.due_at,

@@ -14,9 +14,8 @@ from prospecting.errors import json_envelope
 from prospecting.security import parse_json
 from prospecting.services import accounts
 from prospecting.services import outreach
-from prospecting.services import outreach_ingest
-from prospecting.services import outreach_schemas as schemas
 from prospecting.services.errors import ServiceError
+from prospecting.services.outreach import schemas
 from prospecting.views.api import bp
 
 
@@ -103,7 +102,7 @@ def ingest_samples():
     body = _body()
     _rows_limit(body)
     parsed = schemas.parse(schemas.SamplesIngest, body)
-    result = outreach_ingest.ingest_samples(g.api_workspace_id, parsed)
+    result = outreach.ingest_samples(g.api_workspace_id, parsed)
     return {
         "inserted": result.rows,
         "products": result.products,
@@ -120,7 +119,7 @@ def ingest_creators():
     body = _body()
     _rows_limit(body)
     parsed = schemas.parse(schemas.CreatorsIngest, body)
-    result = outreach_ingest.ingest_creators(g.api_workspace_id, parsed)
+    result = outreach.ingest_creators(g.api_workspace_id, parsed)
     return {
         "inserted": result.rows,
         "created": result.created,
@@ -134,7 +133,7 @@ def ingest_task():
     """Upsert an outreach task by taskId, keeping unknown fields."""
     body = _body()
     parsed = schemas.parse(schemas.TasksIngest, body)
-    task, action = outreach_ingest.ingest_task(g.api_workspace_id, parsed, body["task"])
+    task, action = outreach.ingest_task(g.api_workspace_id, parsed, body["task"])
     return {"taskId": task.task_id, "id": task.id, "action": action}, 200
 
 
