@@ -23,7 +23,7 @@ from prospecting.models.base import utcnow
 from prospecting.services import csvfiles
 from prospecting.services import jobs
 
-# The batches the planner cuts, each worked by worker.process_rows.
+# The rows batches, named where the planner cuts them (worker.process_rows works them).
 ROWS = "enrichment.rows"
 
 

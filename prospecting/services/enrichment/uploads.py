@@ -18,7 +18,7 @@ from prospecting.services.errors import NotFound
 from prospecting.services.errors import ServiceError
 from prospecting.services.errors import TooLarge
 
-# The job kind an upload starts, and its first batch: the planner's.
+# The job kind and its planning batch, named where start() creates them.
 KIND = "enrichment"
 PLAN = "enrichment.plan"
 
