@@ -46,11 +46,11 @@ def run(tmp: Path = Path("/tmp")) -> dict:
 def _take_all_pages(url: str, job_id: str) -> None:
     """Turn every page into rows, as the workers do when they take the batches."""
     from prospecting import create_app
-    from prospecting.services import enrichment
+    from prospecting.services.enrichment import rows
 
     app = create_app(None, SQLALCHEMY_DATABASE_URI=url, HUEY_STORAGE="memory")
     with app.app_context():
-        enrichment._take_all_pages(job_id)
+        rows._take_all_pages(job_id)
 
 
 def _time_pages(url: str, job_id: str) -> tuple[float, float]:

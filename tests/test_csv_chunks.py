@@ -11,11 +11,12 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from prospecting.services import csvfiles
 from prospecting.services.csvfiles import CsvError
 from prospecting.services.csvfiles import Dialect
+from prospecting.services.csvfiles import chunks as csv_chunks
 from prospecting.services.csvfiles import iter_chunks
 from prospecting.services.csvfiles import iter_records
+from prospecting.services.csvfiles import reading as csv_reading
 
 UTF8 = Dialect(encoding="utf-8", delimiter=",", has_bom=False)
 
@@ -87,8 +88,9 @@ def test_chunked_reader_reads_exactly_what_the_careful_reader_reads(
     tmp_path, monkeypatch, data, chunk_rows, start_after, max_rows, small
 ):
     if small:  # tiny limits put block cuts and over-long lines and fields in play
-        monkeypatch.setattr(csvfiles, "LINE_LIMIT", 64)
-        monkeypatch.setattr(csvfiles, "_BLOCK_CHARS", 16)
+        monkeypatch.setattr(csv_reading, "LINE_LIMIT", 64)
+        monkeypatch.setattr(csv_chunks, "LINE_LIMIT", 64)
+        monkeypatch.setattr(csv_chunks, "_BLOCK_CHARS", 16)
     path = tmp_path / "f.csv"
     path.write_bytes(data)
     limits = {"max_rows": max_rows, "max_columns": 4,
@@ -104,7 +106,7 @@ def test_a_clean_file_never_needs_the_careful_reader(tmp_path, monkeypatch):
     def careful_reader(*args, **kwargs):
         raise AssertionError("the chunked reader handed over on a clean file")
 
-    monkeypatch.setattr(csvfiles, "iter_records", careful_reader)
+    monkeypatch.setattr(csv_chunks, "iter_records", careful_reader)
     chunks = list(iter_chunks(path, UTF8, chunk_rows=1000))
     assert [first for first, _ in chunks] == [1, 1001, 2001, 3001, 4001]
     assert chunks[-1][1][-1] == ["P4999", "p4999@x.io", 'a, "b"']

@@ -17,6 +17,8 @@ from prospecting.models.base import utcnow
 from prospecting.sandbox import faults
 from prospecting.services import enrichment
 from prospecting.services import jobs
+from prospecting.services.enrichment.planner import _pages
+from prospecting.services.enrichment.rows import _take_pages
 from prospecting.tasks import enqueue_batches
 from tests import factories
 
@@ -507,9 +509,9 @@ def test_a_taken_batch_turns_its_page_into_rows_exactly_once(
         (n, "success") for n in (1, 2, 3, 4)
     ]
     assert [p.first_row for p in pages_of(job)] == [5, 9]
-    assert enrichment._take_pages(job.id, 1, 4) == 0, "the page is gone"
-    assert enrichment._take_pages(job.id, 5, 8) == 4
-    assert enrichment._take_pages(job.id, 5, 8) == 0
+    assert _take_pages(job.id, 1, 4) == 0, "the page is gone"
+    assert _take_pages(job.id, 5, 8) == 4
+    assert _take_pages(job.id, 5, 8) == 0
     assert [r.row_number for r in saved_rows_of(job)] == list(range(1, 9))
     assert [p.first_row for p in pages_of(job)] == [9]
     assert_completes_with_every_row(job, dispatched[1:], 10)
@@ -523,7 +525,7 @@ def test_results_counts_and_exports_merge_taken_rows_with_pages(
     app.config["ENRICHMENT_BATCH_SIZE"] = 4
     job, dispatched = planned_job(auth_client, workspace, 10)
     enqueue_batches(dispatched[:1])  # rows 1-4 processed, 5-10 still in pages
-    enrichment._take_pages(job.id, 5, 8)  # rows 5-8 taken, not yet processed
+    _take_pages(job.id, 5, 8)  # rows 5-8 taken, not yet processed
 
     def seen(rows):
         return [(r.row_number, r.status) for r in rows]
@@ -574,7 +576,7 @@ def test_pages_never_straddle_a_batch_however_the_reader_cuts_pieces(size):
         while len(numbers) < 60:
             length = rng.randrange(1, 15)
             piece = (start + len(numbers), [[str(n)] for n in range(length)])
-            for first, last, rows in enrichment._pages(piece, size):
+            for first, last, rows in _pages(piece, size):
                 assert (first - 1) // size == (last - 1) // size
                 assert last - first + 1 == len(rows)
                 numbers.extend(range(first, last + 1))

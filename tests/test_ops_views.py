@@ -22,6 +22,7 @@ from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
 from prospecting.services import enrichment
 from prospecting.services import jobs
+from prospecting.services.enrichment import worker as enrichment_worker
 from prospecting.views import ops as ops_views
 from tests import factories
 
@@ -86,13 +87,13 @@ def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str,
                 raise RuntimeError("client bug while enriching")
             return real(fields)
 
-        monkeypatch.setattr(enrichment, "enrich_row", enrich_row)
+        monkeypatch.setattr(enrichment_worker, "enrich_row", enrich_row)
         while (task := huey.dequeue()) is not None:
             batch = db.session.get(JobBatch, task.args[0])
             if batch.kind == enrichment.ROWS and "emails" not in failing:
                 failing["emails"] = _emails_of(batch)
             huey.execute(task)
-        monkeypatch.setattr(enrichment, "enrich_row", real)
+        monkeypatch.setattr(enrichment_worker, "enrich_row", real)
     finally:
         huey.immediate = True
         app.config["BATCH_MAX_ATTEMPTS"] = attempts

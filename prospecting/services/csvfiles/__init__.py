@@ -1,0 +1,50 @@
+"""Uploaded contact CSVs: detect their dialect, preview them, read them row by row
+or in chunks, count their rows, map their columns, and write safe CSV exports."""
+
+from prospecting.services.csvfiles.chunks import iter_chunks
+from prospecting.services.csvfiles.counting import count_rows
+from prospecting.services.csvfiles.dialect import DELIMITERS
+from prospecting.services.csvfiles.dialect import ENCODINGS
+from prospecting.services.csvfiles.dialect import SAMPLE_BYTES
+from prospecting.services.csvfiles.dialect import CsvError
+from prospecting.services.csvfiles.dialect import Dialect
+from prospecting.services.csvfiles.dialect import StrPath
+from prospecting.services.csvfiles.dialect import detect_dialect
+from prospecting.services.csvfiles.mapping import FIELDS
+from prospecting.services.csvfiles.mapping import apply_mapping
+from prospecting.services.csvfiles.mapping import auto_map
+from prospecting.services.csvfiles.previews import PREVIEW_SCAN_ROWS
+from prospecting.services.csvfiles.previews import Preview
+from prospecting.services.csvfiles.previews import preview
+from prospecting.services.csvfiles.reading import LINE_LIMIT
+from prospecting.services.csvfiles.reading import MAX_FIELD_BYTES
+from prospecting.services.csvfiles.reading import as_record
+from prospecting.services.csvfiles.reading import iter_records
+from prospecting.services.csvfiles.reading import iter_rows
+from prospecting.services.csvfiles.writing import safe_cell
+from prospecting.services.csvfiles.writing import write_csv
+
+__all__ = [
+    "DELIMITERS",
+    "ENCODINGS",
+    "FIELDS",
+    "LINE_LIMIT",
+    "MAX_FIELD_BYTES",
+    "PREVIEW_SCAN_ROWS",
+    "SAMPLE_BYTES",
+    "CsvError",
+    "Dialect",
+    "Preview",
+    "StrPath",
+    "apply_mapping",
+    "as_record",
+    "auto_map",
+    "count_rows",
+    "detect_dialect",
+    "iter_chunks",
+    "iter_records",
+    "iter_rows",
+    "preview",
+    "safe_cell",
+    "write_csv",
+]

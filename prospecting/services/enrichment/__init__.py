@@ -1,0 +1,69 @@
+"""CSV enrichment: uploads and their previews, the cost estimate, the planner that
+cuts a file into row batches, the worker that verifies and enriches rows, results,
+exports and re-runs. The job kind is registered in `kinds`."""
+
+from prospecting.services.enrichment.estimate import CostEstimate
+from prospecting.services.enrichment.estimate import estimate_cost
+from prospecting.services.enrichment.exports import EXPORT_COLUMNS
+from prospecting.services.enrichment.exports import export_lines
+from prospecting.services.enrichment.planner import ROWS
+from prospecting.services.enrichment.planner import plan
+from prospecting.services.enrichment.reruns import rerun_exactly
+from prospecting.services.enrichment.reruns import rerun_failed
+from prospecting.services.enrichment.results import results_after
+from prospecting.services.enrichment.results import results_page
+from prospecting.services.enrichment.results import status_counts
+from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.enrichment.rows import with_fields
+from prospecting.services.enrichment.uploads import KIND
+from prospecting.services.enrichment.uploads import PLAN
+from prospecting.services.enrichment.uploads import check_readable
+from prospecting.services.enrichment.uploads import check_row_limit
+from prospecting.services.enrichment.uploads import clean_filename
+from prospecting.services.enrichment.uploads import clean_mapping
+from prospecting.services.enrichment.uploads import delete_upload
+from prospecting.services.enrichment.uploads import get_upload
+from prospecting.services.enrichment.uploads import preview
+from prospecting.services.enrichment.uploads import save_upload
+from prospecting.services.enrichment.uploads import start
+from prospecting.services.enrichment.uploads import start_from_file
+from prospecting.services.enrichment.worker import company_domain
+from prospecting.services.enrichment.worker import enrich_company
+from prospecting.services.enrichment.worker import enrich_row
+from prospecting.services.enrichment.worker import normalise_phone
+from prospecting.services.enrichment.worker import process_rows
+from prospecting.services.enrichment.worker import verify_email
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "KIND",
+    "PLAN",
+    "ROWS",
+    "CostEstimate",
+    "check_readable",
+    "check_row_limit",
+    "clean_filename",
+    "clean_mapping",
+    "company_domain",
+    "delete_upload",
+    "enrich_company",
+    "enrich_row",
+    "estimate_cost",
+    "export_lines",
+    "get_upload",
+    "mapped_fields",
+    "normalise_phone",
+    "plan",
+    "preview",
+    "process_rows",
+    "rerun_exactly",
+    "rerun_failed",
+    "results_after",
+    "results_page",
+    "save_upload",
+    "start",
+    "start_from_file",
+    "status_counts",
+    "verify_email",
+    "with_fields",
+]

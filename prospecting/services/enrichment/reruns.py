@@ -1,0 +1,101 @@
+"""Re-runs: a finished job's failed rows sent again, or a new job on its inputs."""
+
+import hashlib
+import os
+
+from flask import current_app
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+
+from prospecting.extensions import db
+from prospecting.models import EnrichmentRow
+from prospecting.models import Job
+from prospecting.models import Upload
+from prospecting.services import jobs
+from prospecting.services.enrichment.planner import ROWS
+from prospecting.services.enrichment.rows import _take_all_pages
+from prospecting.services.enrichment.uploads import KIND
+from prospecting.services.enrichment.uploads import start
+from prospecting.services.errors import Conflict
+
+
+def rerun_failed(workspace_id: int, job_id: str) -> Job:
+    """Put a finished job's failed (and never processed) rows into new batches."""
+    job = jobs.get(workspace_id, job_id, kind=KIND)
+    if not job.is_terminal:
+        raise Conflict("The job is still running; re-run its failures when it ends.")
+    # Rows a cancelled or failed job never took are in pages still.
+    _take_all_pages(job.id)
+    numbers = db.session.scalars(
+        select(EnrichmentRow.row_number)
+        .where(
+            EnrichmentRow.job_id == job.id,
+            EnrichmentRow.status.in_(("failed", "pending")),
+        )
+        .order_by(EnrichmentRow.row_number)
+    ).all()
+    if not numbers:
+        raise Conflict("There are no failed rows to re-run.")
+    failed = db.session.scalar(
+        select(func.count()).where(
+            EnrichmentRow.job_id == job.id, EnrichmentRow.status == "failed"
+        )
+    )
+    size = current_app.config["ENRICHMENT_BATCH_SIZE"]
+    seq = jobs.next_seq(job.id)
+    for first in range(0, len(numbers), size):
+        part = numbers[first : first + size]
+        db.session.execute(
+            update(EnrichmentRow)
+            .where(EnrichmentRow.job_id == job.id, EnrichmentRow.row_number.in_(part))
+            .values(status="pending", error_message=None, processed_at=None)
+        )
+        jobs.add_batch(job.id, kind=ROWS, seq=seq, params={"row_numbers": part})
+        seq += 1
+    db.session.execute(
+        update(Job)
+        .where(Job.id == job.id)
+        .values(
+            status="running",
+            completed_at=None,
+            error_message=None,
+            failed_count=Job.failed_count - failed,
+            progress_current=Job.progress_current - failed,
+        )
+    )
+    db.session.commit()
+    db.session.refresh(job)
+    return job
+
+
+def rerun_exactly(job: Job, user_id: int | None) -> Job:
+    """A new job on the same stored file, dialect, mapping and cap (commits)."""
+    params = job.params
+    upload = db.session.get(Upload, params["upload_id"])
+    if upload is None or upload.workspace_id != job.workspace_id:
+        raise Conflict("The uploaded file of this job was deleted: upload it again.")
+    if not upload.stored_path or not os.path.exists(upload.stored_path):
+        raise Conflict("The uploaded file of this job is gone: upload it again.")
+    if _file_sha256(upload.stored_path) != params.get("sha256"):
+        raise Conflict(
+            "The uploaded file changed since this job ran (its sha256 differs), "
+            "so it cannot be re-run exactly."
+        )
+    return start(
+        job.workspace_id,
+        user_id,
+        upload.id,
+        encoding=params["encoding"],
+        delimiter=params["delimiter"],
+        mapping=params["mapping"],
+        cost_cap=params.get("cost_cap"),
+    )
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,70 @@
+"""A job's rows: its pages taken into rows, and the mapped fields of a row."""
+
+from sqlalchemy import delete
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
+
+from prospecting.extensions import db
+from prospecting.models import EnrichmentPage
+from prospecting.models import EnrichmentRow
+from prospecting.models import Job
+from prospecting.services import csvfiles
+
+
+def _take_pages(job_id: str, first_row: int, last_row: int) -> int:
+    """Turn the pages holding rows first_row..last_row into pending rows and
+    commit; returns how many rows. The pages are deleted in the same transaction
+    and only the deleter writes their rows, so a row is written once however many
+    take it."""
+    pages = db.session.execute(
+        delete(EnrichmentPage)
+        .where(
+            EnrichmentPage.job_id == job_id,
+            EnrichmentPage.last_row.between(first_row, last_row),
+        )
+        .returning(EnrichmentPage.first_row, EnrichmentPage.data)
+    ).all()
+    rows = [{"job_id": job_id, "row_number": start + i, "data": fields}
+            for start, data in pages for i, fields in enumerate(data)]  # fmt: skip
+    if rows:
+        db.session.execute(insert(EnrichmentRow), rows)
+    db.session.commit()
+    return len(rows)
+
+
+def _take_all_pages(job_id: str) -> None:
+    """Turn every page of a job into pending rows, a few hundred pages at a time."""
+    while ends := db.session.scalars(
+        select(EnrichmentPage.last_row)
+        .where(EnrichmentPage.job_id == job_id)
+        .order_by(EnrichmentPage.last_row)
+        .limit(500)
+    ).all():
+        _take_pages(job_id, 1, ends[-1])
+
+
+def with_fields(job: Job, rows: list[EnrichmentRow]) -> list[EnrichmentRow]:
+    """Fill the mapped name, email, company, phone and website of rows not yet
+    processed from their original fields, for display (nothing is written)."""
+    headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
+    for row in rows:
+        if row.email is None:
+            record = csvfiles.as_record(headers, row.data)
+            for field, value in mapped_fields(record, mapping).items():
+                set_committed_value(row, field, value)
+    return rows
+
+
+MAPPED = ("name", "email", "company", "phone", "website")
+_WIDTHS = {"name": 255, "email": 320, "company": 255, "phone": 64, "website": 255}
+
+
+def mapped_fields(record: dict[str, str], mapping: dict) -> dict[str, str]:
+    """A row's name, email, company, phone and website by the job's mapping, cut
+    to their column widths, without NUL characters (PostgreSQL text cannot hold
+    them; the row's original fields keep them, escaped in JSON)."""
+    fields = csvfiles.apply_mapping(record, mapping)
+    return {
+        field: fields[field].replace("\x00", "")[: _WIDTHS[field]] for field in MAPPED
+    }

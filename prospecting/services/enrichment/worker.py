@@ -1,0 +1,222 @@
+"""The work of a rows batch: verify and enrich its pending rows one by one."""
+
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+from flask import current_app
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.sql.elements import ColumnElement
+
+from prospecting import metering
+from prospecting.extensions import db
+from prospecting.models import EnrichmentRow
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models.base import utcnow
+from prospecting.providers import companies
+from prospecting.providers import emails
+from prospecting.providers.errors import ProviderAuthError
+from prospecting.providers.errors import ProviderCostCapReached
+from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderRateLimited
+from prospecting.services import cache
+from prospecting.services import csvfiles
+from prospecting.services import jobs
+from prospecting.services.enrichment.rows import _take_pages
+from prospecting.services.enrichment.rows import mapped_fields
+
+FREE_MAIL = frozenset(
+    "gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com hotmail.com "
+    "hotmail.co.uk hotmail.fr outlook.com live.com msn.com aol.com icloud.com me.com "
+    "mac.com proton.me protonmail.com gmx.com gmx.de gmx.net web.de mail.com "
+    "yandex.com yandex.ru mail.ru qq.com 163.com 126.com zoho.com fastmail.com "
+    "hey.com tutanota.com rediffmail.com".split()
+)
+
+
+def process_rows(run: jobs.Run) -> jobs.Result:
+    """Turn the batch's page into rows (an import batch, the first time it is
+    taken), then verify and enrich its pending rows; finished rows are skipped."""
+    batch, job_id = run.batch, run.job.id
+    in_batch = _in_batch(batch)
+    if imported := _row_range(batch):
+        _take_pages(job_id, *imported)
+    job = db.session.get(Job, job_id)
+    pending = db.session.execute(
+        select(EnrichmentRow.row_number, EnrichmentRow.data)
+        .where(EnrichmentRow.job_id == job_id, in_batch)
+        .where(EnrichmentRow.status == "pending")
+        .order_by(EnrichmentRow.row_number)
+    ).all()
+    headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
+    for number, data in run.each(pending):
+        fields = mapped_fields(csvfiles.as_record(headers, data), mapping)
+        values = {**fields, **enrich_row(fields)}
+        run.extend()
+        db.session.execute(
+            _WRITE_ROW, {**values, "write_job_id": job_id, "write_row": number}
+        )
+        db.session.commit()
+    counts = _batch_counts(job_id, in_batch)
+    return jobs.Done(success=counts["success"], failed=counts["failed"])
+
+
+# Built once: the SET clause comes from the keys of the values each row gets.
+_ROWS = EnrichmentRow.__table__
+_WRITE_ROW = update(_ROWS).where(
+    _ROWS.c.job_id == bindparam("write_job_id"),
+    _ROWS.c.row_number == bindparam("write_row"),
+    _ROWS.c.status == "pending",
+)
+
+
+def _in_batch(batch: JobBatch) -> ColumnElement[bool]:
+    """Which rows a batch holds: a range cut at import, or the row numbers of a
+    re-run."""
+    if imported := _row_range(batch):
+        return EnrichmentRow.row_number.between(*imported)
+    return EnrichmentRow.row_number.in_(batch.params["row_numbers"])
+
+
+def _row_range(batch: JobBatch) -> tuple[int, int] | None:
+    """The first and last row of a batch cut at import; None for a re-run's."""
+    if "row_numbers" in batch.params:
+        return None
+    return batch.params["first_row"], batch.params["last_row"]
+
+
+def _batch_counts(job_id: str, in_batch: ColumnElement[bool]) -> dict[str, int]:
+    rows = db.session.execute(
+        select(EnrichmentRow.status, func.count())
+        .where(EnrichmentRow.job_id == job_id, in_batch)
+        .group_by(EnrichmentRow.status)
+    ).all()
+    counts = {"success": 0, "failed": 0}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+# Errors that stop the batch rather than fail the row.
+PASS_THROUGH = (ProviderRateLimited, ProviderAuthError, ProviderCostCapReached)
+
+
+def enrich_row(fields: dict[str, str]) -> dict:
+    """The verdict, company and phone of one row's mapped fields, as column values.
+
+    Rate limits and refused credentials propagate; other provider failures
+    become a failed row with the reason.
+    """
+    values = {"processed_at": utcnow(), "status": "success", "error_message": None}
+    values["phone_e164"] = normalise_phone(fields["phone"])
+    if not fields["email"].strip():
+        return {
+            **values,
+            "status": "failed",
+            "error_message": "No email address in this row.",
+        }
+    try:
+        normalized = validate_email(
+            fields["email"].strip(), check_deliverability=False
+        ).normalized
+    except EmailNotValidError as exc:
+        return {
+            **values,
+            "email_valid": False,
+            "email_verdict": "invalid",
+            "email_flags": [],
+            "error_message": f"Invalid email: {exc}",
+        }
+    values["email_normalized"] = normalized
+    try:
+        verdict = verify_email(normalized)
+    except ProviderError as exc:
+        if isinstance(exc, PASS_THROUGH):
+            raise
+        return {**values, "status": "failed", "error_message": exc.message}
+    values.update(
+        email_valid=verdict.is_valid,
+        email_verdict=verdict.verdict,
+        email_flags=verdict.flags,
+    )
+    domain = company_domain(fields["website"], normalized)
+    values["company_domain"] = domain
+    if domain:
+        try:
+            company = enrich_company(domain)
+        except ProviderError as exc:
+            if isinstance(exc, PASS_THROUGH):
+                raise
+            return {**values, "status": "failed", "error_message": exc.message}
+        if company is not None:
+            values.update(
+                company_name=company.name,
+                company_size=company.size_range,
+                company_industry=company.industry,
+                location=company.location or None,
+            )
+    return values
+
+
+def verify_email(email: str) -> emails.EmailVerdict:
+    """A cached or fresh verdict for a normalised address."""
+    key = email.lower()
+    hit = cache.get(emails.PROVIDER, key)
+    if hit is not cache.MISSING and hit is not None:
+        metering.record_cache_hit(emails.PROVIDER, emails.ENDPOINT)
+        return emails.EmailVerdict(**hit)
+    verdict = emails.verify(email)
+    cache.put(emails.PROVIDER, key, verdict.__dict__.copy())
+    return verdict
+
+
+def enrich_company(domain: str) -> companies.CompanyData | None:
+    """A cached or fresh company for a domain; None when the provider has none."""
+    hit = cache.get(companies.PROVIDER, domain)
+    if hit is not cache.MISSING:
+        metering.record_cache_hit(companies.PROVIDER, companies.ENDPOINT)
+    if hit is None:
+        return None
+    if hit is not cache.MISSING:
+        return companies.CompanyData(**hit)
+    try:
+        company = companies.enrich(domain)
+    except ProviderNotFound:
+        cache.put(companies.PROVIDER, domain, None)
+        return None
+    cache.put(companies.PROVIDER, domain, company.to_dict())
+    return company
+
+
+def company_domain(website: str, email: str | None) -> str | None:
+    """The domain from the website column, else the email's unless it is free mail."""
+    if website and website.strip():
+        raw = website.strip().lower()
+        host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""
+        host = host.removeprefix("www.")
+        if "." in host:
+            return host
+    if email and "@" in email:
+        domain = email.rsplit("@", 1)[1].lower()
+        if domain not in FREE_MAIL:
+            return domain
+    return None
+
+
+def normalise_phone(phone: str) -> str | None:
+    """E.164 form of a phone number (default region), or None if not valid."""
+    if not phone or not phone.strip():
+        return None
+    region = current_app.config["DEFAULT_PHONE_REGION"]
+    try:
+        parsed = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
