@@ -3,6 +3,7 @@
 import pytest
 
 from prospecting.extensions import db
+from prospecting.models import Prospect
 from prospecting.models.base import utcnow
 from prospecting.sandbox import faults
 from prospecting.services import jobs
@@ -158,7 +159,7 @@ def test_job_page_pages_the_prospects_table(auth_client, workspace, htmx, app):
 def test_export_downloads_a_formula_safe_csv(auth_client, workspace):
     job = _job(workspace, target=3)
     drive(job.id)
-    first = db.session.scalars(db.select(prospects.Prospect).limit(1)).first()
+    first = db.session.scalars(db.select(Prospect).limit(1)).first()
     first.company = "@SUM(A1)"
     db.session.commit()
     response = auth_client.get(f"/prospects/jobs/{job.id}/export.csv")

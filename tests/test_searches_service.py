@@ -15,6 +15,7 @@ from prospecting.sandbox import faults
 from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services import searches
+from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.tasks.searches import resume_stranded_searches
@@ -267,7 +268,7 @@ def test_rerun_of_saved_search_counts_new_profiles(app, workspace):
 def test_saving_twice_under_one_name_is_a_conflict(app, workspace):
     search = _begin(workspace)
     searches.save(workspace.id, search.id, "Mine")
-    with pytest.raises(searches.Conflict):
+    with pytest.raises(Conflict):
         searches.save(workspace.id, search.id, "Mine")
 
 
