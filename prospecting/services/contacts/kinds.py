@@ -1,6 +1,14 @@
-"""The contacts area's job kind: the contact fetch by CIN."""
+"""The contacts area's job kinds: the contact fetch by CIN and the Airtable sync."""
 
 from prospecting.services import jobs
+from prospecting.services.contacts.airtable_settings import AirtableNotConfigured
+from prospecting.services.contacts.airtable_sync import COMPANIES
+from prospecting.services.contacts.airtable_sync import CONTACTS
+from prospecting.services.contacts.airtable_sync import KIND
+from prospecting.services.contacts.airtable_sync import PLAN
+from prospecting.services.contacts.airtable_sync import give_up_chunk
+from prospecting.services.contacts.airtable_sync import plan
+from prospecting.services.contacts.airtable_sync import sync_chunk
 from prospecting.services.contacts.fetch import FETCH
 from prospecting.services.contacts.fetch import KIND_FETCH
 from prospecting.services.contacts.fetch import rerun_fetch
@@ -29,5 +37,28 @@ jobs.register(
         headline="contacts/_fetch_headline.html",
         providers=("attestr",),
         rerun=rerun_fetch,
+    )
+)
+
+
+_CHUNK_POLICY = jobs.Policy(
+    backoff=jobs.Backoff(base=2.0, cap=300.0),
+    errors=jobs.RETRY,
+    fatal=(AirtableNotConfigured,),
+    give_up=give_up_chunk,
+)
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND,
+        label="Airtable sync",
+        unit="records",
+        batches=(
+            jobs.BatchKind(PLAN, plan, jobs.Policy()),
+            jobs.BatchKind(COMPANIES, sync_chunk, _CHUNK_POLICY),
+            jobs.BatchKind(CONTACTS, sync_chunk, _CHUNK_POLICY),
+        ),
+        page="contacts.sync_job",
+        providers=("airtable",),
     )
 )
