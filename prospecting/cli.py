@@ -258,7 +258,7 @@ def demo_seed(email, password, workspace):
 def sync_airtable(workspace, retry_failed):
     """Queue an Airtable sync of pending companies and contacts per workspace."""
     from prospecting.models import AirtableSettings
-    from prospecting.services import airtable_sync
+    from prospecting.services import contacts
 
     if workspace:
         targets = [_workspace(workspace)]
@@ -275,7 +275,7 @@ def sync_airtable(workspace, retry_failed):
     errors = 0
     for ws in targets:
         try:
-            job = airtable_sync.start_sync(ws.id, retry_failed=retry_failed)
+            job = contacts.start_sync(ws.id, retry_failed=retry_failed)
         except ServiceError as exc:
             click.echo(f"{ws.name}: {exc.message}", err=True)
             errors += 1

@@ -14,10 +14,10 @@ from prospecting.models import Contact
 from prospecting.models import JobBatch
 from prospecting.sandbox import airtable as sandbox
 from prospecting.sandbox import faults
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services.contacts import ContactInput
+from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from tests import factories
@@ -34,14 +34,14 @@ def base(workspace):
 
 
 def configure(workspace_id, base_id, token=TOKEN, **kw):
-    return airtable_sync.save_settings(
+    return contacts.save_settings(
         workspace_id,
         token=token,
         base_id=base_id,
         contacts_table="Contacts",
         companies_table="Companies",
-        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
-        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+        contact_fields=dict(contacts.CONTACT_FIELDS),
+        company_fields=dict(contacts.COMPANY_FIELDS),
         **kw,
     )
 
@@ -59,7 +59,7 @@ def add_people(workspace_id, n, *, company_id=None, prefix="p"):
 
 
 def run_sync(workspace_id, **kw):
-    job = airtable_sync.start_sync(workspace_id, **kw)
+    job = contacts.start_sync(workspace_id, **kw)
     tasks.enqueue_batches(jobs.open_batches(job.id))
     db.session.expire_all()
     return jobs.get(workspace_id, job.id)
@@ -71,7 +71,7 @@ def test_settings_store_the_token_encrypted(workspace, base):
     assert crypto.decrypt(settings.token_encrypted) == TOKEN
     # A blank token keeps the stored one.
     configure(workspace.id, base, token="")
-    assert airtable_sync.connection(workspace.id).token == TOKEN
+    assert contacts.connection(workspace.id).token == TOKEN
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_settings_store_the_token_encrypted(workspace, base):
     [
         {"base_id": "nope"},
         {"merge_field": "name"},
-        {"contact_fields": {**airtable_sync.CONTACT_FIELDS, "email": ""}},
+        {"contact_fields": {**contacts.CONTACT_FIELDS, "email": ""}},
     ],
 )
 def test_settings_refuse_bad_values(workspace, change):
@@ -88,12 +88,12 @@ def test_settings_refuse_bad_values(workspace, change):
         "base_id": "app" + "a" * 14,
         "contacts_table": "Contacts",
         "companies_table": "Companies",
-        "contact_fields": dict(airtable_sync.CONTACT_FIELDS),
-        "company_fields": dict(airtable_sync.COMPANY_FIELDS),
+        "contact_fields": dict(contacts.CONTACT_FIELDS),
+        "company_fields": dict(contacts.COMPANY_FIELDS),
         **change,
     }
     with pytest.raises(InvalidInput):
-        airtable_sync.save_settings(workspace.id, **values)
+        contacts.save_settings(workspace.id, **values)
 
 
 def test_sync_sends_companies_first_then_linked_contacts_in_chunks_of_ten(
@@ -161,10 +161,10 @@ def test_multiple_match_fails_only_that_contact(workspace, base, sandbox_url):
     job = run_sync(workspace.id)
     assert job.status == "completed"
     assert (job.success_count, job.failed_count) == (2, 1)
-    failed, total = airtable_sync.contacts_in_state(workspace.id, "failed")
+    failed, total = contacts.contacts_in_state(workspace.id, "failed")
     assert total == 1 and failed[0].email == "p1@x.io"
     assert "more than one" in failed[0].sync_error
-    synced, _ = airtable_sync.contacts_in_state(workspace.id, "synced")
+    synced, _ = contacts.contacts_in_state(workspace.id, "synced")
     assert sorted(c.email for c in synced) == ["p0@x.io", "p2@x.io"]
 
 
@@ -180,7 +180,7 @@ def test_retry_failed_resends_fixed_records(workspace, base, sandbox_url):
     assert run_sync(workspace.id).progress_total == 0
     job = run_sync(workspace.id, retry_failed=True)
     assert (job.success_count, job.failed_count) == (1, 0)
-    assert airtable_sync.contacts_in_state(workspace.id, "failed")[1] == 0
+    assert contacts.contacts_in_state(workspace.id, "failed")[1] == 0
     contact = db.session.scalar(select(Contact).where(Contact.email == "p1@x.io"))
     assert contact.crm_record_id == dup[1]["id"]
 
@@ -225,7 +225,7 @@ def test_a_429_releases_the_chunk_for_the_lockout_without_waiting(workspace, bas
 def test_contact_chunks_wait_for_the_company_chunks(workspace, base):
     company = contacts.save_company(workspace.id, name="Acme")
     add_people(workspace.id, 2, company_id=company.id)
-    job = airtable_sync.start_sync(workspace.id)
+    job = contacts.start_sync(workspace.id)
     (plan_batch,) = jobs.open_batches(job.id)
     factories.run_batch(plan_batch[0], dispatch=lambda batches: None)
     batches = dict((kind, bid) for bid, kind in jobs.open_batches(job.id))
@@ -256,12 +256,12 @@ def test_missing_base_fails_the_job(workspace):
 
 
 def test_sync_needs_settings_and_runs_once_at_a_time(workspace, other_workspace):
-    with pytest.raises(airtable_sync.AirtableNotConfigured):
-        airtable_sync.start_sync(other_workspace.id)
+    with pytest.raises(contacts.AirtableNotConfigured):
+        contacts.start_sync(other_workspace.id)
     configure(workspace.id, "app" + uuid.uuid4().hex[:14])
-    airtable_sync.start_sync(workspace.id)
+    contacts.start_sync(workspace.id)
     with pytest.raises(Conflict):
-        airtable_sync.start_sync(workspace.id)
+        contacts.start_sync(workspace.id)
 
 
 def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
@@ -272,7 +272,7 @@ def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
         sandbox.add(base, "Contacts", {"Email": "p0@x.io"})
     run_sync(workspace.id)
     add_people(workspace.id, 1, company_id=acme.id, prefix="late")
-    stats = {s.name: s for s in airtable_sync.stats_by_company(workspace.id)}
+    stats = {s.name: s for s in contacts.stats_by_company(workspace.id)}
     acme_stats = stats["Acme"]
     assert (
         acme_stats.total,
@@ -286,10 +286,10 @@ def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
 def test_periodic_sync_starts_when_the_interval_has_elapsed(workspace):
     configure(workspace.id, "app" + uuid.uuid4().hex[:14], sync_interval_minutes=15)
     add_people(workspace.id, 1)
-    started = airtable_sync.due_periodic_syncs()
+    started = contacts.due_periodic_syncs()
     assert len(started) == 1
     tasks.enqueue_batches(jobs.open_batches(started[0].id))
-    assert airtable_sync.due_periodic_syncs() == []  # 15 minutes have not passed
+    assert contacts.due_periodic_syncs() == []  # 15 minutes have not passed
 
 
 def test_cli_syncs_a_workspace(runner, workspace, base):

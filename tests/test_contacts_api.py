@@ -8,7 +8,7 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import Company
 from prospecting.sandbox import airtable as sandbox
-from prospecting.services import airtable_sync
+from prospecting.services import contacts
 
 CIN = "U74999TG2017PTC118280"
 
@@ -95,14 +95,14 @@ def test_fetch_syncs_to_airtable_linked_to_the_given_company(
     client, api_headers, workspace
 ):
     base = "app" + uuid.uuid4().hex[:14]
-    airtable_sync.save_settings(
+    contacts.save_settings(
         workspace.id,
         token="patApi",
         base_id=base,
         contacts_table="Contacts",
         companies_table="Companies",
-        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
-        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+        contact_fields=dict(contacts.CONTACT_FIELDS),
+        company_fields=dict(contacts.COMPANY_FIELDS),
     )
     company_record = sandbox.add(base, "Companies", {"Name": "Acme"})["id"]
     body = client.post(

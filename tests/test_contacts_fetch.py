@@ -14,6 +14,7 @@ from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import contacts
 from prospecting.services import jobs
+from prospecting.services.errors import InvalidInput
 from tests import factories
 
 CIN = "U74999TG2017PTC118280"
@@ -101,7 +102,7 @@ def test_fetch_job_upserts_directors_and_records_each_outcome(workspace):
 
 def test_fetch_needs_a_registration_number(workspace):
     company = contacts.save_company(workspace.id, name="No CIN")
-    with pytest.raises(contacts.InvalidInput, match="CIN or LLPIN"):
+    with pytest.raises(InvalidInput, match="CIN or LLPIN"):
         contacts.start_fetch(workspace.id, None, company.id)
 
 

@@ -6,8 +6,10 @@ from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.models import Contact
+from prospecting.models.base import utcnow
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
+from prospecting.services.contacts import book
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -153,7 +155,7 @@ def test_database_refuses_duplicate_email_and_phone(workspace):
 
 def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
     """A unique violation (another writer was first) turns the create into an update."""
-    real_find = contacts._find_contact
+    real_find = book._find_contact
     calls = {"n": 0}
 
     def racing_find(workspace_id, column, value):
@@ -170,14 +172,14 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
                         addresses=[],
                         provider_ids={},
                         sync_failed=False,
-                        created_at=contacts.utcnow(),
-                        updated_at=contacts.utcnow(),
+                        created_at=utcnow(),
+                        updated_at=utcnow(),
                     )
                 )
             return None
         return real_find(workspace_id, column, value)
 
-    monkeypatch.setattr(contacts, "_find_contact", racing_find)
+    monkeypatch.setattr(book, "_find_contact", racing_find)
     report = contacts.upsert_contacts(
         workspace.id, [ContactInput(email="race@x.io", title="CTO")]
     )

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import AirtableSettings
 from prospecting.models import Contact
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
 from tests import factories
@@ -160,12 +159,8 @@ def _settings_form(base_id, **overrides):
         "company_merge_field": "name",
         "sync_interval_minutes": "0",
     }
-    data.update(
-        {f"contact_field_{k}": v for k, v in airtable_sync.CONTACT_FIELDS.items()}
-    )
-    data.update(
-        {f"company_field_{k}": v for k, v in airtable_sync.COMPANY_FIELDS.items()}
-    )
+    data.update({f"contact_field_{k}": v for k, v in contacts.CONTACT_FIELDS.items()})
+    data.update({f"company_field_{k}": v for k, v in contacts.COMPANY_FIELDS.items()})
     data.update(overrides)
     return data
 

@@ -17,11 +17,11 @@ from prospecting.extensions import huey
 from prospecting.extensions import init_huey
 from prospecting.models import Job
 from prospecting.models import JobBatch
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services import searches
+from prospecting.services.contacts import airtable_sync
 from tests import factories
 from tests.test_airtable_sync import configure
 from tests.test_prospects_service import connect

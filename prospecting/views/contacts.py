@@ -12,9 +12,9 @@ from flask_login import current_user
 
 from prospecting import htmx
 from prospecting import tasks
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services import jobs
+from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.views.responses import warn_if_not_sent
@@ -268,7 +268,7 @@ def _summary(report) -> str:
 @bp.get("/airtable")
 def airtable():
     """The workspace's Airtable settings."""
-    return _airtable_page(airtable_sync.settings_for_form(g.workspace.id))
+    return _airtable_page(contacts.settings_for_form(g.workspace.id))
 
 
 def _airtable_page(settings, error=None, status=200):
@@ -276,11 +276,11 @@ def _airtable_page(settings, error=None, status=200):
         "contacts/airtable.html",
         settings=settings,
         error=error,
-        contact_keys=list(airtable_sync.CONTACT_FIELDS),
-        company_keys=list(airtable_sync.COMPANY_FIELDS),
-        merge_choices=airtable_sync.CONTACT_MERGE_FIELDS,
-        company_merge_choices=airtable_sync.COMPANY_MERGE_FIELDS,
-        running=airtable_sync.open_sync(g.workspace.id),
+        contact_keys=list(contacts.CONTACT_FIELDS),
+        company_keys=list(contacts.COMPANY_FIELDS),
+        merge_choices=contacts.CONTACT_MERGE_FIELDS,
+        company_merge_choices=contacts.COMPANY_MERGE_FIELDS,
+        running=contacts.open_sync(g.workspace.id),
         recent=jobs.recent(g.workspace.id, kind=airtable_sync.KIND, limit=10),
     ), status
 
@@ -290,26 +290,24 @@ def save_airtable():
     """Save the Airtable settings (a blank token keeps the stored one)."""
     form = request.form
     try:
-        airtable_sync.save_settings(
+        contacts.save_settings(
             g.workspace.id,
             token=form.get("token"),
             base_id=form.get("base_id", ""),
             contacts_table=form.get("contacts_table", ""),
             companies_table=form.get("companies_table", ""),
             contact_fields={
-                k: form.get(f"contact_field_{k}", "")
-                for k in airtable_sync.CONTACT_FIELDS
+                k: form.get(f"contact_field_{k}", "") for k in contacts.CONTACT_FIELDS
             },
             company_fields={
-                k: form.get(f"company_field_{k}", "")
-                for k in airtable_sync.COMPANY_FIELDS
+                k: form.get(f"company_field_{k}", "") for k in contacts.COMPANY_FIELDS
             },
             merge_field=form.get("merge_field", "email"),
             company_merge_field=form.get("company_merge_field", "name"),
             sync_interval_minutes=form.get("sync_interval_minutes", 0, type=int) or 0,
         )
     except InvalidInput as exc:
-        db_settings = airtable_sync.settings_for_form(g.workspace.id)
+        db_settings = contacts.settings_for_form(g.workspace.id)
         return _airtable_page(db_settings, exc.message, 422)
     flash("Airtable settings saved.", "info")
     return redirect(url_for("contacts.airtable"))
@@ -320,15 +318,15 @@ def start_sync():
     """Start an Airtable sync of the pending companies and contacts."""
     retry_failed = request.form.get("retry_failed") == "1"
     try:
-        job = airtable_sync.start_sync(
+        job = contacts.start_sync(
             g.workspace.id, current_user.id, retry_failed=retry_failed
         )
-    except airtable_sync.AirtableNotConfigured as exc:
+    except contacts.AirtableNotConfigured as exc:
         flash(exc.message, "error")
         return redirect(url_for("contacts.airtable"))
     except Conflict as exc:
         flash(exc.message, "warning")
-        running = airtable_sync.open_sync(g.workspace.id)
+        running = contacts.open_sync(g.workspace.id)
         return redirect(url_for("contacts.sync_job", job_id=running.id))
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.sync_job", job_id=job.id))
@@ -358,7 +356,7 @@ def failed():
 
 
 def _state_page(state: str, template: str):
-    rows, total = airtable_sync.contacts_in_state(
+    rows, total = contacts.contacts_in_state(
         g.workspace.id, state, page=_page(), per_page=_per_page()
     )
     return render_template(
@@ -367,8 +365,8 @@ def _state_page(state: str, template: str):
         total=total,
         page=_page(),
         pages=max(1, -(-total // _per_page())),
-        companies=airtable_sync.companies_in_state(g.workspace.id, state),
-        configured=airtable_sync.get_settings(g.workspace.id) is not None,
+        companies=contacts.companies_in_state(g.workspace.id, state),
+        configured=contacts.get_settings(g.workspace.id) is not None,
     )
 
 
@@ -376,5 +374,5 @@ def _state_page(state: str, template: str):
 def stats():
     """Contacts per company: total, synced, pending, failed."""
     return render_template(
-        "contacts/stats.html", rows=airtable_sync.stats_by_company(g.workspace.id)
+        "contacts/stats.html", rows=contacts.stats_by_company(g.workspace.id)
     )

@@ -16,7 +16,6 @@ from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import Contact
 from prospecting.sandbox import airtable as sandbox
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services.contacts import ContactInput
@@ -106,14 +105,14 @@ def test_concurrent_upserts_keep_one_contact_per_person(app, workspace):
 def test_sync_by_real_workers_shares_the_throttle(app, workspace, start_worker):
     """Two worker processes sync 6 chunks; the Redis limiter keeps them under 5/s."""
     base = "app" + uuid.uuid4().hex[:14]
-    airtable_sync.save_settings(
+    contacts.save_settings(
         workspace.id,
         token="patWorkers",
         base_id=base,
         contacts_table="Contacts",
         companies_table="Companies",
-        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
-        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+        contact_fields=dict(contacts.CONTACT_FIELDS),
+        company_fields=dict(contacts.COMPANY_FIELDS),
     )
     company = contacts.save_company(workspace.id, name="Acme")
     contacts.upsert_contacts(
@@ -122,7 +121,7 @@ def test_sync_by_real_workers_shares_the_throttle(app, workspace, start_worker):
     )
     for _ in range(2):
         start_worker(threads=4, AIRTABLE_LOCKOUT_SECONDS="1")
-    job = airtable_sync.start_sync(workspace.id)
+    job = contacts.start_sync(workspace.id)
     tasks.enqueue_batches(jobs.open_batches(job.id))
 
     def finished():

@@ -34,7 +34,6 @@ from prospecting.models import PeriodicRun
 from prospecting.models import Prospect
 from prospecting.models.base import utcnow
 from prospecting.sandbox import faults
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services import enrichment
 from prospecting.services import jobs
@@ -285,14 +284,14 @@ def _storm_jobs() -> dict:
     # The sync runs in its own workspace, so the fetch adds no contact to it.
     other = factories.make_user(email="storm-sync@acme.test", workspace="Storm sync")
     ws2 = other.memberships[0].workspace
-    airtable_sync.save_settings(
+    contacts.save_settings(
         ws2.id,
         token="patStorm",
         base_id="app" + uuid.uuid4().hex[:14],
         contacts_table="Contacts",
         companies_table="Companies",
-        contact_fields=dict(airtable_sync.CONTACT_FIELDS),
-        company_fields=dict(airtable_sync.COMPANY_FIELDS),
+        contact_fields=dict(contacts.CONTACT_FIELDS),
+        company_fields=dict(contacts.COMPANY_FIELDS),
     )
     globex = contacts.save_company(ws2.id, name="Globex")
     contacts.upsert_contacts(
@@ -302,7 +301,7 @@ def _storm_jobs() -> dict:
             for i in range(25)
         ],
     )
-    started["airtable_sync"] = airtable_sync.start_sync(ws2.id).id
+    started["airtable_sync"] = contacts.start_sync(ws2.id).id
     return {"user": user, "ws": ws, "other": other, "ws2": ws2, "jobs": started}
 
 

@@ -22,7 +22,6 @@ from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
-from prospecting.services import airtable_sync
 from prospecting.services import contacts
 from prospecting.services.errors import ServiceError
 from prospecting.views.api import bp
@@ -82,11 +81,11 @@ def contacts_fetch():
     except ProviderError as exc:
         return _provider_failure(exc)
     ids = [i.contact_id for i in report.upsert.items if i.contact_id]
-    sync = airtable_sync.SyncCounts()
-    if airtable_sync.get_settings(ws) is not None:
+    sync = contacts.SyncCounts()
+    if contacts.get_settings(ws) is not None:
         try:
-            sync = airtable_sync.sync_now(ws, ids)
-        except airtable_sync.AirtableNotConfigured:
+            sync = contacts.sync_now(ws, ids)
+        except contacts.AirtableNotConfigured:
             pass
     return jsonify(_body(report, sync))
 

@@ -1,0 +1,102 @@
+"""The contacts area: companies and one de-duplicated contact book per workspace,
+fed by enrichment jobs, people searches and the contact fetch by CIN, and synced
+to the workspace's Airtable base.
+
+Callers use the names below (`contacts.upsert_contacts(...)`). The Airtable sync
+job's kind and batch names stay in its module (`airtable_sync.KIND`), where they
+do not read as the contact book's; both kinds are registered in `kinds`.
+"""
+
+from prospecting.services.contacts.airtable_records import SyncCounts
+from prospecting.services.contacts.airtable_settings import COMPANY_FIELDS
+from prospecting.services.contacts.airtable_settings import COMPANY_MERGE_FIELDS
+from prospecting.services.contacts.airtable_settings import CONTACT_FIELDS
+from prospecting.services.contacts.airtable_settings import CONTACT_MERGE_FIELDS
+from prospecting.services.contacts.airtable_settings import AirtableNotConfigured
+from prospecting.services.contacts.airtable_settings import Connection
+from prospecting.services.contacts.airtable_settings import connection
+from prospecting.services.contacts.airtable_settings import get_settings
+from prospecting.services.contacts.airtable_settings import save_settings
+from prospecting.services.contacts.airtable_settings import settings_for_form
+from prospecting.services.contacts.airtable_sync import due_periodic_syncs
+from prospecting.services.contacts.airtable_sync import open_sync
+from prospecting.services.contacts.airtable_sync import start_sync
+from prospecting.services.contacts.airtable_sync import sync_now
+from prospecting.services.contacts.book import ContactInput
+from prospecting.services.contacts.book import UpsertItem
+from prospecting.services.contacts.book import UpsertReport
+from prospecting.services.contacts.book import get_contact
+from prospecting.services.contacts.book import search_contacts
+from prospecting.services.contacts.book import update_contact
+from prospecting.services.contacts.book import upsert_contacts
+from prospecting.services.contacts.companies import company_by_registration
+from prospecting.services.contacts.companies import company_for
+from prospecting.services.contacts.companies import get_company
+from prospecting.services.contacts.companies import list_companies
+from prospecting.services.contacts.companies import save_company
+from prospecting.services.contacts.fetch import KIND_FETCH
+from prospecting.services.contacts.fetch import FetchReport
+from prospecting.services.contacts.fetch import cap_max_contacts
+from prospecting.services.contacts.fetch import fetch_contacts
+from prospecting.services.contacts.fetch import fetch_outcomes
+from prospecting.services.contacts.fetch import start_fetch
+from prospecting.services.contacts.imports import import_enrichment
+from prospecting.services.contacts.imports import import_people_search
+from prospecting.services.contacts.normalise import normalise_domain
+from prospecting.services.contacts.normalise import normalise_email
+from prospecting.services.contacts.normalise import normalise_phone
+from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.sync_state import SYNC_STATES
+from prospecting.services.contacts.sync_state import CompanyStats
+from prospecting.services.contacts.sync_state import companies_in_state
+from prospecting.services.contacts.sync_state import contacts_in_state
+from prospecting.services.contacts.sync_state import stats_by_company
+from prospecting.services.contacts.sync_state import sync_filter
+
+__all__ = [
+    "COMPANY_FIELDS",
+    "COMPANY_MERGE_FIELDS",
+    "CONTACT_FIELDS",
+    "CONTACT_MERGE_FIELDS",
+    "KIND_FETCH",
+    "SYNC_STATES",
+    "AirtableNotConfigured",
+    "CompanyStats",
+    "Connection",
+    "ContactInput",
+    "FetchReport",
+    "SyncCounts",
+    "UpsertItem",
+    "UpsertReport",
+    "cap_max_contacts",
+    "companies_in_state",
+    "company_by_registration",
+    "company_for",
+    "connection",
+    "contacts_in_state",
+    "due_periodic_syncs",
+    "fetch_contacts",
+    "fetch_outcomes",
+    "get_company",
+    "get_contact",
+    "get_settings",
+    "import_enrichment",
+    "import_people_search",
+    "list_companies",
+    "normalise_domain",
+    "normalise_email",
+    "normalise_phone",
+    "normalise_registration",
+    "open_sync",
+    "save_company",
+    "save_settings",
+    "search_contacts",
+    "settings_for_form",
+    "start_fetch",
+    "start_sync",
+    "stats_by_company",
+    "sync_filter",
+    "sync_now",
+    "update_contact",
+    "upsert_contacts",
+]

@@ -1,0 +1,142 @@
+"""The workspace's companies: lookup, listing, editing and find-or-create."""
+
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from prospecting.extensions import db
+from prospecting.models import Company
+from prospecting.models import Contact
+from prospecting.models.base import utcnow
+from prospecting.services.contacts.normalise import normalise_domain
+from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+from prospecting.services.errors import NotFound
+
+
+def get_company(workspace_id: int, company_id: int) -> Company:
+    """A company of the workspace, or NotFound."""
+    company = db.session.get(Company, company_id)
+    if company is None or company.workspace_id != workspace_id:
+        raise NotFound("No such company.")
+    return company
+
+
+def list_companies(
+    workspace_id: int, *, q: str | None = None
+) -> list[tuple[Company, int]]:
+    """The workspace's companies (optionally matching `q`) with their contact counts."""
+    count = (
+        select(func.count(Contact.id))
+        .where(Contact.company_id == Company.id)
+        .scalar_subquery()
+    )
+    stmt = select(Company, count).where(Company.workspace_id == workspace_id)
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Company.name).like(like),
+                func.lower(Company.domain).like(like),
+                func.lower(Company.registration_number).like(like),
+            )
+        )
+    return [(c, n) for c, n in db.session.execute(stmt.order_by(Company.name))]
+
+
+def save_company(
+    workspace_id: int,
+    *,
+    name: str,
+    domain: str | None = None,
+    registration_number: str | None = None,
+    company_id: int | None = None,
+) -> Company:
+    """Create a company, or edit one when `company_id` is given."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("A company needs a name.", code="no_name")
+    reg = normalise_registration(registration_number) if registration_number else None
+    clean_domain = normalise_domain(domain)
+    if domain and domain.strip() and clean_domain is None:
+        raise InvalidInput("Enter a domain such as example.com.", code="bad_domain")
+    company = (
+        get_company(workspace_id, company_id)
+        if company_id
+        else Company(workspace_id=workspace_id)
+    )
+    company.name = name[:255]
+    company.domain = clean_domain
+    company.registration_number = reg
+    company.updated_at = utcnow()
+    db.session.add(company)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(
+            "Another company of this workspace has that registration number or domain.",
+            code="duplicate_company",
+        ) from exc
+    return company
+
+
+def company_for(
+    workspace_id: int,
+    *,
+    registration_number: str | None = None,
+    domain: str | None = None,
+    name: str | None = None,
+) -> Company | None:
+    """The company with this registration number, domain or name; created when missing.
+
+    Safe under concurrency: a unique violation means another writer created it, so
+    the lookup runs again. Commits a new company.
+    """
+    domain = normalise_domain(domain)
+    name = (name or "").strip()[:255]
+    if not (registration_number or domain or name):
+        return None
+    for _ in range(3):
+        found = _find_company(workspace_id, registration_number, domain, name)
+        if found is not None:
+            return found
+        company = Company(
+            workspace_id=workspace_id,
+            name=name or registration_number or domain,
+            domain=domain,
+            registration_number=registration_number,
+        )
+        db.session.add(company)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        return company
+    raise Conflict("The company could not be saved; try again.", code="busy")
+
+
+def _find_company(workspace_id, reg, domain, name) -> Company | None:
+    base = select(Company).where(Company.workspace_id == workspace_id)
+    if reg:
+        return db.session.scalar(base.where(Company.registration_number == reg))
+    if domain:
+        return db.session.scalar(base.where(Company.domain == domain))
+    return db.session.scalar(
+        base.where(func.lower(Company.name) == name.lower()).order_by(Company.id)
+    )
+
+
+def company_by_registration(
+    workspace_id: int, registration_number: str, *, crm_record_id: str | None = None
+) -> Company:
+    """The workspace's company with this CIN/LLPIN (created when missing); commits."""
+    reg = normalise_registration(registration_number)
+    company = company_for(workspace_id, registration_number=reg, name=reg)
+    if crm_record_id and company.crm_record_id != crm_record_id:
+        company.crm_record_id = crm_record_id
+    db.session.commit()
+    return company
