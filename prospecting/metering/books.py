@@ -1,14 +1,11 @@
-"""Metering: which job a provider call belongs to, what it costs, the cost caps, and
-the bookkeeping (call log, cache hits, cache entries) every call leaves behind.
+"""The books of provider calls: which job a call belongs to, the call log, cache
+hits and cache entries.
 
-It sits below the provider clients and above the models: providers import it to
-attribute, price and cap their calls; services read costs through services.ledger.
-
-Inside a batch (`job_context(..., books=True)`, which the batch runner opens) the
-bookkeeping is kept in memory and written in the session's own transaction when
-the work commits, so a worker thread uses one database connection, never a second
-one while its session holds the first. Outside a batch (a web request, a CLI
-command) each line is written at once on an autocommit connection of its own.
+Inside a batch (`job_context(..., batch=True)`, which the batch runner opens) the
+lines are kept in memory and written in the session's own transaction when the
+work commits, so a worker thread uses one database connection, never a second one
+while its session holds the first. Outside a batch (a web request, a CLI command)
+each line is written at once on an autocommit connection of its own.
 """
 
 import contextlib
@@ -18,17 +15,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import datetime
-from datetime import time
 from datetime import timedelta
-from decimal import ROUND_HALF_UP
 from decimal import Decimal
-from decimal import InvalidOperation
 
-from flask import current_app
 from sqlalchemy import bindparam
 from sqlalchemy import event
-from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,54 +28,14 @@ from sqlalchemy.orm import Session
 
 from prospecting.connections import autocommit
 from prospecting.extensions import db
+from prospecting.metering.prices import ZERO
+from prospecting.metering.prices import charge
 from prospecting.models import CacheHit
-from prospecting.models import Job
 from prospecting.models import ProviderCache
 from prospecting.models import ProviderCall
-from prospecting.models import WorkspaceBudget
 from prospecting.models.base import utcnow
-from prospecting.providers.errors import ProviderCostCapReached
 
 logger = logging.getLogger(__name__)
-
-ZERO = Decimal("0")
-
-
-# Prices
-
-
-def price(provider: str, endpoint: str) -> Decimal:
-    """The configured price of one call, in credits (0 when not priced)."""
-    prices = current_app.config["PROVIDER_PRICES"].get(provider) or {}
-    return decimal(prices.get(endpoint, 0))
-
-
-def charge(provider: str, endpoint: str, status: int | None) -> Decimal:
-    """What an answered call costs: only 2xx answers are charged."""
-    if status is None or not 200 <= status < 300:
-        return ZERO
-    return price(provider, endpoint)
-
-
-def decimal(value) -> Decimal:
-    try:
-        return Decimal(str(value or 0))
-    except InvalidOperation:
-        return ZERO
-
-
-def unit() -> str:
-    return current_app.config["COST_UNIT"]
-
-
-def fmt(amount) -> str:
-    """An amount for people: up to 4 decimals, trailing zeros dropped."""
-    value = decimal(amount).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
-    text = f"{value:f}".rstrip("0").rstrip(".")
-    return f"{text or '0'} {unit()}"
-
-
-# The job a call belongs to, and the books of the batch that makes it
 
 
 @dataclass
@@ -97,7 +48,7 @@ class Books:
     hits: list[dict] = field(default_factory=list)
     cache: dict[tuple[str, str], dict] = field(default_factory=dict)
     # A cap changed while a batch runs applies from the job's next batch.
-    caps: dict[str, "Caps | None"] = field(default_factory=dict)
+    caps: dict[str, object] = field(default_factory=dict)
     # What the commit under way carries: dropped from the books once it commits.
     in_flight: tuple[int, int, dict] | None = None
 
@@ -268,7 +219,7 @@ def cache_lookup(provider: str, key: str):
     if book is not None and (entry := book.cache.get((provider, key))) is not None:
         return entry["value"] if entry["found"] else None
     row = (
-        _read()
+        reader()
         .execute(
             _LOOKUP,
             {"lookup_provider": provider, "lookup_key": key, "lookup_now": utcnow()},
@@ -311,7 +262,12 @@ def _cache_upsert(dialect: str):
     )
 
 
-def _read():
+def current_books() -> Books | None:
+    """The books of the block of work under way, if any."""
+    return _books.get()
+
+
+def reader():
     """Where a metering read runs: the session's connection inside a batch (one
     connection per thread; no autoflush of the caller's pending objects), else an
     autocommit connection of its own."""
@@ -347,107 +303,3 @@ class _Buffered:
 # Caps
 
 # A job's workspace and params with the workspace's own daily cap, in one query.
-_JOB_CAPS = (
-    select(Job.workspace_id, Job.params, WorkspaceBudget.daily_cap)
-    .outerjoin(WorkspaceBudget, WorkspaceBudget.workspace_id == Job.workspace_id)
-    .where(Job.id == bindparam("job_id"))
-)
-
-
-@dataclass(frozen=True)
-class Caps:
-    workspace_id: int
-    job: Decimal  # 0 = no cap
-    daily: Decimal  # 0 = no cap
-
-
-def job_cap(params: dict | None) -> Decimal:
-    """A job's cap from its params, else the configured default (0 = no cap)."""
-    value = (params or {}).get("cost_cap")
-    if value is None:
-        value = current_app.config["COST_CAP_PER_JOB"]
-    return decimal(value)
-
-
-def own_or_default_daily_cap(own) -> Decimal:
-    if own is not None:
-        return decimal(own)
-    return decimal(current_app.config["COST_CAP_DAILY"])
-
-
-def _caps_of(job_id: str) -> Caps | None:
-    book = _books.get()
-    if book is not None and job_id in book.caps:
-        return book.caps[job_id]
-    row = _read().execute(_JOB_CAPS, {"job_id": job_id}).first()
-    caps = None
-    if row is not None:
-        caps = Caps(
-            workspace_id=row.workspace_id,
-            job=job_cap(row.params),
-            daily=own_or_default_daily_cap(row.daily_cap),
-        )
-    if book is not None:
-        book.caps[job_id] = caps
-    return caps
-
-
-def today_start() -> datetime:
-    return datetime.combine(utcnow().date(), time.min)
-
-
-def spent_today_stmt(workspace_id: int):
-    return (
-        select(func.coalesce(func.sum(ProviderCall.cost), 0))
-        .select_from(ProviderCall)
-        .join(Job, Job.id == ProviderCall.job_id)
-        .where(Job.workspace_id == workspace_id)
-        .where(ProviderCall.created_at >= today_start())
-    )
-
-
-def check_cap(job_id: str, provider: str, endpoint: str) -> None:
-    """Raise ProviderCostCapReached when this call would pass the job's or day's cap.
-
-    What was spent is summed only when a cap is set; calls this batch made and
-    has not written yet count.
-    """
-    cost = price(provider, endpoint)
-    if cost <= 0:
-        return
-    caps = _caps_of(job_id)
-    if caps is None or (caps.job <= 0 and caps.daily <= 0):
-        return
-    book = _books.get()
-    reader = _read()
-    if caps.job > 0:
-        spent = decimal(
-            reader.scalar(
-                select(func.coalesce(func.sum(ProviderCall.cost), 0)).where(
-                    ProviderCall.job_id == job_id
-                )
-            )
-        )
-        if book is not None:
-            spent += book.unwritten_cost(job_id)
-        if spent + cost > caps.job:
-            raise ProviderCostCapReached(
-                f"Paused: the job's cost cap of {fmt(caps.job)} is reached "
-                f"(spent {fmt(spent)}). Raise the cap to resume.",
-                scope="job",
-                cap=caps.job,
-                spent=spent,
-            )
-    if caps.daily > 0:
-        spent = decimal(reader.scalar(spent_today_stmt(caps.workspace_id)))
-        if book is not None:
-            spent += book.unwritten_cost()
-        if spent + cost > caps.daily:
-            raise ProviderCostCapReached(
-                f"Paused: the workspace's daily cost cap of {fmt(caps.daily)} "
-                f"is reached (spent {fmt(spent)} today). Raise it to resume, "
-                "or resume tomorrow.",
-                scope="daily",
-                cap=caps.daily,
-                spent=spent,
-            )
