@@ -120,6 +120,7 @@ def revoke_invitation(invitation_id: int):
 @bp.post("/settings/members/<int:user_id>/role")
 def change_role(user_id: int):
     """Give a member another role (never leaving the workspace without an owner)."""
+    _member(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
         flash(f"A role is one of {', '.join(ROLES)}.", "error")
@@ -128,8 +129,6 @@ def change_role(user_id: int):
         old = members.change_role(
             g.workspace.id, user_id, form.role.data, by_role=g.role
         )
-    except NotFound:
-        raise
     except ServiceError as exc:
         flash(exc.message, "error")
         return _page(exc.status_code)
