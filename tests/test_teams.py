@@ -544,3 +544,71 @@ def test_membership_changes_refuse_unknown_roles(workspace, user):
         members.change_role(workspace.id, user.id, "superuser", by_role="owner")
     with pytest.raises(Conflict):
         members.change_role(workspace.id, user.id, "viewer", by_role="owner")
+
+
+# The CLI and the migration
+
+
+def test_the_cli_creates_viewers_and_viewer_tokens(runner, app):
+    created = runner.invoke(
+        args=["users", "create", "v@x.io", "--password", "long enough"]
+        + ["--workspace", "Ops", "--role", "viewer"]
+    )
+    assert created.exit_code == 0, created.output
+    assert "is viewer of workspace 'Ops'" in created.output
+    token = runner.invoke(
+        args=["tokens", "create", "--workspace", "Ops", "--role", "viewer"]
+    )
+    assert token.exit_code == 0, token.output
+    ops = db.session.scalar(select(Workspace).where(Workspace.name == "Ops"))
+    assert accounts.token_access(token.output.strip().splitlines()[-1]) == (
+        ops.id,
+        "viewer",
+    )
+
+
+def test_the_migration_keeps_tokens_working_as_member_tokens(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi"}
+    root = Path(__file__).resolve().parents[1]
+
+    def upgrade(revision: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade", revision],
+            cwd=root, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+
+    upgrade("3f6a1c2d9e01")
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO workspaces (id, name, created_at) VALUES (1, 'W', '2026-01')"
+        ))  # fmt: skip
+        for user_id, role in ((1, "owner"), (2, "member"), (3, "boss")):
+            c.execute(sa.text(
+                "INSERT INTO users (id, email, password_hash, session_generation, "
+                "is_operator, created_at) VALUES (:i, :e, 'x', 'g', 0, '2026-01-01')"
+            ), {"i": user_id, "e": f"u{user_id}@x.io"})  # fmt: skip
+            c.execute(sa.text(
+                "INSERT INTO memberships (user_id, workspace_id, role) "
+                "VALUES (:i, 1, :r)"
+            ), {"i": user_id, "r": role})  # fmt: skip
+        c.execute(sa.text(
+            "INSERT INTO api_tokens (workspace_id, name, token_hash, prefix, "
+            "created_at) VALUES (1, 'crawler', 'h', 'psk_', '2026-01-01')"
+        ))  # fmt: skip
+    upgrade("head")
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT role FROM api_tokens")).scalars().all() == [
+            "member"
+        ]
+        roles = c.execute(sa.text("SELECT role FROM memberships ORDER BY user_id"))
+        assert roles.scalars().all() == ["owner", "member", "member"]
+        assert c.execute(sa.text("SELECT count(*) FROM invitations")).scalar() == 0
+    engine.dispose()
