@@ -612,3 +612,14 @@ def test_the_migration_keeps_tokens_working_as_member_tokens(tmp_path):
         assert roles.scalars().all() == ["owner", "member", "member"]
         assert c.execute(sa.text("SELECT count(*) FROM invitations")).scalar() == 0
     engine.dispose()
+
+
+def test_the_openapi_description_documents_token_roles(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert "viewer tokens read" in spec["info"]["description"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security") == []:
+                continue
+            assert "401" in operation["responses"], (method, path)
+            assert ("403" in operation["responses"]) == (method != "get"), path
