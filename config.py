@@ -159,6 +159,12 @@ class Config:
     COST_CAP_PER_JOB = _env_float("COST_CAP_PER_JOB", 0.0)
     COST_CAP_DAILY = _env_float("COST_CAP_DAILY", 0.0)
     COST_ESTIMATE_SAMPLE_ROWS = _env_int("COST_ESTIMATE_SAMPLE_ROWS", 2000)
+    # teams: invitation emails over SMTP; without SMTP_HOST the link is shown to copy
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _env_int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("SMTP_FROM", "")
     # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
     # workers stay listed, the banner's cached reachability check, the ops page's poll
     OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 2.0)
@@ -253,6 +259,7 @@ class TestConfig(Config):
     AIRTABLE_PHASE_WAIT_SECONDS = 0.2
     SANDBOX_AIRTABLE_LOCKOUT_SECONDS = 1.0
     REACHSTREAM_SANDBOX_READY_AFTER = 0.0  # searches: sandbox batches ready at once
+    SMTP_HOST = ""  # teams: tests that email start their own SMTP server
 
 
 class ProdConfig(Config):

@@ -1,13 +1,11 @@
-"""Login for every page, workspace scoping and API tokens."""
+"""Login for every page, workspace scoping, roles and API tokens."""
 
 import functools
 import hmac
 from urllib.parse import urlsplit
 
-from flask import abort
 from flask import current_app
 from flask import g
-from flask import jsonify
 from flask import redirect
 from flask import request
 from flask import session
@@ -16,21 +14,175 @@ from flask_login import current_user
 from sqlalchemy import bindparam
 from sqlalchemy import select
 
+from prospecting.errors import error_response
 from prospecting.extensions import db
 from prospecting.extensions import login_manager
 from prospecting.models import Membership
 from prospecting.models import User
 from prospecting.models import Workspace
+from prospecting.models.accounts import ROLES
 from prospecting.services import accounts
 
-# Endpoints reachable without a logged-in user; API endpoints check their own token.
-PUBLIC_ENDPOINTS = {"accounts.login", "static", "api.health"}
-PUBLIC_BLUEPRINTS = {"sandbox", "api"}
+# Who may call what: every endpoint of the app, by the least role it needs. A
+# workspace member's role (pages) or an API token's role (the JSON API) is checked
+# against it in one before_request hook, `authorize`; the pages ask `can()` to
+# hide what the role cannot do. The policy: reading needs viewer; changing
+# anything needs member, except managing providers, Airtable, tokens and members
+# (admin) and the workspace's daily cap and its deletion (owner); a page that only
+# serves one of those actions (its form or its confirmation) needs that action's
+# role. A user's own session (sign out, password, switching workspace) needs only
+# viewer. An endpoint missing here needs OWNER, so a new route is never open by
+# accident (tests/test_security_sweep.py fails until it is listed).
+PUBLIC, VIEWER, MEMBER, ADMIN, OWNER = "public", *ROLES
+# The whole system's operations (workers, queue, periodic tasks): the user's
+# operator flag, whatever their role.
+OPERATOR = "operator"
+RULES: dict[str, set[str]] = {
+    PUBLIC: {
+        "accounts.login",
+        "members.accept",  # the invitation link: it signs in or signs up itself
+        "static",
+        "api.health",
+        "api.openapi",
+    },
+    VIEWER: {
+        "main.index",
+        "accounts.settings",
+        "accounts.change_password",
+        "accounts.logout",
+        "accounts.switch_workspace",
+        "members.index",
+        "enrichment.index",
+        "enrichment.preview",
+        "enrichment.show",
+        "enrichment.results",
+        "enrichment.export",
+        "enrichment.errors",
+        "jobs.progress",
+        "searches.index",
+        "searches.show",
+        "searches.profiles",
+        "searches.export",
+        "prospects.index",
+        "prospects.account",
+        "prospects.estimate",
+        "prospects.locations",
+        "prospects.show",
+        "prospects.table",
+        "prospects.export",
+        "contacts.index",
+        "contacts.show",
+        "contacts.companies",
+        "contacts.company",
+        "contacts.fetch_job",
+        "contacts.sync_job",
+        "contacts.airtable",
+        "contacts.failed",
+        "contacts.pending",
+        "contacts.stats",
+        "outreach.index",
+        "outreach.creators_table",
+        "outreach.creator",
+        "outreach.samples",
+        "outreach.task_list",
+        "outreach.task",
+        "outreach.rules",
+        "outreach.rule_reach",
+        "outreach.schedules",
+        "outreach.messages",
+        "outreach.upcoming",
+        "ops.index",
+        "ops.active",
+        "ops.failed",
+        "ops.providers",
+        "ops.throughput",
+        "api.status",
+        "api.results",
+        "api.show_people_search",
+        "api.people_search_results",
+        "api.prospect_job_status",
+        "api.prospect_job_results",
+    },
+    MEMBER: {
+        "enrichment.upload",
+        "enrichment.start",
+        "jobs.cancel",
+        "jobs.resume",  # its daily_cap field needs OWNER (FIELD_RULES)
+        "jobs.retry",
+        "jobs.rerun_exactly",
+        "searches.create",
+        "searches.save",
+        "searches.run_saved",
+        "searches.delete_saved",
+        "prospects.create",
+        "contacts.edit",
+        "contacts.update",
+        "contacts.create_company",
+        "contacts.update_company",
+        "contacts.fetch",
+        "contacts.import_enrichment",
+        "contacts.import_people_search",
+        "contacts.start_sync",
+        "outreach.save_rule",
+        "outreach.edit_rule",
+        "outreach.update_rule",
+        "outreach.confirm_delete_rule",
+        "outreach.delete_rule",
+        "ops.retry",
+        "ops.cancel",
+        "ops.requeue",
+        "api.upload",
+        "api.create_people_search",
+        "api.create_prospect_job",
+        "api.contacts_fetch",
+        "api.ingest_samples",
+        "api.ingest_creators",
+        "api.ingest_task",
+        "api.chatbot_messages",
+    },
+    ADMIN: {
+        "accounts.create_token",
+        "accounts.confirm_revoke_token",
+        "accounts.revoke_token",
+        "members.invite",
+        "members.revoke_invitation",
+        "members.change_role",
+        "members.confirm_remove",
+        "members.remove",
+        "prospects.save_account",
+        "prospects.test_account",
+        "prospects.remove_account",
+        "contacts.save_airtable",
+    },
+    OWNER: {
+        "accounts.save_caps",
+        "accounts.confirm_delete_workspace",
+        "accounts.delete_workspace",
+    },
+    OPERATOR: {
+        "ops.queue",
+        "ops.periodic",
+        "ops.run_now",
+        "searches.proxies",
+    },
+}
+# Blueprints none of whose routes need a login: the fake providers (development).
+PUBLIC_BLUEPRINTS = {"sandbox"}
+# Form fields that need more than their endpoint: sent non-blank, they need this role.
+FIELD_RULES: dict[str, dict[str, str]] = {"jobs.resume": {"daily_cap": OWNER}}
+# What each role may do, in words, for the 403 message.
+DOES = {
+    MEMBER: "runs jobs and edits contacts",
+    ADMIN: "manages providers, Airtable, API tokens and members",
+    OWNER: "manages the cost caps and can delete the workspace",
+}
+_LEVEL_OF = {endpoint: level for level, names in RULES.items() for endpoint in names}
 
-# One query for the user and their workspaces: every page (and every progress poll)
-# needs both. Built once; building the statement cost more than running it.
+# One query for the user, their workspaces and their role in each: every page (and
+# every progress poll) needs them. Built once; building the statement cost more than
+# running it.
 USER_WITH_WORKSPACES = (
-    select(User, Workspace)
+    select(User, Workspace, Membership.role)
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(Workspace, Workspace.id == Membership.workspace_id)
     .where(User.id == bindparam("user_id"))
@@ -38,12 +190,32 @@ USER_WITH_WORKSPACES = (
 )
 
 
+def level_of(endpoint: str) -> str:
+    """The least role an endpoint needs (OWNER for one the table does not know)."""
+    if endpoint.split(".")[0] in PUBLIC_BLUEPRINTS:
+        return PUBLIC
+    return _LEVEL_OF.get(endpoint, OWNER)
+
+
+def allows(role: str | None, level: str, *, operator: bool = False) -> bool:
+    """Whether a member of `role` (an operator or not) may do what `level` guards."""
+    if level == PUBLIC:
+        return True
+    if level == OPERATOR:
+        return operator and role in ROLES
+    if role not in ROLES:
+        return False
+    return ROLES.index(role) >= ROLES.index(level)
+
+
 def init_app(app) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to continue."
-    # Before require_login, which runs the request's first query (the user).
+    # Before authorize, which runs the request's first query (the user).
     app.before_request(_read_without_transaction)
-    app.before_request(require_login)
+    app.before_request(authorize)
+    app.add_template_global(can)
+    app.add_template_global(user_workspaces)
 
 
 def read_only(view):
@@ -76,7 +248,7 @@ def load_user(session_id: str):
     ):
         return _forget_identity()
     user = rows[0][0]
-    g.user_workspaces = [ws for _, ws in rows if ws is not None]
+    g.user_workspaces = [(ws, role) for _, ws, role in rows if ws is not None]
     return user
 
 
@@ -88,30 +260,106 @@ def _forget_identity() -> None:
     return None
 
 
-def require_login():
-    """Every page but the public ones needs a logged-in user with a workspace."""
+def authorize():
+    """The one access check of every request: who is calling (a signed-in member
+    of the current workspace, or an API token) and whether their role may call
+    this endpoint (RULES). Answers 302 to the login page, 401 (API) or 403."""
     if request.endpoint is None:
+        return None  # no route: the 404 or 405 answers
+    level = level_of(request.endpoint)
+    if level == PUBLIC:
         return None
-    blueprint = request.endpoint.split(".")[0]
-    if request.endpoint in PUBLIC_ENDPOINTS or blueprint in PUBLIC_BLUEPRINTS:
-        return None
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    g.workspace = _current_workspace()
-    if g.workspace is None:
-        abort(403)
+    if request.blueprint == "api":
+        if not _authenticate_token():
+            return error_response(401, _token_required_message(), code="unauthorized")
+        operator = False
+    else:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        g.workspace, g.role = _current_workspace()
+        if g.workspace is None:
+            return error_response(
+                403,
+                "You are not a member of any workspace: ask a workspace's admin "
+                "for an invitation.",
+                code="no_workspace",
+            )
+        operator = current_user.is_operator
+    if not allows(g.role, level, operator=operator):
+        return error_response(403, _refusal(level), code="forbidden")
+    for field, needed in FIELD_RULES.get(request.endpoint, {}).items():
+        if (request.form.get(field) or "").strip() and not allows(g.role, needed):
+            return error_response(403, _refusal(needed), code="forbidden")
     return None
 
 
+def can(endpoint: str, field: str | None = None) -> bool:
+    """Whether the current user's role may call the endpoint (and send the field):
+    the pages show a button, a form or a link only when it would be allowed."""
+    if field is not None:
+        level = FIELD_RULES.get(endpoint, {}).get(field, level_of(endpoint))
+    else:
+        level = level_of(endpoint)
+    operator = current_user.is_authenticated and current_user.is_operator
+    return allows(g.get("role"), level, operator=operator)
+
+
+def _refusal(level: str) -> str:
+    """The 403 message: what is needed, and what the caller is."""
+    if level == OPERATOR:
+        return "This part shows the whole system: it needs an operator."
+    who = "This API token" if request.blueprint == "api" else "Your role"
+    role = g.get("role") or "none"
+    where = f" in {g.workspace.name}" if "workspace" in g else ""
+    return (
+        f"{who}{where} is {role}: this needs {level} or above "
+        f"(the {level} {DOES.get(level, 'reads')})."
+    )
+
+
+def _token_required_message() -> str:
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "json_envelope", None) == "ingest":
+        return (
+            "A valid API token is required (X-INFound-Inner-Service-Token, "
+            "X-API-Key or Authorization: Bearer)."
+        )
+    return "A valid API token is required (X-API-Key or Authorization: Bearer)."
+
+
+def _authenticate_token() -> bool:
+    """Read the request's API token; a live one sets its workspace and role."""
+    raw = (request.headers.get("X-API-Key") or "").strip()
+    header = request.headers.get("Authorization", "")
+    if not raw and header.lower().startswith("bearer "):
+        raw = header[7:].strip()
+    if not raw:
+        raw = request.headers.get("X-INFound-Inner-Service-Token", "").strip()
+    found = accounts.token_access(raw)
+    if found is None:
+        return False
+    g.api_workspace_id, g.role = found
+    return True
+
+
 def _current_workspace():
-    workspaces = g.get("user_workspaces")
-    if workspaces is None:
-        workspaces = accounts.workspaces_of(current_user.id)
+    """The session's workspace (else the user's first) and the user's role in it."""
+    choices = g.get("user_workspaces")
+    if choices is None:
+        choices = accounts.workspaces_with_roles(current_user.id)
     chosen = session.get("workspace_id")
-    for ws in workspaces:
+    for ws, role in choices:
         if ws.id == chosen:
-            return ws
-    return workspaces[0] if workspaces else None
+            return ws, role
+    return choices[0] if choices else (None, None)
+
+
+def user_workspaces() -> list:
+    """The signed-in user's (workspace, role) pairs, oldest workspace first."""
+    choices = g.get("user_workspaces")
+    if choices is None:
+        choices = accounts.workspaces_with_roles(current_user.id)
+    return choices
 
 
 def workspace_id() -> int:
@@ -119,42 +367,14 @@ def workspace_id() -> int:
     return g.workspace.id if "workspace" in g else g.api_workspace_id
 
 
-def operator_required(view):
-    """Pages of the whole system (workers, queue, periodic tasks): operators only."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_operator:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 def token_required(fn):
-    """API views: a token in X-API-Key or Authorization: Bearer, else 401 JSON."""
+    """An API view: `authorize` has read the token (RULES lists every API route);
+    this only guards a view reached some other way."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        raw = request.headers.get("X-API-Key") or ""
-        header = request.headers.get("Authorization", "")
-        if not raw and header.lower().startswith("bearer "):
-            raw = header[7:].strip()
-        if not raw:
-            raw = request.headers.get("X-INFound-Inner-Service-Token", "")
-        ws = accounts.workspace_for_token(raw)
-        if ws is None:
-            return jsonify(
-                {
-                    "error": {
-                        "code": "unauthorized",
-                        "message": "A valid API token is required (X-API-Key or "
-                        "Authorization: Bearer).",
-                        "details": None,
-                    }
-                }
-            ), 401
-        g.api_workspace_id = ws
+        if "api_workspace_id" not in g:
+            return error_response(401, _token_required_message(), code="unauthorized")
         return fn(*args, **kwargs)
 
     return wrapper

@@ -11,8 +11,11 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import Workspace
+from prospecting.models.accounts import ROLES
+from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.services import accounts
 from prospecting.services import jobs as jobs_service
+from prospecting.services import members
 from prospecting.services.errors import ServiceError
 
 users = AppGroup("users", help="Manage users.")
@@ -50,17 +53,28 @@ def _fail(message: str):
     help="May see and run the whole system's operations (workers, queue, "
     "periodic tasks).",
 )
-def users_create(email, password, workspace, operator):
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="owner",
+    show_default=True,
+    help="Their role when they join the workspace (a member keeps theirs).",
+)
+def users_create(email, password, workspace, operator, role):
     """Create a user in a workspace (or reset the password of an existing one,
     ending their sessions)."""
     try:
         user = accounts.create_user(
-            email, password, workspace=workspace, is_operator=operator
+            email, password, workspace=workspace, is_operator=operator, role=role
         )
     except ServiceError as exc:
         _fail(exc.message)
-    role = " (operator)" if user.is_operator else ""
-    click.echo(f"User {user.email}{role} is a member of workspace '{workspace}'.")
+    operator_note = " (operator)" if user.is_operator else ""
+    ws = _workspace(workspace)
+    click.echo(
+        f"User {user.email}{operator_note} is "
+        f"{members.role_of(ws.id, user.id)} of workspace '{workspace}'."
+    )
 
 
 @users.command("set-password")
@@ -114,11 +128,18 @@ def _workspace(name: str) -> Workspace:
 @tokens.command("create")
 @click.option("--workspace", required=True, help="Workspace name.")
 @click.option("--name", default="CLI token", help="A label for the token.")
-def tokens_create(workspace, name):
+@click.option(
+    "--role",
+    type=click.Choice(TOKEN_ROLES),
+    default="member",
+    show_default=True,
+    help="What the token may do: viewer reads, member also starts jobs and ingests.",
+)
+def tokens_create(workspace, name, role):
     """Create an API token; the raw token is printed as the last line, once."""
     ws = _workspace(workspace)
-    token, raw = accounts.create_token(ws.id, name)
-    click.echo(f"Token {token.id} for workspace '{ws.name}' (shown once):")
+    token, raw = accounts.create_token(ws.id, name, role=role)
+    click.echo(f"Token {token.id} ({role}) for workspace '{ws.name}' (shown once):")
     click.echo(raw)
 
 

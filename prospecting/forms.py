@@ -5,11 +5,16 @@ from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import IntegerField
 from wtforms import PasswordField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+
+from prospecting.models.accounts import ROLES
+from prospecting.models.accounts import TOKEN_ROLES
 
 
 class LoginForm(FlaskForm):
@@ -33,6 +38,57 @@ class PasswordForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField(
+        "Acts as",
+        choices=list(TOKEN_ROLES),
+        default="member",
+        validators=[DataRequired()],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """The confirmation of a destructive action: nothing but the CSRF token."""
+
+
+class DeleteWorkspaceForm(FlaskForm):
+    confirm_name = StringField(
+        "Type the workspace's name to confirm",
+        validators=[DataRequired(), Length(max=120)],
+    )
+
+
+class CapsForm(FlaskForm):
+    daily_cap = StringField(
+        "Daily cost cap (0 = no cap)", validators=[DataRequired(), Length(max=40)]
+    )
+
+
+class SwitchWorkspaceForm(FlaskForm):
+    workspace_id = IntegerField("Workspace", validators=[DataRequired()])
+
+
+class InviteForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
+    role = SelectField(
+        "Role", choices=list(ROLES), default="member",
+        validators=[DataRequired()],
+    )  # fmt: skip
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=list(ROLES))
+
+
+class AcceptForm(FlaskForm):
+    """Accepting an invitation as a new user: the password of the new account."""
+
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired(), Length(min=8, max=200)]
+    )
+    confirm = PasswordField(
+        "The password again",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+    )
 
 
 class UploadForm(FlaskForm):

@@ -91,9 +91,12 @@ def test_logout_needs_post(auth_client):
 
 
 def test_token_is_shown_once_and_stored_hashed(auth_client, workspace):
-    response = auth_client.post("/settings/tokens", data={"name": "crawler"})
-    assert response.status_code == 200
+    response = auth_client.post(
+        "/settings/tokens", data={"name": "crawler"}, follow_redirects=True
+    )
+    assert response.status_code == 200  # after the redirect (Post/Redirect/Get)
     token = db.session.scalars(db.select(ApiToken)).one()
+    assert token.role == "member"  # the default
     page = response.get_data(as_text=True)
     raw = page.split('id="new-token">New token: <code>')[1].split("</code>")[0]
     assert raw.startswith("psk_")

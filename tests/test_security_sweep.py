@@ -16,13 +16,16 @@ from config import TestConfig
 from prospecting import create_app
 from prospecting.extensions import csrf
 from prospecting.extensions import db
+from prospecting.models import Job
 from prospecting.models import JobBatch
+from prospecting.models import Membership
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
 from prospecting.security import external_url
 from prospecting.services import accounts
 from prospecting.services import contacts
 from prospecting.services import enrichment
+from prospecting.services import members
 from prospecting.services import outreach
 from prospecting.services import prospects
 from prospecting.services import searches
@@ -40,8 +43,9 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 UNSAFE = ("GET", "HEAD", "OPTIONS")
 # Reachable without a session: the login page, assets, health, the API description
 # and the fake providers (which only exist when SANDBOX_ENABLED).
-PUBLIC = {"accounts.login", "static", "api.health", "api.openapi"}
-NOT_IDS = {"filename", "name", "base", "table", "version"}
+# and an invitation link (its token is a secret, not an object's id).
+PUBLIC = {"accounts.login", "static", "api.health", "api.openapi", "members.accept"}
+NOT_IDS = {"filename", "name", "base", "table", "version", "token"}
 
 
 def rules(app, *, methods=None, skip_blueprints=("sandbox",)):
@@ -156,6 +160,12 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     db.session.add(batch)
     db.session.commit()
     token, _ = accounts.create_token(workspace_id, "B")
+    owner = db.session.scalar(
+        db.select(Membership.user_id).where(Membership.workspace_id == workspace_id)
+    )
+    invitation, _ = members.invite(
+        workspace_id, "invited@b.test", "member", by_user_id=owner, by_role="owner"
+    )
     job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
     return {
         "job_id": job_ids,
@@ -169,6 +179,8 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         "task_id": [task.id],
         "batch_id": [batch.id],
         "token_id": [token.id],
+        "user_id": [owner],
+        "invitation_id": [invitation.id],
     }
 
 
@@ -633,12 +645,12 @@ def test_csv_downloads_name_their_charset_once(auth_client, workspace):
 # Text the database cannot store (NUL): refused where the request is read
 
 
-def test_every_page_post_route_refuses_a_nul_in_a_form_field(app, auth_client):
+def test_every_page_post_route_refuses_a_nul_in_a_form_field(app, operator_client):
     checked = []
     for rule, method in rules(app, skip_blueprints=("sandbox", "api")):
         if method != "POST":
             continue
-        response = auth_client.post(dummy(rule), data={"note": "a\x00b"})
+        response = operator_client.post(dummy(rule), data={"note": "a\x00b"})
         assert response.status_code == 422, rule.rule
         assert b"&#39;note&#39; contains a NUL character" in response.data, rule.rule
         checked.append(rule.endpoint)
@@ -683,3 +695,226 @@ def test_every_view_that_enqueues_handles_an_unreachable_queue():
                 assert path.name == "ops.py", f"{path.name}: {name}"
     assert dropped == [], "a view must tell the user when the queue is down"
     assert sends >= 14
+
+
+# Roles: every route, for every role, answers as the one rule table says
+
+# The policy, restated here from the issue so that a change to the table that
+# breaks it fails: reading needs viewer; any write needs member, except these.
+ADMIN_ONLY = {
+    "accounts.create_token",
+    "accounts.confirm_revoke_token",
+    "accounts.revoke_token",
+    "members.invite",
+    "members.revoke_invitation",
+    "members.change_role",
+    "members.confirm_remove",
+    "members.remove",
+    "prospects.save_account",
+    "prospects.test_account",
+    "prospects.remove_account",
+    "contacts.save_airtable",
+}
+OWNER_ONLY = {
+    "accounts.save_caps",
+    "accounts.confirm_delete_workspace",
+    "accounts.delete_workspace",
+}
+OPERATOR_ONLY = {"ops.queue", "ops.periodic", "ops.run_now", "searches.proxies"}
+# Writes to one's own session and password: any member, viewers included.
+SELF_SERVICE = {
+    "accounts.logout",
+    "accounts.change_password",
+    "accounts.switch_workspace",
+}
+# Pages that only serve a member's action (its form): they need member.
+MEMBER_PAGES = {"contacts.edit", "outreach.edit_rule", "outreach.confirm_delete_rule"}
+ROLE_NAMES = ("viewer", "member", "admin", "owner")
+BIG_ID = 10**6
+
+
+def policy_level(rule) -> str:
+    """What the issue says an endpoint needs."""
+    name = rule.endpoint
+    if name in PUBLIC or name.split(".")[0] == "sandbox":
+        return "public"
+    if name in OPERATOR_ONLY:
+        return "operator"
+    if name in OWNER_ONLY:
+        return "owner"
+    if name in ADMIN_ONLY:
+        return "admin"
+    writes = rule.methods - {"GET", "HEAD", "OPTIONS"}
+    if name in MEMBER_PAGES or (writes and name not in SELF_SERVICE):
+        return "member"
+    return "viewer"
+
+
+def may(role: str, level: str, operator: bool = False) -> bool:
+    if level == "operator":
+        return operator
+    return ROLE_NAMES.index(role) >= ROLE_NAMES.index(level)
+
+
+def big_ids(rule) -> str:
+    return fill(
+        rule, {a: BIG_ID if f"int:{a}" in rule.rule else "x" for a in rule.arguments}
+    )
+
+
+def test_the_rule_table_lists_every_route_as_the_policy_says(app):
+    from prospecting import auth
+
+    listed = {e for names in auth.RULES.values() for e in names}
+    seen = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] in auth.PUBLIC_BLUEPRINTS:
+            continue
+        assert rule.endpoint in listed, f"{rule.endpoint}: add it to auth.RULES"
+        assert auth.level_of(rule.endpoint) == policy_level(rule), rule.endpoint
+        seen.add(rule.endpoint)
+    assert listed - seen == set(), "auth.RULES lists endpoints that do not exist"
+    assert auth.level_of("nowhere.new_route") == "owner"  # unknown: the strictest
+
+
+def member_client(app, role: str, workspace, *, operator=False):
+    user = factories.make_user(email=f"{role}@acme.test", workspace="Acme")
+    db.session.get(Membership, (user.id, workspace.id)).role = role
+    db.session.commit()
+    if operator:
+        accounts.set_operator(user.email, True)
+    client = app.test_client()
+    assert factories.login(client, user.email).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_every_page_route_answers_each_role_as_the_rule_table_says(
+    app, workspace, role
+):
+    client = member_client(app, role, workspace)
+    checked = {"allowed": 0, "refused": 0}
+    routes = sorted(
+        rules(app, skip_blueprints=("sandbox", "api")),
+        key=lambda r: r[0].endpoint == "accounts.logout",  # signs out: last
+    )
+    for rule, method in routes:
+        level = policy_level(rule)
+        if level == "public":
+            continue
+        response = client.open(big_ids(rule), method=method, data={})
+        where = f"{role} {method} {rule.rule}"
+        if may(role, level):
+            assert response.status_code not in (401, 403), where
+            if rule.endpoint != "accounts.logout":  # the login page is its answer
+                assert "/login" not in response.headers.get("Location", ""), where
+            checked["allowed"] += 1
+        else:
+            assert response.status_code == 403, (where, response.status_code)
+            text = response.get_data(as_text=True)
+            assert f"Your role in Acme is {role}" in text or "operator" in text, where
+            checked["refused"] += 1
+    assert checked["allowed"] > 30
+    assert checked["refused"] >= (4 if role == "owner" else 7)
+
+
+def test_an_operator_of_any_role_opens_the_system_pages(app, workspace):
+    client = member_client(app, "viewer", workspace, operator=True)
+    for url in ("/ops/queue", "/ops/periodic", "/searches/proxies"):
+        assert client.get(url).status_code == 200, url
+
+
+def envelope_of(body: dict) -> str:
+    if "code" in body and "data" in body:
+        return "ingest"
+    if body.get("success") is False:
+        return "contacts" if isinstance(body["error"], dict) else "success"
+    return "error"
+
+
+@pytest.mark.parametrize("role", ("viewer", "member", "admin"))
+def test_every_api_route_answers_each_token_role_as_the_rule_table_says(
+    app, client, workspace, role
+):
+    _, raw = accounts.create_token(workspace.id, role, role=role)
+    headers = {"X-API-Key": raw}
+    refused = 0
+    for rule, method in rules(app, skip_blueprints=("sandbox",)):
+        if not rule.endpoint.startswith("api.") or rule.endpoint in PUBLIC:
+            continue
+        level = policy_level(rule)
+        response = client.open(big_ids(rule), method=method, headers=headers, json={})
+        where = f"{role} token {method} {rule.rule}"
+        if may(role, level):
+            assert response.status_code not in (401, 403), where
+            continue
+        assert response.status_code == 403, (where, response.status_code)
+        body = response.get_json()
+        family = app.view_functions[rule.endpoint]
+        expected = getattr(family, "json_envelope", "error")
+        assert envelope_of(body) == expected, (where, body)
+        assert "This API token is viewer" in str(body), where
+        refused += 1
+    assert refused == (8 if role == "viewer" else 0)
+
+
+class Actions(HTMLParser):
+    """Where a page's forms, htmx requests and links lead, and its form fields."""
+
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url = page_url
+        self.targets: list[tuple[str, str]] = []
+        self.fields: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and (attrs.get("method") or "get").lower() == "post":
+            self.targets.append(("POST", attrs.get("action") or self.page_url))
+        if tag == "a" and (attrs.get("href") or "").startswith("/"):
+            self.targets.append(("GET", attrs["href"]))
+        for method in ("get", "post", "put", "patch", "delete"):
+            if attrs.get(f"hx-{method}"):
+                self.targets.append((method.upper(), attrs[f"hx-{method}"]))
+        if tag in ("input", "select", "textarea") and attrs.get("name"):
+            self.fields.add(attrs["name"])
+
+
+@pytest.mark.parametrize("role", ("viewer", "member", "admin"))
+def test_pages_offer_no_action_the_role_cannot_take(app, workspace, role):
+    """Every form, button, htmx request and link on every page leads somewhere the
+    role may go; the pages hide the rest."""
+    from prospecting import auth
+
+    ours = seed_workspace(workspace.id)
+    paused = db.session.get(Job, ours["job_id"][0])  # the enrichment job
+    paused.status = "paused"
+    db.session.commit()
+    client = member_client(app, role, workspace)
+    adapter = app.url_map.bind("localhost")
+    offered = set()
+    urls = own_get_urls(app, ours)
+    for url in urls:
+        response = client.get(url)
+        if response.mimetype != "text/html" or response.status_code == 403:
+            continue
+        page = Actions(url)
+        page.feed(response.get_data(as_text=True))
+        for method, target in page.targets:
+            path = urlsplit(target).path
+            try:
+                endpoint, _ = adapter.match(path, method=method)
+            except Exception:  # a link outside the app's routes (static, sandbox)
+                continue
+            level = auth.level_of(endpoint)
+            assert auth.allows(role, level), f"{url} offers {role} {method} {path}"
+            offered.add(endpoint)
+        for fields in auth.FIELD_RULES.values():
+            for field, level in fields.items():
+                if not auth.allows(role, level):
+                    assert field not in page.fields, f"{url} shows {role} {field}"
+    if role == "viewer":
+        assert not offered & {"enrichment.upload", "jobs.cancel", "searches.create"}
+    else:
+        assert {"enrichment.upload", "searches.create", "jobs.resume"} <= offered
+    assert ("accounts.create_token" in offered) == (role == "admin")

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per area."""
 
 from prospecting.models.accounts import ApiToken
+from prospecting.models.accounts import Invitation
 from prospecting.models.accounts import Membership
 from prospecting.models.accounts import User
 from prospecting.models.accounts import Workspace
@@ -54,6 +55,7 @@ __all__ = [
     "Sample",
     "SampleContent",
     "ApiToken",
+    "Invitation",
     "EnrichmentPage",
     "EnrichmentRow",
     "Job",

@@ -14,6 +14,12 @@ from sqlalchemy.orm import relationship
 from prospecting.extensions import db
 from prospecting.models.base import utcnow
 
+# A workspace member's role, least to most: each may do what the ones before may
+# (the rule table in prospecting/auth.py says who may call what).
+ROLES = ("viewer", "member", "admin", "owner")
+# An API token acts as one of these; no token manages caps or deletes a workspace.
+TOKEN_ROLES = ("viewer", "member", "admin")
+
 
 def new_session_generation() -> str:
     return secrets.token_hex(16)
@@ -64,6 +70,9 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(back_populates="memberships")
     workspace: Mapped[Workspace] = relationship()
 
+    def __repr__(self) -> str:
+        return f"<Membership {self.user_id}@{self.workspace_id} {self.role}>"
+
 
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
@@ -74,6 +83,10 @@ class ApiToken(db.Model):
     # sha256 of the raw token; the raw token is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    # What the token may do, as a member of this role would (TOKEN_ROLES).
+    role: Mapped[str] = mapped_column(
+        String(20), default="member", server_default="member"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -81,3 +94,26 @@ class ApiToken(db.Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.prefix}…>"
+
+
+class Invitation(db.Model):
+    """A one-time link that makes its holder a member of a workspace in a role."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    # sha256 of the link's token; the link is shown (or emailed) once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    workspace: Mapped[Workspace] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.email} {self.role}@{self.workspace_id}>"

@@ -13,6 +13,8 @@ from prospecting.models import ApiToken
 from prospecting.models import Membership
 from prospecting.models import User
 from prospecting.models import Workspace
+from prospecting.models.accounts import ROLES
+from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.models.accounts import new_session_generation
 from prospecting.models.base import utcnow
 from prospecting.services.errors import InvalidInput
@@ -52,10 +54,18 @@ def get_or_create_workspace(name: str) -> Workspace:
 
 
 def create_user(
-    email: str, password: str, *, workspace: str, is_operator: bool | None = None
+    email: str,
+    password: str,
+    *,
+    workspace: str,
+    is_operator: bool | None = None,
+    role: str = "owner",
 ) -> User:
     """Create a user (or reset their password, ending their sessions) as a member
-    of a workspace; is_operator sets the operator flag (None keeps it)."""
+    of a workspace; is_operator sets the operator flag (None keeps it); role is
+    theirs when they join the workspace (a member's role stays as it is)."""
+    if role not in ROLES:
+        raise InvalidInput(f"A role is one of {', '.join(ROLES)}.", code="bad_role")
     email = normalise_login(email)
     if "@" not in email:
         raise InvalidInput(f"'{email}' is not an email address.")
@@ -72,7 +82,7 @@ def create_user(
         user.is_operator = is_operator
     db.session.flush()
     if db.session.get(Membership, (user.id, ws.id)) is None:
-        db.session.add(Membership(user_id=user.id, workspace_id=ws.id, role="owner"))
+        db.session.add(Membership(user_id=user.id, workspace_id=ws.id, role=role))
     db.session.commit()
     return user
 
@@ -138,6 +148,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def workspaces_with_roles(user_id: int) -> list[tuple[Workspace, str]]:
+    """The workspaces a user belongs to with their role in each, oldest first."""
+    stmt = (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Workspace.id)
+    )
+    return [(ws, role) for ws, role in db.session.execute(stmt)]
+
+
 def workspaces_of(user_id: int) -> list[Workspace]:
     """The workspaces a user belongs to, oldest first."""
     stmt = (
@@ -153,14 +174,33 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(workspace_id: int, name: str = "API token") -> tuple[ApiToken, str]:
-    """Create an API token; returns the row and the raw token, which is never stored."""
+def create_token(
+    workspace_id: int,
+    name: str = "API token",
+    *,
+    role: str = "member",
+    by_role: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token acting as `role` (no higher than `by_role`, the creating
+    member's, when given); returns the row and the raw token, which is never stored."""
+    if role not in TOKEN_ROLES:
+        raise InvalidInput(
+            f"A token's role is one of {', '.join(TOKEN_ROLES)}.", code="bad_role"
+        )
+    if by_role is not None and (
+        by_role not in ROLES or ROLES.index(role) > ROLES.index(by_role)
+    ):
+        raise InvalidInput(
+            f"You are {by_role}: a token you create can be at most {by_role}.",
+            code="bad_role",
+        )
     raw = f"psk_{secrets.token_urlsafe(32)}"
     token = ApiToken(
         workspace_id=workspace_id,
         name=name.strip() or "API token",
         token_hash=_hash_token(raw),
         prefix=raw[:10],
+        role=role,
     )
     db.session.add(token)
     db.session.commit()
@@ -176,18 +216,31 @@ def tokens_of(workspace_id: int) -> list[ApiToken]:
     return list(db.session.scalars(stmt))
 
 
-def revoke_token(workspace_id: int, token_id: int) -> ApiToken:
-    """Revoke one of the workspace's tokens."""
+def get_token(workspace_id: int, token_id: int) -> ApiToken:
+    """One of the workspace's tokens, else NotFound."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.workspace_id != workspace_id:
         raise NotFound("No such token.")
+    return token
+
+
+def revoke_token(workspace_id: int, token_id: int) -> ApiToken:
+    """Revoke one of the workspace's tokens."""
+    token = get_token(workspace_id, token_id)
     token.revoked_at = token.revoked_at or utcnow()
     db.session.commit()
     return token
 
 
 def workspace_for_token(raw: str) -> int | None:
-    """The workspace id of a live token, compared in constant time, else None."""
+    """The workspace id of a live token, else None."""
+    found = token_access(raw)
+    return None if found is None else found[0]
+
+
+def token_access(raw: str) -> tuple[int, str] | None:
+    """The workspace id and role of a live token, compared in constant time, else
+    None."""
     if not raw:
         return None
     digest = _hash_token(raw)
@@ -203,4 +256,4 @@ def workspace_for_token(raw: str) -> int | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
         db.session.commit()
-    return token.workspace_id
+    return token.workspace_id, token.role

@@ -10,12 +10,14 @@ def register_blueprints(app) -> None:
     from prospecting.views import enrichment
     from prospecting.views import jobs
     from prospecting.views import main
+    from prospecting.views import members
     from prospecting.views import ops
     from prospecting.views import outreach
     from prospecting.views import prospects
     from prospecting.views import searches
 
-    pages = (accounts, main, enrichment, jobs, searches, prospects, contacts, outreach)
+    pages = (accounts, members, main, enrichment, jobs, searches, prospects)
+    pages += (contacts, outreach)
     for module in (*pages, ops):
         app.register_blueprint(module.bp)
     # The token-authenticated API and the fake providers use no session: no CSRF.

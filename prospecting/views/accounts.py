@@ -1,4 +1,5 @@
-"""Login, logout, the password change and workspace settings (API tokens)."""
+"""Login, logout, the password change, switching workspace, and workspace settings
+(API tokens, cost caps, deletion)."""
 
 import logging
 import time
@@ -10,6 +11,7 @@ from flask import g
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_user
@@ -19,11 +21,22 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from prospecting import crypto
 from prospecting.auth import redirect_next
+from prospecting.auth import user_workspaces
+from prospecting.errors import error_response
+from prospecting.forms import CapsForm
+from prospecting.forms import ConfirmForm
+from prospecting.forms import DeleteWorkspaceForm
 from prospecting.forms import LoginForm
 from prospecting.forms import PasswordForm
+from prospecting.forms import SwitchWorkspaceForm
 from prospecting.forms import TokenForm
+from prospecting.models.accounts import ROLES
+from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.services import accounts
+from prospecting.services import ledger
+from prospecting.services import workspaces
 from prospecting.services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -102,18 +115,51 @@ def logout():
 
 
 def _settings(status: int = 200, **context):
-    context.setdefault("form", TokenForm(formdata=None))
+    ws = g.workspace
+    token_form = context.setdefault("form", TokenForm(formdata=None))
+    token_form.role.choices = _token_roles()
     context.setdefault("password_form", PasswordForm(formdata=None))
-    context.setdefault("new_token", None)
+    caps_form = context.setdefault("caps_form", CapsForm(formdata=None))
+    daily = ledger.daily_cap(ws.id)
+    if caps_form.daily_cap.data is None:
+        caps_form.daily_cap.data = str(daily.normalize())
     page = render_template(
-        "accounts/settings.html", tokens=accounts.tokens_of(g.workspace.id), **context
+        "accounts/settings.html",
+        tokens=accounts.tokens_of(ws.id),
+        new_token=pop_secret("new_token"),
+        daily_cap=daily,
+        spent_today=ledger.spent_today(ws.id),
+        **context,
     )
     return page, status
 
 
+def _token_roles() -> list[str]:
+    """The roles a token created by the current member may have (up to theirs)."""
+    mine = ROLES.index(g.role)
+    return [r for r in TOKEN_ROLES if ROLES.index(r) <= mine]
+
+
+def stash_secret(key: str, value: str) -> None:
+    """Keep a secret for the next page view only (Post/Redirect/Get): encrypted,
+    since the session is a cookie the browser can read."""
+    session[key] = crypto.encrypt(value)
+
+
+def pop_secret(key: str) -> str | None:
+    stored = session.pop(key, None)
+    if not stored:
+        return None
+    try:
+        return crypto.decrypt(stored)
+    except crypto.SecretUnreadable:
+        return None
+
+
 @bp.get("/settings")
 def settings():
-    """Workspace settings: API tokens, and the user's password."""
+    """Workspace settings: API tokens, cost caps, the workspace, and the user's
+    password."""
     return _settings()
 
 
@@ -142,13 +188,36 @@ def change_password():
 
 @bp.post("/settings/tokens")
 def create_token():
-    """Create an API token and show it once."""
+    """Create an API token, then show it once on the settings page (reloading
+    that page creates nothing)."""
     form = TokenForm()
+    form.role.choices = _token_roles()
     if not form.validate_on_submit():
-        flash("Give the token a name.", "error")
-        return redirect(url_for("accounts.settings"))
-    _, raw = accounts.create_token(g.workspace.id, form.name.data)
-    return _settings(new_token=raw)
+        return _settings(422, form=form)
+    _, raw = accounts.create_token(
+        g.workspace.id, form.name.data, role=form.role.data, by_role=g.role
+    )
+    stash_secret("new_token", raw)
+    return redirect(url_for("accounts.settings", _anchor="tokens"))
+
+
+@bp.get("/settings/tokens/<int:token_id>/revoke")
+def confirm_revoke_token(token_id: int):
+    """Ask before revoking an API token."""
+    token = accounts.get_token(g.workspace.id, token_id)
+    return render_template(
+        "components/confirm.html",
+        title="Revoke API token",
+        lines=[
+            f"Revoke the token “{token.name}” ({token.prefix}…, acts as {token.role})?",
+            "Every integration that sends it is refused from now on; this cannot "
+            "be undone.",
+        ],
+        action=url_for("accounts.revoke_token", token_id=token.id),
+        button="Revoke token",
+        cancel=url_for("accounts.settings", _anchor="tokens"),
+        form=ConfirmForm(),
+    )
 
 
 @bp.post("/settings/tokens/<int:token_id>/revoke")
@@ -156,4 +225,74 @@ def revoke_token(token_id: int):
     """Revoke an API token."""
     accounts.revoke_token(g.workspace.id, token_id)
     flash("Token revoked.", "info")
-    return redirect(url_for("accounts.settings"))
+    return redirect(url_for("accounts.settings", _anchor="tokens"))
+
+
+@bp.post("/settings/caps")
+def save_caps():
+    """Set the workspace's daily cost cap (owners)."""
+    form = CapsForm()
+    if not form.validate_on_submit():
+        return _settings(422, caps_form=form)
+    try:
+        ledger.set_daily_cap(g.workspace.id, form.daily_cap.data)
+    except ServiceError as exc:
+        form.daily_cap.errors.append(exc.message)
+        return _settings(exc.status_code, caps_form=form)
+    flash("Daily cost cap saved; running jobs apply it from their next batch.", "info")
+    return redirect(url_for("accounts.settings", _anchor="caps"))
+
+
+def _delete_page(form, status: int = 200):
+    ws = g.workspace
+    return render_template(
+        "components/confirm.html",
+        title=f"Delete the workspace {ws.name}",
+        lines=[
+            f"Deleting {ws.name} removes its members, invitations, API tokens, "
+            "jobs, uploads, contacts, companies, searches, outreach data and "
+            "settings, for everyone, at once. It cannot be undone.",
+            "Members keep their accounts and their other workspaces.",
+        ],
+        action=url_for("accounts.delete_workspace"),
+        button="Delete this workspace and its data",
+        cancel=url_for("accounts.settings", _anchor="workspace"),
+        form=form,
+    ), status
+
+
+@bp.get("/settings/workspace/delete")
+def confirm_delete_workspace():
+    """Ask for the workspace's name before deleting it (owners)."""
+    return _delete_page(DeleteWorkspaceForm(formdata=None))
+
+
+@bp.post("/settings/workspace/delete")
+def delete_workspace():
+    """Delete the current workspace and all its data (owners)."""
+    form = DeleteWorkspaceForm()
+    if not form.validate_on_submit():
+        return _delete_page(form, 422)
+    try:
+        name = workspaces.delete_workspace(
+            g.workspace.id, confirm_name=form.confirm_name.data
+        )
+    except ServiceError as exc:
+        form.confirm_name.errors.append(exc.message)
+        return _delete_page(form, exc.status_code)
+    session.pop("workspace_id", None)
+    flash(f"The workspace {name} and its data are deleted.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.post("/workspaces/switch")
+def switch_workspace():
+    """Make another of the user's workspaces the current one."""
+    form = SwitchWorkspaceForm()
+    chosen = form.workspace_id.data if form.validate_on_submit() else None
+    for ws, _role in user_workspaces():
+        if ws.id == chosen:
+            session["workspace_id"] = ws.id
+            flash(f"You are now working in {ws.name}.", "info")
+            return redirect(url_for("main.index"))
+    return error_response(422, "Choose one of your workspaces.", code="no_workspace")

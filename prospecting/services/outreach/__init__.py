@@ -28,8 +28,13 @@ from prospecting.services.outreach.publisher import materialise_due
 from prospecting.services.outreach.publisher import publish
 from prospecting.services.outreach.publisher import recover_orphans
 from prospecting.services.outreach.rulebook import delete_rule
+from prospecting.services.outreach.rulebook import get_rule
+from prospecting.services.outreach.rulebook import normalise_status
+from prospecting.services.outreach.rulebook import pending_of
+from prospecting.services.outreach.rulebook import reach
 from prospecting.services.outreach.rulebook import rules
 from prospecting.services.outreach.rulebook import save_rule
+from prospecting.services.outreach.rulebook import status_counts
 
 __all__ = [
     "KIND",
@@ -37,15 +42,19 @@ __all__ = [
     "creator_samples",
     "delete_rule",
     "get_creator",
+    "get_rule",
     "get_task",
     "ingest_creators",
     "ingest_samples",
     "ingest_task",
     "materialise_due",
+    "normalise_status",
+    "pending_of",
     "messages_query",
     "publish",
     "queue_chat",
     "quiet_until",
+    "reach",
     "recover_orphans",
     "rules",
     "sample_facets",
@@ -53,6 +62,7 @@ __all__ = [
     "save_rule",
     "schedules_query",
     "search_creators",
+    "status_counts",
     "tasks_query",
     "upcoming",
 ]

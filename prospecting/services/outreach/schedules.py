@@ -42,7 +42,7 @@ def plan_schedules(workspace_id: int, sample_ids: set[int], *, now: datetime) ->
         rule = rules.get(status)
         if rule is None:
             continue
-        trigger = f"{status}@{now.isoformat(timespec='seconds')}"[:80]
+        trigger = trigger_of(status, now)
         for seq, due in enumerate(reminder_times(rule, now)):
             planned.append(
                 {
@@ -66,6 +66,12 @@ def plan_schedules(workspace_id: int, sample_ids: set[int], *, now: datetime) ->
             )
         )
     return len(planned)
+
+
+def trigger_of(status: str, entered_at: datetime) -> str:
+    """What a schedule was planned for: a sample entering a status at a moment
+    (one message and its reminders per rule and trigger)."""
+    return f"{status}@{entered_at.isoformat(timespec='seconds')}"[:80]
 
 
 def reminder_times(rule: OutreachRule, start: datetime) -> list[datetime]:

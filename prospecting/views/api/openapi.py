@@ -634,6 +634,29 @@ PATHS = {
 }
 
 
+def _with_access_errors(paths: dict) -> dict:
+    """Every operation answers 401 without a live token and 403 to a token whose
+    role may not call it (a viewer token's writes), in its family's envelope."""
+    out = {}
+    for path, operations in paths.items():
+        out[path] = {}
+        for method, operation in operations.items():
+            responses = dict(operation.get("responses", {}))
+            if operation.get("security") != []:
+                errors = [r for code, r in responses.items() if code[0] in "45"]
+                schema = errors[0]["content"]["application/json"]["schema"]
+                for status in (401,) if method == "get" else (401, 403):
+                    responses.setdefault(str(status), _answer(ACCESS[status], schema))
+            out[path][method] = {**operation, "responses": responses}
+    return out
+
+
+ACCESS = {
+    401: "No live API token was sent",
+    403: "The token's role may not make this call (a viewer token only reads)",
+}
+
+
 def spec() -> dict:
     """The OpenAPI document as a plain dict."""
     return {
@@ -642,11 +665,13 @@ def spec() -> dict:
             "title": "Prospecting API",
             "version": "1.0",
             "description": "Token-authenticated JSON API (X-API-Key, Bearer, or "
-            "X-INFound-Inner-Service-Token for the ingestion routes).",
+            "X-INFound-Inner-Service-Token for the ingestion routes). A token acts "
+            "as its role: viewer tokens read (GET); member and admin tokens also "
+            "start jobs and ingest (POST).",
         },
         "servers": [{"url": "/"}],
         "security": TOKENS,
-        "paths": PATHS,
+        "paths": _with_access_errors(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

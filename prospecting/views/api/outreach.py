@@ -10,9 +10,9 @@ from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from prospecting import tasks
+from prospecting.auth import token_required
 from prospecting.errors import json_envelope
 from prospecting.security import parse_json
-from prospecting.services import accounts
 from prospecting.services import outreach
 from prospecting.services.errors import ServiceError
 from prospecting.services.outreach import schemas
@@ -29,15 +29,6 @@ class ApiFailure(Exception):
         self.errors = errors
 
 
-def _token() -> str:
-    raw = request.headers.get("X-INFound-Inner-Service-Token", "").strip()
-    raw = raw or request.headers.get("X-API-Key", "").strip()
-    header = request.headers.get("Authorization", "")
-    if not raw and header.lower().startswith("bearer "):
-        raw = header[7:].strip()
-    return raw
-
-
 def _fail(status: int, message: str, errors=None):
     body = {"code": status, "message": message, "data": None}
     if errors:
@@ -46,19 +37,13 @@ def _fail(status: int, message: str, errors=None):
 
 
 def envelope(fn):
-    """Check the token; answer the view's data, or its error, in the envelope."""
+    """Answer the view's data, or its error, in the envelope (the token and its
+    role were checked by prospecting.auth.authorize)."""
 
     @json_envelope("ingest")
+    @token_required
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        workspace_id = accounts.workspace_for_token(_token())
-        if workspace_id is None:
-            return _fail(
-                401,
-                "A valid API token is required (X-INFound-Inner-Service-Token, "
-                "X-API-Key or Authorization: Bearer).",
-            )
-        g.api_workspace_id = workspace_id
         try:
             data, status = fn(*args, **kwargs)
         except ApiFailure as exc:
