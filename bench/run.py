@@ -5,6 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import bigjob
 from bench import ingest
 from bench import memory
 from bench import pollers
@@ -21,6 +22,7 @@ BENCHES = {
     "memory": memory.run,
     "prospects": prospects.run,
     "recovery": recovery.run,
+    "bigjob": bigjob.run,
 }
 
 
