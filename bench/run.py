@@ -16,6 +16,7 @@ from bench import throughput
 
 BENCHES = {
     "throughput": throughput.run,
+    "throughput200": throughput.run200,
     "ingest": ingest.run,
     "results": results.run,
     "pollers": pollers.run,
