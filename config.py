@@ -90,6 +90,11 @@ class Config:
     BATCH_LEASE_SECONDS = _env_int("BATCH_LEASE_SECONDS", 300)
     BATCH_PENDING_TOO_LONG_SECONDS = _env_int("BATCH_PENDING_TOO_LONG_SECONDS", 120)
     BATCH_MAX_ATTEMPTS = _env_int("BATCH_MAX_ATTEMPTS", 5)
+    # While a batch works its items: how often it asks whether its job was
+    # cancelled or paused, and how often it writes the items it has worked (with
+    # their call log and cache entries, in one transaction, extending its lease).
+    BATCH_CHECK_SECONDS = _env_float("BATCH_CHECK_SECONDS", 1.0)
+    BATCH_WRITE_SECONDS = _env_float("BATCH_WRITE_SECONDS", 1.0)
     # A batch whose worker has not heartbeaten for this long is taken over at once.
     BATCH_OWNER_GONE_SECONDS = _env_float("BATCH_OWNER_GONE_SECONDS", 15.0)
     PROGRESS_POLL_SECONDS = _env_int("PROGRESS_POLL_SECONDS", 1)
@@ -247,6 +252,9 @@ class DevConfig(Config):
 class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
+    # Each item checked and written on its own, so tests see every step.
+    BATCH_CHECK_SECONDS = 0.0
+    BATCH_WRITE_SECONDS = 0.0
     HUEY_IMMEDIATE = True
     HUEY_STORAGE = "memory"
     RATELIMIT_STORAGE_URL = "memory://"

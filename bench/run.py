@@ -5,6 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import bigjob
 from bench import ingest
 from bench import memory
 from bench import pollers
@@ -15,12 +16,14 @@ from bench import throughput
 
 BENCHES = {
     "throughput": throughput.run,
+    "throughput200": throughput.run200,
     "ingest": ingest.run,
     "results": results.run,
     "pollers": pollers.run,
     "memory": memory.run,
     "prospects": prospects.run,
     "recovery": recovery.run,
+    "bigjob": bigjob.run,
 }
 
 

@@ -8,6 +8,7 @@ attribute, price and cap their calls; services read costs through services.ledge
 from prospecting.metering.books import MISSING
 from prospecting.metering.books import Books
 from prospecting.metering.books import cache_lookup
+from prospecting.metering.books import cache_read_ahead
 from prospecting.metering.books import cache_store
 from prospecting.metering.books import current_books
 from prospecting.metering.books import current_job
@@ -33,6 +34,7 @@ __all__ = [
     "Books",
     "Caps",
     "cache_lookup",
+    "cache_read_ahead",
     "cache_store",
     "charge",
     "check_cap",

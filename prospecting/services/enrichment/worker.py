@@ -1,5 +1,6 @@
 """The work of a rows batch: verify and enrich its pending rows one by one."""
 
+import logging
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -31,6 +32,8 @@ from prospecting.services import jobs
 from prospecting.services.enrichment.rows import _take_pages
 from prospecting.services.enrichment.rows import mapped_fields
 
+logger = logging.getLogger(__name__)
+
 FREE_MAIL = frozenset(
     "gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.fr ymail.com hotmail.com "
     "hotmail.co.uk hotmail.fr outlook.com live.com msn.com aol.com icloud.com me.com "
@@ -42,7 +45,14 @@ FREE_MAIL = frozenset(
 
 def process_rows(run: jobs.Run) -> jobs.Result:
     """Turn the batch's page into rows (an import batch, the first time it is
-    taken), then verify and enrich its pending rows; finished rows are skipped."""
+    taken), then verify and enrich its pending rows; finished rows are skipped.
+
+    The cache entries of the batch's addresses and domains are read in one query
+    each; worked rows are written in groups (`run.write_due()`), each group with
+    its call log and cache entries in one transaction, and whatever was worked is
+    written before the batch stops for any reason (a rate limit, a cap, a cancel):
+    a row paid for is never worked twice.
+    """
     batch, job_id = run.batch, run.job.id
     in_batch = _in_batch(batch)
     if imported := _row_range(batch):
@@ -55,20 +65,79 @@ def process_rows(run: jobs.Run) -> jobs.Result:
         .order_by(EnrichmentRow.row_number)
     ).all()
     headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
-    for number, data in run.each(pending):
-        fields = mapped_fields(csvfiles.as_record(headers, data), mapping)
-        values = {**fields, **enrich_row(fields)}
-        run.extend()
-        db.session.execute(
-            _WRITE_ROW, {**values, "write_job_id": job_id, "write_row": number}
-        )
-        db.session.commit()
+    rows = [
+        (number, mapped_fields(csvfiles.as_record(headers, data), mapping))
+        for number, data in pending
+    ]
+    _read_cache_ahead(rows)
+    worked: list[dict] = []
+    try:
+        for number, fields in run.each(rows):
+            values = {**_BLANK, **fields, **enrich_row(fields)}
+            worked.append({**values, "write_job_id": job_id, "write_row": number})
+            if run.write_due():
+                _write_rows(run, worked)
+    except BaseException:
+        _keep_what_was_worked(run, worked)
+        raise
+    _write_rows(run, worked)
     counts = _batch_counts(job_id, in_batch)
     return jobs.Done(success=counts["success"], failed=counts["failed"])
 
 
-# Built once: the SET clause comes from the keys of the values each row gets.
+def _read_cache_ahead(rows: list[tuple[int, dict]]) -> None:
+    addresses, domains = set(), set()
+    for _, fields in rows:
+        email = _normalised(fields["email"])
+        if email:
+            addresses.add(email.lower())
+            domains.add(company_domain(fields["website"], email))
+    metering.cache_read_ahead(emails.PROVIDER, addresses)
+    metering.cache_read_ahead(companies.PROVIDER, domains - {None})
+
+
+def _normalised(email: str) -> str | None:
+    if not email.strip():
+        return None
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
+    """Write the worked rows (one statement), extending the lease, and commit."""
+    if not worked:
+        return
+    run.extend()
+    db.session.execute(_WRITE_ROW, worked)
+    db.session.commit()
+    worked.clear()
+
+
+def _keep_what_was_worked(run: jobs.Run, worked: list[dict]) -> None:
+    """On the way out of a stopped batch, write the rows already worked (their
+    calls were made) unless the batch is no longer ours."""
+    if not worked:
+        return
+    try:
+        db.session.rollback()
+        _write_rows(run, worked)
+    except jobs.LeaseLost:
+        db.session.rollback()
+    except Exception:  # the stop's own cause is what the runner must see
+        logger.exception("could not keep the rows worked before the batch stopped")
+        db.session.rollback()
+
+
+# Built once: the SET clause comes from the keys of the values, which every row
+# has all of (one statement writes a group of rows).
 _ROWS = EnrichmentRow.__table__
+_BLANK = dict.fromkeys(
+    ("email_normalized", "email_valid", "email_verdict", "email_flags",
+     "phone_e164", "company_domain", "company_name", "company_size",
+     "company_industry", "location", "error_message")
+)  # fmt: skip
 _WRITE_ROW = update(_ROWS).where(
     _ROWS.c.job_id == bindparam("write_job_id"),
     _ROWS.c.row_number == bindparam("write_row"),

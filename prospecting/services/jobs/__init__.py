@@ -40,6 +40,7 @@ from prospecting.services.jobs.runner import Backoff
 from prospecting.services.jobs.runner import Done
 from prospecting.services.jobs.runner import Failed
 from prospecting.services.jobs.runner import Later
+from prospecting.services.jobs.runner import LeaseLost
 from prospecting.services.jobs.runner import Outcome
 from prospecting.services.jobs.runner import Policy
 from prospecting.services.jobs.runner import Result
@@ -59,6 +60,7 @@ __all__ = [
     "Failed",
     "JobKind",
     "Later",
+    "LeaseLost",
     "NewBatch",
     "Outcome",
     "Policy",

@@ -9,6 +9,7 @@ returned `Outcome` asks for.
 """
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -156,13 +157,25 @@ class JobPaused(Exception):
 
 @dataclass
 class Run:
-    """A claimed batch being worked: its job, the lease, and a way to send more."""
+    """A claimed batch being worked: its job, the lease, and a way to send more.
+
+    The job's status is asked at most every BATCH_CHECK_SECONDS while items are
+    worked (a cancel or pause stops the batch within that time, not one query an
+    item), and work that writes its items in groups writes when `write_due()`
+    says so (BATCH_WRITE_SECONDS), extending the lease once a group.
+    """
 
     batch: JobBatch
     job: Job
     owner: str
     policy: Policy
     dispatch: Dispatch
+    checked_at: float = 0.0
+    written_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        # The claim just read the job; the first question can wait its turn.
+        self.checked_at = self.written_at = time.monotonic()
 
     @property
     def params(self) -> dict:
@@ -174,6 +187,7 @@ class Run:
 
     def check(self) -> None:
         """Stop when the job was cancelled, failed or paused since the batch began."""
+        self.checked_at = time.monotonic()
         status = lifecycle.current_status(self.job.id)
         if status in ("cancelled", "failed"):
             raise JobStopped(status)
@@ -181,13 +195,22 @@ class Run:
             raise JobPaused("Paused.")
 
     def each(self, items: Iterable) -> Iterator:
-        """The items, checking the job before each (cancel and pause stop here)."""
+        """The items, checking the job between them when a check is due (cancel and
+        pause stop here)."""
+        every = current_app.config["BATCH_CHECK_SECONDS"]
         for item in items:
-            self.check()
+            if time.monotonic() - self.checked_at >= every:
+                self.check()
             yield item
+
+    def write_due(self) -> bool:
+        """True when the items worked since the last write should be written now."""
+        every = current_app.config["BATCH_WRITE_SECONDS"]
+        return time.monotonic() - self.written_at >= every
 
     def extend(self) -> None:
         """Extend the lease before writing; LeaseLost when the batch is not ours."""
+        self.written_at = time.monotonic()
         if not batches.extend(self.batch.id, self.owner):
             raise LeaseLost()
 
