@@ -9,6 +9,20 @@ from prospecting.services import accounts
 
 PASSWORD = "correct horse battery"
 
+# The preview's column mapping for `contacts_csv`: every field it carries.
+MAPPING = {
+    "map_name": "Name",
+    "map_email": "Email",
+    "map_company": "Company",
+    "map_phone": "Phone",
+    "map_website": "Website",
+}
+
+
+def mapping(*fields: str) -> dict:
+    """MAPPING narrowed to `fields` (e.g. mapping("name", "email", "website"))."""
+    return {f"map_{f}": MAPPING[f"map_{f}"] for f in fields}
+
 
 def make_user(
     email: str = "user@example.test", workspace: str = "Acme", password=PASSWORD
@@ -66,6 +80,13 @@ def contacts_csv(
     return csv_bytes(rows)
 
 
+def people_csv(n: int, *, firms: int = 7, delimiter: str = ",") -> bytes:
+    """n people with a name, an address at one of `firms` domains, no website."""
+    rows = [["Name", "Email", "Website"]]
+    rows += [[f"P {i}", f"p{i}@firm{i % firms}.com", ""] for i in range(1, n + 1)]
+    return csv_bytes(rows, delimiter=delimiter)
+
+
 def run_batch(batch_id: int, *, dispatch=None):
     """Run one batch through the batch runner, as a worker would; its Outcome.
 
@@ -74,3 +95,75 @@ def run_batch(batch_id: int, *, dispatch=None):
     from prospecting.services.jobs import runner
 
     return runner.run(batch_id, dispatch=dispatch or (lambda batches: None))
+
+
+def upload(client, content: bytes, name: str = "people.csv"):
+    """POST a file to the enrichment upload form; the response (302 to its preview)."""
+    return client.post(
+        "/enrichment/uploads", data={"file": (io.BytesIO(content), name)}
+    )
+
+
+def stored_upload(client, content: bytes, name: str = "people.csv") -> str:
+    """Upload a file as the preview does; the stored upload's id."""
+    response = upload(client, content, name)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def start_upload(client, upload_id: str, mapping=None, **form) -> Job:
+    """Start the enrichment of a stored upload from the preview form, as a user
+    does (an immediate queue runs it to the end); the job, fresh from the database.
+    MAPPING suits every file: fields whose column is absent are left unmapped."""
+    started = client.post(
+        f"/enrichment/uploads/{upload_id}/start",
+        data={**(MAPPING if mapping is None else mapping), **form},
+    )
+    assert started.status_code == 302, started.get_data(as_text=True)
+    db.session.expire_all()
+    return db.session.get(Job, started.headers["Location"].rsplit("/", 1)[1])
+
+
+def start_enrichment(client, content: bytes, mapping=None, **form) -> Job:
+    """Upload `content` and start its enrichment (see start_upload)."""
+    return start_upload(client, stored_upload(client, content), mapping, **form)
+
+
+def started_enrichment(client, workspace_id: int, content: bytes) -> tuple[Job, int]:
+    """An enrichment job on an uploaded file and its planner batch, not yet run."""
+    from prospecting.services import enrichment
+    from prospecting.services import jobs
+
+    job = enrichment.start(workspace_id, None, int(stored_upload(client, content)))
+    ((plan_id, _),) = jobs.open_batches(job.id)
+    return job, plan_id
+
+
+def enrichment_job(
+    workspace_id: int,
+    content: bytes | None = None,
+    *,
+    user_id: int | None = None,
+    name: str = "people.csv",
+) -> Job:
+    """An enrichment job on a stored file (`contacts_csv(2)` by default), created by
+    the service and committed, no batch sent: the caller runs or enqueues them."""
+    from prospecting.services import enrichment
+
+    upload = enrichment.save_upload(
+        workspace_id, user_id, name, io.BytesIO(content or contacts_csv(2))
+    )
+    return enrichment.start(workspace_id, user_id, upload.id)
+
+
+def completed_job(workspace_id: int, *, kind: str = "enrichment", rows: int = 3, **kw):
+    """A finished job whose counters say every one of `rows` rows succeeded."""
+    return make_job(
+        workspace_id,
+        kind=kind,
+        status="completed",
+        progress_current=rows,
+        progress_total=rows,
+        success_count=rows,
+        **kw,
+    )

@@ -1,7 +1,5 @@
 """Property-based fuzzing of the JSON API from its own OpenAPI description."""
 
-import io
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck
@@ -10,17 +8,13 @@ from schemathesis.checks import not_a_server_error
 
 from config import TestConfig
 from prospecting import create_app
-from prospecting.services import enrichment
 from tests import factories
 
 
 @pytest.fixture
 def seeded(app, workspace):
     """A workspace with a real token and an enrichment job the fuzzer can reach."""
-    upload = enrichment.save_upload(
-        workspace.id, None, "fuzz.csv", io.BytesIO(factories.contacts_csv(3))
-    )
-    job = enrichment.start(workspace.id, None, upload.id)
+    job = factories.enrichment_job(workspace.id, factories.contacts_csv(3))
     return {"token": factories.make_token(workspace.id), "job_id": job.id}
 
 

@@ -1,6 +1,5 @@
 """CSV enrichment: upload, preview, job, results, exports, re-runs, failures."""
 
-import io
 from datetime import timedelta
 
 import pytest
@@ -21,33 +20,9 @@ from prospecting.services.enrichment.planner import _pages
 from prospecting.services.enrichment.rows import _take_pages
 from prospecting.tasks import enqueue_batches
 from tests import factories
-
-MAPPING = {
-    "map_name": "Name",
-    "map_email": "Email",
-    "map_company": "Company",
-    "map_phone": "Phone",
-    "map_website": "Website",
-}
-
-
-def upload(client, content: bytes, name="people.csv"):
-    return client.post(
-        "/enrichment/uploads", data={"file": (io.BytesIO(content), name)}
-    )
-
-
-def run_job(client, content: bytes, mapping=None, **form) -> Job:
-    response = upload(client, content)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    upload_id = response.headers["Location"].rsplit("/", 1)[1]
-    started = client.post(
-        f"/enrichment/uploads/{upload_id}/start", data={**(mapping or MAPPING), **form}
-    )
-    assert started.status_code == 302
-    job_id = started.headers["Location"].rsplit("/", 1)[1]
-    db.session.expire_all()
-    return db.session.get(Job, job_id)
+from tests.factories import start_enrichment
+from tests.factories import started_enrichment
+from tests.factories import upload
 
 
 def rows_of(job):
@@ -70,15 +45,6 @@ def _stored(model, order, job):
     return db.session.scalars(
         select(model).where(model.job_id == job.id).order_by(order)
     ).all()
-
-
-def started_job(client, workspace, content: bytes) -> tuple[Job, int]:
-    """A job on an uploaded file and its planner batch, not yet run."""
-    response = upload(client, content)
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
-    return job, plan_id
 
 
 def calls(provider=None):
@@ -159,7 +125,7 @@ def test_job_verifies_enriches_and_normalises_every_row(auth_client):
             ["None", "", "", "", ""],
         ]
     )
-    job = run_job(auth_client, content)
+    job = start_enrichment(auth_client, content)
     assert job.status == "completed"
     assert (job.success_count, job.failed_count, job.progress_total) == (4, 1, 5)
     ada, bob, cy, bad, none = rows_of(job)
@@ -180,7 +146,7 @@ def test_job_verifies_enriches_and_normalises_every_row(auth_client):
 
 
 def test_invalid_syntax_costs_no_provider_call(auth_client):
-    run_job(
+    start_enrichment(
         auth_client,
         factories.csv_bytes([["Email"], ["nope@"], ["also bad"]]),
         mapping={"map_email": "Email"},
@@ -192,10 +158,10 @@ def test_same_domain_and_email_are_paid_for_once(auth_client):
     content = factories.csv_bytes(
         [["Email"], ["a@shared.com"], ["b@shared.com"], ["a@shared.com"]]
     )
-    run_job(auth_client, content, mapping={"map_email": "Email"})
+    start_enrichment(auth_client, content, mapping={"map_email": "Email"})
     assert calls("companies") == 1
     assert calls("emails") == 2
-    run_job(auth_client, content, mapping={"map_email": "Email"})
+    start_enrichment(auth_client, content, mapping={"map_email": "Email"})
     assert calls("companies") == 1 and calls("emails") == 2, (
         "second job served from cache"
     )
@@ -205,7 +171,7 @@ def test_provider_outage_fails_rows_with_reason_and_rerun_fixes_them(
     auth_client, workspace
 ):
     faults.set_overrides({"error_rate": 1.0})
-    job = run_job(auth_client, factories.contacts_csv(6))
+    job = start_enrichment(auth_client, factories.contacts_csv(6))
     assert job.status == "completed"
     assert job.failed_count == 6
     first = rows_of(job)[0]
@@ -223,13 +189,13 @@ def test_provider_outage_fails_rows_with_reason_and_rerun_fixes_them(
 
 def test_malformed_provider_json_fails_the_row_with_reason(auth_client):
     faults.set_overrides({"malformed_rate": 1.0})
-    job = run_job(auth_client, factories.contacts_csv(2))
+    job = start_enrichment(auth_client, factories.contacts_csv(2))
     assert "not valid JSON" in rows_of(job)[0].error_message
 
 
 def test_rate_limit_releases_the_batch_for_later_without_losing_rows(auth_client):
     faults.set_overrides({"rate_limit_rate": 1.0, "retry_after": 7})
-    job = run_job(auth_client, factories.contacts_csv(3))
+    job = start_enrichment(auth_client, factories.contacts_csv(3))
     assert job.status == "running"
     batch = db.session.scalars(
         select(JobBatch).where(
@@ -250,7 +216,7 @@ def test_rate_limit_releases_the_batch_for_later_without_losing_rows(auth_client
 
 def test_refused_api_key_fails_the_job_with_a_clear_message(auth_client, app):
     app.config["EMAIL_VERIFIER_KEY"] = "invalid-key"
-    job = run_job(auth_client, factories.contacts_csv(3))
+    job = start_enrichment(auth_client, factories.contacts_csv(3))
     assert job.status == "failed"
     assert "refused the credentials" in job.error_message
 
@@ -258,7 +224,7 @@ def test_refused_api_key_fails_the_job_with_a_clear_message(auth_client, app):
 def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(
     auth_client,
 ):
-    job = run_job(auth_client, factories.contacts_csv(5))
+    job = start_enrichment(auth_client, factories.contacts_csv(5))
     batch = db.session.scalars(
         select(JobBatch).where(
             JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS
@@ -281,7 +247,9 @@ def test_planning_resumes_after_interruption_without_duplicates(
     auth_client, workspace, app
 ):
     app.config["INGEST_CHUNK_ROWS"] = 20
-    job, plan_id = started_job(auth_client, workspace, factories.contacts_csv(50))
+    job, plan_id = started_enrichment(
+        auth_client, workspace.id, factories.contacts_csv(50)
+    )
     dispatched = []
 
     class Interrupted(Exception):
@@ -309,7 +277,7 @@ def test_planning_resumes_after_interruption_without_duplicates(
 
 def test_results_paginate_by_keyset_and_filter_by_status(auth_client, app):
     app.config["RESULTS_PER_PAGE"] = 10
-    job = run_job(
+    job = start_enrichment(
         auth_client,
         factories.csv_bytes(
             [["Name", "Email"]]
@@ -343,7 +311,7 @@ def test_export_has_bom_original_and_enriched_columns_and_neutralised_formulas(
             ["@SUM(A1)", "bob@acme.com", "-2"],
         ]
     )
-    job = run_job(
+    job = start_enrichment(
         auth_client, content, mapping={"map_name": "Name", "map_email": "Email"}
     )
     response = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
@@ -359,7 +327,7 @@ def test_export_has_bom_original_and_enriched_columns_and_neutralised_formulas(
 
 
 def test_errors_csv_lists_failed_rows_with_their_reason(auth_client):
-    job = run_job(
+    job = start_enrichment(
         auth_client,
         factories.csv_bytes([["Name", "Email"], ["Ann", ""], ["Bo", "b@c.com"]]),
         mapping={"map_name": "Name", "map_email": "Email"},
@@ -373,14 +341,14 @@ def test_errors_csv_lists_failed_rows_with_their_reason(auth_client):
 
 
 def test_rerun_with_nothing_failed_explains_itself(auth_client):
-    job = run_job(auth_client, factories.contacts_csv(2))
+    job = start_enrichment(auth_client, factories.contacts_csv(2))
     response = auth_client.post(f"/jobs/{job.id}/retry")
     assert response.status_code == 409
     assert "no failed rows" in response.get_data(as_text=True)
 
 
 def test_job_page_shows_progress_counts_and_results(auth_client):
-    job = run_job(auth_client, factories.contacts_csv(4))
+    job = start_enrichment(auth_client, factories.contacts_csv(4))
     body = auth_client.get(f"/enrichment/jobs/{job.id}").get_data(as_text=True)
     assert "4 / 4 rows (100 %)" in body
     assert 'id="results"' in body
@@ -388,7 +356,7 @@ def test_job_page_shows_progress_counts_and_results(auth_client):
 
 
 def test_home_lists_recent_jobs(auth_client):
-    job = run_job(auth_client, factories.contacts_csv(1))
+    job = start_enrichment(auth_client, factories.contacts_csv(1))
     assert job.id in auth_client.get("/").get_data(as_text=True)
 
 
@@ -418,7 +386,7 @@ def test_another_workspace_upload_is_404(auth_client, other_workspace, tmp_path)
 
 
 def test_script_in_names_renders_escaped(auth_client):
-    job = run_job(
+    job = start_enrichment(
         auth_client,
         factories.csv_bytes([["Name", "Email"], ["<script>x()</script>", "a@b.com"]]),
         mapping={"map_name": "Name", "map_email": "Email"},
@@ -430,7 +398,7 @@ def test_script_in_names_renders_escaped(auth_client):
 
 def test_results_partial_carries_the_actions_once_the_job_has_ended(auth_client):
     """The actions arrive with the results refresh, so no reload is needed."""
-    job = run_job(
+    job = start_enrichment(
         auth_client,
         factories.csv_bytes([["Name", "Email"], ["A", ""], ["B", "b@c.com"]]),
         mapping={"map_name": "Name", "map_email": "Email"},
@@ -448,7 +416,7 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
          ["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
          ["Bob", "", "bob@y.io", "", "y", "spill"]]
     )  # fmt: skip
-    job, plan_id = started_job(auth_client, workspace, data)
+    job, plan_id = started_enrichment(auth_client, workspace.id, data)
     factories.run_batch(plan_id, dispatch=lambda batches: None)  # rows stay pending
     stored = [r.data for r in rows_of(job)]
     assert stored == [["Ada", "Lovelace", "ada@x.io", "Analytical", "x"],
@@ -472,7 +440,9 @@ def test_rows_not_yet_processed_show_their_mapped_fields(
 
 def planned_job(client, workspace, rows: int) -> tuple[Job, list[tuple[int, str]]]:
     """A job whose file is read into pages and batches, no batch taken yet."""
-    job, plan_id = started_job(client, workspace, factories.contacts_csv(rows))
+    job, plan_id = started_enrichment(
+        client, workspace.id, factories.contacts_csv(rows)
+    )
     dispatched = []
     factories.run_batch(plan_id, dispatch=dispatched.extend)
     return job, dispatched

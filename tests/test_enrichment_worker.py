@@ -17,10 +17,11 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.tasks import enqueue_batches
 from tests import factories
-from tests.test_ledger import people_csv
-from tests.test_ledger import start
+from tests.factories import people_csv
+from tests.factories import start_enrichment
+from tests.factories import start_upload
+from tests.factories import stored_upload
 from tests.test_ledger import statuses
-from tests.test_ledger import upload
 
 
 @pytest.fixture
@@ -90,7 +91,9 @@ def test_a_batch_writes_its_rows_in_one_group_and_reads_the_cache_once(
 
 def test_rows_worked_before_a_cap_stops_the_batch_are_kept(grouped, auth_client, app):
     app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
-    job = start(auth_client, upload(auth_client, people_csv(10)), cost_cap="0.035")
+    job = start_upload(
+        auth_client, stored_upload(auth_client, people_csv(10)), cost_cap="0.035"
+    )
     assert job.status == "paused"
     # Three checks were paid for before the cap: their rows are written.
     assert statuses(job.id) == {"success": 3, "pending": 7}
@@ -145,7 +148,7 @@ def test_a_cancel_is_seen_at_the_next_check_and_keeps_the_rows_worked(
 def test_the_production_rhythm_finishes_a_job_like_the_test_rhythm(
     grouped, auth_client
 ):
-    job = start(auth_client, upload(auth_client, people_csv(45)))
+    job = start_enrichment(auth_client, people_csv(45))
     enqueue_batches(jobs.open_batches(job.id))
     db.session.expire_all()
     job = db.session.get(Job, job.id)

@@ -1,6 +1,5 @@
 """Cost ledger: prices per call, cache hits, estimates, caps that pause and resume."""
 
-import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,8 +26,12 @@ from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services import ledger
 from tests import factories
+from tests.factories import MAPPING
+from tests.factories import people_csv
+from tests.factories import start_enrichment
+from tests.factories import start_upload
+from tests.factories import stored_upload
 
-MAPPING = {"map_name": "Name", "map_email": "Email", "map_website": "Website"}
 PRICES = {"emails": {"check_email": 0.01}, "companies": {"organizations/enrich": 0.1}}
 
 
@@ -36,29 +39,6 @@ PRICES = {"emails": {"check_email": 0.01}, "companies": {"organizations/enrich":
 def priced(app):
     app.config["PROVIDER_PRICES"] = PRICES
     return app
-
-
-def people_csv(n: int) -> bytes:
-    rows = [["Name", "Email", "Website"]]
-    rows += [[f"P {i}", f"p{i}@firm{i % 7}.com", ""] for i in range(1, n + 1)]
-    return factories.csv_bytes(rows)
-
-
-def upload(client, content: bytes) -> str:
-    response = client.post(
-        "/enrichment/uploads", data={"file": (io.BytesIO(content), "people.csv")}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"].rsplit("/", 1)[1]
-
-
-def start(client, upload_id: str, **form) -> Job:
-    response = client.post(
-        f"/enrichment/uploads/{upload_id}/start", data={**MAPPING, **form}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    db.session.expire_all()
-    return db.session.get(Job, response.headers["Location"].rsplit("/", 1)[1])
 
 
 def email_calls(job_id: str) -> int:
@@ -79,7 +59,9 @@ def statuses(job_id: str) -> dict:
 
 
 def test_ledger_records_the_price_of_each_call_against_its_job(priced, auth_client):
-    job = start(auth_client, upload(auth_client, people_csv(10)), cost_cap="0")
+    job = start_upload(
+        auth_client, stored_upload(auth_client, people_csv(10)), cost_cap="0"
+    )
     assert job.status == "completed"
     costs = db.session.execute(
         select(
@@ -99,9 +81,9 @@ def test_ledger_records_the_price_of_each_call_against_its_job(priced, auth_clie
 
 
 def test_cache_hits_cost_nothing_and_are_counted(priced, auth_client):
-    upload_id = upload(auth_client, people_csv(10))
-    first = start(auth_client, upload_id)
-    second = start(auth_client, upload_id)
+    upload_id = stored_upload(auth_client, people_csv(10))
+    first = start_upload(auth_client, upload_id)
+    second = start_upload(auth_client, upload_id)
     assert second.status == "completed" and second.success_count == 10
     spend = ledger.job_cost(second.id)
     assert spend.cost == 0 and spend.calls == 0
@@ -125,12 +107,12 @@ def test_calls_outside_a_2xx_answer_are_not_charged(app):
 
 
 def test_preview_shows_an_estimate_less_cached_answers(priced, auth_client):
-    upload_id = upload(auth_client, people_csv(10))
+    upload_id = stored_upload(auth_client, people_csv(10))
     body = auth_client.get(f"/enrichment/uploads/{upload_id}").get_data(as_text=True)
     # 10 addresses × 0.01 + 7 domains × 0.1
     assert 'id="estimate-total">0.8 credits<' in body
-    start(auth_client, upload_id)
-    again = upload(auth_client, people_csv(12))
+    start_upload(auth_client, upload_id)
+    again = stored_upload(auth_client, people_csv(12))
     body = auth_client.get(f"/enrichment/uploads/{again}").get_data(as_text=True)
     # Only rows 11 and 12 are new addresses; every domain is cached by now.
     assert 'id="estimate-total">0.02 credits<' in body
@@ -140,7 +122,7 @@ def test_preview_estimate_extrapolates_past_the_sample(priced, auth_client, app)
     app.config["COST_ESTIMATE_SAMPLE_ROWS"] = 5
     rows = [["Name", "Email", "Website"]]
     rows += [[f"P {i}", f"p{i}@gmail.com", ""] for i in range(1, 41)]
-    upload_id = upload(auth_client, factories.csv_bytes(rows))
+    upload_id = stored_upload(auth_client, factories.csv_bytes(rows))
     body = auth_client.get(f"/enrichment/uploads/{upload_id}").get_data(as_text=True)
     assert "About <strong>40</strong> rows" in body
     assert 'id="estimate-total">0.4 credits<' in body
@@ -161,7 +143,9 @@ def test_search_forms_show_a_cost_estimate(auth_client, app):
 
 def test_job_cap_pauses_the_job_and_resume_finishes_it(priced, auth_client, app):
     app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
-    job = start(auth_client, upload(auth_client, people_csv(10)), cost_cap="0.035")
+    job = start_upload(
+        auth_client, stored_upload(auth_client, people_csv(10)), cost_cap="0.035"
+    )
     assert job.status == "paused"
     assert "cost cap of 0.035 credits is reached" in job.error_message
     assert statuses(job.id) == {"success": 3, "pending": 7}
@@ -193,7 +177,9 @@ def test_job_cap_pauses_the_job_and_resume_finishes_it(priced, auth_client, app)
 
 
 def test_resume_over_htmx_returns_the_polling_partial(priced, auth_client, htmx):
-    job = start(auth_client, upload(auth_client, people_csv(3)), cost_cap="0.015")
+    job = start_upload(
+        auth_client, stored_upload(auth_client, people_csv(3)), cost_cap="0.015"
+    )
     assert job.status == "paused"
     low = auth_client.post(
         f"/jobs/{job.id}/resume", data={"cost_cap": "0.01"}, headers=htmx
@@ -227,7 +213,7 @@ def test_workspace_daily_cap_pauses_and_raising_it_resumes(
                                 created_at=utcnow() - timedelta(days=1)))  # fmt: skip
     db.session.commit()
     app.config["COST_CAP_DAILY"] = 0.025
-    job = start(auth_client, upload(auth_client, people_csv(5)))
+    job = start_enrichment(auth_client, people_csv(5))
     assert job.status == "paused" and "daily cost cap" in job.error_message
     assert statuses(job.id) == {"success": 2, "pending": 3}
     assert ledger.spent_today(workspace.id) == Decimal("0.02")
@@ -328,7 +314,7 @@ def test_resume_of_another_workspaces_job_is_404(auth_client, other_workspace):
 
 @pytest.mark.parametrize("cap", ["-1", "abc", "nan", "1e9"])
 def test_a_bad_cap_is_refused_with_422(priced, auth_client, cap):
-    upload_id = upload(auth_client, people_csv(2))
+    upload_id = stored_upload(auth_client, people_csv(2))
     response = auth_client.post(
         f"/enrichment/uploads/{upload_id}/start", data={**MAPPING, "cost_cap": cap}
     )

@@ -25,14 +25,7 @@ from prospecting.services import jobs
 from prospecting.services.enrichment import worker as enrichment_worker
 from prospecting.views import ops as ops_views
 from tests import factories
-
-MAPPING = {
-    "map_name": "Name",
-    "map_email": "Email",
-    "map_company": "Company",
-    "map_phone": "Phone",
-    "map_website": "Website",
-}
+from tests.factories import MAPPING
 
 PAGES = [
     "/ops/",
@@ -43,18 +36,6 @@ PAGES = [
     "/ops/providers",
     "/ops/throughput",
 ]
-
-
-def start_enrichment(client, rows: int) -> str:
-    """Upload a contact list and start its enrichment; returns the job id."""
-    uploaded = client.post(
-        "/enrichment/uploads",
-        data={"file": (io.BytesIO(factories.contacts_csv(rows)), "people.csv")},
-    )
-    upload_id = uploaded.headers["Location"].rsplit("/", 1)[1]
-    started = client.post(f"/enrichment/uploads/{upload_id}/start", data=MAPPING)
-    assert started.status_code == 302
-    return started.headers["Location"].rsplit("/", 1)[1]
 
 
 def _emails_of(batch: JobBatch) -> set[str]:
@@ -78,7 +59,7 @@ def failed_enrichment_job(client, app, monkeypatch, rows: int = 6) -> tuple[str,
     app.config["BATCH_MAX_ATTEMPTS"] = 1
     huey.immediate = False
     try:
-        job_id = start_enrichment(client, rows)
+        job_id = factories.start_enrichment(client, factories.contacts_csv(rows)).id
         real = enrichment.enrich_row
         failing = {}
 

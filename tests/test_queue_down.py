@@ -23,12 +23,13 @@ from prospecting.services import jobs
 from prospecting.services import searches
 from prospecting.services.contacts import airtable_sync
 from tests import factories
+from tests.factories import MAPPING
+from tests.factories import stored_upload
 from tests.test_airtable_sync import configure
 from tests.test_prospects_service import connect
 from tests.test_prospects_service import request_body
 
 CIN = "U74999TG2017PTC118280"
-MAPPING = {"map_name": "Name", "map_email": "Email", "map_company": "Company"}
 
 
 class DownStorage(MemoryStorage):
@@ -79,14 +80,6 @@ def assert_saved_then_sent_by_the_reaper(queue) -> Job:
     job = db.session.get(Job, job_id)
     assert job.status in ("running", "completed"), job.error_message  # it ran
     return job
-
-
-def upload_csv(client, content=None) -> int:
-    response = client.post(
-        "/enrichment/uploads",
-        data={"file": (io.BytesIO(content or factories.contacts_csv(3)), "p.csv")},
-    )
-    return int(response.headers["Location"].rsplit("/", 1)[1])
 
 
 def warning_shown(client, response) -> None:
@@ -166,7 +159,7 @@ def test_api_chatbot_messages_with_the_queue_down_are_202(client, api_headers, q
 def test_starting_an_enrichment_with_the_queue_down_warns_and_runs_later(
     auth_client, queue
 ):
-    upload_id = upload_csv(auth_client)
+    upload_id = stored_upload(auth_client, factories.contacts_csv(3))
     queue.down()
     response = auth_client.post(f"/enrichment/uploads/{upload_id}/start", data=MAPPING)
     warning_shown(auth_client, response)
@@ -175,7 +168,7 @@ def test_starting_an_enrichment_with_the_queue_down_warns_and_runs_later(
 
 def test_rerunning_failed_rows_with_the_queue_down_warns(auth_client, queue):
     rows = [["Name", "Email"], ["Ann", "ann@example.com"], ["Bob", ""]]
-    upload_id = upload_csv(auth_client, factories.csv_bytes(rows))
+    upload_id = stored_upload(auth_client, factories.csv_bytes(rows))
     started = auth_client.post(f"/enrichment/uploads/{upload_id}/start", data=MAPPING)
     job_id = started.headers["Location"].rsplit("/", 1)[1]
     assert db.session.get(Job, job_id).failed_count == 1
@@ -185,7 +178,7 @@ def test_rerunning_failed_rows_with_the_queue_down_warns(auth_client, queue):
 
 
 def test_rerunning_exactly_with_the_queue_down_warns(auth_client, workspace, queue):
-    upload_id = upload_csv(auth_client)
+    upload_id = stored_upload(auth_client, factories.contacts_csv(3))
     started = auth_client.post(f"/enrichment/uploads/{upload_id}/start", data=MAPPING)
     job_id = started.headers["Location"].rsplit("/", 1)[1]
     queue.down()
@@ -196,10 +189,7 @@ def test_rerunning_exactly_with_the_queue_down_warns(auth_client, workspace, que
 
 
 def paused_job(workspace_id: int) -> Job:
-    upload = enrichment.save_upload(
-        workspace_id, None, "p.csv", io.BytesIO(factories.contacts_csv(2))
-    )
-    job = enrichment.start(workspace_id, None, upload.id)
+    job = factories.enrichment_job(workspace_id)
     jobs.pause(job.id, "Paused by the test.")
     return job
 
@@ -289,10 +279,7 @@ def test_retrying_a_failed_batch_with_the_queue_down_says_it_waits(
 def test_the_reaper_sends_a_never_sent_batch_even_while_the_queue_is_busy(
     app, workspace, queue
 ):
-    upload = enrichment.save_upload(
-        workspace.id, None, "p.csv", io.BytesIO(factories.contacts_csv(2))
-    )
-    job = enrichment.start(workspace.id, None, upload.id)
+    job = factories.enrichment_job(workspace.id)
     queue.down()
     assert tasks.enqueue_batches(jobs.open_batches(job.id)) is False
     (batch,) = not_sent()

@@ -1,6 +1,5 @@
 """Audit of every job's inputs and "re-run exactly"."""
 
-import io
 import os
 
 from prospecting.extensions import db
@@ -11,27 +10,10 @@ from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services import searches
 from tests import factories
+from tests.factories import start_enrichment
 
-MAPPING = {"map_name": "Name", "map_email": "Email", "map_website": "Website"}
 CIN = "U74999TG2017PTC118280"
-
-
-def people_csv(n: int) -> bytes:
-    rows = [["Name", "Email", "Website"]]
-    rows += [[f"P {i}", f"p{i}@firm{i % 3}.com", ""] for i in range(1, n + 1)]
-    return factories.csv_bytes(rows, delimiter=";")
-
-
-def run_enrichment(client, **form) -> Job:
-    response = client.post(
-        "/enrichment/uploads", data={"file": (io.BytesIO(people_csv(4)), "p.csv")}
-    )
-    upload_id = response.headers["Location"].rsplit("/", 1)[1]
-    started = client.post(
-        f"/enrichment/uploads/{upload_id}/start", data={**MAPPING, **form}
-    )
-    db.session.expire_all()
-    return db.session.get(Job, started.headers["Location"].rsplit("/", 1)[1])
+PEOPLE = factories.people_csv(4, firms=3, delimiter=";")
 
 
 def rerun(client, job_id: str):
@@ -48,7 +30,7 @@ def test_every_job_records_an_audit_of_its_inputs(app, workspace):
 
 
 def test_enrichment_audit_has_the_file_hash_and_shows_on_the_page(auth_client):
-    job = run_enrichment(auth_client)
+    job = start_enrichment(auth_client, PEOPLE)
     upload = db.session.get(Upload, job.params["upload_id"])
     assert job.params["audit"]["file_sha256"] == upload.sha256
     assert set(job.params["audit"]["providers"]) == {"emails", "companies"}
@@ -58,7 +40,7 @@ def test_enrichment_audit_has_the_file_hash_and_shows_on_the_page(auth_client):
 
 
 def test_rerun_exactly_starts_an_enrichment_with_the_same_inputs(auth_client):
-    old = run_enrichment(auth_client, cost_cap="3")
+    old = start_enrichment(auth_client, PEOPLE, cost_cap="3")
     response = rerun(auth_client, old.id)
     assert response.status_code == 302
     new_id = response.headers["Location"].rsplit("/", 1)[1]
@@ -75,7 +57,7 @@ def test_rerun_exactly_starts_an_enrichment_with_the_same_inputs(auth_client):
 
 
 def test_rerun_exactly_refuses_a_changed_file(auth_client):
-    job = run_enrichment(auth_client)
+    job = start_enrichment(auth_client, PEOPLE)
     upload = db.session.get(Upload, job.params["upload_id"])
     with open(upload.stored_path, "ab") as f:
         f.write(b"P 9;p9@firm9.com;\r\n")
@@ -85,7 +67,7 @@ def test_rerun_exactly_refuses_a_changed_file(auth_client):
 
 
 def test_rerun_exactly_refuses_a_deleted_file(auth_client):
-    job = run_enrichment(auth_client)
+    job = start_enrichment(auth_client, PEOPLE)
     os.remove(db.session.get(Upload, job.params["upload_id"]).stored_path)
     response = rerun(auth_client, job.id)
     assert response.status_code == 409

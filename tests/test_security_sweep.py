@@ -24,7 +24,6 @@ from prospecting.models import Prospect
 from prospecting.security import external_url
 from prospecting.services import accounts
 from prospecting.services import contacts
-from prospecting.services import enrichment
 from prospecting.services import members
 from prospecting.services import outreach
 from prospecting.services import prospects
@@ -33,7 +32,7 @@ from prospecting.services.contacts import ContactInput
 from prospecting.services.outreach import schemas
 from tests import factories
 from tests.conftest import provider_urls
-from tests.test_enrichment import run_job
+from tests.factories import start_enrichment
 from tests.test_prospects_service import connect
 from tests.test_prospects_service import request_body
 
@@ -140,10 +139,7 @@ def test_public_routes_answer_without_a_session(client):
 
 def seed_workspace(workspace_id: int) -> dict[str, list]:
     """One object of each kind whose id appears in a URL, in one workspace."""
-    upload = enrichment.save_upload(
-        workspace_id, None, "b.csv", io.BytesIO(factories.contacts_csv(2))
-    )
-    enrichment_job = enrichment.start(workspace_id, None, upload.id)
+    enrichment_job = factories.enrichment_job(workspace_id)
     search = searches.start(workspace_id, None, {"job_title": ["CTO"]})
     saved = searches.save(workspace_id, search.id, "B's search")
     connect(workspace_id)
@@ -170,7 +166,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     return {
         "job_id": job_ids,
         "search_id": job_ids,
-        "upload_id": [upload.id],
+        "upload_id": [enrichment_job.params["upload_id"]],
         "saved_id": [saved.id],
         "company_id": [company.id],
         "contact_id": [report.items[0].contact_id],
@@ -260,12 +256,12 @@ def test_the_seeded_ids_are_real_for_their_own_workspace(app, client, other_work
 
 def test_names_with_script_tags_render_escaped(app, auth_client, workspace):
     ws = workspace.id
-    # A slash would end the file name at "script>", so the tag stays unclosed here.
-    upload = enrichment.save_upload(
-        ws, None, "<script>alert(1).csv", io.BytesIO(factories.contacts_csv(1))
+    # Listed on /enrichment/ by file name. A slash would end the file name at
+    # "script>", so the tag stays unclosed here.
+    listed = factories.enrichment_job(
+        ws, factories.contacts_csv(1), name="<script>alert(1).csv"
     )
-    enrichment.start(ws, None, upload.id)  # listed on /enrichment/ by file name
-    job = run_job(auth_client, people_csv([SCRIPT]))
+    job = start_enrichment(auth_client, people_csv([SCRIPT]))
     report = contacts.upsert_contacts(ws, [ContactInput(name=SCRIPT, email="s@x.io")])
     company = contacts.save_company(ws, name=SCRIPT, registration_number=CIN)
     ingest_samples(ws, "evil", name=SCRIPT)
@@ -275,7 +271,7 @@ def test_names_with_script_tags_render_escaped(app, auth_client, workspace):
     searches.save(ws, search.id, SCRIPT)
     pages = [
         "/enrichment/",
-        f"/enrichment/uploads/{upload.id}",
+        f"/enrichment/uploads/{listed.params['upload_id']}",
         f"/enrichment/jobs/{job.id}/results",
         "/contacts/",
         f"/contacts/{report.items[0].contact_id}",
@@ -320,7 +316,7 @@ def assert_neutralised(values: list[str]) -> None:
 
 
 def test_enrichment_export_neutralises_formula_cells(auth_client, workspace):
-    job = run_job(auth_client, people_csv(DANGEROUS))
+    job = start_enrichment(auth_client, people_csv(DANGEROUS))
     assert_neutralised(cells(auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")))
 
 
@@ -637,7 +633,7 @@ def test_every_405_names_the_allowed_methods(app, auth_client):
 
 
 def test_csv_downloads_name_their_charset_once(auth_client, workspace):
-    job = run_job(auth_client, people_csv(["Ann"]))
+    job = start_enrichment(auth_client, people_csv(["Ann"]))
     response = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
 

@@ -1,7 +1,6 @@
 """The ops page in a real browser: a batch that failed for good is retried and its
 job completes."""
 
-import io
 import re
 
 import pytest
@@ -10,7 +9,6 @@ from playwright.sync_api import expect
 from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import Job
-from prospecting.services import enrichment
 from prospecting.services import jobs
 from tests import factories
 from tests.e2e.conftest import sign_in
@@ -29,10 +27,8 @@ def _failed_job(user) -> tuple[str, int]:
     rows = [["Name", "Email"]] + [
         [f"Ops {i}", f"ops{i}@retry{i % 4}.com"] for i in range(1, ROWS + 1)
     ]
-    upload = enrichment.save_upload(
-        workspace_id, user.id, "ops.csv", io.BytesIO(factories.csv_bytes(rows))
-    )
-    job = enrichment.start(workspace_id, user.id, upload.id)
+    csv = factories.csv_bytes(rows)
+    job = factories.enrichment_job(workspace_id, csv, user_id=user.id)
     planned: list[tuple[int, str]] = []
     ((plan_id, _),) = jobs.open_batches(job.id)
     factories.run_batch(

@@ -10,8 +10,6 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from config import TestConfig
-from prospecting import create_app
 from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import Contact
@@ -20,31 +18,18 @@ from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services.contacts import ContactInput
 from tests import factories
-from tests.integration.conftest import _truncate_all
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def app(pg_config):
-    """The app on PostgreSQL + Redis; create_all adds tables not migrated yet."""
-    app = create_app(TestConfig, **pg_config)
-    with app.app_context():
-        db.create_all()
-        _truncate_all(db.engine)
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def workspace(app):
+def workspace(pg_app):
     user = factories.make_user(email="owner@acme.test", workspace="Acme")
     return user.memberships[0].workspace
 
 
-def test_partial_unique_indexes_exist_on_postgresql(app):
+def test_partial_unique_indexes_exist_on_postgresql(pg_app):
     rows = db.session.execute(
         text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'contacts'")
     ).all()
@@ -65,7 +50,7 @@ def test_postgresql_refuses_duplicates_but_allows_many_nulls(workspace):
     db.session.rollback()
 
 
-def test_concurrent_upserts_keep_one_contact_per_person(app, workspace):
+def test_concurrent_upserts_keep_one_contact_per_person(pg_app, workspace):
     """Eight threads add the same 30 people, by email+phone or by phone alone."""
     people = [(f"person{i}@x.io", f"+91 98{i:03d} 4{i:04d}") for i in range(30)]
     errors = []
@@ -83,7 +68,7 @@ def test_concurrent_upserts_keep_one_contact_per_person(app, workspace):
         ]
         if n % 3:
             inputs.reverse()
-        with app.app_context():
+        with pg_app.app_context():
             barrier.wait()
             try:
                 contacts.upsert_contacts(workspace.id, inputs)
@@ -102,7 +87,7 @@ def test_concurrent_upserts_keep_one_contact_per_person(app, workspace):
     assert all(c.email and c.phone.startswith("+91") for c in rows)
 
 
-def test_sync_by_real_workers_shares_the_throttle(app, workspace, start_worker):
+def test_sync_by_real_workers_shares_the_throttle(pg_app, workspace, start_worker):
     """Two worker processes sync 6 chunks; the Redis limiter keeps them under 5/s."""
     base = "app" + uuid.uuid4().hex[:14]
     contacts.save_settings(

@@ -58,13 +58,6 @@ REAPER = "prospecting.tasks.reap_batches"
 BANNER = 'id="ops-banner"'
 
 
-@pytest.fixture
-def pg_app(pg_app):
-    # Tables of areas whose migration the lead has not generated yet.
-    db.create_all()
-    return pg_app
-
-
 def _running_batches(job_id: str, at) -> list[tuple[int, int]]:
     """Batches running under a live lease at `at` (expired ones ran at an earlier
     kill and wait in the queue to be re-sent)."""
@@ -259,10 +252,8 @@ def _storm_jobs() -> dict:
     """Start one job of every kind (committed, not enqueued yet)."""
     user = factories.make_user(email="storm@acme.test", workspace="Storm")
     ws = user.memberships[0].workspace
-    upload = enrichment.save_upload(
-        ws.id, user.id, "storm.csv", io.BytesIO(factories.contacts_csv(300))
-    )
-    started = {"enrichment": enrichment.start(ws.id, user.id, upload.id).id}
+    csv = factories.contacts_csv(300)
+    started = {"enrichment": factories.enrichment_job(ws.id, csv, user_id=user.id).id}
     started["people_search"] = searches.start(
         ws.id, user.id, {"job_title": ["CTO"]}, 30
     ).id

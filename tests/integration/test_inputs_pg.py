@@ -60,7 +60,6 @@ def test_an_upload_named_with_a_nul_is_stored_on_postgresql(pg_app):
 
 def test_a_nul_deep_in_an_uploaded_csv_does_not_break_its_batch(pg_app):
     from prospecting.models import EnrichmentRow
-    from prospecting.services import enrichment
     from prospecting.services import jobs
 
     user = factories.make_user(email="csvnul@x.test", workspace="CSV NUL")
@@ -68,8 +67,7 @@ def test_a_nul_deep_in_an_uploaded_csv_does_not_break_its_batch(pg_app):
     filler = factories.contacts_csv(2000)  # the NUL comes after the sniffed part
     assert len(filler) > 70_000
     content = filler + b"Nul Person,nul\x00p@example.com,Acme\x00 Ltd,,\r\n"
-    upload = enrichment.save_upload(ws, user.id, "nul.csv", io.BytesIO(content))
-    job = enrichment.start(ws, user.id, upload.id)
+    job = factories.enrichment_job(ws, content, user_id=user.id, name="nul.csv")
     ((plan_id, _),) = jobs.open_batches(job.id)
     sent = []
     factories.run_batch(plan_id, dispatch=sent.extend)

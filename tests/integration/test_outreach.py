@@ -24,17 +24,6 @@ CREATORS = 60
 
 
 @pytest.fixture
-def app(pg_app):
-    """pg_app plus the outreach tables (until the lead's migration adds them)."""
-    db.create_all()
-    tables = [t for t in db.metadata.sorted_tables if t.name.startswith("outreach_")]
-    with db.engine.begin() as conn:
-        for table in reversed(tables):
-            conn.execute(table.delete())
-    return pg_app
-
-
-@pytest.fixture
 def chat(sandbox_url):
     url = f"{sandbox_url}/chat/messages"
     requests.delete(url, timeout=5)
@@ -80,9 +69,11 @@ def _in_threads(app, fn, n: int = 2) -> list:
     return results
 
 
-def test_two_publishers_at_once_send_each_message_once(app, chat):
-    app.config["OUTREACH_PUBLISH_LIMIT"] = 7  # many small claims, so the two interleave
-    app.config["OUTREACH_BATCH_SIZE"] = 5
+def test_two_publishers_at_once_send_each_message_once(pg_app, chat):
+    pg_app.config["OUTREACH_PUBLISH_LIMIT"] = (
+        7  # many small claims, so the two interleave
+    )
+    pg_app.config["OUTREACH_BATCH_SIZE"] = 5
     _seed_due_schedules(_workspace())
     later = utcnow()
 
@@ -99,7 +90,7 @@ def test_two_publishers_at_once_send_each_message_once(app, chat):
                 break
         return batches
 
-    published = _in_threads(app, publish_until_empty)
+    published = _in_threads(pg_app, publish_until_empty)
     all_batches = [b for batches in published for b in batches]
     assert len({b for b, _ in all_batches}) == len(all_batches)
 
@@ -109,7 +100,7 @@ def test_two_publishers_at_once_send_each_message_once(app, chat):
         for batch_id, _ in order:
             factories.run_batch(batch_id)
 
-    _in_threads(app, dispatch_all)
+    _in_threads(pg_app, dispatch_all)
     received = chat()
     ids = Counter(m["id"] for m in received)
     assert len(received) == CREATORS
@@ -127,7 +118,7 @@ def test_two_publishers_at_once_send_each_message_once(app, chat):
     }
 
 
-def test_chatbot_messages_go_through_real_workers_once(app, chat, start_worker):
+def test_chatbot_messages_go_through_real_workers_once(pg_app, chat, start_worker):
     workspace_id = _workspace()
     outreach.ingest_creators(
         workspace_id,
@@ -146,7 +137,7 @@ def test_chatbot_messages_go_through_real_workers_once(app, chat, start_worker):
             for i in range(20)
         ],
     )
-    app.config["OUTREACH_BATCH_SIZE"] = 4
+    pg_app.config["OUTREACH_BATCH_SIZE"] = 4
     _, batches = outreach.queue_chat(workspace_id, items)
     start_worker(threads=2)
     start_worker(threads=2)
@@ -172,7 +163,7 @@ def test_chatbot_messages_go_through_real_workers_once(app, chat, start_worker):
     assert len(received) == 20
 
 
-def test_claim_skips_rows_another_publisher_holds(app):
+def test_claim_skips_rows_another_publisher_holds(pg_app):
     _seed_due_schedules(_workspace())
     due = (
         MessageSchedule.status == "pending",
@@ -192,7 +183,7 @@ def test_claim_skips_rows_another_publisher_holds(app):
     other = []
 
     def second_publisher():
-        with app.app_context():
+        with pg_app.app_context():
             other.extend(claim())
             db.session.commit()
             db.session.remove()
