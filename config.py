@@ -190,6 +190,12 @@ class Config:
         "UNIPILE_RESULT_CAPS",
         {"classic": 1000, "sales_navigator": 2500, "recruiter": 2500},
     )
+    # The parameters-route `type` of location ids per api (asked with that api's
+    # `service`); Unipile's newer docs name Sales Navigator's REGION.
+    UNIPILE_LOCATION_TYPES = _env_json(
+        "UNIPILE_LOCATION_TYPES",
+        {"classic": "LOCATION", "sales_navigator": "LOCATION", "recruiter": "LOCATION"},
+    )
     PROSPECT_PAGE_DELAY_SECONDS = _env_float("PROSPECT_PAGE_DELAY_SECONDS", 2.0)
     PROSPECT_JOB_TIME_LIMIT_SECONDS = _env_int("PROSPECT_JOB_TIME_LIMIT_SECONDS", 900)
     PROSPECT_BACKOFF_SECONDS = _env_float("PROSPECT_BACKOFF_SECONDS", 5.0)

@@ -174,3 +174,15 @@ def test_location_ids_come_from_the_parameters_route_of_the_api(
         )
         == []
     )
+
+
+def test_the_location_type_of_an_api_is_a_setting(app, workspace, sent):
+    app.config["UNIPILE_LOCATION_TYPES"] = {"sales_navigator": "REGION"}
+    connect(workspace.id)
+    found = prospects.search_locations(workspace.id, "berlin", "sales_navigator")
+    assert [p.id for p in found] == ["106967730"]
+    ((call,),) = [sent]
+    assert (call["params"]["type"], call["params"]["service"]) == (
+        "REGION",
+        "SALES_NAVIGATOR",
+    )

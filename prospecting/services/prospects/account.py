@@ -1,6 +1,7 @@
 """The workspace's connected LinkedIn account (Unipile): saved with its key
 encrypted, checked, disconnected on a refused key, and used for location look-ups."""
 
+from flask import current_app
 from sqlalchemy import select
 
 from prospecting import crypto
@@ -146,6 +147,5 @@ def search_locations(workspace_id: int, keywords: str, api: str = "classic"):
         creds = credentials(account)
     except crypto.SecretUnreadable as exc:
         raise InvalidInput(f"{exc} Enter the API key again.") from exc
-    return unipile.parameters(
-        creds, type="LOCATION", keywords=keywords, api=api, limit=10
-    )
+    kind = current_app.config["UNIPILE_LOCATION_TYPES"].get(api, "LOCATION")
+    return unipile.parameters(creds, type=kind, keywords=keywords, api=api, limit=10)
