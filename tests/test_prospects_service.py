@@ -16,6 +16,7 @@ from prospecting.sandbox.unipile import encode_cursor
 from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.services.prospects import pages
 from tests import factories
 
 
@@ -423,3 +424,32 @@ def test_export_neutralises_formulas(workspace):
     assert text.startswith('\ufeff"name","title"')
     assert "\"'=HYPERLINK" in text
     assert text.count("\r\n") == 6
+
+
+def test_a_page_is_sent_ahead_of_its_delay_and_waits_out_the_rest(
+    app, workspace, monkeypatch
+):
+    # Huey's scheduler wakes once a second: a page sent exactly on time starts
+    # late, so it is sent PROSPECT_PAGE_LEAD_SECONDS early and waits itself.
+    app.config.update(PROSPECT_PAGE_DELAY_SECONDS=2.0, PROSPECT_PAGE_LEAD_SECONDS=1.5)
+    clock = [1000.0]
+    slept = []
+    monkeypatch.setattr(pages, "_now", lambda: clock[0])
+    monkeypatch.setattr(pages, "_sleep", slept.append)
+    connect(workspace.id)
+    job = prospects.create_job(workspace.id, None, request_body(120))
+    first = factories.run_batch(jobs.open_batches(job.id)[0][0])
+    ((next_id, delay),) = first.later
+    assert delay == 0.5
+    assert db.session.get(JobBatch, next_id).params["not_before"] == 1002.0
+    assert slept == []
+    clock[0] = 1000.9  # the scheduler and a worker picked it up 0.4 s after sending
+    factories.run_batch(next_id)
+    assert slept == [pytest.approx(1.1)]
+    # A page that comes late (a retry, the reaper) never waits.
+    (third_id,) = [b for b, _ in jobs.open_batches(job.id)]
+    clock[0] = 1010.0
+    factories.run_batch(third_id)
+    assert slept == [pytest.approx(1.1)]
+    db.session.refresh(job)
+    assert job.status == "completed"
