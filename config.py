@@ -190,7 +190,17 @@ class Config:
         "UNIPILE_RESULT_CAPS",
         {"classic": 1000, "sales_navigator": 2500, "recruiter": 2500},
     )
+    # The parameters-route `type` of location ids per api (asked with that api's
+    # `service`); Unipile's newer docs name Sales Navigator's REGION.
+    UNIPILE_LOCATION_TYPES = _env_json(
+        "UNIPILE_LOCATION_TYPES",
+        {"classic": "LOCATION", "sales_navigator": "LOCATION", "recruiter": "LOCATION"},
+    )
     PROSPECT_PAGE_DELAY_SECONDS = _env_float("PROSPECT_PAGE_DELAY_SECONDS", 2.0)
+    # A page is sent this much before its delay ends and waits out the rest in the
+    # worker: Huey's scheduler wakes once a second and an idle worker polls up to
+    # once a second, so a page sent on time would start ~0.7 s late on average.
+    PROSPECT_PAGE_LEAD_SECONDS = _env_float("PROSPECT_PAGE_LEAD_SECONDS", 1.5)
     PROSPECT_JOB_TIME_LIMIT_SECONDS = _env_int("PROSPECT_JOB_TIME_LIMIT_SECONDS", 900)
     PROSPECT_BACKOFF_SECONDS = _env_float("PROSPECT_BACKOFF_SECONDS", 5.0)
     PROSPECT_MAX_BACKOFF_SECONDS = _env_float("PROSPECT_MAX_BACKOFF_SECONDS", 120.0)
@@ -267,6 +277,7 @@ class TestConfig(Config):
     AIRTABLE_PHASE_WAIT_SECONDS = 0.2
     SANDBOX_AIRTABLE_LOCKOUT_SECONDS = 1.0
     REACHSTREAM_SANDBOX_READY_AFTER = 0.0  # searches: sandbox batches ready at once
+    PROSPECT_PAGE_LEAD_SECONDS = 0.0  # prospects: tests run pages when they choose
     SMTP_HOST = ""  # teams: tests that email start their own SMTP server
 
 

@@ -15,9 +15,9 @@ TARGET = 2500
 PAGE_SIZE = 100
 LATENCY_MS = 200
 DELAY_S = 2.0  # the product default
-# Huey's scheduler wakes once a second and idle workers poll with a growing back-off,
-# so each scheduled page starts a fraction of a second after its delay ends.
-MAX_RATIO = 1.5
+# Huey's scheduler wakes once a second and idle workers poll up to once a second;
+# pages are sent PROSPECT_PAGE_LEAD_SECONDS early and wait out the rest themselves.
+MAX_RATIO = 1.1
 
 
 def _connect_account(url: str, sandbox: str) -> None:

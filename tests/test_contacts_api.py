@@ -89,6 +89,29 @@ def test_fetch_reports_data_not_available(client, api_headers):
     )
     assert response.status_code == 404
     assert "Data not available for this CIN" in response.get_json()["error"]["message"]
+    # No empty company named after the CIN is left for the next Airtable sync.
+    assert db.session.scalars(select(Company)).all() == []
+
+
+def test_a_provider_error_leaves_no_company_behind(client, api_headers, app):
+    app.config["ATTESTR_KEY"] = "code-4005"
+    response = client.post("/contacts/fetch", json={"cin": CIN}, headers=api_headers)
+    assert response.status_code == 402
+    assert db.session.scalars(select(Company)).all() == []
+
+
+def test_a_fetched_company_is_created_under_its_business_name(client, api_headers):
+    body = client.post(
+        "/contacts/fetch", json={"cin": CIN}, headers=api_headers
+    ).get_json()
+    (company,) = db.session.scalars(select(Company)).all()
+    assert company.registration_number == CIN and company.name != CIN
+    assert body["company"] == {
+        "id": company.id,
+        "name": company.name,
+        "cin": CIN,
+        "airtable_id": None,
+    }
 
 
 def test_fetch_syncs_to_airtable_linked_to_the_given_company(

@@ -372,7 +372,7 @@ def test_chatbot_messages_queue_and_send_each_message(client, api_headers, sandb
     assert received[1]["meta"] == {"lang": "en"}
 
 
-def test_chatbot_messages_reject_unknown_creators_and_bad_items(client, api_headers):
+def test_chatbot_messages_reject_bad_items(client, api_headers):
     bad = client.post(
         "/chatbot/messages",
         json=[
@@ -384,18 +384,6 @@ def test_chatbot_messages_reject_unknown_creators_and_bad_items(client, api_head
     assert bad.status_code == 422
     rows = {e["row"] for e in bad.get_json()["errors"]}
     assert rows == {0, 1}
-    unknown = client.post(
-        "/chatbot/messages",
-        json=[
-            {
-                "platformCreatorId": "nobody",
-                "messages": [{"type": "text", "content": "hi"}],
-            }
-        ],
-        headers=api_headers,
-    )
-    assert unknown.status_code == 422
-    assert unknown.get_json()["errors"][0]["field"] == "[0].platformCreatorId"
     not_list = client.post(
         "/chatbot/messages",
         data=json.dumps({"a": 1}),
@@ -403,7 +391,74 @@ def test_chatbot_messages_reject_unknown_creators_and_bad_items(client, api_head
         headers=api_headers,
     )
     assert not_list.status_code == 422
-    assert count(MessageLog) == 0
+    assert count(MessageLog) == 0 and count(Creator) == 0
+
+
+def test_chatbot_messages_accept_a_creator_not_yet_ingested(
+    client, api_headers, sandbox_url
+):
+    import requests
+
+    requests.delete(f"{sandbox_url}/chat/messages", timeout=5)
+    body = [
+        {"platformCreatorId": "new-1", "messages": [{"type": "text", "content": "hi"}]},
+        {"platformCreatorId": "new-1", "messages": [{"type": "text", "content": "2"}]},
+    ]
+    response = client.post("/chatbot/messages", json=body, headers=api_headers)
+    assert response.status_code == 200, response.get_json()
+    # The creator is recorded once, under the default platform, with a crawl log
+    # naming the chatbot; the messages went out by its platformCreatorId.
+    (creator,) = db.session.scalars(select(Creator)).all()
+    assert (creator.platform, creator.platform_creator_id) == ("tiktok", "new-1")
+    log = db.session.scalar(select(CrawlLog).where(CrawlLog.entity == "creator"))
+    assert (log.action, log.source, log.entity_id) == (
+        "inserted",
+        "chatbot",
+        creator.id,
+    )
+    assert db.session.scalars(select(MessageLog.status)).all() == ["sent", "sent"]
+    received = requests.get(f"{sandbox_url}/chat/messages", timeout=5).json()[
+        "messages"
+    ]
+    assert {m["platformCreatorId"] for m in received} == {"new-1"}
+    # A later crawl fills the same creator in.
+    client.post(
+        "/creators/ingest",
+        json={
+            "rows": [{"platformCreatorId": "new-1", "platformCreatorUsername": "@n"}]
+        },
+        headers=api_headers,
+    )
+    (creator,) = db.session.scalars(select(Creator)).all()
+    db.session.refresh(creator)
+    assert creator.username == "@n"
+
+
+def test_every_crawl_log_keeps_the_ingestion_options(client, api_headers):
+    client.post(
+        "/samples/ingest", json=samples_body([sample_row()]), headers=api_headers
+    )
+    client.post(
+        "/creators/ingest",
+        json={
+            "source": "creator_crawler",
+            "options": {"platform": "tiktok", "depth": 2},
+            "rows": [{"platformCreatorId": "c-9"}],
+        },
+        headers=api_headers,
+    )
+    client.post("/outreach_tasks/ingest", json=task_body(), headers=api_headers)
+    logs = db.session.scalars(select(CrawlLog)).all()
+    by_source = {}
+    for log in logs:
+        by_source.setdefault(log.source, set()).add(
+            json.dumps(log.options, sort_keys=True)
+        )
+    assert by_source["portal_tiktok_sample_crawler"] == {json.dumps({"region": "MX"})}
+    assert by_source["creator_crawler"] == {
+        json.dumps({"depth": 2, "platform": "tiktok"})
+    }
+    assert {log.entity for log in logs} >= {"sample", "creator", "task"}
 
 
 def test_ingest_is_scoped_to_the_token_workspace(client, api_headers, other_workspace):

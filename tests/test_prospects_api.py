@@ -69,7 +69,8 @@ def test_status_reports_progress_and_counts(client, workspace, api_headers):
     ).get_json()
     assert body["success"] is True
     job = body["job"]
-    assert job["id"] == job_id and job["status"] == "running"
+    # The seed's statuses: a running job is "processing", never "running".
+    assert job["id"] == job_id and job["status"] == "processing"
     assert job["progress"] == {"current": 50, "total": 120, "percentage": 41}
     assert job["results_count"] == 50
     assert job["started_at"].endswith("Z") and job["completed_at"] is None
@@ -182,3 +183,52 @@ def test_create_job_rejects_unhashable_headcounts_and_infinite_targets(
     )
     assert response.status_code == 422
     assert response.get_json()["success"] is False
+
+
+def test_a_paused_or_cancelled_job_reports_a_seed_status(
+    client, workspace, api_headers
+):
+    connect(workspace.id)
+    job_id = client.post(
+        CREATE, json=request_body(120), headers=api_headers
+    ).get_json()["job_id"]
+    job = prospects.get_job(workspace.id, job_id)
+    seen = {}
+    for status in ("paused", "cancelled"):
+        job.status = status
+        db.session.commit()
+        seen[status] = client.get(
+            CREATE, query_string={"job_id": job_id}, headers=api_headers
+        ).get_json()["job"]
+    assert seen["paused"]["status"] == "processing"
+    assert seen["cancelled"]["status"] == "failed"
+    assert seen["cancelled"]["error_message"]
+    results = client.get(
+        RESULTS, query_string={"job_id": job_id}, headers=api_headers
+    ).get_json()
+    assert results["job_status"] == "failed"
+
+
+def test_the_seeds_example_with_size_letters_and_no_source_is_accepted(
+    client, workspace, api_headers
+):
+    connect(workspace.id, account_id="salesnav-1")
+    body = {
+        "search_criteria": {
+            "category": "people",
+            "keywords": "founder",
+            "company_headcount": ["B", "C"],
+        },
+        "search_type": "linkedin",
+        "target_count": 2,
+    }
+    response = client.post(CREATE, json=body, headers=api_headers)
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["metadata"]["api"] == "sales_navigator"
+    assert created["metadata"]["max_results"] == 2500
+    job = prospects.get_job(workspace.id, created["job_id"])
+    assert job.params["provider_params"]["company_headcount"] == [
+        {"min": 1, "max": 10},
+        {"min": 11, "max": 50},
+    ]

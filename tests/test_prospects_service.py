@@ -16,6 +16,7 @@ from prospecting.sandbox.unipile import encode_cursor
 from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.services.prospects import pages
 from tests import factories
 
 
@@ -120,26 +121,116 @@ def test_create_job_with_a_disconnected_account_is_refused(workspace):
         prospects.create_job(workspace.id, None, request_body())
 
 
-def test_create_job_maps_criteria_to_provider_parameters(workspace):
-    connect(workspace.id)
-    body = request_body(
-        200,
-        "sales_navigator",
-        title="CTO",
-        location=["102277331"],
-        company_headcount=["11-50"],
-    )
-    job = prospects.create_job(workspace.id, None, body)
-    assert job.status == "queued" and job.progress_total == 200
-    assert job.params["provider_params"] == {
-        "api": "sales_navigator",
+# Unipile's published "Perform Linkedin search" schema names each api's filters
+# differently (contracts/unipile/linkedin-search.request.json).
+PUBLISHED_BODIES = {
+    "classic": {
+        "api": "classic",
         "category": "people",
         "keywords": "developer",
         "location": ["102277331"],
         "advanced_keywords": {"title": "CTO"},
+    },
+    "sales_navigator": {
+        "api": "sales_navigator",
+        "category": "people",
+        "keywords": "developer",
+        "location": {"include": ["102277331"]},
+        "role": {"include": ["CTO"]},
         "company_headcount": [{"min": 11, "max": 50}],
-    }
+    },
+    "recruiter": {
+        "api": "recruiter",
+        "category": "people",
+        "keywords": "developer",
+        "location": [{"id": "102277331"}],
+        "role": [{"keywords": "CTO", "priority": "MUST_HAVE", "scope": "CURRENT"}],
+        "company_headcount": [{"min": 11, "max": 50}],
+    },
+}
+
+
+@pytest.mark.parametrize("source", list(PUBLISHED_BODIES))
+def test_create_job_maps_criteria_to_each_apis_published_fields(workspace, source):
+    connect(workspace.id)
+    body = request_body(
+        200, source, title="CTO", location=["102277331"], company_headcount=["C"]
+    )
+    job = prospects.create_job(workspace.id, None, body)
+    assert job.status == "queued" and job.progress_total == 200
+    assert job.params["provider_params"] == PUBLISHED_BODIES[source]
     assert [kind for _, kind in jobs.open_batches(job.id)] == [prospects.PAGE]
+
+
+@pytest.mark.parametrize(
+    "given,bands",
+    [
+        (["B", "C"], [{"min": 1, "max": 10}, {"min": 11, "max": 50}]),
+        (["a", "I"], [{"min": 1, "max": 1}, {"min": 10001}]),
+        (["11-50", "C", "G"], [{"min": 11, "max": 50}, {"min": 1001, "max": 5000}]),
+    ],
+)
+def test_company_headcount_takes_linkedin_size_letters_or_band_names(
+    workspace, given, bands
+):
+    connect(workspace.id)
+    body = request_body(10, "sales_navigator", company_headcount=given)
+    job = prospects.create_job(workspace.id, None, body)
+    assert job.params["provider_params"]["company_headcount"] == bands
+
+
+@pytest.mark.parametrize(
+    "account_id,api",
+    [
+        ("salesnav-1", "sales_navigator"),
+        ("recruiter-1", "recruiter"),
+        ("acc-1", "classic"),
+    ],
+)
+def test_without_search_source_the_search_uses_the_best_api_of_the_account(
+    workspace, account_id, api
+):
+    connect(workspace.id, account_id=account_id)
+    assert prospects.check_account(workspace.id).premium_features is not None
+    body = request_body(10)
+    del body["search_source"]
+    job = prospects.create_job(workspace.id, None, body)
+    assert job.params["api"] == job.params["provider_params"]["api"] == api
+
+
+def test_features_of_an_account_never_tested_are_read_when_a_search_needs_them(
+    workspace,
+):
+    account = connect(workspace.id, account_id="salesnav-2")
+    assert account.premium_features is None
+    body = request_body(10)
+    del body["search_source"]
+    job = prospects.create_job(workspace.id, None, body)
+    assert job.params["api"] == "sales_navigator"
+    assert prospects.get_account(workspace.id).premium_features == [
+        "sales_navigator",
+        "premium",
+    ]
+
+
+def test_an_explicit_search_source_wins_over_the_accounts_best_api(workspace):
+    connect(workspace.id, account_id="salesnav-3")
+    job = prospects.create_job(workspace.id, None, request_body(10, "classic"))
+    assert job.params["api"] == "classic"
+
+
+def test_a_sales_navigator_search_with_location_and_title_runs_on_the_sandbox(
+    workspace,
+):
+    connect(workspace.id)
+    body = request_body(60, "sales_navigator", title="CTO", location=["106967730"])
+    job = prospects.create_job(workspace.id, None, body)
+    drive(job.id)
+    db.session.refresh(job)
+    rows = stored(job.id)
+    assert job.status == "completed", job.error_message
+    assert len(rows) == 60
+    assert all("CTO" in r.title and r.location == "Berlin, Germany" for r in rows)
 
 
 @pytest.mark.parametrize(
@@ -333,3 +424,32 @@ def test_export_neutralises_formulas(workspace):
     assert text.startswith('\ufeff"name","title"')
     assert "\"'=HYPERLINK" in text
     assert text.count("\r\n") == 6
+
+
+def test_a_page_is_sent_ahead_of_its_delay_and_waits_out_the_rest(
+    app, workspace, monkeypatch
+):
+    # Huey's scheduler wakes once a second: a page sent exactly on time starts
+    # late, so it is sent PROSPECT_PAGE_LEAD_SECONDS early and waits itself.
+    app.config.update(PROSPECT_PAGE_DELAY_SECONDS=2.0, PROSPECT_PAGE_LEAD_SECONDS=1.5)
+    clock = [1000.0]
+    slept = []
+    monkeypatch.setattr(pages, "_now", lambda: clock[0])
+    monkeypatch.setattr(pages, "_sleep", slept.append)
+    connect(workspace.id)
+    job = prospects.create_job(workspace.id, None, request_body(120))
+    first = factories.run_batch(jobs.open_batches(job.id)[0][0])
+    ((next_id, delay),) = first.later
+    assert delay == 0.5
+    assert db.session.get(JobBatch, next_id).params["not_before"] == 1002.0
+    assert slept == []
+    clock[0] = 1000.9  # the scheduler and a worker picked it up 0.4 s after sending
+    factories.run_batch(next_id)
+    assert slept == [pytest.approx(1.1)]
+    # A page that comes late (a retry, the reaper) never waits.
+    (third_id,) = [b for b, _ in jobs.open_batches(job.id)]
+    clock[0] = 1010.0
+    factories.run_batch(third_id)
+    assert slept == [pytest.approx(1.1)]
+    db.session.refresh(job)
+    assert job.status == "completed"

@@ -157,6 +157,8 @@ class CrawlLog(db.Model):
     changes: Mapped[dict] = mapped_column(JSONType, default=dict)
     source: Mapped[str | None] = mapped_column(String(120))
     operator_id: Mapped[str | None] = mapped_column(String(120))
+    # The ingestion request's `options` as the crawler sent them, for audit.
+    options: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -28,6 +28,9 @@ class LinkedInAccount(db.Model):
     api_key_encrypted: Mapped[str] = mapped_column(Text)
     account_id: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # Unipile's premiumFeatures of the account (sales_navigator, recruiter,
+    # premium) read when it is tested; None until then. Picks the default api.
+    premium_features: Mapped[list | None] = mapped_column(JSONType)
     last_error: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from dataclasses import field
+from urllib.parse import quote
 
 from prospecting.providers import http
 from prospecting.providers import netguard
@@ -15,6 +16,8 @@ from prospecting.providers.errors import ProviderUnavailable
 PROVIDER = "unipile"
 LABEL = "Unipile"
 APIS = ("classic", "sales_navigator", "recruiter")
+# connection_params.im.premiumFeatures of a LinkedIn account (GET /accounts/{id}).
+PREMIUM_FEATURES = ("recruiter", "sales_navigator", "premium")
 SERVICES = {
     "classic": "CLASSIC",
     "sales_navigator": "SALES_NAVIGATOR",
@@ -115,6 +118,28 @@ def parameters(
         for i in items
         if isinstance(i, dict) and i.get("id") is not None
     ]
+
+
+def premium_features(creds: Credentials) -> list[str]:
+    """The LinkedIn products the account has (`sales_navigator`, `recruiter`,
+    `premium`), from `connection_params.im.premiumFeatures` of GET /accounts/{id}."""
+    response = _call(
+        creds,
+        "GET",
+        f"/api/v1/accounts/{quote(creds.account_id, safe='')}",
+        endpoint="accounts",
+    )
+    body = http.json_body(response, LABEL)
+    params = body.get("connection_params") if isinstance(body, dict) else None
+    im = params.get("im") if isinstance(params, dict) else None
+    if not isinstance(im, dict):
+        raise ProviderBadResponse(
+            f"{LABEL} sent an account without connection_params.im."
+        )
+    features = im.get("premiumFeatures") or []
+    if not isinstance(features, list):
+        raise ProviderBadResponse(f"{LABEL} sent premiumFeatures that is not a list.")
+    return [f for f in PREMIUM_FEATURES if f in features]
 
 
 def _call(creds: Credentials, method: str, path: str, *, endpoint: str, **kwargs):

@@ -1,5 +1,12 @@
 """Sandbox Unipile v1 LinkedIn search: deterministic people, base64 cursors, caps.
 
+A search body is checked against the published schema of its api (the contract
+prospecting/sandbox/contracts/unipile/linkedin-search.request.json) and a body
+the contract refuses answers Unipile's own 400 `errors/invalid_parameters`.
+`GET /api/v1/accounts/{id}` answers the account with its premiumFeatures: an
+account id starting with "salesnav" has sales_navigator, one starting with
+"recruiter" has recruiter (toggle `unipile_premium_features` overrides).
+
 Toggles (runtime overrides or the X-Sandbox header): `unipile_rate_limited` answers
 429, `unipile_disconnected` answers 401 errors/disconnected_account (as does any
 account id starting with "disconnected"), `unipile_total_count` fixes the number of
@@ -14,10 +21,18 @@ from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 PAGE_SIZE_CAPS = {"classic": 50, "sales_navigator": 100, "recruiter": 100}
 RESULT_CAPS = {"classic": 1000, "sales_navigator": 2500, "recruiter": 2500}
+VARIANTS = {
+    "classic": "Classic - People",
+    "sales_navigator": "Sales Navigator - People",
+    "recruiter": "Recruiter - People",
+}
+SEARCH_CONTRACT = "linkedin-search.request"
+SERVICES = ("CLASSIC", "RECRUITER", "SALES_NAVIGATOR")
 LOCATIONS = (
     ("102277331", "San Francisco, California, United States"),
     ("105080838", "New York, New York, United States"),
@@ -123,14 +138,15 @@ def _error(status: int, kind: str, title: str, detail: str = ""):
     return jsonify(body), status
 
 
-def _guard():
-    """Credential, account and toggle checks shared by both endpoints."""
+def _guard(account_id: str | None = None):
+    """Credential, account and toggle checks shared by the endpoints (the account
+    in the path, or else in the query string)."""
     key = request.headers.get("X-API-KEY", "")
     if not key:
         return _error(401, "missing_credentials", "Missing credentials")
     if key.startswith("invalid"):
         return _error(401, "invalid_credentials", "Invalid credentials")
-    account_id = request.args.get("account_id", "")
+    account_id = account_id or request.args.get("account_id", "")
     if not account_id:
         return _error(
             400,
@@ -194,12 +210,19 @@ def unipile_search():
         params, start = body, 0
         limit = request.args.get("limit", 10, type=int)
     api = params.get("api")
-    if api not in RESULT_CAPS or params.get("category", "people") != "people":
+    if api not in RESULT_CAPS or params.get("category") != "people":
         return _error(
             400,
             "invalid_parameters",
             "Invalid parameters",
             "api must be classic, sales_navigator or recruiter and category people.",
+        )
+    refused = contracts.problems(
+        "unipile", SEARCH_CONTRACT, params, variant=VARIANTS[api]
+    )
+    if refused:
+        return _error(
+            400, "invalid_parameters", "Invalid parameters", "; ".join(refused)
         )
     if limit is None or not 1 <= limit <= PAGE_SIZE_CAPS[api]:
         return _error(
@@ -238,13 +261,24 @@ def _canonical(params: dict) -> str:
 
 
 def _wanted_title(params: dict) -> str | None:
+    """The title filter in the api's own field (the body passed its contract)."""
     advanced = params.get("advanced_keywords")
     if isinstance(advanced, dict) and advanced.get("title"):
         return str(advanced["title"])
     roles = params.get("role")
+    if isinstance(roles, dict) and roles.get("include"):
+        return str(roles["include"][0])
     if isinstance(roles, list) and roles and isinstance(roles[0], dict):
         return roles[0].get("keywords")
     return None
+
+
+def _wanted_locations(params: dict) -> list[str]:
+    """Location ids in the api's own shape: [id], {include: [id]} or [{id}]."""
+    value = params.get("location") or []
+    if isinstance(value, dict):
+        value = value.get("include") or []
+    return [str(v["id"] if isinstance(v, dict) else v) for v in value]
 
 
 def _person(params: dict, index: int) -> dict:
@@ -253,7 +287,7 @@ def _person(params: dict, index: int) -> dict:
     title = _wanted_title(params) or TITLES[(seed >> 16) % len(TITLES)]
     title = SENIORITY[(seed >> 20) % len(SENIORITY)] + title
     company = COMPANIES[(seed >> 24) % len(COMPANIES)]
-    wanted = [str(x) for x in params.get("location") or []]
+    wanted = _wanted_locations(params)
     places = [t for i, t in LOCATIONS if i in wanted] or [t for _, t in LOCATIONS]
     location = places[(seed >> 28) % len(places)]
     slug = f"{first}-{last}-{seed % 0xFFFFFF:06x}".lower()
@@ -263,16 +297,23 @@ def _person(params: dict, index: int) -> dict:
     ident = f"{seed:016x}{index:06x}"
     if params.get("api") == "classic":
         return {
+            "object": "SearchResult",
             "type": "PEOPLE",
             "id": f"ACoAA{ident}",
-            "name": f"{first} {last}",
-            "member_urn": f"urn:li:member:{seed % 10**9}",
+            "public_identifier": None,
+            "public_profile_url": None,
             "profile_url": f"https://www.linkedin.com/in/{slug}",
+            "profile_picture_url": None,
+            "profile_picture_url_large": None,
+            "member_urn": f"urn:li:member:{seed % 10**9}",
+            "name": f"{first} {last}",
             "network_distance": distance,
             "location": location,
+            "industry": None,
             "headline": f"{title} at {company}",
         }
     return {
+        "object": "SearchResult",
         "type": "PEOPLE",
         "id": f"ACwAA{ident}",
         "name": f"{first} {last}",
@@ -282,8 +323,11 @@ def _person(params: dict, index: int) -> dict:
         "public_identifier": slug,
         "public_profile_url": f"https://www.linkedin.com/in/{slug}",
         "profile_url": f"https://www.linkedin.com/sales/lead/ACwAA{ident}",
+        "profile_picture_url": None,
+        "profile_picture_url_large": None,
         "network_distance": distance,
         "location": location,
+        "industry": None,
         "headline": f"{title} | {company}",
         "premium": bool(seed & 1),
         "open_profile": bool(seed & 2),
@@ -292,8 +336,11 @@ def _person(params: dict, index: int) -> dict:
             {
                 "company": company,
                 "company_id": None,
+                "description": None,
                 "role": title,
                 "location": location,
+                "industry": [],
+                "skills": None,
                 "tenure_at_company": {"years": 1 + seed % 9},
             }
         ],
@@ -307,7 +354,15 @@ def unipile_parameters():
     if refused is not None:
         return refused
     kind = request.args.get("type", "")
-    tables = {"LOCATION": LOCATIONS, "INDUSTRY": INDUSTRIES}
+    # Newer docs name Sales Navigator's locations REGION (service=SALES_NAVIGATOR).
+    tables = {"LOCATION": LOCATIONS, "REGION": LOCATIONS, "INDUSTRY": INDUSTRIES}
+    if request.args.get("service", "CLASSIC") not in SERVICES:
+        return _error(
+            400,
+            "invalid_parameters",
+            "Invalid parameters",
+            f"service must be one of {', '.join(SERVICES)}.",
+        )
     if kind not in tables:
         return _error(
             400,
@@ -334,5 +389,44 @@ def unipile_parameters():
             "object": "LinkedinSearchParametersList",
             "items": items,
             "paging": {"page_count": len(items)},
+        }
+    )
+
+
+@bp.get("/unipile/api/v1/accounts/<account_id>")
+def unipile_account(account_id: str):
+    """A LinkedIn account with its premium features (see the module docstring)."""
+    refused = _guard(account_id)
+    if refused is not None:
+        return refused
+    features = faults.settings().get("unipile_premium_features")
+    if features is None:
+        prefixes = {
+            "salesnav": ["sales_navigator", "premium"],
+            "recruiter": ["recruiter"],
+        }
+        features = next(
+            (f for p, f in prefixes.items() if account_id.startswith(p)), []
+        )
+    return jsonify(
+        {
+            "object": "Account",
+            "type": "LINKEDIN",
+            "id": account_id,
+            "name": "Sandbox LinkedIn",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "connection_params": {
+                "im": {
+                    "id": f"ACoAA{account_id[:12]}",
+                    "publicIdentifier": "sandbox-user",
+                    "username": "Sandbox User",
+                    "premiumId": None,
+                    "premiumContractId": None,
+                    "premiumFeatures": list(features),
+                    "organizations": [],
+                }
+            },
+            "groups": [],
+            "sources": [{"id": f"{account_id}_MESSAGING", "status": "OK"}],
         }
     )

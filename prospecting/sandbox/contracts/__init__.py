@@ -27,12 +27,28 @@ def validator(provider: str, name: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def problems(provider: str, name: str, value) -> list[str]:
-    """What in `value` the contract refuses, as 'path: message' lines (empty: ok)."""
-    errors = sorted(
-        validator(provider, name).iter_errors(value), key=lambda e: list(e.path)
-    )
+def problems(
+    provider: str, name: str, value, *, variant: str | None = None
+) -> list[str]:
+    """What in `value` the contract refuses, as 'path: message' lines (empty: ok).
+
+    `variant` names one branch of a top-level `anyOf` by its `title` (Unipile's
+    "Sales Navigator - People"): the value is checked against that branch alone,
+    so the lines say what that branch refuses instead of "not valid under any"."""
+    check = validator(provider, name)
+    if variant is not None:
+        check = _variant(provider, name, variant)
+    errors = sorted(check.iter_errors(value), key=lambda e: list(e.path))
     return [f"{_path(e.absolute_path)}: {e.message}" for e in errors]
+
+
+@functools.cache
+def _variant(provider: str, name: str, title: str) -> Draft202012Validator:
+    branches = validator(provider, name).schema.get("anyOf", [])
+    for branch in branches:
+        if branch.get("title") == title:
+            return Draft202012Validator(branch)
+    raise KeyError(f"{provider}/{name} has no variant titled {title!r}")
 
 
 def source(provider: str, name: str) -> str:

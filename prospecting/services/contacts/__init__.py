@@ -37,6 +37,7 @@ from prospecting.services.contacts.companies import save_company
 from prospecting.services.contacts.fetch import KIND_FETCH
 from prospecting.services.contacts.fetch import FetchReport
 from prospecting.services.contacts.fetch import cap_max_contacts
+from prospecting.services.contacts.fetch import fetch_by_registration
 from prospecting.services.contacts.fetch import fetch_contacts
 from prospecting.services.contacts.fetch import fetch_outcomes
 from prospecting.services.contacts.fetch import start_fetch
@@ -75,6 +76,7 @@ __all__ = [
     "connection",
     "contacts_in_state",
     "due_periodic_syncs",
+    "fetch_by_registration",
     "fetch_contacts",
     "fetch_outcomes",
     "get_company",

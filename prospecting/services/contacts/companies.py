@@ -131,11 +131,16 @@ def _find_company(workspace_id, reg, domain, name) -> Company | None:
 
 
 def company_by_registration(
-    workspace_id: int, registration_number: str, *, crm_record_id: str | None = None
+    workspace_id: int,
+    registration_number: str,
+    *,
+    crm_record_id: str | None = None,
+    name: str | None = None,
 ) -> Company:
-    """The workspace's company with this CIN/LLPIN (created when missing); commits."""
+    """The workspace's company with this CIN/LLPIN (created when missing, named
+    `name` or else after the CIN); commits."""
     reg = normalise_registration(registration_number)
-    company = company_for(workspace_id, registration_number=reg, name=reg)
+    company = company_for(workspace_id, registration_number=reg, name=name or reg)
     if crm_record_id and company.crm_record_id != crm_record_id:
         company.crm_record_id = crm_record_id
     db.session.commit()

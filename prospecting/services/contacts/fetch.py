@@ -16,7 +16,9 @@ from prospecting.services import jobs
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
 from prospecting.services.contacts.book import upsert_contacts
+from prospecting.services.contacts.companies import company_by_registration
 from prospecting.services.contacts.companies import get_company
+from prospecting.services.contacts.normalise import normalise_registration
 from prospecting.services.errors import InvalidInput
 
 KIND_FETCH = "contact_fetch"
@@ -61,6 +63,34 @@ def fetch_contacts(
     data = attestr.fetch_contacts(
         company.registration_number, max_contacts=cap_max_contacts(max_contacts)
     )
+    return _store(workspace_id, company, data)
+
+
+def fetch_by_registration(
+    workspace_id: int,
+    registration_number: str,
+    *,
+    crm_record_id: str | None = None,
+    max_contacts=None,
+) -> FetchReport:
+    """Fetch the directors of the company with this CIN/LLPIN into the contact book.
+
+    The provider is asked before any company is written: a CIN it does not know
+    (ProviderNotFound) or any other provider error leaves no company behind (an
+    empty company named after the CIN would otherwise reach Airtable). A company
+    it knows is found or created under its business name, then linked to
+    `crm_record_id`.
+    """
+    reg = normalise_registration(registration_number)
+    limit = cap_max_contacts(max_contacts)
+    data = attestr.fetch_contacts(reg, max_contacts=limit)
+    company = company_by_registration(
+        workspace_id, reg, crm_record_id=crm_record_id, name=data.business_name
+    )
+    return _store(workspace_id, company, data)
+
+
+def _store(workspace_id: int, company: Company, data) -> FetchReport:
     if data.business_name and company.name in ("", company.registration_number):
         company.name = data.business_name[:255]
         company.updated_at = utcnow()

@@ -10,9 +10,10 @@ from prospecting.models import Creator
 from prospecting.models import MessageLog
 from prospecting.models.base import utcnow
 from prospecting.services import jobs
-from prospecting.services.errors import InvalidInput
 from prospecting.services.outreach.dispatch import create_dispatch_job
 from prospecting.services.outreach.schemas import ChatItem
+from prospecting.services.outreach.upserts import log_changes
+from prospecting.services.outreach.upserts import sync
 
 
 def queue_chat(
@@ -31,21 +32,8 @@ def queue_chat(
         .order_by(Creator.id)
     ):
         creators.setdefault(creator.platform_creator_id, creator)
-    unknown = [
-        {
-            "row": index,
-            "field": f"[{index}].platformCreatorId",
-            "message": f"no creator {item.platform_creator_id} in this workspace",
-        }
-        for index, item in enumerate(items)
-        if item.platform_creator_id not in creators
-    ]
-    if unknown:
-        raise InvalidInput(
-            f"{len(unknown)} unknown creator(s): post them to /creators/ingest first.",
-            code="unknown_creator",
-            details=unknown,
-        )
+    unknown = [i for i in dict.fromkeys(wanted) if i not in creators]
+    creators.update(_record_creators(workspace_id, unknown, now))
     messages = [
         MessageLog(
             workspace_id=workspace_id,
@@ -69,3 +57,34 @@ def queue_chat(
     )
     db.session.commit()
     return len(messages), jobs.open_batches(job_id)
+
+
+def _record_creators(workspace_id: int, ids: list[str], now: datetime) -> dict:
+    """Creators the chatbot wrote to before any crawler ingested them: the seed's
+    inner API publishes by platformCreatorId alone, so the message is accepted and
+    the creator recorded now (default platform, no names yet; a later
+    /creators/ingest fills them in), with a crawl log naming the chatbot."""
+    if not ids:
+        return {}
+    platform = current_app.config["OUTREACH_DEFAULT_PLATFORM"]
+    synced = sync(
+        Creator,
+        ("workspace_id", "platform", "platform_creator_id"),
+        (
+            {
+                "workspace_id": workspace_id,
+                "platform": platform,
+                "platform_creator_id": i,
+            }
+            for i in ids
+        ),
+        entity="creator",
+        now=now,
+    )
+    log_changes(
+        workspace_id, synced.changes, source="chatbot", operator_id=None, now=now
+    )
+    found = db.session.scalars(
+        select(Creator).where(Creator.id.in_(list(synced.ids.values())))
+    )
+    return {c.platform_creator_id: c for c in found}

@@ -144,6 +144,7 @@ def _ingest_sample_rows(
         source=body.source,
         operator_id=body.operator_id,
         now=now,
+        options=body.options,
     )
     db.session.commit()
     inserted = sum(1 for c in samples.changes if c.action == "inserted")
@@ -235,6 +236,7 @@ def ingest_creators(
         source=body.source,
         operator_id=body.operator_id,
         now=now,
+        options=body.options,
     )
     db.session.commit()
     inserted = sum(1 for c in synced.changes if c.action == "inserted")
@@ -281,6 +283,7 @@ def ingest_task(
         source=body.source,
         operator_id=body.operator_id,
         now=now,
+        options=body.options,
     )
     db.session.commit()
     row = db.session.get(OutreachTask, synced.ids[(workspace_id, task.task_id)])

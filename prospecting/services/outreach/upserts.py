@@ -177,8 +177,15 @@ def _load(model, keys: tuple[str, ...], wanted: list[tuple]) -> dict[tuple, obje
 
 
 def log_changes(
-    workspace_id: int, changes: list[Change], *, source, operator_id, now
+    workspace_id: int,
+    changes: list[Change],
+    *,
+    source,
+    operator_id,
+    now,
+    options: dict | None = None,
 ) -> None:
+    """One crawl log per change, each keeping the request's `options` for audit."""
     if not changes:
         return
     db.session.execute(
@@ -192,6 +199,7 @@ def log_changes(
                 "changes": c.changes,
                 "source": source,
                 "operator_id": operator_id,
+                "options": options or None,
                 "created_at": now,
             }
             for c in changes

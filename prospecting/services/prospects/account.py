@@ -1,6 +1,7 @@
 """The workspace's connected LinkedIn account (Unipile): saved with its key
 encrypted, checked, disconnected on a refused key, and used for location look-ups."""
 
+from flask import current_app
 from sqlalchemy import select
 
 from prospecting import crypto
@@ -13,6 +14,7 @@ from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderError
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
+from prospecting.services.prospects.criteria import default_api
 
 NO_ACCOUNT = "No active LinkedIn account found"
 
@@ -44,6 +46,7 @@ def save_account(
     if api_key:
         account.api_key_encrypted = crypto.encrypt(api_key)
     account.status, account.last_error, account.checked_at = "active", None, None
+    account.premium_features = None
     account.updated_at = utcnow()
     db.session.commit()
     return account
@@ -90,7 +93,9 @@ def check_account(workspace_id: int) -> LinkedInAccount:
     if account is None:
         raise NotFound("No LinkedIn account is connected yet.")
     try:
-        unipile.parameters(credentials(account), keywords="a", limit=1)
+        creds = credentials(account)
+        unipile.parameters(creds, keywords="a", limit=1)
+        account.premium_features = unipile.premium_features(creds)
     except ProviderAuthError as exc:
         _record_error(account, exc.message, disconnect=exc.status == 401)
     except ProviderError as exc:
@@ -102,6 +107,19 @@ def check_account(workspace_id: int) -> LinkedInAccount:
     account.checked_at = utcnow()
     db.session.commit()
     return account
+
+
+def search_api(account: LinkedInAccount) -> str:
+    """The api a search without `search_source` runs on: the best the account
+    has. Features never read (an account saved but not tested) are read now,
+    once; when they cannot be read the search runs on classic."""
+    if account.premium_features is None:
+        try:
+            account.premium_features = unipile.premium_features(credentials(account))
+        except (ProviderError, crypto.SecretUnreadable):
+            return default_api(None)
+        db.session.commit()
+    return default_api(account.premium_features)
 
 
 def _record_error(account: LinkedInAccount, message: str, *, disconnect: bool) -> None:
@@ -129,6 +147,5 @@ def search_locations(workspace_id: int, keywords: str, api: str = "classic"):
         creds = credentials(account)
     except crypto.SecretUnreadable as exc:
         raise InvalidInput(f"{exc} Enter the API key again.") from exc
-    return unipile.parameters(
-        creds, type="LOCATION", keywords=keywords, api=api, limit=10
-    )
+    kind = current_app.config["UNIPILE_LOCATION_TYPES"].get(api, "LOCATION")
+    return unipile.parameters(creds, type=kind, keywords=keywords, api=api, limit=10)

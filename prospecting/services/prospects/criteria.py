@@ -1,5 +1,11 @@
 """A prospect search's criteria: validating a request, the Unipile body of page
-one, the result caps and page sizes of each LinkedIn product, and estimates."""
+one per LinkedIn product, the result caps and page sizes of each, and estimates.
+
+The bodies follow Unipile's published "Perform Linkedin search" schema (transcribed
+in prospecting/sandbox/contracts/unipile/linkedin-search.request.json): each api
+names its filters differently, and a filter sent under another api's name is
+ignored by the provider.
+"""
 
 import math
 
@@ -14,6 +20,7 @@ API_LABELS = {
     "recruiter": "Recruiter",
 }
 HEADCOUNTS = {
+    "self-employed": {"min": 1, "max": 1},
     "1-10": {"min": 1, "max": 10},
     "11-50": {"min": 11, "max": 50},
     "51-200": {"min": 51, "max": 200},
@@ -23,7 +30,21 @@ HEADCOUNTS = {
     "5001-10000": {"min": 5001, "max": 10000},
     "10001+": {"min": 10001},
 }
+# LinkedIn's company-size letters (the seed's `company_headcount: ["B", "C"]`).
+HEADCOUNT_LETTERS = {
+    "A": "self-employed",
+    "B": "1-10",
+    "C": "11-50",
+    "D": "51-200",
+    "E": "201-500",
+    "F": "501-1000",
+    "G": "1001-5000",
+    "H": "5001-10000",
+    "I": "10001+",
+}
 MAX_LOCATIONS = 20
+# The best api an account has, best first (Unipile's premiumFeatures names).
+PREFERRED_APIS = ("sales_navigator", "recruiter")
 
 
 def cap(api: str) -> int:
@@ -52,11 +73,19 @@ def estimate(api: str, target: int) -> dict:
     }
 
 
-def clean_request(data: dict) -> dict:
-    """Validate a create-job request (§7.3 shape) into the job's params."""
+def default_api(premium_features) -> str:
+    """The api a search without `search_source` uses: the best the account has
+    (Sales Navigator, then Recruiter), classic when it has neither or is unknown."""
+    features = premium_features or []
+    return next((api for api in PREFERRED_APIS if api in features), "classic")
+
+
+def clean_request(data: dict, *, default: str = "classic") -> dict:
+    """Validate a create-job request (§7.3 shape) into the job's params; without
+    `search_source` the search runs on `default` (see default_api)."""
     if not isinstance(data, dict):
         raise InvalidInput("Send a JSON object.")
-    api = data.get("search_source") or "classic"
+    api = data.get("search_source") or default
     if api not in unipile.APIS:
         raise InvalidInput(
             "search_source must be one of classic, sales_navigator, recruiter."
@@ -117,32 +146,54 @@ def _locations(value) -> list[str]:
 
 
 def _headcounts(value) -> list[str]:
+    """Band names, from band names or LinkedIn's size letters A-I."""
     if value in (None, "", []):
         return []
-    if not isinstance(value, list) or any(
-        not isinstance(v, str) or v not in HEADCOUNTS for v in value
-    ):
+    ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    bands = (
+        [HEADCOUNT_LETTERS.get(v.strip().upper(), v.strip()) for v in value]
+        if ok
+        else []
+    )
+    if not ok or any(b not in HEADCOUNTS for b in bands):
         raise InvalidInput(
-            f"company_headcount must be a list of: {', '.join(HEADCOUNTS)}."
+            f"company_headcount must be a list of: {', '.join(HEADCOUNTS)} "
+            "(or LinkedIn's size letters A-I)."
         )
-    return list(dict.fromkeys(value))
+    return list(dict.fromkeys(bands))
 
 
 def provider_params(api: str, criteria: dict) -> dict:
-    """The Unipile body of page one for cleaned criteria."""
+    """The Unipile body of page one for cleaned criteria, in `api`'s own fields:
+
+    - classic: `location: [id]`, a title in `advanced_keywords.title`, no
+      company size filter (the classic people search has none);
+    - sales_navigator: `location: {include: [id]}`, `role: {include: [title]}`,
+      `company_headcount: [{min, max}]`;
+    - recruiter: `location: [{id}]`, `role: [{keywords, priority, scope}]`,
+      `company_headcount: [{min, max}]`.
+    """
     body = {"api": api, "category": "people"}
     if criteria.get("keywords"):
         body["keywords"] = criteria["keywords"]
-    if criteria.get("location"):
-        body["location"] = criteria["location"]
-    title = criteria.get("title")
-    if title and api == "recruiter":
-        body["role"] = [
-            {"keywords": title, "priority": "MUST_HAVE", "scope": "CURRENT_OR_PAST"}
-        ]
-    elif title:
-        body["advanced_keywords"] = {"title": title}
-    # LinkedIn classic search has no company size filter.
+    locations, title = criteria.get("location"), criteria.get("title")
+    if api == "sales_navigator":
+        if locations:
+            body["location"] = {"include": list(locations)}
+        if title:
+            body["role"] = {"include": [title]}
+    elif api == "recruiter":
+        if locations:
+            body["location"] = [{"id": i} for i in locations]
+        if title:
+            body["role"] = [
+                {"keywords": title, "priority": "MUST_HAVE", "scope": "CURRENT"}
+            ]
+    else:
+        if locations:
+            body["location"] = list(locations)
+        if title:
+            body["advanced_keywords"] = {"title": title}
     if criteria.get("company_headcount") and api != "classic":
         body["company_headcount"] = [
             HEADCOUNTS[b] for b in criteria["company_headcount"]

@@ -1,6 +1,7 @@
 """Fetching a prospect search's pages: one provider page per job batch, its new
 prospects stored once per job and provider id, the next page carrying the cursor."""
 
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -27,6 +28,7 @@ from prospecting.services.prospects.criteria import page_size
 from prospecting.services.prospects.runs import PAGE
 
 TIMEOUT = "Job timeout"
+_now, _sleep = time.time, time.sleep  # the pacing's clock (tests replace it)
 
 
 def fetch_page(run: jobs.Run) -> jobs.Result:
@@ -35,7 +37,10 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
     The page's prospects, the job's progress and the next page's batch (carrying
     the provider's cursor) commit together with this page's completion, so a
     killed worker resumes from the stored cursor and a page run twice stores
-    nothing twice. The next page runs after PROSPECT_PAGE_DELAY_SECONDS.
+    nothing twice. The next page runs PROSPECT_PAGE_DELAY_SECONDS after this one
+    ends: it is sent PROSPECT_PAGE_LEAD_SECONDS early (the queue's scheduler wakes
+    once a second and an idle worker polls, so a page sent on time starts late)
+    and waits out the rest of the delay itself.
     """
     job, batch = run.job, run.batch
     if _timed_out(job):
@@ -43,6 +48,7 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
     account = get_account(job.workspace_id)
     if account is None or not account.is_active:
         return jobs.Failed(NO_ACCOUNT)
+    _wait_for_its_time(batch)
     try:
         page = _search(job, batch, account)
     except crypto.SecretUnreadable as exc:
@@ -50,6 +56,19 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
         disconnect(job.workspace_id, str(exc))
         return jobs.Failed(f"{exc} Enter the API key again in the account settings.")
     return _store_page(run, page)
+
+
+def _wait_for_its_time(batch: JobBatch) -> None:
+    """Sleep until the page's `not_before` when it was sent ahead of its delay (at
+    most the lead: a page retried or requeued later never waits)."""
+    not_before = batch.params.get("not_before")
+    if not isinstance(not_before, int | float):
+        return
+    lead = current_app.config["PROSPECT_PAGE_LEAD_SECONDS"]
+    wait = min(not_before - _now(), lead)
+    if wait > 0:
+        db.session.commit()  # no transaction is held while waiting
+        _sleep(wait)
 
 
 def _search(job: Job, batch: JobBatch, account) -> unipile.SearchPage:
@@ -83,9 +102,13 @@ def _store_page(run: jobs.Run, page) -> jobs.Result:
             update(Job).where(Job.id == job.id).values(progress_total=total)
         )
         next_batch = None
+        delay, lead = _pacing()
         if more:
+            params = {"cursor": page.cursor}
+            if lead > 0:
+                params["not_before"] = _now() + delay
             next_batch = jobs.add_batch(
-                job.id, kind=PAGE, seq=batch.seq + 1, params={"cursor": page.cursor}
+                job.id, kind=PAGE, seq=batch.seq + 1, params=params
             )
             db.session.flush()
     except IntegrityError:
@@ -94,8 +117,15 @@ def _store_page(run: jobs.Run, page) -> jobs.Result:
         return None
     then = ()
     if next_batch is not None:
-        then = ((next_batch.id, current_app.config["PROSPECT_PAGE_DELAY_SECONDS"]),)
+        then = ((next_batch.id, delay - lead),)
     return jobs.Done(success=inserted, then=then)
+
+
+def _pacing() -> tuple[float, float]:
+    """The delay between pages, and how much earlier than that a page is sent."""
+    cfg = current_app.config
+    delay = float(cfg["PROSPECT_PAGE_DELAY_SECONDS"])
+    return delay, max(0.0, min(float(cfg["PROSPECT_PAGE_LEAD_SECONDS"]), delay))
 
 
 def _expected_total(job: Job, page, fetched: int, more: bool) -> int:

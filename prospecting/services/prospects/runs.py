@@ -4,6 +4,7 @@ from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.services import jobs
 from prospecting.services.prospects.account import active_account
+from prospecting.services.prospects.account import search_api
 from prospecting.services.prospects.criteria import API_LABELS
 from prospecting.services.prospects.criteria import clean_request
 from prospecting.services.prospects.criteria import provider_params
@@ -20,8 +21,9 @@ def create_job(
     location_titles: dict[str, str] | None = None,
 ) -> Job:
     """Create a queued search job and its first page batch (committed, not enqueued)."""
-    params = clean_request(data)
     account = active_account(workspace_id)
+    source = data.get("search_source") if isinstance(data, dict) else None
+    params = clean_request(data, default=source or search_api(account))
     criteria = params["criteria"]
     params.update(
         provider_params=provider_params(params["api"], criteria),

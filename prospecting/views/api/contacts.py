@@ -73,9 +73,9 @@ def contacts_fetch():
         )
     ws = workspace_id()
     try:
-        max_contacts = contacts.cap_max_contacts(body.get("max_contacts"))
-        company = contacts.company_by_registration(ws, cin, crm_record_id=record_id)
-        report = contacts.fetch_contacts(ws, company.id, max_contacts=max_contacts)
+        report = contacts.fetch_by_registration(
+            ws, cin, crm_record_id=record_id, max_contacts=body.get("max_contacts")
+        )
     except ServiceError as exc:
         return _failure(exc.status_code, exc.code, exc.message)
     except ProviderError as exc:

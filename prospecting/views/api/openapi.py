@@ -46,6 +46,8 @@ NINT = {"type": ["integer", "null"]}
 BOOL = {"type": "boolean"}
 NBOOL = {"type": ["boolean", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
+# The seed's prospect-search statuses (providers.md §7.3).
+SEED_STATUS = {"enum": ["queued", "processing", "completed", "failed"]}
 ANY = {}
 # Work saved while the queue could not be reached: answered 202 with a notice,
 # sent by the reaper once the queue is back (tasks.enqueue_batches).
@@ -206,8 +208,12 @@ SCHEMAS = {
                     "location": {"type": "array", "items": STR, "maxItems": 20},
                     "company_headcount": {
                         "type": "array",
+                        "description": "Band names or LinkedIn's size letters A-I "
+                        "(A self-employed, B 1-10 … I 10001+).",
                         "items": {
                             "enum": [
+                                *"ABCDEFGHI",
+                                "self-employed",
                                 "1-10",
                                 "11-50",
                                 "51-200",
@@ -222,7 +228,11 @@ SCHEMAS = {
                 }
             ),
             "search_type": {"enum": ["linkedin"]},
-            "search_source": {"enum": ["classic", "sales_navigator", "recruiter"]},
+            "search_source": {
+                "enum": ["classic", "sales_navigator", "recruiter"],
+                "description": "Without it, the best api the connected account "
+                "has: Sales Navigator, then Recruiter, else classic.",
+            },
             "target_count": {"type": "integer", "minimum": 1},
         },
         ("search_criteria", "target_count"),
@@ -231,7 +241,7 @@ SCHEMAS = {
         {
             "success": {"const": True},
             "job_id": STR,
-            "status": STR,
+            "status": SEED_STATUS,
             "message": STR,
             "metadata": _obj(
                 {"api": STR, "max_results": INT, "estimated_time_seconds": INT}
@@ -246,7 +256,7 @@ SCHEMAS = {
             "job": _obj(
                 {
                     "id": STR,
-                    "status": STR,
+                    "status": SEED_STATUS,
                     "progress": _obj(
                         {"current": INT, "total": INT, "percentage": {"type": "number"}}
                     ),
@@ -263,7 +273,7 @@ SCHEMAS = {
         {
             "success": {"const": True},
             "job_id": STR,
-            "job_status": STR,
+            "job_status": SEED_STATUS,
             "prospects": {
                 "type": "array",
                 "items": _obj(

@@ -19,6 +19,26 @@ from prospecting.views.api import iso
 from prospecting.views.responses import created
 
 MAX_PER_PAGE = 200
+# The seed's statuses (providers.md §7.3): a running or paused job is
+# "processing", a cancelled one "failed" (with its reason).
+SEED_STATUSES = {
+    "queued": "queued",
+    "running": "processing",
+    "paused": "processing",
+    "completed": "completed",
+    "failed": "failed",
+    "cancelled": "failed",
+}
+
+
+def seed_status(job) -> str:
+    return SEED_STATUSES.get(job.status, "processing")
+
+
+def _error_message(job) -> str | None:
+    if job.status == "cancelled":
+        return job.error_message or "Job cancelled"
+    return job.error_message
 
 
 def envelope(fn):
@@ -51,7 +71,7 @@ def create_prospect_job():
     body = {
         "success": True,
         "job_id": job.id,
-        "status": job.status,
+        "status": seed_status(job),
         "message": f"Search job created: fetching up to {job.params['target']:,} "
         "prospects in the background.",
         "metadata": _metadata(job),
@@ -81,7 +101,7 @@ def prospect_job_status():
             "success": True,
             "job": {
                 "id": job.id,
-                "status": job.status,
+                "status": seed_status(job),
                 "progress": {
                     "current": job.progress_current,
                     "total": job.progress_total,
@@ -90,7 +110,7 @@ def prospect_job_status():
                 "results_count": prospects.count(job.id),
                 "started_at": iso(job.started_at),
                 "completed_at": iso(job.completed_at),
-                "error_message": job.error_message,
+                "error_message": _error_message(job),
             },
         }
     )
@@ -120,7 +140,7 @@ def prospect_job_results():
         {
             "success": True,
             "job_id": job.id,
-            "job_status": job.status,
+            "job_status": seed_status(job),
             "prospects": [_prospect(p) for p in rows],
             "pagination": {
                 "page": page,
