@@ -136,6 +136,11 @@ class Config:
     PROVIDER_MAX_LIMITER_WAIT = _env_float("PROVIDER_MAX_LIMITER_WAIT", 5.0)
     PROVIDER_CONNECT_TIMEOUT = _env_float("PROVIDER_CONNECT_TIMEOUT", 3.05)
     PROVIDER_READ_TIMEOUT = _env_float("PROVIDER_READ_TIMEOUT", 20.0)
+    # Per provider (seconds): Reacher's SMTP check may take ~45 s, so 60 s there.
+    PROVIDER_READ_TIMEOUTS = _env_json(
+        "PROVIDER_READ_TIMEOUTS",
+        {"emails": 60.0, "reachstream": 30.0, "attestr": 30.0},
+    )
     PROVIDER_RETRIES = _env_int("PROVIDER_RETRIES", 3)
     PROVIDER_BACKOFF = _env_float("PROVIDER_BACKOFF", 0.5)
     PROVIDER_PROXIES = _env_json("PROVIDER_PROXIES", [])
@@ -260,6 +265,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URL = "memory://"
     SANDBOX = {**Config.SANDBOX, "latency_ms": 0, "timeout_seconds": 2}
     PROVIDER_READ_TIMEOUT = 1.0
+    PROVIDER_READ_TIMEOUTS: dict = {}
     PROVIDER_BACKOFF = 0.01
     LOGIN_RATE_LIMIT = "1000/minute"
     # contacts: a short Airtable lockout so tests need not wait 30 s

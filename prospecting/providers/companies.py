@@ -69,6 +69,7 @@ def enrich(domain: str) -> CompanyData:
         label=LABEL,
         params={"domain": domain},
         headers={"x-api-key": cfg["COMPANY_ENRICHER_KEY"]},
+        billable=True,  # priced per call (credits); no idempotency key
     )
     if response.status_code == 404:
         raise ProviderNotFound(f"No company data for {domain}.")

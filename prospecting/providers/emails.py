@@ -39,6 +39,7 @@ def verify(email: str) -> EmailVerdict:
         label=LABEL,
         json={"to_email": email},
         headers={"Authorization": cfg["EMAIL_VERIFIER_KEY"]},
+        billable=True,  # priced per check; no idempotency key
     )
     if response.status_code >= 400:
         raise ProviderBadResponse(

@@ -26,6 +26,20 @@ class ProviderUnavailable(ProviderError):
     """Transient failure (5xx, timeout, connection) that outlasted the retries."""
 
 
+class ProviderOutcomeUnknown(ProviderError):
+    """A billable request may have reached the provider but no answer came back
+    (a read timeout, a dropped connection, a 5xx): it may have been charged.
+
+    Never retried automatically: the item is marked "outcome unknown" with this
+    reason and the user decides whether to send it again (and maybe pay again).
+    """
+
+
+class ProviderNotConfigured(ProviderError):
+    """The provider has no usable settings (e.g. production still points at the
+    sandbox): jobs that need it fail at once with this message."""
+
+
 class ProviderNotFound(ProviderError):
     """The provider has no data for this input."""
 

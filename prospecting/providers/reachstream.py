@@ -72,6 +72,7 @@ def start(query_filter: dict[str, list[str]], fetch_count: int) -> str:
         endpoint="async/records/filter/data",
         json={"fetchCount": fetch_count, "filter": provider_filter(query_filter)},
         headers=_headers(),
+        billable=True,  # priced per search; no idempotency key is documented
     )
     body = _envelope(response)
     code = _body_status(body, response.status_code)
