@@ -125,6 +125,10 @@ class Config:
 
     EMAIL_VERIFIER_URL = os.environ.get("EMAIL_VERIFIER_URL", f"{SANDBOX_URL}/reacher")
     EMAIL_VERIFIER_KEY = os.environ.get("EMAIL_VERIFIER_KEY", "sandbox-key")
+    # Reacher's cloud API: "Authorization"; a self-hosted backend: "x-reacher-secret"
+    EMAIL_VERIFIER_AUTH_HEADER = os.environ.get(
+        "EMAIL_VERIFIER_AUTH_HEADER", "Authorization"
+    )
     COMPANY_ENRICHER_URL = os.environ.get(
         "COMPANY_ENRICHER_URL", f"{SANDBOX_URL}/apollo"
     )
