@@ -7,13 +7,16 @@ import pytest
 from sqlalchemy import select
 
 from prospecting.extensions import db
+from prospecting.models import JobBatch
 from prospecting.models import ProviderCall
 from prospecting.providers import emails
 from prospecting.providers import http
+from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
+from prospecting.services import ops
 from tests import factories
 from tests.test_enrichment import run_job
 
@@ -105,3 +108,127 @@ def test_another_reacher_400_quotes_its_body(app, monkeypatch):
     monkeypatch.setattr(emails, "request_for", lambda email: {"email": email})
     with pytest.raises(ProviderBadResponse, match="deserialize error"):
         emails.verify("someone@acme.com")
+
+
+# ReachStream
+
+
+def test_reachstream_start_request_matches_the_contract(app, monkeypatch):
+    sent = _sent(monkeypatch)
+    reachstream.start(
+        {"job_title": ["CTO", "CFO"], "company_address_country": ["India"]}, 5
+    )
+    ((_, method, _, kwargs),) = sent
+    assert method == "POST"
+    assert (
+        contracts.problems("reachstream", "filter_data.request", kwargs["json"]) == []
+    )
+
+
+def test_reachstream_sandbox_refuses_a_filter_of_arrays_in_its_envelope(client):
+    response = client.post(
+        "/sandbox/reachstream/api/v2/async/records/filter/data",
+        json={"fetchCount": 5, "filter": {"job_title": ["CTO"]}},
+        headers={"X-API-Key": "k"},
+    )
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["status"] == 400 and "job_title" in body["message"]
+
+
+def test_reachstream_plain_text_still_processing_is_a_wait(app):
+    faults.set_overrides({"reachstream_ready_after": 60, "reachstream_text_wait": True})
+    batch_id = reachstream.start({"job_title": ["CTO"]}, 3)
+    result = reachstream.poll(batch_id)
+    assert result.ready is False
+    call = db.session.scalars(
+        select(ProviderCall).where(ProviderCall.endpoint == "records/batch-process")
+    ).one()
+    assert (call.status_code, call.error) == (400, "waiting")
+
+
+def test_a_search_whose_polls_answer_text_400_completes(app, workspace):
+    from prospecting import tasks
+    from prospecting.services import jobs
+    from prospecting.services import searches
+
+    app.config["REACHSTREAM_MAX_ERRORS"] = 2
+    faults.set_overrides({"reachstream_ready_after": 60, "reachstream_text_wait": True})
+    search = searches.start(workspace.id, None, {"job_title": ["CTO"]}, 3)
+    tasks.enqueue_batches(jobs.open_batches(search.id))
+    step = db.session.scalar(select(JobBatch).where(JobBatch.job_id == search.id))
+    for _ in range(4):  # more polls than REACHSTREAM_MAX_ERRORS
+        step.not_before = None
+        db.session.commit()
+        factories.run_batch(step.id)
+        db.session.refresh(step)
+    db.session.refresh(search.job)
+    assert search.job.status in ("queued", "running"), search.job.error_message
+    faults.set_overrides({"reachstream_ready_after": 0})
+    from prospecting.sandbox import reachstream as sandbox_reachstream
+
+    for batch in sandbox_reachstream._batches.values():
+        batch["ready_at"] = 0
+    step.not_before = None
+    db.session.commit()
+    factories.run_batch(step.id)
+    db.session.refresh(search.job)
+    assert search.job.status == "completed"
+    health = {h.provider: h for h in ops.provider_health()}["reachstream"]
+    assert (health.errors, health.waits) == (0, 4)
+
+
+@pytest.mark.parametrize(
+    "answer,quoted",
+    [
+        ("text", "Batch id is malformed"),
+        ("json", "Batch id is malformed"),
+    ],
+)
+def test_any_other_reachstream_400_is_an_error_quoting_the_body(answer, quoted):
+    class Answer:
+        status_code = 400
+        text = (
+            "Batch id is malformed"
+            if answer == "text"
+            else '{"status": 400, "message": "Batch id is malformed", "data": "null"}'
+        )
+
+        def json(self):
+            import json
+
+            return json.loads(self.text)
+
+    with pytest.raises(ProviderBadResponse, match=quoted):
+        reachstream.read_poll(reachstream._poll_body(Answer()), 400)
+    assert reachstream.poll_call_kind(Answer()) is None
+
+
+def test_the_seeds_environment_names_work_as_aliases(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "REACHSTREAM_API_KEY": "rs-key",
+        "REACHSTREAM_BASE_URL": "https://rs.example",
+        "ATTESTR_API_KEY": "at-key",
+        "ATTESTR_API_URL": "https://at.example",
+        "CONTACTS_TABLE_ID": "tblContacts",
+    }
+    for name in ("REACHSTREAM_KEY", "REACHSTREAM_URL", "ATTESTR_KEY", "ATTESTR_URL"):
+        env.pop(name, None)
+    code = (
+        "from config import Config as C; print(C.REACHSTREAM_KEY, C.REACHSTREAM_URL,"
+        " C.ATTESTR_KEY, C.ATTESTR_URL, C.AIRTABLE_CONTACTS_TABLE)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == ["rs-key", "https://rs.example", "at-key", "https://at.example",
+                   "tblContacts"]  # fmt: skip
