@@ -143,9 +143,13 @@ class Config:
         "COMPANY_ENRICHER_URL", f"{SANDBOX_URL}/apollo"
     )
     COMPANY_ENRICHER_KEY = os.environ.get("COMPANY_ENRICHER_KEY", "sandbox-key")
+    # Apollo limits per minute, hour and day by plan (docs.apollo.io/reference/
+    # rate-limits); the shared limiter paces at this many enrichments a minute.
+    COMPANY_ENRICHER_PER_MINUTE = _env_int("COMPANY_ENRICHER_PER_MINUTE", 100)
     # Requests per provider shared by every worker ("limits" notation).
     PROVIDER_RATE_LIMITS = _env_json(
-        "PROVIDER_RATE_LIMITS", {"emails": "50/second", "companies": "50/second"}
+        "PROVIDER_RATE_LIMITS",
+        {"emails": "50/second", "companies": f"{COMPANY_ENRICHER_PER_MINUTE}/minute"},
     )
     PROVIDER_MAX_LIMITER_WAIT = _env_float("PROVIDER_MAX_LIMITER_WAIT", 5.0)
     PROVIDER_CONNECT_TIMEOUT = _env_float("PROVIDER_CONNECT_TIMEOUT", 3.05)
@@ -290,6 +294,7 @@ class TestConfig(Config):
     SANDBOX = {**Config.SANDBOX, "latency_ms": 0, "timeout_seconds": 2}
     PROVIDER_READ_TIMEOUT = 1.0
     PROVIDER_READ_TIMEOUTS: dict = {}
+    PROVIDER_RATE_LIMITS = {"emails": "50/second", "companies": "50/second"}
     PROVIDER_BACKOFF = 0.01
     LOGIN_RATE_LIMIT = "1000/minute"
     # contacts: a short Airtable lockout so tests need not wait 30 s

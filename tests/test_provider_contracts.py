@@ -9,11 +9,14 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import JobBatch
 from prospecting.models import ProviderCall
+from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import http
 from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
+from prospecting.providers.errors import ProviderQuotaExhausted
+from prospecting.providers.errors import ProviderRateLimited
 from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 from prospecting.services import ops
@@ -232,3 +235,77 @@ def test_the_seeds_environment_names_work_as_aliases(tmp_path):
     ).stdout.split()
     assert out == ["rs-key", "https://rs.example", "at-key", "https://at.example",
                    "tblContacts"]  # fmt: skip
+
+
+# Apollo
+
+
+@pytest.fixture
+def _apollo_unheld():
+    companies._held_until = 0.0
+    yield
+    companies._held_until = 0.0
+
+
+def test_apollo_request_matches_the_published_enrichment_contract(app, monkeypatch):
+    sent = _sent(monkeypatch)
+    companies.enrich("stripe.com")
+    ((_, method, url, kwargs),) = sent
+    assert method == "GET" and url.endswith("/api/v1/organizations/enrich")
+    assert (
+        contracts.problems("apollo", "organizations_enrich.request", kwargs["params"])
+        == []
+    )
+    assert "api_key" not in kwargs["params"] and kwargs["headers"]["x-api-key"]
+
+
+def test_apollo_sandbox_refuses_a_key_in_the_query_with_422(client):
+    response = client.get(
+        "/sandbox/apollo/api/v1/organizations/enrich?domain=a.com&api_key=k",
+        headers={"x-api-key": "k"},
+    )
+    assert response.status_code == 422
+
+
+def test_apollo_default_rate_is_per_minute_from_settings():
+    from config import Config
+
+    assert Config.PROVIDER_RATE_LIMITS["companies"] == (
+        f"{Config.COMPANY_ENRICHER_PER_MINUTE}/minute"
+    )
+
+
+def test_apollo_minute_used_up_holds_the_next_call_without_sending(app, _apollo_unheld):
+    faults.set_overrides({"apollo_minute_left": 0})
+    companies.enrich("stripe.com")  # answered; it was the minute's last request
+    with pytest.raises(ProviderRateLimited, match="x-minute-requests-left") as info:
+        companies.enrich("acme.com")
+    assert 0 < info.value.retry_after <= 60
+    assert len(db.session.scalars(select(ProviderCall)).all()) == 1
+
+
+@pytest.mark.parametrize("window", ["hourly", "daily"])
+def test_apollo_hourly_or_daily_429_pauses_the_job_with_when_it_can_resume(
+    auth_client, _apollo_unheld, window
+):
+    faults.set_overrides({"apollo_quota": window})
+    job = run_job(auth_client, factories.contacts_csv(3))
+    assert job.status == "paused"
+    assert f"used up its {window} quota of" in job.error_message
+    assert "it can resume after" in job.error_message
+    apollo = select(ProviderCall).where(ProviderCall.provider == "companies")
+    assert len(db.session.scalars(apollo).all()) == 1  # no retry
+
+
+def test_apollo_minute_429_waits_instead_of_pausing(app, _apollo_unheld):
+    faults.set_overrides({"apollo_quota": "minute"})
+    with pytest.raises(ProviderRateLimited) as info:
+        companies.enrich("stripe.com")
+    assert not isinstance(info.value, ProviderQuotaExhausted)
+
+
+def test_apollo_403_says_the_plan_lacks_the_endpoint(app, _apollo_unheld):
+    faults.set_overrides({"apollo_plan_lacks_endpoint": True})
+    with pytest.raises(ProviderAuthError, match="plan does not include") as info:
+        companies.enrich("stripe.com")
+    assert "check the API key" not in info.value.message

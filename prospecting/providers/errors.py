@@ -22,6 +22,19 @@ class ProviderRateLimited(ProviderError):
         self.retry_after = retry_after
 
 
+class ProviderQuotaExhausted(ProviderRateLimited):
+    """A long quota window (an hour, a day) is used up: the job pauses with the
+    reason and the time it can resume (`resume_at`, aware UTC) instead of retrying."""
+
+    def __init__(self, message: str, *, resume_at, status: int | None = 429):
+        from datetime import UTC
+        from datetime import datetime
+
+        wait = max(0.0, (resume_at - datetime.now(UTC)).total_seconds())
+        super().__init__(message, retry_after=wait, status=status)
+        self.resume_at = resume_at
+
+
 class ProviderUnavailable(ProviderError):
     """Transient failure (5xx, timeout, connection) that outlasted the retries."""
 

@@ -29,6 +29,7 @@ from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderOutcomeUnknown
+from prospecting.providers.errors import ProviderQuotaExhausted
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
 from prospecting.services.errors import ServiceError
@@ -262,6 +263,12 @@ def _work(run_: Run, work: Callable[[Run], Any]) -> Result:
     except ProviderOutcomeUnknown as exc:
         # A billable call may have been charged: never sent again on our own. The
         # batch waits, paused with the reason, for the user to send it again.
+        db.session.rollback()
+        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
+        return None
+    except ProviderQuotaExhausted as exc:
+        # An hour's or a day's quota: the job pauses with the reason and the time
+        # it can resume, instead of retrying all that while.
         db.session.rollback()
         batches.pause_batch(run_.batch.id, run_.owner, exc.message)
         return None
