@@ -167,9 +167,10 @@ def _rate_limited(response) -> ProviderRateLimited:
     limit = _header_int(response, f"x-rate-limit-{window}")
     resume_at = datetime.now(UTC) + WINDOWS[window]
     of = f" of {limit} requests" if limit else ""
+    said = f": {detail}" if detail else ""
     return ProviderQuotaExhausted(
-        f"{LABEL} used up its {window} quota{of} (HTTP 429{': ' + detail if detail else ''}). The job is paused; "
-        f"it can resume after {resume_at:%Y-%m-%d %H:%M} UTC.",
+        f"{LABEL} used up its {window} quota{of} (HTTP 429{said}). The job is "
+        f"paused; it can resume after {resume_at:%Y-%m-%d %H:%M} UTC.",
         resume_at=resume_at,
     )
 
