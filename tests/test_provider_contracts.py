@@ -13,6 +13,7 @@ from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import http
 from prospecting.providers import reachstream
+from prospecting.providers import sender
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderQuotaExhausted
@@ -309,3 +310,49 @@ def test_apollo_403_says_the_plan_lacks_the_endpoint(app, _apollo_unheld):
     with pytest.raises(ProviderAuthError, match="plan does not include") as info:
         companies.enrich("stripe.com")
     assert "check the API key" not in info.value.message
+
+
+# The sender
+
+
+def _outgoing(message_id=7):
+    return sender.Outgoing(
+        message_id=message_id,
+        platform="tiktok",
+        platform_creator_id="creator-1",
+        type="text",
+        content="Hello",
+    )
+
+
+def test_sender_request_matches_its_contract(app, monkeypatch):
+    sent = _sent(monkeypatch)
+    sender.send(_outgoing())
+    ((_, _, _, kwargs),) = sent
+    assert contracts.problems("sender", "messages.request", kwargs["json"]) == []
+    assert kwargs["headers"]["Idempotency-Key"] == kwargs["json"]["id"]
+
+
+def test_a_2xx_without_a_body_is_sent_with_the_idempotency_key_as_reference(app):
+    faults.set_overrides({"chat_empty_reply": True})
+    delivery = sender.send(_outgoing(8))
+    assert delivery.ref == "outreach-message-8"
+
+
+def test_a_sender_4xx_quotes_the_receivers_answer(app, monkeypatch):
+    monkeypatch.setattr(sender, "request_for", lambda message: {"id": "x"})
+    with pytest.raises(ProviderBadResponse, match="HTTP 400.*platform"):
+        sender.send(_outgoing())
+
+
+def test_the_sandbox_delivers_one_idempotency_key_once(client):
+    client.delete("/sandbox/chat/messages")
+    body = sender.request_for(_outgoing(9))
+    for _ in range(2):
+        response = client.post(
+            "/sandbox/chat/messages",
+            json=body,
+            headers={"Authorization": "Bearer k", "Idempotency-Key": body["id"]},
+        )
+        assert response.get_json()["id"] == "outreach-message-9"
+    assert len(client.get("/sandbox/chat/messages").get_json()["messages"]) == 1
