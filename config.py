@@ -21,6 +21,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).lower() in ("1", "true", "yes", "on")
 
 
+def _env_first(*names: str, default: str) -> str:
+    """The first of several environment names that is set (aliases: the names the
+    replaced systems used keep working), else the default."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return default
+
+
 def _env_json(name: str, default):
     raw = os.environ.get(name)
     return json.loads(raw) if raw else default
@@ -125,17 +135,30 @@ class Config:
 
     EMAIL_VERIFIER_URL = os.environ.get("EMAIL_VERIFIER_URL", f"{SANDBOX_URL}/reacher")
     EMAIL_VERIFIER_KEY = os.environ.get("EMAIL_VERIFIER_KEY", "sandbox-key")
+    # Reacher's cloud API: "Authorization"; a self-hosted backend: "x-reacher-secret"
+    EMAIL_VERIFIER_AUTH_HEADER = os.environ.get(
+        "EMAIL_VERIFIER_AUTH_HEADER", "Authorization"
+    )
     COMPANY_ENRICHER_URL = os.environ.get(
         "COMPANY_ENRICHER_URL", f"{SANDBOX_URL}/apollo"
     )
     COMPANY_ENRICHER_KEY = os.environ.get("COMPANY_ENRICHER_KEY", "sandbox-key")
+    # Apollo limits per minute, hour and day by plan (docs.apollo.io/reference/
+    # rate-limits); the shared limiter paces at this many enrichments a minute.
+    COMPANY_ENRICHER_PER_MINUTE = _env_int("COMPANY_ENRICHER_PER_MINUTE", 100)
     # Requests per provider shared by every worker ("limits" notation).
     PROVIDER_RATE_LIMITS = _env_json(
-        "PROVIDER_RATE_LIMITS", {"emails": "50/second", "companies": "50/second"}
+        "PROVIDER_RATE_LIMITS",
+        {"emails": "50/second", "companies": f"{COMPANY_ENRICHER_PER_MINUTE}/minute"},
     )
     PROVIDER_MAX_LIMITER_WAIT = _env_float("PROVIDER_MAX_LIMITER_WAIT", 5.0)
     PROVIDER_CONNECT_TIMEOUT = _env_float("PROVIDER_CONNECT_TIMEOUT", 3.05)
     PROVIDER_READ_TIMEOUT = _env_float("PROVIDER_READ_TIMEOUT", 20.0)
+    # Per provider (seconds): Reacher's SMTP check may take ~45 s, so 60 s there.
+    PROVIDER_READ_TIMEOUTS = _env_json(
+        "PROVIDER_READ_TIMEOUTS",
+        {"emails": 60.0, "reachstream": 30.0, "attestr": 30.0},
+    )
     PROVIDER_RETRIES = _env_int("PROVIDER_RETRIES", 3)
     PROVIDER_BACKOFF = _env_float("PROVIDER_BACKOFF", 0.5)
     PROVIDER_PROXIES = _env_json("PROVIDER_PROXIES", [])
@@ -207,11 +230,17 @@ class Config:
     PROSPECT_PAGE_ATTEMPTS = _env_int("PROSPECT_PAGE_ATTEMPTS", 5)
     PROSPECT_EXPECTED_PAGE_SECONDS = _env_float("PROSPECT_EXPECTED_PAGE_SECONDS", 1.5)
     # contacts: Attestr contact fetch by CIN and the Airtable sync
-    ATTESTR_URL = os.environ.get("ATTESTR_URL", f"{SANDBOX_URL}/attestr")
-    ATTESTR_KEY = os.environ.get("ATTESTR_KEY", "sandbox-key")
+    ATTESTR_URL = _env_first(
+        "ATTESTR_URL", "ATTESTR_API_URL", default=f"{SANDBOX_URL}/attestr"
+    )
+    ATTESTR_KEY = _env_first("ATTESTR_KEY", "ATTESTR_API_KEY", default="sandbox-key")
     ATTESTR_MAX_CONTACTS = _env_int("ATTESTR_MAX_CONTACTS", 100)
     ATTESTR_PHONE_REGION = os.environ.get("ATTESTR_PHONE_REGION", "IN")
     AIRTABLE_URL = os.environ.get("AIRTABLE_URL", f"{SANDBOX_URL}/airtable")
+    # The contacts table the Airtable settings form starts with (id or name).
+    AIRTABLE_CONTACTS_TABLE = _env_first(
+        "AIRTABLE_CONTACTS_TABLE", "CONTACTS_TABLE_ID", default="Contacts"
+    )
     AIRTABLE_RATE_LIMIT = os.environ.get("AIRTABLE_RATE_LIMIT", "5/second")  # per base
     AIRTABLE_LOCKOUT_SECONDS = _env_float("AIRTABLE_LOCKOUT_SECONDS", 30.0)
     AIRTABLE_PHASE_WAIT_SECONDS = _env_float("AIRTABLE_PHASE_WAIT_SECONDS", 2.0)
@@ -220,8 +249,12 @@ class Config:
         "SANDBOX_AIRTABLE_LOCKOUT_SECONDS", 30.0
     )
     # searches: ReachStream people search, its polling schedule, and the proxy pool
-    REACHSTREAM_URL = os.environ.get("REACHSTREAM_URL", f"{SANDBOX_URL}/reachstream")
-    REACHSTREAM_KEY = os.environ.get("REACHSTREAM_KEY", "sandbox-key")
+    REACHSTREAM_URL = _env_first(
+        "REACHSTREAM_URL", "REACHSTREAM_BASE_URL", default=f"{SANDBOX_URL}/reachstream"
+    )
+    REACHSTREAM_KEY = _env_first(
+        "REACHSTREAM_KEY", "REACHSTREAM_API_KEY", default="sandbox-key"
+    )
     REACHSTREAM_VARIANT = os.environ.get("REACHSTREAM_VARIANT", "A")  # sandbox: A | B
     REACHSTREAM_SANDBOX_READY_AFTER = _env_float("REACHSTREAM_SANDBOX_READY_AFTER", 5.0)
     REACHSTREAM_MAX_FETCH = _env_int("REACHSTREAM_MAX_FETCH", 1000)
@@ -270,6 +303,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URL = "memory://"
     SANDBOX = {**Config.SANDBOX, "latency_ms": 0, "timeout_seconds": 2}
     PROVIDER_READ_TIMEOUT = 1.0
+    PROVIDER_READ_TIMEOUTS: dict = {}
+    PROVIDER_RATE_LIMITS = {"emails": "50/second", "companies": "50/second"}
     PROVIDER_BACKOFF = 0.01
     LOGIN_RATE_LIMIT = "1000/minute"
     # contacts: a short Airtable lockout so tests need not wait 30 s

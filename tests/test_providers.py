@@ -12,6 +12,7 @@ from prospecting.models import ProviderCall
 from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import http
+from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderNotFound
@@ -85,22 +86,22 @@ def test_429_raises_rate_limited_with_retry_after_and_does_not_sleep(app):
     assert (call.status_code, call.attempts) == (429, 1)
 
 
-def test_5xx_is_retried_with_backoff_then_unavailable(app):
+def test_5xx_of_a_free_read_is_retried_with_backoff_then_unavailable(app):
     faults.set_overrides({"error_rate": 1.0})
     with pytest.raises(ProviderUnavailable):
-        emails.verify("a@b.com")
+        reachstream.credits()
     call = db.session.scalars(select(ProviderCall)).one()
     assert (call.status_code, call.attempts) == (503, 4)
 
 
-def test_timeouts_are_retried_then_unavailable(app):
+def test_timeouts_of_a_free_read_are_retried_then_unavailable(app):
     app.config["PROVIDER_READ_TIMEOUT"] = 0.2
     app.config["PROVIDER_RETRIES"] = 1
     http._local.__dict__.clear()
     faults.set_overrides({"timeout_rate": 1.0, "timeout_seconds": 0.5})
     try:
         with pytest.raises(ProviderUnavailable, match="timed out"):
-            companies.enrich("stripe.com")
+            reachstream.credits()
     finally:
         http._local.__dict__.clear()
     call = db.session.scalars(select(ProviderCall)).one()

@@ -3,10 +3,14 @@
 import time
 
 import pytest
+from sqlalchemy import select
 
+from prospecting.extensions import db
+from prospecting.models import ProviderCall
 from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
+from prospecting.providers.errors import ProviderOutcomeUnknown
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
 from prospecting.sandbox import faults
@@ -74,10 +78,18 @@ def test_client_variant_a_refusal_in_body_despite_http_200(app):
         reachstream.start(FILTER, 3)
 
 
-def test_client_5xx_outlasting_retries_is_unavailable(app):
+def test_client_5xx_of_a_poll_outlasting_retries_is_unavailable(app):
     faults.set_overrides({"error_rate": 1.0})
     with pytest.raises(ProviderUnavailable, match="HTTP 503"):
+        reachstream.poll("batch-1")
+
+
+def test_client_5xx_of_a_start_is_sent_once_and_its_outcome_unknown(app):
+    faults.set_overrides({"error_rate": 1.0})
+    with pytest.raises(ProviderOutcomeUnknown, match="HTTP 503"):
         reachstream.start(FILTER, 3)
+    call = db.session.scalars(select(ProviderCall)).one()
+    assert call.attempts == 1
 
 
 def test_client_429_is_rate_limited_with_retry_after(app):

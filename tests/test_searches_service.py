@@ -194,15 +194,24 @@ def test_insufficient_balance_fails_the_search_as_out_of_credits(
     assert search.error_message.startswith("Out of ReachStream credits")
 
 
-def test_provider_5xx_retries_later_then_fails_as_unavailable(app, workspace):
+def test_provider_5xx_on_polls_retries_later_then_fails_as_unavailable(app, workspace):
     app.config["REACHSTREAM_MAX_ERRORS"] = 2
-    faults.set_overrides({"error_rate": 1.0})
     search = _begin(workspace)
-    assert search.status == "PENDING" and _step(search.id).attempts == 1
-    assert len(huey.scheduled()) == 1
+    faults.set_overrides({"error_rate": 1.0})
+    _poll_now(search)
+    assert search.status == "PROCESSING" and _step(search.id).attempts == 1
     _poll_now(search)
     assert search.status == "FAILED"
     assert search.error_message.startswith("Provider unavailable")
+
+
+def test_provider_5xx_on_the_start_pauses_the_search_as_outcome_unknown(app, workspace):
+    faults.set_overrides({"error_rate": 1.0})
+    search = _begin(workspace)
+    db.session.refresh(search.job)
+    assert search.job.status == "paused"
+    assert search.error_message.startswith("Outcome unknown")
+    assert len(huey.scheduled()) == 0
 
 
 def test_provider_429_reschedules_without_counting_an_error(app, workspace):

@@ -76,6 +76,7 @@ def fetch_contacts(reg: str, *, max_contacts: int) -> CompanyContacts:
         endpoint="mca-cin-contact",
         label=LABEL,
         passthrough=(401, 403, 429),
+        billable=True,  # priced per call; no idempotency key is documented
         json={"reg": reg},
         headers={"Authorization": f"Basic {cfg['ATTESTR_KEY']}"},
     )

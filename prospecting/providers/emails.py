@@ -6,6 +6,7 @@ from dataclasses import field
 from flask import current_app
 
 from prospecting.providers import http
+from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 
 PROVIDER = "emails"
@@ -28,6 +29,24 @@ class EmailVerdict:
         return self.verdict == "valid"
 
 
+# Reacher's cloud API takes the key in `Authorization`; a self-hosted backend with
+# RCH_HEADER_SECRET set wants it in `x-reacher-secret` and answers a plain-text 400
+# ('Missing request header "x-reacher-secret"') without it (backend/src/check.rs,
+# https://github.com/reacherhq/check-if-email-exists).
+SECRET_HEADER = "x-reacher-secret"
+
+
+def request_for(email: str) -> dict:
+    """The JSON body of one check (contracts/reacher/check_email.request.json)."""
+    return {"to_email": email}
+
+
+def auth_headers() -> dict:
+    """The key in the header the configured Reacher expects."""
+    cfg = current_app.config
+    return {cfg["EMAIL_VERIFIER_AUTH_HEADER"]: cfg["EMAIL_VERIFIER_KEY"]}
+
+
 def verify(email: str) -> EmailVerdict:
     """Ask the verifier about one (already normalised) address."""
     cfg = current_app.config
@@ -37,15 +56,32 @@ def verify(email: str) -> EmailVerdict:
         f"{cfg['EMAIL_VERIFIER_URL']}/v1/check_email",
         endpoint=ENDPOINT,
         label=LABEL,
-        json={"to_email": email},
-        headers={"Authorization": cfg["EMAIL_VERIFIER_KEY"]},
+        json=request_for(email),
+        headers=auth_headers(),
+        billable=True,  # priced per check; no idempotency key
     )
     if response.status_code >= 400:
-        raise ProviderBadResponse(
-            f"{LABEL} refused the request (HTTP {response.status_code}).",
-            status=response.status_code,
-        )
+        raise _refusal(response)
     return parse(email, http.json_body(response, LABEL))
+
+
+def _refusal(response) -> Exception:
+    """A 4xx answer as an error: a missing or wrong secret (a plain-text 400 that
+    names the header) is refused credentials; the rest quote the body."""
+    text = (response.text or "").strip()[:300]
+    if response.status_code == 400 and SECRET_HEADER in text.lower():
+        header = current_app.config["EMAIL_VERIFIER_AUTH_HEADER"]
+        return ProviderAuthError(
+            f"{LABEL} refused the credentials ({text}): check EMAIL_VERIFIER_KEY "
+            f"and EMAIL_VERIFIER_AUTH_HEADER (now {header!r}; a self-hosted Reacher "
+            f"wants {SECRET_HEADER!r}).",
+            status=400,
+        )
+    detail = f": {text}" if text else ""
+    return ProviderBadResponse(
+        f"{LABEL} refused the request (HTTP {response.status_code}){detail}.",
+        status=response.status_code,
+    )
 
 
 def parse(email: str, body) -> EmailVerdict:

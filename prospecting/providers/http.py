@@ -4,6 +4,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 import requests
@@ -13,6 +14,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError
+from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
@@ -21,6 +23,8 @@ from prospecting.providers import proxies
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotConfigured
+from prospecting.providers.errors import ProviderOutcomeUnknown
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
 
@@ -34,18 +38,25 @@ _turns: dict[str, threading.Lock] = {}
 _limiters_lock = threading.Lock()
 
 
-def _build_session(cfg, *, connect_retries: int | None = None) -> requests.Session:
+def _build_session(
+    cfg, *, connect_retries: int | None = None, billable: bool = False
+) -> requests.Session:
     # A worker never sleeps out a provider's Retry-After: a 429 comes straight back
     # and becomes a rescheduled task (ProviderRateLimited). 5xx get short backoff.
+    # A billable request is retried only when it never left (connecting failed:
+    # refused, DNS, connect timeout); a read error comes straight back and no
+    # status is retried, since resending may pay twice.
+    retries = cfg["PROVIDER_RETRIES"]
     retry = Retry(
-        total=cfg["PROVIDER_RETRIES"],
-        connect=cfg["PROVIDER_RETRIES"] if connect_retries is None else connect_retries,
-        read=cfg["PROVIDER_RETRIES"],
-        status=cfg["PROVIDER_RETRIES"],
+        total=retries,
+        connect=retries if connect_retries is None else connect_retries,
+        read=False if billable else retries,
+        status=0 if billable else retries,
+        other=0 if billable else None,
         backoff_factor=cfg["PROVIDER_BACKOFF"],
         backoff_jitter=cfg["PROVIDER_BACKOFF"] / 2,
         status_forcelist=TRANSIENT_STATUSES,
-        allowed_methods=None,  # provider calls here are idempotent reads
+        allowed_methods=None,  # any method: billable ones have read/status off
         respect_retry_after_header=False,
         raise_on_status=False,
     )
@@ -57,16 +68,22 @@ def _build_session(cfg, *, connect_retries: int | None = None) -> requests.Sessi
     return session
 
 
-def session(*, proxied: bool = False) -> requests.Session:
+def session(*, proxied: bool = False, billable: bool = False) -> requests.Session:
     """The calling thread's provider session (requests sessions are not thread-safe).
 
     The proxied session does not retry connecting: a proxy that cannot be reached
-    is cooled down and the request moves on to the next proxy at once.
+    is cooled down and the request moves on to the next proxy at once. The
+    billable session retries only a connection that was never made.
     """
-    name = "proxied_session" if proxied else "session"
+    name = ("proxied_" if proxied else "") + ("billable_" if billable else "")
+    name += "session"
     s = getattr(_local, name, None)
     if s is None:
-        s = _build_session(current_app.config, connect_retries=0 if proxied else None)
+        s = _build_session(
+            current_app.config,
+            connect_retries=0 if proxied else None,
+            billable=billable,
+        )
         setattr(_local, name, s)
     return s
 
@@ -137,7 +154,7 @@ def retry_after_seconds(response: requests.Response, default: float = 30.0) -> f
 
 
 def _send(
-    provider: str, method: str, url: str, kwargs: dict, via=None
+    provider: str, method: str, url: str, kwargs: dict, via=None, billable=False
 ) -> requests.Response:
     """Send directly, or through the proxy pool when the provider opted in to it;
     a caller's own session (`via`, e.g. netguard's pinned one) is used as it is."""
@@ -145,12 +162,38 @@ def _send(
         return via.request(method, url, **kwargs)
     pool = None if "proxies" in kwargs else proxies.pool_for(provider)
     if pool is None:
-        return session().request(method, url, **kwargs)
+        return session(billable=billable).request(method, url, **kwargs)
     return proxies.send_through(
         pool,
-        lambda proxy: session(proxied=True).request(
+        lambda proxy: session(proxied=True, billable=billable).request(
             method, url, proxies={"http": proxy, "https": proxy}, **kwargs
         ),
+    )
+
+
+def read_timeout(provider: str) -> float:
+    """The provider's read timeout (PROVIDER_READ_TIMEOUTS, else the default)."""
+    cfg = current_app.config
+    per = cfg.get("PROVIDER_READ_TIMEOUTS") or {}
+    return float(per.get(provider, cfg["PROVIDER_READ_TIMEOUT"]))
+
+
+def points_at_sandbox(url: str | None) -> bool:
+    """True when a provider URL is the bundled sandbox's (never real in production)."""
+    if not url:
+        return False
+    sandbox = current_app.config.get("SANDBOX_URL", "").rstrip("/")
+    return bool(sandbox) and url.rstrip("/").startswith(sandbox)
+
+
+def sandbox_in_production(label: str, url: str | None) -> str | None:
+    """The "not configured" message when production still points a provider at the
+    sandbox, else None."""
+    if not current_app.config.get("PRODUCTION") or not points_at_sandbox(url):
+        return None
+    return (
+        f"{label} is not configured: its URL still points at the sandbox "
+        f"({url}). Set the provider's URL and key."
     )
 
 
@@ -163,6 +206,8 @@ def request(
     label: str,
     passthrough: tuple[int, ...] = (),
     via: requests.Session | None = None,
+    billable: bool = False,
+    classify: "Callable[[requests.Response], str | None] | None" = None,
     **kwargs,
 ) -> requests.Response:
     """Send one provider request (limiter, retries, call log); map failures to errors.
@@ -171,57 +216,122 @@ def request(
     `label` names the provider in messages shown to users. Statuses listed in
     `passthrough` are returned as well, for clients that read the error body.
     `via` sends through the caller's session instead of the shared one.
+
+    A `billable` request (one the provider may charge for, sent without an
+    idempotency key) is retried only when it never reached the provider; after a
+    read timeout, a dropped connection or a 5xx it raises ProviderOutcomeUnknown.
+    `classify` may name what an answered call was for the call log (e.g.
+    "waiting" for a poll's "not ready yet" 400, which is not an error).
     """
     cfg = current_app.config
+    refusal = sandbox_in_production(label, url)
+    if refusal:
+        raise ProviderNotConfigured(refusal)
     job_id = metering.current_job()
     if job_id is not None:
         metering.check_cap(job_id, provider, endpoint)
     acquire(provider)
     kwargs.setdefault(
-        "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], cfg["PROVIDER_READ_TIMEOUT"])
+        "timeout", (cfg["PROVIDER_CONNECT_TIMEOUT"], read_timeout(provider))
     )
     started = time.perf_counter()
     status, attempts, error = None, 1, None
     try:
-        response = _send(provider, method, url, kwargs, via)
+        response = _send(provider, method, url, kwargs, via, billable)
         status = response.status_code
         history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
         attempts = 1 + len(history)
+        if classify is not None:
+            error = classify(response)
     except proxies.NoHealthyProxy as exc:
         error = "no healthy proxy"
         raise proxies.NoHealthyProxy(
             f"{label} was not called. {exc.message}", retry_after=exc.retry_after
         ) from exc
-    except requests.ConnectionError as exc:
-        # After urllib3 used up its retries, a read timeout surfaces as a
-        # ConnectionError wrapping MaxRetryError(ReadTimeoutError).
-        if isinstance(exc, requests.Timeout) or _timed_out(exc):
-            error = "timeout"
-            raise ProviderUnavailable(f"{label} timed out after retries.") from exc
-        error = "connection error"
-        raise ProviderUnavailable(f"{label} could not be reached.") from exc
-    except requests.Timeout as exc:
-        error = "timeout"
-        raise ProviderUnavailable(f"{label} timed out after retries.") from exc
     except requests.RequestException as exc:
-        error = type(exc).__name__
-        raise ProviderUnavailable(f"{label} request failed ({error}).") from exc
+        error, failure = _failure(exc, label, billable)
+        raise failure from exc
     finally:
         latency = int((time.perf_counter() - started) * 1000)
         metering.record_call(
             provider, endpoint, method, status, latency, attempts, error
         )
     if response.status_code not in passthrough:
-        _raise_for_status(response, label)
+        _raise_for_status(response, label, billable=billable)
     return response
 
 
-def _timed_out(exc: Exception) -> bool:
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, ReadTimeoutError | ConnectTimeoutError)
+# What a billable call's user reads when it may have been charged.
+MAY_BE_CHARGED = (
+    "It may have been received and charged; sending it again may be charged again."
+)
 
 
-def _raise_for_status(response: requests.Response, label: str) -> None:
+def _failure(
+    exc: requests.RequestException, label: str, billable: bool
+) -> tuple[str, ProviderError]:
+    """The call log's error word and the provider error of a request that got no
+    answer. Connecting failed ("could not connect", "timed out connecting"): the
+    request never left. Anything later (a read timeout, a dropped connection) may
+    have reached the provider: outcome unknown when the call is billable."""
+    reason = _reason(exc)
+    # NewConnectionError (refused, DNS) subclasses ConnectTimeoutError: ask first.
+    if isinstance(reason, NewConnectionError):
+        return "connection error", ProviderUnavailable(
+            f"{label} could not connect ({_short(reason)})."
+        )
+    if isinstance(reason, ConnectTimeoutError):
+        return "connect timeout", ProviderUnavailable(
+            f"{label} timed out while connecting."
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "tls error", ProviderUnavailable(
+            f"{label} could not set up a secure connection ({_short(reason)})."
+        )
+    if isinstance(reason, ReadTimeoutError) or isinstance(exc, requests.Timeout):
+        word, what = "timeout", "timed out waiting for the answer"
+    elif isinstance(exc, requests.ConnectionError):
+        word, what = "connection dropped", "dropped the connection before answering"
+    else:
+        word, what = type(exc).__name__, f"request failed ({type(exc).__name__})"
+    if billable:
+        return word, ProviderOutcomeUnknown(
+            f"Outcome unknown: {label} {what}. " + MAY_BE_CHARGED
+        )
+    return word, ProviderUnavailable(f"{label} {what}, after retries.")
+
+
+def _reason(exc: BaseException):
+    """The innermost urllib3 error behind a requests exception."""
+    seen = exc
+    for _ in range(5):
+        inner = seen.args[0] if seen.args else None
+        inner = getattr(inner, "reason", inner)
+        if not isinstance(inner, BaseException) or inner is seen:
+            return seen
+        seen = inner
+    return seen
+
+
+def _short(exc) -> str:
+    text = str(exc)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "nodename nor servname",
+        "Temporary failure in name resolution",
+        "No route to host",
+        "Network is unreachable",
+        "certificate",
+    ):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(exc).__name__
+
+
+def _raise_for_status(
+    response: requests.Response, label: str, *, billable: bool = False
+) -> None:
     status = response.status_code
     if status in (401, 403):
         raise ProviderAuthError(
@@ -232,6 +342,11 @@ def _raise_for_status(response: requests.Response, label: str) -> None:
         raise ProviderRateLimited(
             f"{label} is rate limiting us (HTTP 429).",
             retry_after=retry_after_seconds(response),
+        )
+    if status >= 500 and billable:
+        raise ProviderOutcomeUnknown(
+            f"Outcome unknown: {label} answered HTTP {status}. {MAY_BE_CHARGED}",
+            status=status,
         )
     if status >= 500:
         raise ProviderUnavailable(
@@ -254,6 +369,8 @@ __all__ = [
     "ProviderError",
     "acquire",
     "json_body",
+    "points_at_sandbox",
+    "read_timeout",
     "request",
     "retry_after_seconds",
     "session",

@@ -72,6 +72,7 @@ def start(query_filter: dict[str, list[str]], fetch_count: int) -> str:
         endpoint="async/records/filter/data",
         json={"fetchCount": fetch_count, "filter": provider_filter(query_filter)},
         headers=_headers(),
+        billable=True,  # priced per search; no idempotency key is documented
     )
     body = _envelope(response)
     code = _body_status(body, response.status_code)
@@ -92,9 +93,43 @@ def poll(batch_id: str) -> PollResult:
         endpoint="records/batch-process",
         params={"batch_process_id": batch_id},
         headers=_headers(),
+        classify=poll_call_kind,
     )
-    body = _envelope(response)
-    return read_poll(body, response.status_code)
+    return read_poll(_poll_body(response), response.status_code)
+
+
+def says_still_processing(text: str) -> bool:
+    """True when an answer's text says the batch is not ready yet."""
+    text = (text or "").lower()
+    if "fail" in text or "error" in text:
+        return False
+    return "still being processed" in text or "processing" in text
+
+
+def poll_call_kind(response) -> str | None:
+    """The call log's word for a poll answered "still processing" (a 400 that is a
+    wait, not an error, for provider health); None for any other answer."""
+    if response.status_code == 400 and says_still_processing(response.text):
+        return "waiting"
+    return None
+
+
+def _poll_body(response):
+    """A poll's JSON body, or for a plain-text answer: a wait when it says the batch
+    is still processing, else an error quoting the text."""
+    try:
+        return _envelope(response)
+    except ProviderBadResponse:
+        text = (response.text or "").strip()
+        if response.status_code == 400 and says_still_processing(text):
+            return {"status": 400, "message": text}
+        if response.status_code >= 400:
+            raise ProviderBadResponse(
+                f"{LABEL} refused the request (HTTP {response.status_code}): "
+                f"{text[:300] or 'no body'}.",
+                status=response.status_code,
+            ) from None
+        raise
 
 
 def credits() -> int:
@@ -248,8 +283,7 @@ def _message(body) -> str:
 
 
 def _still_processing(body, code: int) -> bool:
-    text = _message(body).lower()
-    return code == 400 and ("still being processed" in text or "processing" in text)
+    return code == 400 and says_still_processing(_message(body))
 
 
 def _out_of_credits_message(body) -> str:

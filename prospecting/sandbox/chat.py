@@ -1,4 +1,10 @@
-"""Sandbox chat sender: records every message it receives so tests can read them."""
+"""Sandbox chat sender: records every message it receives so tests can read them.
+
+It keeps the sender contract (docs/providers.md §8): a body outside
+contracts/sender is a 400, a repeated `Idempotency-Key` is answered again without
+delivering twice, and the setting `chat_empty_reply` answers 204 with no body (a
+receiver that sends no id).
+"""
 
 import threading
 
@@ -7,6 +13,7 @@ from flask import request
 
 from prospecting.models.base import utcnow
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 _lock = threading.Lock()
@@ -23,13 +30,23 @@ def chat_send():
     if fault is not None:
         return fault
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not body.get("platformCreatorId"):
-        return jsonify({"error": "platformCreatorId is required"}), 400
-    if not body.get("content"):
-        return jsonify({"error": "content is required"}), 400
+    problems = contracts.problems("sender", "messages.request", body)
+    if problems:
+        return jsonify({"error": problems[0]}), 400
+    key = request.headers.get("Idempotency-Key")
+    with _lock:
+        seen = next((r for r in _received if key and r["idempotencyKey"] == key), None)
+    if seen is None:
+        seen = _record(body, key)
+    if faults.settings().get("chat_empty_reply"):
+        return "", 204
+    return jsonify({"id": seen["id"], "status": "sent"})
+
+
+def _record(body: dict, key: str | None) -> dict:
     record = {
         "id": body.get("id"),
-        "idempotencyKey": request.headers.get("Idempotency-Key"),
+        "idempotencyKey": key,
         "platform": body.get("platform"),
         "platformCreatorId": body["platformCreatorId"],
         "type": body.get("type"),
@@ -39,7 +56,8 @@ def chat_send():
     }
     with _lock:
         _received.append(record)
-    return jsonify({"id": record["id"] or f"chat-{len(_received)}", "status": "sent"})
+        record["id"] = record["id"] or f"chat-{len(_received)}"
+    return record
 
 
 @bp.get("/chat/messages")

@@ -1,10 +1,14 @@
 """Sandbox email verifier speaking Reacher's `POST /v1/check_email`."""
 
+from flask import Response
 from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
+
+SECRET_HEADER = "x-reacher-secret"
 
 FREE_DOMAINS = {
     "gmail.com",
@@ -43,18 +47,39 @@ ROLES = {
 
 @bp.post("/reacher/v1/check_email")
 def reacher_check_email():
-    """Deterministic Reacher answer for an address (keys starting 'invalid' get 401)."""
-    key = request.headers.get("Authorization", "")
-    if not key or key.startswith("invalid"):
-        return jsonify({"error": "Unauthorized: invalid API key"}), 401
+    """Deterministic Reacher answer for an address (keys starting 'invalid' are
+    refused). The sandbox setting `reacher_mode` picks the cloud API (key in
+    `Authorization`, 401) or a self-hosted backend (`x-reacher-secret`, whose
+    absence or a wrong value is warp's plain-text 400)."""
+    refused = _refuse_credentials(faults.settings().get("reacher_mode", "cloud"))
+    if refused is not None:
+        return refused
     fault = faults.inject("reacher", error_body={"error": "Internal server error"})
     if fault is not None:
         return fault
-    body = request.get_json(silent=True) or {}
-    email = str(body.get("to_email", "")).strip().lower()
-    if "@" not in email:
-        return jsonify({"error": "to_email is required"}), 400
-    return jsonify(_answer(email))
+    body = request.get_json(silent=True)
+    problems = contracts.problems("reacher", "check_email.request", body)
+    if problems:
+        return _text(f"Request body deserialize error: {problems[0]}", 400)
+    return jsonify(_answer(body["to_email"].strip().lower()))
+
+
+def _refuse_credentials(mode: str) -> Response | None:
+    if mode == "self-hosted":
+        secret = request.headers.get(SECRET_HEADER)
+        if secret is None:
+            return _text(f'Missing request header "{SECRET_HEADER}"', 400)
+        if secret.startswith("invalid"):
+            return _text(f'Invalid request header "{SECRET_HEADER}"', 400)
+        return None
+    key = request.headers.get("Authorization", "")
+    if not key or key.startswith("invalid"):
+        return jsonify({"error": "Unauthorized: invalid API key"}), 401
+    return None
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message, status=status, mimetype="text/plain")
 
 
 def _answer(email: str) -> dict:

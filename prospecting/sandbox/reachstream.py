@@ -4,7 +4,10 @@ Settings (config, then /sandbox/_config overrides, then the X-Sandbox header):
 `reachstream_variant` "A" | "B" (default REACHSTREAM_VARIANT), `reachstream_ready_after`
 seconds of processing (default REACHSTREAM_SANDBOX_READY_AFTER), `reachstream_credits`
 (default 100000; a search asking for more is out of credits), `reachstream_duplicates`
-(repeat the first N records at the end of a batch, as real batches sometimes do).
+(repeat the first N records at the end of a batch, as real batches sometimes do),
+`reachstream_text_wait` (variant A's "still being processed" 400 as plain text, as
+the seed's own client reads it). A start body outside the published contract
+(contracts/reachstream) gets the provider's 400 envelope.
 Keys starting with "invalid" get 401; keys starting with "broke" have no credits.
 """
 
@@ -14,11 +17,13 @@ import time
 import uuid
 from collections import OrderedDict
 
+from flask import Response
 from flask import current_app
 from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 MAX_BATCHES = 5000
@@ -76,6 +81,7 @@ def _settings() -> dict:
         ),
         "credits": int(cfg.get("reachstream_credits", DEFAULT_CREDITS)),
         "duplicates": int(cfg.get("reachstream_duplicates", 0)),
+        "text_wait": bool(cfg.get("reachstream_text_wait", False)),
     }
 
 
@@ -116,11 +122,10 @@ def reachstream_start():
     if problem is not None:
         return problem
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("filter"), dict):
-        return _envelope(400, "filter is required")
-    count = body.get("fetchCount")
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10000:
-        return _envelope(400, "fetchCount must be a number between 1 and 10000")
+    problems = contracts.problems("reachstream", "filter_data.request", body)
+    if problems:
+        return _envelope(400, f"Invalid request: {problems[0]}")
+    count = body["fetchCount"]
     settings = _settings()
     query = {k: _values(v) for k, v in body["filter"].items()}
     enough = _credits(settings) >= count
@@ -154,6 +159,12 @@ def reachstream_poll():
         return _envelope(404, "Page Not Found")
     variant = batch["variant"]
     if time.monotonic() < batch["ready_at"]:
+        if variant == "A" and _settings()["text_wait"]:
+            return Response(
+                "Your batch is still being processed, try later",
+                status=400,
+                mimetype="text/plain",
+            )
         if variant == "A":
             return _envelope(400, "Your batch is still being processed, try later")
         return jsonify({"record_status": "PROCESSING", "batch_process_id": batch_id})

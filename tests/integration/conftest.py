@@ -164,6 +164,7 @@ class Worker:
             "FLASK_APP": "wsgi",
             "PROSPECTING_ENV": "development",
             "PROVIDER_READ_TIMEOUT": "2",
+            "PROVIDER_READ_TIMEOUTS": "{}",
             "PROVIDER_BACKOFF": "0.05",
         }
         for key, name in ENV_NAMES.items():

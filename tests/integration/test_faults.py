@@ -229,6 +229,7 @@ STORM = {
 STORM_ENV = {
     **FAST_LIMITS,
     "PROVIDER_READ_TIMEOUT": "1.5",
+    "PROVIDER_READ_TIMEOUTS": "{}",
     "BATCH_LEASE_SECONDS": "30",
     "REACHSTREAM_POLL_INITIAL": "0.5",
     "REACHSTREAM_POLL_MAX": "1",
@@ -331,6 +332,11 @@ def _storm_urls(started: dict) -> tuple[list[str], list[str], str]:
     return pages, api, f"/contacts/jobs/{a}/sync"
 
 
+def _settled(job) -> bool:
+    outcome_unknown = (job.error_message or "").startswith("Outcome unknown")
+    return job.is_terminal or (job.status == "paused" and outcome_unknown)
+
+
 def test_storm_every_job_kind_ends_with_verdicts_and_no_traceback_reaches_a_page(
     pg_app, start_worker, sandbox_calls
 ):
@@ -362,7 +368,8 @@ def test_storm_every_job_kind_ends_with_verdicts_and_no_traceback_reaches_a_page
         _assert_clean(sync_client.get(sync_page), sync_page)
         fetched += len(pages) + len(api) + 1
         db.session.expire_all()
-        return all(db.session.get(Job, j).is_terminal for j in started.values())
+        # A billable call whose outcome is unknown pauses its job for the user.
+        return all(_settled(db.session.get(Job, j)) for j in started.values())
 
     wait_for(all_terminal, timeout=240, interval=0.5, message="storm jobs to finish")
     faults.set_overrides({})
@@ -377,6 +384,8 @@ def test_storm_every_job_kind_ends_with_verdicts_and_no_traceback_reaches_a_page
     search = db.session.get(PeopleSearch, started["people_search"])
     if search.status == "COMPLETED":
         assert search.profile_count == 30
+    elif search.job.status == "paused":
+        assert search.error_message.startswith("Outcome unknown")
     else:
         assert search.status == "FAILED" and search.error_message
     # Prospect search: no duplicate, the target reached, or a reasoned failure.
@@ -394,6 +403,8 @@ def test_storm_every_job_kind_ends_with_verdicts_and_no_traceback_reaches_a_page
     if job.status == "completed":
         assert job.success_count + job.failed_count == job.progress_total > 0
         assert len(contacts.fetch_outcomes(job)) == job.progress_total
+    elif job.status == "paused":
+        assert job.error_message.startswith("Outcome unknown")
     else:
         assert job.status == "failed" and job.error_message
     # Airtable sync: every contact synced or marked failed with its error.

@@ -4,6 +4,7 @@ fields, sync interval) and the decrypted connection the sync calls Airtable with
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
 from prospecting import crypto
@@ -52,7 +53,7 @@ def settings_for_form(workspace_id: int) -> AirtableSettings:
     return AirtableSettings(
         workspace_id=workspace_id,
         base_id="",
-        contacts_table="Contacts",
+        contacts_table=current_app.config["AIRTABLE_CONTACTS_TABLE"],
         companies_table="Companies",
         contact_fields=dict(CONTACT_FIELDS),
         company_fields=dict(COMPANY_FIELDS),

@@ -26,7 +26,10 @@ from prospecting.models import JobBatch
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderOutcomeUnknown
+from prospecting.providers.errors import ProviderQuotaExhausted
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
 from prospecting.services.errors import ServiceError
@@ -257,6 +260,21 @@ def _work(run_: Run, work: Callable[[Run], Any]) -> Result:
         db.session.rollback()
         batches.pause_batch(run_.batch.id, run_.owner, exc.message)
         return None
+    except ProviderOutcomeUnknown as exc:
+        # A billable call may have been charged: never sent again on our own. The
+        # batch waits, paused with the reason, for the user to send it again.
+        db.session.rollback()
+        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
+        return None
+    except ProviderQuotaExhausted as exc:
+        # An hour's or a day's quota: the job pauses with the reason and the time
+        # it can resume, instead of retrying all that while.
+        db.session.rollback()
+        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
+        return None
+    except ProviderNotConfigured as exc:
+        db.session.rollback()
+        return Failed(exc.message)
     except policy.fatal as exc:
         db.session.rollback()
         return Failed(getattr(exc, "message", str(exc)))

@@ -24,6 +24,7 @@ class ProviderHealth:
     calls: int
     errors: int
     rate_limited: int
+    waits: int = 0  # polls answered "not ready yet" (not errors)
     p50_ms: float | None = None
     p95_ms: float | None = None
 
@@ -32,11 +33,23 @@ class ProviderHealth:
         return self.errors / self.calls if self.calls else 0.0
 
 
+# The call log's word for a poll answered "not ready yet" (ReachStream's 400
+# "still being processed"): a wait, not an error.
+WAITING = "waiting"
+
+
+def _is_wait():
+    return ProviderCall.error == WAITING
+
+
 def _is_error():
-    # No answer at all, or an error status; a 404 is a valid "no data" answer.
+    # No answer at all, or an error status; a 404 is a valid "no data" answer, and
+    # a poll told to wait is a wait.
     return or_(
         ProviderCall.status_code.is_(None),
-        (ProviderCall.status_code >= 400) & (ProviderCall.status_code != 404),
+        (ProviderCall.status_code >= 400)
+        & (ProviderCall.status_code != 404)
+        & ((ProviderCall.error.is_(None)) | (ProviderCall.error != WAITING)),
     )
 
 
@@ -70,14 +83,17 @@ def provider_health(
             func.count(),
             func.sum(case((_is_error(), 1), else_=0)),
             func.sum(case((ProviderCall.status_code == 429, 1), else_=0)),
+            func.sum(case((_is_wait(), 1), else_=0)),
         )
         .where(*scope)
         .group_by(ProviderCall.provider)
         .order_by(ProviderCall.provider)
     ).all()
     health = {
-        p: ProviderHealth(provider=p, calls=n, errors=e or 0, rate_limited=r or 0)
-        for p, n, e, r in rows
+        p: ProviderHealth(
+            provider=p, calls=n, errors=e or 0, rate_limited=r or 0, waits=w or 0
+        )
+        for p, n, e, r, w in rows
     }
     for provider, p50, p95 in _latency_percentiles(scope):
         if provider in health:
