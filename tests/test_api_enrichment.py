@@ -66,6 +66,7 @@ def test_results_are_paginated_with_the_documented_fields(client, api_headers):
         "status",
         "email_valid",
         "email_verdict",
+        "email_flags",
         "company_domain",
         "company_size",
         "location",

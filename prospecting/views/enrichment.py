@@ -23,6 +23,7 @@ bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
 
 DELIMITER_NAMES = {",": "comma (,)", ";": "semicolon (;)", "\t": "tab", "|": "pipe (|)"}
 STATUSES = ("pending", "success", "failed", "cancelled")
+FLAG_LABELS = {"catch_all": "catch-all", "free_provider": "free mail"}
 
 
 @bp.get("/")
@@ -153,19 +154,29 @@ def results(job_id: str):
     return render_template("enrichment/_results.html", job=job, **_results_context(job))
 
 
+def _filter():
+    """The results filter in the URL (an unknown value shows every row)."""
+    args = request.args
+    return enrichment.row_filter(
+        args.get("status"), args.get("verdict"), args.get("flag"), strict=False
+    )
+
+
 def _results_context(job) -> dict:
-    status = request.args.get("status") or None
-    if status not in STATUSES:
-        status = None
+    where = _filter()
     after = max(0, request.args.get("after", 0, type=int))
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    rows = enrichment.results_after(job, status=status, after=after, limit=per_page + 1)
+    rows = enrichment.results_after(job, where=where, after=after, limit=per_page + 1)
     has_more = len(rows) > per_page
     rows = rows[:per_page]
     return {
         "rows": rows,
-        "status": status,
+        "where": where,
+        "status": where.status,
         "statuses": STATUSES,
+        "verdicts": enrichment.VERDICTS,
+        "flags": enrichment.FLAGS,
+        "flag_labels": FLAG_LABELS,
         "counts": enrichment.status_counts(job.id),
         "after": after,
         "next_after": rows[-1].row_number if has_more else None,
@@ -174,9 +185,11 @@ def _results_context(job) -> dict:
 
 @bp.get("/jobs/<job_id>/export.csv")
 def export(job_id: str):
-    """Original columns plus enriched columns, formula-safe, with a BOM for Excel."""
+    """The rows the filter shows: original plus enriched columns, formula-safe,
+    with a BOM for Excel."""
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
-    return csv_download(enrichment.export_lines(job), f"{_stem(job)}-enriched.csv")
+    lines = enrichment.export_lines(job, where=_filter())
+    return csv_download(lines, f"{_stem(job)}-enriched.csv")
 
 
 @bp.get("/jobs/<job_id>/errors.csv")

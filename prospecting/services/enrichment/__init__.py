@@ -10,8 +10,12 @@ from prospecting.services.enrichment.planner import ROWS
 from prospecting.services.enrichment.planner import plan
 from prospecting.services.enrichment.reruns import rerun_exactly
 from prospecting.services.enrichment.reruns import rerun_failed
+from prospecting.services.enrichment.results import FLAGS
+from prospecting.services.enrichment.results import VERDICTS
+from prospecting.services.enrichment.results import RowFilter
 from prospecting.services.enrichment.results import results_after
 from prospecting.services.enrichment.results import results_page
+from prospecting.services.enrichment.results import row_filter
 from prospecting.services.enrichment.results import status_counts
 from prospecting.services.enrichment.rows import mapped_fields
 from prospecting.services.enrichment.rows import with_fields
@@ -36,10 +40,13 @@ from prospecting.services.enrichment.worker import verify_email
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "FLAGS",
     "KIND",
     "PLAN",
     "ROWS",
+    "VERDICTS",
     "CostEstimate",
+    "RowFilter",
     "check_readable",
     "check_row_limit",
     "clean_filename",
@@ -60,6 +67,7 @@ __all__ = [
     "rerun_failed",
     "results_after",
     "results_page",
+    "row_filter",
     "save_upload",
     "start",
     "start_from_file",

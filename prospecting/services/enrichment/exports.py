@@ -6,6 +6,7 @@ from prospecting.extensions import db
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.services import csvfiles
+from prospecting.services.enrichment.results import RowFilter
 from prospecting.services.enrichment.results import results_after
 
 EXPORT_COLUMNS = (
@@ -15,8 +16,12 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_lines(job: Job, *, only_failed: bool = False) -> Iterator[str]:
-    """CSV of the original plus enriched columns (or the failures with reasons)."""
+def export_lines(
+    job: Job, *, only_failed: bool = False, where: RowFilter | None = None
+) -> Iterator[str]:
+    """CSV of the original plus enriched columns of the rows a filter shows (or
+    the failures with reasons)."""
+    where = RowFilter(status="failed") if only_failed else (where or RowFilter())
     headers = list(job.params.get("headers", []))
     width = len(headers)
     extra = ["error_message"] if only_failed else list(EXPORT_COLUMNS)
@@ -24,12 +29,7 @@ def export_lines(job: Job, *, only_failed: bool = False) -> Iterator[str]:
     def rows():
         after = 0
         while True:
-            page = results_after(
-                job,
-                status="failed" if only_failed else None,
-                after=after,
-                limit=1000,
-            )
+            page = results_after(job, where=where, after=after, limit=1000)
             if not page:
                 return
             for row in page:

@@ -1,10 +1,14 @@
-"""A job's results: counts by status and pages of its rows, in row order."""
+"""A job's results: counts by status and pages of its rows, in row order, filtered
+by status, email verdict and email flag."""
 
 import heapq
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from operator import attrgetter
 
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import text
@@ -15,7 +19,61 @@ from prospecting.models import EnrichmentPage
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models.enrichment import PROCESSED
+from prospecting.models.enrichment import ROW_STATUSES
 from prospecting.services.enrichment.rows import with_fields
+from prospecting.services.errors import InvalidInput
+
+VERDICTS = ("valid", "risky", "invalid", "unknown")
+# The verifier's flags a user filters on (providers/emails.py); "catch-all" and
+# "free mail" as people write them are accepted too.
+FLAGS = ("catch_all", "role", "disposable", "free_provider")
+_FLAG_ALIASES = {"catch-all": "catch_all", "free_mail": "free_provider"}
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Which rows of a job to show or export: a status, a verdict, a flag (each
+    optional, all of them when given)."""
+
+    status: str | None = None
+    verdict: str | None = None
+    flag: str | None = None
+
+    @property
+    def by_email(self) -> bool:
+        return bool(self.verdict or self.flag)
+
+    def as_args(self, **changes: str | None) -> dict[str, str]:
+        """The filter as URL query arguments (the ones set), with `changes`."""
+        return {k: v for k, v in {**self.__dict__, **changes}.items() if v}
+
+
+def row_filter(
+    status: str | None = None,
+    verdict: str | None = None,
+    flag: str | None = None,
+    *,
+    strict: bool = True,
+) -> RowFilter:
+    """A RowFilter from query arguments; an unknown value is InvalidInput naming
+    its field (or, with strict=False, as if not given)."""
+    flag = _FLAG_ALIASES.get(flag or "", flag)
+    values = {}
+    for name, value, allowed in (
+        ("status", status, ROW_STATUSES),
+        ("verdict", verdict, VERDICTS),
+        ("flag", flag, FLAGS),
+    ):
+        if value and value not in allowed:
+            if strict:
+                raise InvalidInput(
+                    f"{name} must be one of {', '.join(allowed)}.",
+                    code=f"bad_{name}",
+                    details={"field": name},
+                )
+            value = None
+        values[name] = value or None
+    return RowFilter(**values)
 
 
 def status_counts(job_id: str) -> dict[str, int]:
@@ -41,15 +99,23 @@ def _rows_in_pages(job_id: str) -> int:
 
 
 def results_after(
-    job: Job, *, status: str | None = None, after: int = 0, limit: int = 50
+    job: Job,
+    *,
+    status: str | None = None,
+    after: int = 0,
+    limit: int = 50,
+    where: RowFilter | None = None,
 ) -> list[EnrichmentRow]:
-    """Rows after a row number (keyset pagination), optionally of one status;
-    rows still in pages come as unsaved pending rows, in row order with the rest."""
+    """Rows after a row number (keyset pagination), optionally of one status (or
+    of a RowFilter); rows still in pages come as unsaved pending rows, in row
+    order with the rest."""
+    where = where or RowFilter(status=status)
+    status = where.status
     stmt = select(EnrichmentRow).where(
         EnrichmentRow.job_id == job.id, EnrichmentRow.row_number > after
     )
-    if status:
-        stmt = stmt.where(*_of_status(status))
+    if status or where.by_email:
+        stmt = stmt.where(*_matching(where))
     else:
         # Row numbers are dense 1..N across rows and pages, so the next `limit`
         # are within this bound, which keeps the scan short whatever the
@@ -58,7 +124,7 @@ def results_after(
     rows = list(
         db.session.scalars(stmt.order_by(EnrichmentRow.row_number).limit(limit))
     )
-    if status in (None, "pending"):
+    if status in (None, "pending") and not where.by_email:
         merged = heapq.merge(rows, _page_rows(job.id, after), key=_ROW_NUMBER)
         rows = list(islice(merged, limit))
     return with_fields(job, rows)
@@ -86,19 +152,26 @@ def _page_rows(job_id: str, after: int, pages: int = 50) -> Iterator[EnrichmentR
 
 
 def results_page(
-    job: Job, *, page: int, per_page: int, status: str | None = None
+    job: Job,
+    *,
+    page: int,
+    per_page: int,
+    status: str | None = None,
+    where: RowFilter | None = None,
 ) -> tuple[list[EnrichmentRow], int]:
     """Page N of the rows and the total; unfiltered pages seek by row number."""
+    where = where or RowFilter(status=status)
+    status = where.status
     skip = (page - 1) * per_page
-    if status is None:
+    if status is None and not where.by_email:
         # Row numbers are dense 1..N, N the job's total (committed with the rows),
         # so page N starts at a known row number.
         return results_after(job, after=skip, limit=per_page), job.progress_total
     base = select(EnrichmentRow).where(
-        EnrichmentRow.job_id == job.id, *_of_status(status)
+        EnrichmentRow.job_id == job.id, *_matching(where)
     )
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    if status != "pending":
+    if status != "pending" or where.by_email:
         stmt = base.order_by(EnrichmentRow.row_number).offset(skip).limit(per_page)
         return with_fields(job, list(db.session.scalars(stmt))), total
     # Pending rows are mostly in pages: skip through both in row order.
@@ -108,6 +181,26 @@ def results_page(
     merged = heapq.merge(in_rows, _page_rows(job.id, 0), key=_ROW_NUMBER)
     rows = list(islice(merged, skip, skip + per_page))
     return with_fields(job, rows), total + _rows_in_pages(job.id)
+
+
+def _matching(where: RowFilter) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a filter; a verdict or a flag means a processed row."""
+    conditions = list(_of_status(where.status)) if where.status else []
+    if where.by_email and where.status in (None, "pending"):
+        conditions.append(text(PROCESSED))
+    if where.verdict:
+        conditions.append(EnrichmentRow.email_verdict == where.verdict)
+    if where.flag:
+        conditions.append(_has_flag(where.flag))
+    return tuple(conditions)
+
+
+def _has_flag(flag: str) -> ColumnElement[bool]:
+    """Rows whose email flags hold `flag`: JSONB containment on PostgreSQL, the
+    quoted token in the JSON text elsewhere (flags are a list of known words)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return EnrichmentRow.email_flags.contains([flag])
+    return cast(EnrichmentRow.email_flags, Text).like(f'%"{flag}"%')
 
 
 def _of_status(status: str) -> tuple[ColumnElement[bool], ...]:

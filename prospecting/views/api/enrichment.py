@@ -68,6 +68,7 @@ def _row_body(row) -> dict:
         "status": row.status,
         "email_valid": row.email_valid,
         "email_verdict": row.email_verdict,
+        "email_flags": row.email_flags or [],
         "company_domain": row.company_domain,
         "company_size": row.company_size,
         "location": row.location,
@@ -79,7 +80,7 @@ def _row_body(row) -> dict:
 @bp.get("/jobs/<job_id>/results")
 @token_required
 def results(job_id: str):
-    """A page of processed rows, optionally of one status."""
+    """A page of rows, optionally of one status, email verdict and email flag."""
     job = jobs.get(workspace_id(), job_id, kind=enrichment.KIND)
     page = _positive_int("page", 1)
     per_page = _positive_int("per_page", 50)
@@ -87,14 +88,12 @@ def results(job_id: str):
         raise InvalidInput(
             "page must be ≥ 1 and per_page between 1 and 500.", code="bad_page"
         )
-    status = request.args.get("status") or None
-    if status not in (None, "pending", "success", "failed", "cancelled"):
-        raise InvalidInput(
-            "status must be one of pending, success, failed, cancelled.",
-            code="bad_status",
-        )
+    args = request.args
+    where = enrichment.row_filter(
+        args.get("status"), args.get("verdict"), args.get("flag")
+    )
     rows, total = enrichment.results_page(
-        job, page=page, per_page=per_page, status=status
+        job, page=page, per_page=per_page, where=where
     )
     pages = math.ceil(total / per_page) if total else 0
     return jsonify(

@@ -186,6 +186,7 @@ SCHEMAS = {
                         "status": STR,
                         "email_valid": NBOOL,
                         "email_verdict": NSTR,
+                        "email_flags": {"type": "array", "items": STR},
                         "company_domain": NSTR,
                         "company_size": ANY,
                         "location": NSTR,
@@ -551,6 +552,20 @@ PATHS = {
                 _query(
                     "status", {"enum": ["pending", "success", "failed", "cancelled"]}
                 ),
+                {
+                    **_query(
+                        "verdict", {"enum": ["valid", "risky", "invalid", "unknown"]}
+                    ),
+                    "description": "Only rows whose email got this verdict.",
+                },
+                {
+                    **_query(
+                        "flag",
+                        {"enum": ["catch_all", "role", "disposable", "free_provider"]},
+                    ),
+                    "description": "Only rows whose email carries this flag "
+                    "(`catch-all` and `free_mail` are accepted as aliases).",
+                },
             ],
             "responses": {
                 "200": _answer("A page", _ref("EnrichmentResults")),
