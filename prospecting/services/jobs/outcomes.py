@@ -68,7 +68,7 @@ def outcome_of(status: str, success: int = 0, failed: int = 0) -> JobOutcome:
 
 
 def outcome(job) -> JobOutcome:
-    """The outcome of a job (anything with `status`, `success_count`, `failed_count`)."""
+    """The outcome of a job (anything with status, success and failed counts)."""
     return outcome_of(
         job.status,
         getattr(job, "success_count", 0) or 0,
