@@ -32,6 +32,12 @@ def job_kind(job) -> kinds.JobKind:
 
 
 @bp.app_template_global()
+def job_outcome(job) -> jobs.JobOutcome:
+    """How a job ended, from its status and counts (macros/badges.html)."""
+    return jobs.outcome(job)
+
+
+@bp.app_template_global()
 def job_url(job) -> str:
     """The page of a job, by its kind."""
     endpoint = kinds.get(job.kind).page

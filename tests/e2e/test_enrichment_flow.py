@@ -43,7 +43,7 @@ def _watch_progress(page, box, timeout: float) -> list[tuple[str, int]]:
         percent = int(box.locator("progress").get_attribute("value") or 0)
         if not seen or seen[-1] != (status, percent):
             seen.append((status, percent))
-        if status in ("completed", "failed", "cancelled"):
+        if status in ("completed", "completed with failures", "failed", "cancelled"):
             return seen
         page.wait_for_timeout(100)
     pytest.fail(f"job not terminal after {timeout}s; progress seen: {seen}")

@@ -31,7 +31,7 @@ def _watch_fetched(page, box, timeout: float) -> list[str]:
         figures = box.locator(".figures").inner_text().strip()
         if not seen or seen[-1] != figures:
             seen.append(figures)
-        if status in ("completed", "failed", "cancelled"):
+        if status in ("completed", "completed with failures", "failed", "cancelled"):
             return [*seen, status]
         page.wait_for_timeout(100)
     pytest.fail(f"search not finished after {timeout}s; figures seen: {seen}")

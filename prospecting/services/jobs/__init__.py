@@ -29,6 +29,10 @@ from prospecting.services.jobs.lifecycle import pause
 from prospecting.services.jobs.lifecycle import recent
 from prospecting.services.jobs.lifecycle import rerun_exactly
 from prospecting.services.jobs.lifecycle import resume
+from prospecting.services.jobs.outcomes import OUTCOMES
+from prospecting.services.jobs.outcomes import JobOutcome
+from prospecting.services.jobs.outcomes import outcome
+from prospecting.services.jobs.outcomes import outcome_of
 from prospecting.services.jobs.reaper import Reaped
 from prospecting.services.jobs.reaper import reap
 from prospecting.services.jobs.reaper import reclaim_gone
@@ -50,6 +54,7 @@ __all__ = [
     "FAIL",
     "NOT_SENT",
     "OPEN_BATCH_STATUSES",
+    "OUTCOMES",
     "PROGRESS",
     "RETRY",
     "Result",
@@ -59,6 +64,7 @@ __all__ = [
     "Done",
     "Failed",
     "JobKind",
+    "JobOutcome",
     "Later",
     "LeaseLost",
     "NewBatch",
@@ -81,6 +87,8 @@ __all__ = [
     "mark_running",
     "next_seq",
     "open_batches",
+    "outcome",
+    "outcome_of",
     "pause",
     "pause_batch",
     "reap",
