@@ -74,3 +74,15 @@ def run_batch(batch_id: int, *, dispatch=None):
     from prospecting.services.jobs import runner
 
     return runner.run(batch_id, dispatch=dispatch or (lambda batches: None))
+
+
+def airtable_base(tables: list[dict] | None = None) -> str:
+    """A new base in the sandbox Airtable (default: the Contacts and Companies
+    tables the app's default mapping writes to); its id."""
+    import uuid
+
+    from prospecting.sandbox import airtable as sandbox
+
+    base = "app" + uuid.uuid4().hex[:14]
+    sandbox.create_base(base, tables)
+    return base

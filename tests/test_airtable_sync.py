@@ -1,7 +1,6 @@
 """The Airtable sync job: chunks, companies first, lockout, per-record errors, retry."""
 
 import time
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +27,7 @@ TOKEN = "patSyncToken"
 @pytest.fixture
 def base(workspace):
     """A fresh sandbox base configured as the workspace's Airtable."""
-    base_id = "app" + uuid.uuid4().hex[:14]
+    base_id = factories.airtable_base()
     configure(workspace.id, base_id)
     return base_id
 
@@ -241,7 +240,7 @@ def test_contact_chunks_wait_for_the_company_chunks(workspace, base):
 
 
 def test_refused_token_fails_the_job_with_a_clear_message(workspace):
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14], token="invalid-token")
+    configure(workspace.id, factories.airtable_base(), token="invalid-token")
     add_people(workspace.id, 1)
     job = run_sync(workspace.id)
     assert job.status == "failed"
@@ -258,7 +257,7 @@ def test_missing_base_fails_the_job(workspace):
 def test_sync_needs_settings_and_runs_once_at_a_time(workspace, other_workspace):
     with pytest.raises(contacts.AirtableNotConfigured):
         contacts.start_sync(other_workspace.id)
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14])
+    configure(workspace.id, factories.airtable_base())
     contacts.start_sync(workspace.id)
     with pytest.raises(Conflict):
         contacts.start_sync(workspace.id)
@@ -284,7 +283,7 @@ def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
 
 
 def test_periodic_sync_starts_when_the_interval_has_elapsed(workspace):
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14], sync_interval_minutes=15)
+    configure(workspace.id, factories.airtable_base(), sync_interval_minutes=15)
     add_people(workspace.id, 1)
     started = contacts.due_periodic_syncs()
     assert len(started) == 1

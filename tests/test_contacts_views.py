@@ -168,7 +168,7 @@ def _settings_form(base_id, **overrides):
 def test_airtable_settings_save_and_never_show_the_token(auth_client):
     bad = auth_client.post("/contacts/airtable", data=_settings_form("nope"))
     assert bad.status_code == 422 and b"base id" in bad.data
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     assert (
         auth_client.post("/contacts/airtable", data=_settings_form(base)).status_code
         == 302
@@ -179,7 +179,7 @@ def test_airtable_settings_save_and_never_show_the_token(auth_client):
 
 
 def test_sync_button_runs_the_sync_and_failed_page_offers_retry(auth_client, workspace):
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     auth_client.post("/contacts/airtable", data=_settings_form(base))
     contacts.upsert_contacts(
         workspace.id, [ContactInput(email="s@x.io"), ContactInput(phone="+14155550111")]

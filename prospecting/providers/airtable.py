@@ -15,7 +15,6 @@ import requests
 from flask import current_app
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from pyairtable import Api
 
 from prospecting import metering
@@ -27,13 +26,33 @@ from prospecting.providers.errors import ProviderUnavailable
 PROVIDER = "airtable"
 LABEL = "Airtable"
 MAX_RECORDS = 10
-# Waiting a little past the window's end keeps our 5/s under Airtable's own count,
-# which starts when each request arrives rather than when we took the slot: a 429
-# costs a 30 s lockout, so a slightly slower steady rate is the better trade.
-WINDOW_MARGIN = 0.25
+# Airtable counts a request when it arrives, we count it when we grant its slot: the
+# time between the two varies. Every grant therefore holds its place in the window
+# for 1 s + WINDOW_MARGIN, so that jitter never puts a sixth request into one of
+# Airtable's seconds (a 429 costs a 30 s lockout). 5 per 1.06 s is 0.94 of the limit.
+WINDOW_MARGIN = 0.06
+WINDOW_SECONDS = 1.0
 
 _storages: dict[str, object] = {}
 _storages_lock = threading.Lock()
+_local_windows: dict[str, list[float]] = {}
+_local_lock = threading.Lock()
+
+# A moving window of `limit` grants in `span` seconds, atomically in Redis: the wait
+# until the oldest of the last `limit` grants leaves the window ("0": granted).
+_GRANT_LUA = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local span = tonumber(ARGV[3])
+local oldest = redis.call('lindex', KEYS[1], limit - 1)
+if oldest and tonumber(oldest) > now - span then
+    return tostring(tonumber(oldest) + span - now)
+end
+redis.call('lpush', KEYS[1], ARGV[1])
+redis.call('ltrim', KEYS[1], 0, limit - 1)
+redis.call('pexpire', KEYS[1], math.ceil(span * 1000))
+return '0'
+"""
 
 
 class AirtableRecordError(ProviderBadResponse):
@@ -61,36 +80,63 @@ def locked_for(base_id: str) -> float:
 
 
 def lock(base_id: str, seconds: float | None = None) -> float:
-    """Mark a base as locked for every worker; returns the wait in seconds."""
+    """Mark a base as locked for every worker; returns the wait left in seconds.
+
+    A lockout already running is not restarted: a 429 answered to a request sent
+    just before another worker's 429 arrived costs no second 30 s."""
     wait = seconds or current_app.config["AIRTABLE_LOCKOUT_SECONDS"]
-    storage, key = _storage(), _lockout_key(base_id)
-    storage.clear(key)
-    storage.incr(key, math.ceil(wait))
-    return float(math.ceil(wait))
+    # incr sets the expiry only when it creates the key (limits' memory and Redis).
+    _storage().incr(_lockout_key(base_id), math.ceil(wait))
+    return max(locked_for(base_id), 0.0) or float(math.ceil(wait))
+
+
+def _grant_wait(base_id: str, limit: int, span: float) -> float:
+    """Take a slot of the base's window if one is free (0.0), else the wait."""
+    storage, now = _storage(), time.time()
+    client = getattr(storage, "storage", None)
+    if client is not None and hasattr(client, "eval"):
+        key = f"airtable-window/{base_id}"
+        wait = client.eval(_GRANT_LUA, 1, key, repr(now), limit, repr(span))
+        return float(wait.decode() if isinstance(wait, bytes) else wait)
+    with _local_lock:
+        window = _local_windows.setdefault(base_id, [])
+        if len(window) >= limit and window[-limit] > now - span:
+            return window[-limit] + span - now
+        window.append(now)
+        del window[:-limit]
+        return 0.0
+
+
+def _rate() -> int:
+    item = parse(current_app.config["AIRTABLE_RATE_LIMIT"])
+    return max(1, round(item.amount / item.get_expiry()))
 
 
 def acquire(base_id: str) -> None:
-    """Take a slot of the base's shared limiter, waiting briefly; else rate limited."""
+    """Take a slot of the base's shared limiter, waiting briefly; else rate limited.
+
+    The lockout after a 429 is checked before every try, so a worker that started
+    waiting before another one's 429 never sends into the lockout."""
     cfg = current_app.config
-    remaining = locked_for(base_id)
-    if remaining > 0:
-        raise ProviderRateLimited(
-            f"Airtable asked us to wait after a 429; {remaining:.0f} s left.",
-            retry_after=remaining,
-        )
-    strategy = MovingWindowRateLimiter(_storage())
-    item = parse(cfg["AIRTABLE_RATE_LIMIT"])
     deadline = time.monotonic() + cfg["PROVIDER_MAX_LIMITER_WAIT"]
-    while not strategy.hit(item, PROVIDER, base_id):
-        reset_at, _ = strategy.get_window_stats(item, PROVIDER, base_id)
-        wait = max(0.005, reset_at - time.time()) + WINDOW_MARGIN
+    span = WINDOW_SECONDS + WINDOW_MARGIN
+    while True:
+        remaining = locked_for(base_id)
+        if remaining > 0:
+            raise ProviderRateLimited(
+                f"Airtable asked us to wait after a 429; {remaining:.0f} s left.",
+                retry_after=remaining,
+            )
+        wait = _grant_wait(base_id, _rate(), span)
+        if wait <= 0:
+            return
         if time.monotonic() + wait > deadline:
             raise ProviderRateLimited(
                 "Airtable: our 5 requests/s budget for this base is used up.",
                 retry_after=wait,
                 status=None,
             )
-        time.sleep(wait + random.uniform(0, 0.02))
+        time.sleep(wait + random.uniform(0, 0.005))
 
 
 class _Api(Api):
@@ -127,7 +173,13 @@ class _Api(Api):
             ) from exc
         finally:
             latency = int((time.perf_counter() - started) * 1000)
-            endpoint = "records" if method.upper() == "GET" else "records.write"
+            endpoint = (
+                "schema"
+                if "/meta/" in url
+                else "records"
+                if method.upper() == "GET"
+                else "records.write"
+            )
             metering.record_call(
                 PROVIDER, endpoint, method.upper(), status, latency, 1, error
             )
@@ -143,15 +195,17 @@ def _mapped(exc: requests.HTTPError, base_id: str) -> Exception:
             f"Airtable is rate limiting this base (HTTP 429); waiting {wait:.0f} s.",
             retry_after=wait,
         )
-    if status in (401, 403):
+    if status == 401:
         return ProviderAuthError(
-            f"Airtable refused the token (HTTP {status}): check the personal access "
-            f"token and its access to the base. {message}".strip(),
+            f"Airtable refused the token (HTTP 401): check the personal access "
+            f"token. {message}".strip(),
             status=status,
         )
-    if status == 404:
+    if status in (403, 404):
         return ProviderAuthError(
-            "Airtable base or table not found: check the base id and table names.",
+            f"Airtable base or table not found, or the token cannot reach it "
+            f"(HTTP {status}): check the base id, the table names and the token's "
+            f"access to the base. {message}".strip(),
             status=status,
         )
     if status >= 500:
@@ -202,3 +256,17 @@ def list_records(token: str, base_id: str, table: str) -> list[dict]:
         return api.table(base_id, table).all()
     finally:
         api.session.close()
+
+
+def base_schema(token: str, base_id: str) -> list[dict]:
+    """The base's tables with their fields ({id, name, type, options}), read from
+    GET /v0/meta/bases/{base}/tables (needs the token's schema.bases:read scope)."""
+    api = _Api(token, base_id)
+    try:
+        answer = api.request("GET", str(api.base(base_id).urls.tables))
+    finally:
+        api.session.close()
+    tables = answer.get("tables") if isinstance(answer, dict) else None
+    if not isinstance(tables, list):
+        raise ProviderBadResponse("Airtable's base schema has no list of tables.")
+    return tables

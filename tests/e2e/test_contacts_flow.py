@@ -33,6 +33,7 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     page, live_server, worker
 ):
     airtable.reset()
+    airtable.create_base(BASE)
     user = factories.make_user(email="contacts@acme.test", workspace="Acme")
     sign_in(page, user.email)
 
