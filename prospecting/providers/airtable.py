@@ -249,6 +249,20 @@ def upsert(
         api.session.close()
 
 
+def update(
+    token: str, base_id: str, table: str, records: list[dict], *, typecast=True
+) -> dict:
+    """Update at most 10 records by their `id` in one request (no upsert)."""
+    if len(records) > MAX_RECORDS:
+        raise ValueError(f"at most {MAX_RECORDS} records per request")
+    api = _Api(token, base_id)
+    try:
+        updated = api.table(base_id, table).batch_update(records, typecast=typecast)
+        return {"records": updated}
+    finally:
+        api.session.close()
+
+
 def list_records(token: str, base_id: str, table: str) -> list[dict]:
     """Every record of a table (paged by pyairtable)."""
     api = _Api(token, base_id)
