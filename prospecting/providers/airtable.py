@@ -10,6 +10,7 @@ import math
 import random
 import threading
 import time
+import uuid
 
 import requests
 from flask import current_app
@@ -26,31 +27,37 @@ from prospecting.providers.errors import ProviderUnavailable
 PROVIDER = "airtable"
 LABEL = "Airtable"
 MAX_RECORDS = 10
-# Airtable counts a request when it arrives, we count it when we grant its slot: the
-# time between the two varies. Every grant therefore holds its place in the window
-# for 1 s + WINDOW_MARGIN, so that jitter never puts a sixth request into one of
-# Airtable's seconds (a 429 costs a 30 s lockout). 5 per 1.06 s is 0.94 of the limit.
-WINDOW_MARGIN = 0.06
+# Airtable counts a request when it arrives; we only know it arrived by the time its
+# answer came back. So a request holds its place in the per-base window from its
+# grant until 1 s + WINDOW_MARGIN after its answer: a sixth request is sent only
+# after the answer to the one five before it plus that second, whatever the network
+# or a busy machine did to the timing in between (a 429 costs a 30 s lockout).
+WINDOW_MARGIN = 0.05
 WINDOW_SECONDS = 1.0
+POLL_SECONDS = 0.02  # while all the window's requests are still in flight
 
 _storages: dict[str, object] = {}
 _storages_lock = threading.Lock()
-_local_windows: dict[str, list[float]] = {}
+_local_windows: dict[str, dict[str, float]] = {}
 _local_lock = threading.Lock()
 
-# A moving window of `limit` grants in `span` seconds, atomically in Redis: the wait
-# until the oldest of the last `limit` grants leaves the window ("0": granted).
+# The window as a sorted set of requests scored by when their answer came (by a
+# far bound while in flight): drop those answered more than `span` ago, grant if
+# fewer than `limit` are left, else the wait (in flight: a short poll).
 _GRANT_LUA = """
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local span = tonumber(ARGV[3])
-local oldest = redis.call('lindex', KEYS[1], limit - 1)
-if oldest and tonumber(oldest) > now - span then
-    return tostring(tonumber(oldest) + span - now)
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - span)
+if redis.call('zcard', KEYS[1]) >= limit then
+    local oldest = tonumber(redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')[2])
+    if oldest > now then
+        return ARGV[6]
+    end
+    return tostring(oldest + span - now)
 end
-redis.call('lpush', KEYS[1], ARGV[1])
-redis.call('ltrim', KEYS[1], 0, limit - 1)
-redis.call('pexpire', KEYS[1], math.ceil(span * 1000))
+redis.call('zadd', KEYS[1], ARGV[5], ARGV[4])
+redis.call('expire', KEYS[1], math.ceil(tonumber(ARGV[5]) - now + span) + 1)
 return '0'
 """
 
@@ -90,21 +97,61 @@ def lock(base_id: str, seconds: float | None = None) -> float:
     return max(locked_for(base_id), 0.0) or float(math.ceil(wait))
 
 
-def _grant_wait(base_id: str, limit: int, span: float) -> float:
-    """Take a slot of the base's window if one is free (0.0), else the wait."""
-    storage, now = _storage(), time.time()
+def _window_key(base_id: str) -> str:
+    return f"airtable-window/{base_id}"
+
+
+def _redis(storage):
     client = getattr(storage, "storage", None)
-    if client is not None and hasattr(client, "eval"):
-        key = f"airtable-window/{base_id}"
-        wait = client.eval(_GRANT_LUA, 1, key, repr(now), limit, repr(span))
+    return client if client is not None and hasattr(client, "zadd") else None
+
+
+def _grant_wait(base_id: str, limit: int, span: float, ticket: str) -> float:
+    """Take a slot of the base's window for `ticket` if one is free (0.0), else
+    the wait before trying again."""
+    now = time.time()
+    in_flight = now + _in_flight_bound()
+    client = _redis(_storage())
+    if client is not None:
+        wait = client.eval(
+            _GRANT_LUA,
+            1,
+            _window_key(base_id),
+            repr(now),
+            limit,
+            repr(span),
+            ticket,
+            repr(in_flight),
+            repr(POLL_SECONDS),
+        )
         return float(wait.decode() if isinstance(wait, bytes) else wait)
     with _local_lock:
-        window = _local_windows.setdefault(base_id, [])
-        if len(window) >= limit and window[-limit] > now - span:
-            return window[-limit] + span - now
-        window.append(now)
-        del window[:-limit]
+        window = _local_windows.setdefault(base_id, {})
+        for key in [k for k, at in window.items() if at <= now - span]:
+            del window[key]
+        if len(window) >= limit:
+            oldest = min(window.values())
+            return POLL_SECONDS if oldest > now else oldest + span - now
+        window[ticket] = in_flight
         return 0.0
+
+
+def _answered(base_id: str, ticket: str) -> None:
+    """The request of `ticket` got its answer: its second in the window starts."""
+    now = time.time()
+    client = _redis(_storage())
+    if client is not None:
+        client.zadd(_window_key(base_id), {ticket: now}, xx=True)
+        return
+    with _local_lock:
+        window = _local_windows.get(base_id, {})
+        if ticket in window:
+            window[ticket] = now
+
+
+def _in_flight_bound() -> float:
+    cfg = current_app.config
+    return float(cfg["PROVIDER_CONNECT_TIMEOUT"] + cfg["PROVIDER_READ_TIMEOUT"])
 
 
 def _rate() -> int:
@@ -112,14 +159,16 @@ def _rate() -> int:
     return max(1, round(item.amount / item.get_expiry()))
 
 
-def acquire(base_id: str) -> None:
-    """Take a slot of the base's shared limiter, waiting briefly; else rate limited.
+def acquire(base_id: str) -> str:
+    """Take a slot of the base's shared window, waiting briefly, else rate limited;
+    the ticket to pass to `_answered` once the answer is in.
 
     The lockout after a 429 is checked before every try, so a worker that started
     waiting before another one's 429 never sends into the lockout."""
     cfg = current_app.config
     deadline = time.monotonic() + cfg["PROVIDER_MAX_LIMITER_WAIT"]
     span = WINDOW_SECONDS + WINDOW_MARGIN
+    ticket = uuid.uuid4().hex
     while True:
         remaining = locked_for(base_id)
         if remaining > 0:
@@ -127,16 +176,16 @@ def acquire(base_id: str) -> None:
                 f"Airtable asked us to wait after a 429; {remaining:.0f} s left.",
                 retry_after=remaining,
             )
-        wait = _grant_wait(base_id, _rate(), span)
+        wait = _grant_wait(base_id, _rate(), span, ticket)
         if wait <= 0:
-            return
+            return ticket
         if time.monotonic() + wait > deadline:
             raise ProviderRateLimited(
                 "Airtable: our 5 requests/s budget for this base is used up.",
                 retry_after=wait,
                 status=None,
             )
-        time.sleep(wait + random.uniform(0, 0.005))
+        time.sleep(wait + random.uniform(0, 0.003))
 
 
 class _Api(Api):
@@ -153,7 +202,7 @@ class _Api(Api):
         self.base_id = base_id
 
     def request(self, method: str, url: str, *args, **kwargs):
-        acquire(self.base_id)
+        ticket = acquire(self.base_id)
         started, status, error = time.perf_counter(), None, None
         try:
             result = super().request(method, url, *args, **kwargs)
@@ -172,6 +221,7 @@ class _Api(Api):
                 f"{LABEL} could not be reached ({error})."
             ) from exc
         finally:
+            _answered(self.base_id, ticket)
             latency = int((time.perf_counter() - started) * 1000)
             endpoint = (
                 "schema"
