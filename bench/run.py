@@ -5,6 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import airtable
 from bench import bigjob
 from bench import ingest
 from bench import memory
@@ -24,6 +25,7 @@ BENCHES = {
     "prospects": prospects.run,
     "recovery": recovery.run,
     "bigjob": bigjob.run,
+    "airtable": airtable.run,
 }
 
 

@@ -153,6 +153,7 @@ RULES: dict[str, set[str]] = {
         "prospects.test_account",
         "prospects.remove_account",
         "contacts.save_airtable",
+        "contacts.unmap_missing_fields",
     },
     OWNER: {
         "accounts.save_caps",

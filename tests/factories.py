@@ -167,3 +167,15 @@ def completed_job(workspace_id: int, *, kind: str = "enrichment", rows: int = 3,
         success_count=rows,
         **kw,
     )
+
+
+def airtable_base(tables: list[dict] | None = None) -> str:
+    """A new base in the sandbox Airtable (default: the Contacts and Companies
+    tables the app's default mapping writes to); its id."""
+    import uuid
+
+    from prospecting.sandbox import airtable as sandbox
+
+    base = "app" + uuid.uuid4().hex[:14]
+    sandbox.create_base(base, tables)
+    return base

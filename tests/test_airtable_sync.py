@@ -1,7 +1,7 @@
 """The Airtable sync job: chunks, companies first, lockout, per-record errors, retry."""
 
 import time
-import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +28,7 @@ TOKEN = "patSyncToken"
 @pytest.fixture
 def base(workspace):
     """A fresh sandbox base configured as the workspace's Airtable."""
-    base_id = "app" + uuid.uuid4().hex[:14]
+    base_id = factories.airtable_base()
     configure(workspace.id, base_id)
     return base_id
 
@@ -185,19 +185,66 @@ def test_retry_failed_resends_fixed_records(workspace, base, sandbox_url):
     assert contact.crm_record_id == dup[1]["id"]
 
 
-def test_contact_without_the_merge_value_fails_with_a_reason(workspace, base):
+def test_contact_without_an_email_merges_on_its_phone(workspace, base):
     contacts.upsert_contacts(
         workspace.id, [ContactInput(name="Phone only", phone="+14155550100")]
     )
     job = run_sync(workspace.id)
+    assert (job.success_count, job.failed_count) == (1, 0)
+    (row,) = sandbox.records(base, "Contacts")
+    assert row["fields"]["Phone"] == "+14155550100" and "Email" not in row["fields"]
+    # Someone added the same person in Airtable by hand with a title: the next
+    # change merges into that record on the phone, it does not add a second one.
+    contact = db.session.scalar(select(Contact))
+    contact.crm_record_id = None
+    contact.title = "CTO"
+    contact.updated_at = contact.synced_at + timedelta(seconds=1)
+    db.session.commit()
+    run_sync(workspace.id)
+    (row,) = sandbox.records(base, "Contacts")
+    assert row["fields"]["Title"] == "CTO"
+    assert db.session.scalar(select(Contact)).crm_record_id == row["id"]
+    upserts = [c for c in sandbox.calls(base) if c["table"] == "Contacts"]
+    assert [c["status"] for c in upserts] == [200, 200]
+
+
+def test_contact_with_neither_email_nor_phone_updates_its_stored_record(
+    workspace, base
+):
+    (item,) = contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="Email first", email="e@x.io")]
+    ).items
+    run_sync(workspace.id)
+    contact = db.session.get(Contact, item.contact_id)
+    (row,) = sandbox.records(base, "Contacts")
+    assert contact.crm_record_id == row["id"]
+    contact.email, contact.title = None, "Founder"
+    contact.updated_at = contact.synced_at + timedelta(seconds=1)
+    db.session.commit()
+    job = run_sync(workspace.id)
+    assert (job.success_count, job.failed_count) == (1, 0)
+    (row,) = sandbox.records(base, "Contacts")
+    assert row["fields"]["Title"] == "Founder"
+
+
+def test_contact_with_nothing_to_merge_on_fails_with_a_reason(workspace, base):
+    # The book keeps no such contact; one it kept lost its address since.
+    (item,) = contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="No keys", email="gone@x.io")]
+    ).items
+    db.session.get(Contact, item.contact_id).email = None
+    db.session.commit()
+    job = run_sync(workspace.id)
     assert job.failed_count == 1
     contact = db.session.scalar(select(Contact))
-    assert contact.sync_failed and "merge field 'Email'" in contact.sync_error
+    assert contact.sync_failed
+    assert "No value to merge on ('Email' or 'Phone')" in contact.sync_error
 
 
 def test_a_429_releases_the_chunk_for_the_lockout_without_waiting(workspace, base):
     """The chunk goes back to the queue with not_before = now + lockout; no sleep."""
-    faults.set_overrides({"airtable_rate": 2})
+    # The schema read, the company chunk and one contact chunk pass; the next 429s.
+    faults.set_overrides({"airtable_rate": 3})
     company = contacts.save_company(workspace.id, name="Acme")
     add_people(workspace.id, 20, company_id=company.id)
     started = time.monotonic()
@@ -241,7 +288,7 @@ def test_contact_chunks_wait_for_the_company_chunks(workspace, base):
 
 
 def test_refused_token_fails_the_job_with_a_clear_message(workspace):
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14], token="invalid-token")
+    configure(workspace.id, factories.airtable_base(), token="invalid-token")
     add_people(workspace.id, 1)
     job = run_sync(workspace.id)
     assert job.status == "failed"
@@ -258,7 +305,7 @@ def test_missing_base_fails_the_job(workspace):
 def test_sync_needs_settings_and_runs_once_at_a_time(workspace, other_workspace):
     with pytest.raises(contacts.AirtableNotConfigured):
         contacts.start_sync(other_workspace.id)
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14])
+    configure(workspace.id, factories.airtable_base())
     contacts.start_sync(workspace.id)
     with pytest.raises(Conflict):
         contacts.start_sync(workspace.id)
@@ -284,7 +331,7 @@ def test_stats_by_company_count_each_state(workspace, base, sandbox_url):
 
 
 def test_periodic_sync_starts_when_the_interval_has_elapsed(workspace):
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14], sync_interval_minutes=15)
+    configure(workspace.id, factories.airtable_base(), sync_interval_minutes=15)
     add_people(workspace.id, 1)
     started = contacts.due_periodic_syncs()
     assert len(started) == 1

@@ -1,7 +1,5 @@
 """JSON POST /contacts/fetch (providers.md §7.5)."""
 
-import uuid
-
 import pytest
 from sqlalchemy import select
 
@@ -9,6 +7,7 @@ from prospecting.extensions import db
 from prospecting.models import Company
 from prospecting.sandbox import airtable as sandbox
 from prospecting.services import contacts
+from tests import factories
 
 CIN = "U74999TG2017PTC118280"
 
@@ -117,7 +116,7 @@ def test_a_fetched_company_is_created_under_its_business_name(client, api_header
 def test_fetch_syncs_to_airtable_linked_to_the_given_company(
     client, api_headers, workspace
 ):
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     contacts.save_settings(
         workspace.id,
         token="patApi",

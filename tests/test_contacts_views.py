@@ -168,7 +168,7 @@ def _settings_form(base_id, **overrides):
 def test_airtable_settings_save_and_never_show_the_token(auth_client):
     bad = auth_client.post("/contacts/airtable", data=_settings_form("nope"))
     assert bad.status_code == 422 and b"base id" in bad.data
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     assert (
         auth_client.post("/contacts/airtable", data=_settings_form(base)).status_code
         == 302
@@ -179,11 +179,14 @@ def test_airtable_settings_save_and_never_show_the_token(auth_client):
 
 
 def test_sync_button_runs_the_sync_and_failed_page_offers_retry(auth_client, workspace):
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     auth_client.post("/contacts/airtable", data=_settings_form(base))
-    contacts.upsert_contacts(
-        workspace.id, [ContactInput(email="s@x.io"), ContactInput(phone="+14155550111")]
+    report = contacts.upsert_contacts(
+        workspace.id, [ContactInput(email="s@x.io"), ContactInput(email="t@x.io")]
     )
+    # One lost its address (and has no phone): nothing to merge it on.
+    db.session.get(Contact, report.items[1].contact_id).email = None
+    db.session.commit()
     pending = auth_client.get("/contacts/sync/pending")
     assert b"2 contacts" in pending.data
     started = auth_client.post("/contacts/airtable/sync")
@@ -191,7 +194,8 @@ def test_sync_button_runs_the_sync_and_failed_page_offers_retry(auth_client, wor
     job_page = auth_client.get(started.headers["Location"])
     assert b"completed" in job_page.data
     failed = auth_client.get("/contacts/sync/failed")
-    assert b"merge field" in failed.data and b'id="retry-button"' in failed.data
+    assert b"No value to merge on" in failed.data
+    assert b'id="retry-button"' in failed.data
     stats = auth_client.get("/contacts/sync/stats")
     assert b"No company" in stats.data
 

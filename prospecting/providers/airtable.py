@@ -10,12 +10,12 @@ import math
 import random
 import threading
 import time
+import uuid
 
 import requests
 from flask import current_app
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from pyairtable import Api
 
 from prospecting import metering
@@ -27,13 +27,39 @@ from prospecting.providers.errors import ProviderUnavailable
 PROVIDER = "airtable"
 LABEL = "Airtable"
 MAX_RECORDS = 10
-# Waiting a little past the window's end keeps our 5/s under Airtable's own count,
-# which starts when each request arrives rather than when we took the slot: a 429
-# costs a 30 s lockout, so a slightly slower steady rate is the better trade.
-WINDOW_MARGIN = 0.25
+# Airtable counts a request when it arrives; we only know it arrived by the time its
+# answer came back. So a request holds its place in the per-base window from its
+# grant until 1 s + WINDOW_MARGIN after its answer: a sixth request is sent only
+# after the answer to the one five before it plus that second, whatever the network
+# or a busy machine did to the timing in between (a 429 costs a 30 s lockout).
+WINDOW_MARGIN = 0.05
+WINDOW_SECONDS = 1.0
+POLL_SECONDS = 0.02  # while all the window's requests are still in flight
 
 _storages: dict[str, object] = {}
 _storages_lock = threading.Lock()
+_local_windows: dict[str, dict[str, float]] = {}
+_local_lock = threading.Lock()
+
+# The window as a sorted set of requests scored by when their answer came (by a
+# far bound while in flight): drop those answered more than `span` ago, grant if
+# fewer than `limit` are left, else the wait (in flight: a short poll).
+_GRANT_LUA = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local span = tonumber(ARGV[3])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now - span)
+if redis.call('zcard', KEYS[1]) >= limit then
+    local oldest = tonumber(redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')[2])
+    if oldest > now then
+        return ARGV[6]
+    end
+    return tostring(oldest + span - now)
+end
+redis.call('zadd', KEYS[1], ARGV[5], ARGV[4])
+redis.call('expire', KEYS[1], math.ceil(tonumber(ARGV[5]) - now + span) + 1)
+return '0'
+"""
 
 
 class AirtableRecordError(ProviderBadResponse):
@@ -61,36 +87,105 @@ def locked_for(base_id: str) -> float:
 
 
 def lock(base_id: str, seconds: float | None = None) -> float:
-    """Mark a base as locked for every worker; returns the wait in seconds."""
+    """Mark a base as locked for every worker; returns the wait left in seconds.
+
+    A lockout already running is not restarted: a 429 answered to a request sent
+    just before another worker's 429 arrived costs no second 30 s."""
     wait = seconds or current_app.config["AIRTABLE_LOCKOUT_SECONDS"]
-    storage, key = _storage(), _lockout_key(base_id)
-    storage.clear(key)
-    storage.incr(key, math.ceil(wait))
-    return float(math.ceil(wait))
+    # incr sets the expiry only when it creates the key (limits' memory and Redis).
+    _storage().incr(_lockout_key(base_id), math.ceil(wait))
+    return max(locked_for(base_id), 0.0) or float(math.ceil(wait))
 
 
-def acquire(base_id: str) -> None:
-    """Take a slot of the base's shared limiter, waiting briefly; else rate limited."""
-    cfg = current_app.config
-    remaining = locked_for(base_id)
-    if remaining > 0:
-        raise ProviderRateLimited(
-            f"Airtable asked us to wait after a 429; {remaining:.0f} s left.",
-            retry_after=remaining,
+def _window_key(base_id: str) -> str:
+    return f"airtable-window/{base_id}"
+
+
+def _redis(storage):
+    client = getattr(storage, "storage", None)
+    return client if client is not None and hasattr(client, "zadd") else None
+
+
+def _grant_wait(base_id: str, limit: int, span: float, ticket: str) -> float:
+    """Take a slot of the base's window for `ticket` if one is free (0.0), else
+    the wait before trying again."""
+    now = time.time()
+    in_flight = now + _in_flight_bound()
+    client = _redis(_storage())
+    if client is not None:
+        wait = client.eval(
+            _GRANT_LUA,
+            1,
+            _window_key(base_id),
+            repr(now),
+            limit,
+            repr(span),
+            ticket,
+            repr(in_flight),
+            repr(POLL_SECONDS),
         )
-    strategy = MovingWindowRateLimiter(_storage())
-    item = parse(cfg["AIRTABLE_RATE_LIMIT"])
+        return float(wait.decode() if isinstance(wait, bytes) else wait)
+    with _local_lock:
+        window = _local_windows.setdefault(base_id, {})
+        for key in [k for k, at in window.items() if at <= now - span]:
+            del window[key]
+        if len(window) >= limit:
+            oldest = min(window.values())
+            return POLL_SECONDS if oldest > now else oldest + span - now
+        window[ticket] = in_flight
+        return 0.0
+
+
+def _answered(base_id: str, ticket: str) -> None:
+    """The request of `ticket` got its answer: its second in the window starts."""
+    now = time.time()
+    client = _redis(_storage())
+    if client is not None:
+        client.zadd(_window_key(base_id), {ticket: now}, xx=True)
+        return
+    with _local_lock:
+        window = _local_windows.get(base_id, {})
+        if ticket in window:
+            window[ticket] = now
+
+
+def _in_flight_bound() -> float:
+    cfg = current_app.config
+    return float(cfg["PROVIDER_CONNECT_TIMEOUT"] + cfg["PROVIDER_READ_TIMEOUT"])
+
+
+def _rate() -> int:
+    item = parse(current_app.config["AIRTABLE_RATE_LIMIT"])
+    return max(1, round(item.amount / item.get_expiry()))
+
+
+def acquire(base_id: str) -> str:
+    """Take a slot of the base's shared window, waiting briefly, else rate limited;
+    the ticket to pass to `_answered` once the answer is in.
+
+    The lockout after a 429 is checked before every try, so a worker that started
+    waiting before another one's 429 never sends into the lockout."""
+    cfg = current_app.config
     deadline = time.monotonic() + cfg["PROVIDER_MAX_LIMITER_WAIT"]
-    while not strategy.hit(item, PROVIDER, base_id):
-        reset_at, _ = strategy.get_window_stats(item, PROVIDER, base_id)
-        wait = max(0.005, reset_at - time.time()) + WINDOW_MARGIN
+    span = WINDOW_SECONDS + WINDOW_MARGIN
+    ticket = uuid.uuid4().hex
+    while True:
+        remaining = locked_for(base_id)
+        if remaining > 0:
+            raise ProviderRateLimited(
+                f"Airtable asked us to wait after a 429; {remaining:.0f} s left.",
+                retry_after=remaining,
+            )
+        wait = _grant_wait(base_id, _rate(), span, ticket)
+        if wait <= 0:
+            return ticket
         if time.monotonic() + wait > deadline:
             raise ProviderRateLimited(
                 "Airtable: our 5 requests/s budget for this base is used up.",
                 retry_after=wait,
                 status=None,
             )
-        time.sleep(wait + random.uniform(0, 0.02))
+        time.sleep(wait + random.uniform(0, 0.003))
 
 
 class _Api(Api):
@@ -107,7 +202,7 @@ class _Api(Api):
         self.base_id = base_id
 
     def request(self, method: str, url: str, *args, **kwargs):
-        acquire(self.base_id)
+        ticket = acquire(self.base_id)
         started, status, error = time.perf_counter(), None, None
         try:
             result = super().request(method, url, *args, **kwargs)
@@ -126,8 +221,15 @@ class _Api(Api):
                 f"{LABEL} could not be reached ({error})."
             ) from exc
         finally:
+            _answered(self.base_id, ticket)
             latency = int((time.perf_counter() - started) * 1000)
-            endpoint = "records" if method.upper() == "GET" else "records.write"
+            endpoint = (
+                "schema"
+                if "/meta/" in url
+                else "records"
+                if method.upper() == "GET"
+                else "records.write"
+            )
             metering.record_call(
                 PROVIDER, endpoint, method.upper(), status, latency, 1, error
             )
@@ -143,15 +245,17 @@ def _mapped(exc: requests.HTTPError, base_id: str) -> Exception:
             f"Airtable is rate limiting this base (HTTP 429); waiting {wait:.0f} s.",
             retry_after=wait,
         )
-    if status in (401, 403):
+    if status == 401:
         return ProviderAuthError(
-            f"Airtable refused the token (HTTP {status}): check the personal access "
-            f"token and its access to the base. {message}".strip(),
+            f"Airtable refused the token (HTTP 401): check the personal access "
+            f"token. {message}".strip(),
             status=status,
         )
-    if status == 404:
+    if status in (403, 404):
         return ProviderAuthError(
-            "Airtable base or table not found: check the base id and table names.",
+            f"Airtable base or table not found, or the token cannot reach it "
+            f"(HTTP {status}): check the base id, the table names and the token's "
+            f"access to the base. {message}".strip(),
             status=status,
         )
     if status >= 500:
@@ -195,6 +299,20 @@ def upsert(
         api.session.close()
 
 
+def update(
+    token: str, base_id: str, table: str, records: list[dict], *, typecast=True
+) -> dict:
+    """Update at most 10 records by their `id` in one request (no upsert)."""
+    if len(records) > MAX_RECORDS:
+        raise ValueError(f"at most {MAX_RECORDS} records per request")
+    api = _Api(token, base_id)
+    try:
+        updated = api.table(base_id, table).batch_update(records, typecast=typecast)
+        return {"records": updated}
+    finally:
+        api.session.close()
+
+
 def list_records(token: str, base_id: str, table: str) -> list[dict]:
     """Every record of a table (paged by pyairtable)."""
     api = _Api(token, base_id)
@@ -202,3 +320,17 @@ def list_records(token: str, base_id: str, table: str) -> list[dict]:
         return api.table(base_id, table).all()
     finally:
         api.session.close()
+
+
+def base_schema(token: str, base_id: str) -> list[dict]:
+    """The base's tables with their fields ({id, name, type, options}), read from
+    GET /v0/meta/bases/{base}/tables (needs the token's schema.bases:read scope)."""
+    api = _Api(token, base_id)
+    try:
+        answer = api.request("GET", str(api.base(base_id).urls.tables))
+    finally:
+        api.session.close()
+    tables = answer.get("tables") if isinstance(answer, dict) else None
+    if not isinstance(tables, list):
+        raise ProviderBadResponse("Airtable's base schema has no list of tables.")
+    return tables

@@ -1,15 +1,24 @@
-"""Sandbox Airtable Web API: the `/v0/{base}/{table}` subset pyairtable uses.
+"""Sandbox Airtable Web API: the record endpoints pyairtable uses and the base schema.
 
-In-memory tables per base; list (GET), create (POST), update and upsert (PATCH/PUT
-with `performUpsert.fieldsToMergeOn`); at most 10 records per write (else 422);
-5 requests/s per base, and after a 429 every request to that base is refused for
-the lockout (30 s; the `airtable_rate` / `airtable_lockout` sandbox settings or
-SANDBOX_AIRTABLE_* change them); an upsert matching several rows fails with 422.
-Bases whose id starts with `appMissing` answer 404, tokens starting with `invalid` 401.
+A base exists once created (`create_base`, or `PUT /sandbox/airtable/_bases/<base>`
+from another process), with tables whose fields have types and select options
+(`airtable_schema`); an unknown base answers 403 and an unknown table 404, as
+Airtable does, and nothing is created by writing to it. Records: list (GET and
+`POST …/listRecords`, `filterByFormula`), create (one or up to 10), get, update and
+delete one, batch update or upsert (`performUpsert.fieldsToMergeOn`) and batch
+delete. Requests are checked against the published contracts
+(`sandbox/contracts/airtable`) and the table schema, with Airtable's own 422 errors;
+cleared cells are left out of answers. 5 requests/s per base, and after a 429 every
+request to that base is refused for the lockout (30 s; the `airtable_rate` /
+`airtable_lockout` sandbox settings or SANDBOX_AIRTABLE_* change them). Tokens
+starting with `invalid` answer 401; those starting with `noschema` lack the
+`schema.bases:read` scope (403 on the base schema).
+
+Record endpoints: https://airtable.com/developers/web/api/list-records (and the
+create/get/update/delete pages next to it); base schema:
+https://airtable.com/developers/web/api/get-base-schema.
 """
 
-import random
-import string
 import threading
 import time
 from collections import deque
@@ -20,44 +29,61 @@ from flask import current_app
 from flask import jsonify
 from flask import request
 
+from prospecting.sandbox import airtable_schema as schema
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 MAX_RECORDS = 10
-ID_CHARS = string.ascii_letters + string.digits
 
 _lock = threading.Lock()
-_tables: dict[tuple[str, str], dict[str, dict]] = {}
+_bases: dict[str, list[dict]] = {}
 _hits: dict[str, deque] = {}
 _locked_until: dict[str, float] = {}
 _calls: dict[str, list[dict]] = {}
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, kind: str, message: str):
+        super().__init__(message)
+        self.status, self.kind, self.message = status, kind, message
+
+
 def reset() -> None:
-    """Forget every table, rate window, lockout and logged call."""
+    """Forget every base, rate window, lockout and logged call."""
     with _lock:
-        _tables.clear()
+        _bases.clear()
         _hits.clear()
         _locked_until.clear()
         _calls.clear()
 
 
+def create_base(base: str, tables: list[dict] | None = None) -> None:
+    """Create (or replace) a base whose tables are [{name, fields: [{name, type,
+    options?}]}]; without `tables`, the app's default Contacts and Companies."""
+    built = [
+        schema.table(t["name"], t["fields"]) for t in tables or schema.default_tables()
+    ]
+    with _lock:
+        _bases[base] = built
+
+
 def records(base: str, table: str) -> list[dict]:
     """A copy of a table's records, in creation order."""
     with _lock:
-        return [dict(r, fields=dict(r["fields"])) for r in _table(base, table).values()]
+        return [_copy(r) for r in _table(base, table)["records"].values()]
 
 
 def add(base: str, table: str, fields: dict) -> dict:
     """Insert one record directly (as a user would in Airtable's UI)."""
     with _lock:
-        return _insert(base, table, fields)
+        return _insert(_table(base, table), fields)
 
 
 def remove(base: str, table: str, record_id: str) -> None:
     """Delete one record (as a user would in Airtable's UI)."""
     with _lock:
-        _table(base, table).pop(record_id, None)
+        _table(base, table)["records"].pop(record_id, None)
 
 
 def calls(base: str) -> list[dict]:
@@ -68,11 +94,33 @@ def calls(base: str) -> list[dict]:
 
 def new_id() -> str:
     """An Airtable-style record id: `rec` and 14 letters or digits."""
-    return "rec" + "".join(random.choices(ID_CHARS, k=14))
+    return schema.new_id("rec")
 
 
-def _table(base: str, table: str) -> dict[str, dict]:
-    return _tables.setdefault((base, table), {})
+def _table(base: str, name: str) -> dict:
+    tables = _bases.get(base)
+    if tables is None:
+        raise _Refused(
+            403,
+            "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND",
+            "Invalid permissions, or the requested model was not found. Check that "
+            "both your user and your token have the required permissions, and that "
+            "the model names and/or ids are correct.",
+        )
+    for tbl in tables:
+        if name in (tbl["name"], tbl["id"]):
+            return tbl
+    raise _Refused(
+        404, "TABLE_NOT_FOUND", f"Could not find table {name} in application {base}"
+    )
+
+
+def _copy(record: dict) -> dict:
+    return {
+        "id": record["id"],
+        "createdTime": record["createdTime"],
+        "fields": dict(record["fields"]),
+    }
 
 
 def _error(status: int, kind: str, message: str):
@@ -93,14 +141,16 @@ def _log(base: str, table: str, size: int, status: int, typecast=None) -> None:
         )
 
 
-def _gate(base: str):
-    """Auth, missing bases, the per-base rate limit and the lockout after a 429."""
+def _token() -> str:
     auth = request.headers.get("Authorization", "")
-    token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    return auth[7:].strip() if auth.startswith("Bearer ") else ""
+
+
+def _gate(base: str):
+    """Auth, the per-base rate limit and the lockout after a 429."""
+    token = _token()
     if not token or token.startswith("invalid"):
         return _error(401, "AUTHENTICATION_REQUIRED", "Authentication required")
-    if base.lower().startswith("appmissing"):
-        return _error(404, "NOT_FOUND", "Could not find what you are looking for")
     cfg, app_cfg = faults.settings(), current_app.config
     rate = float(cfg.get("airtable_rate", app_cfg["SANDBOX_AIRTABLE_RATE"]) or 0)
     lockout = float(
@@ -136,131 +186,307 @@ def _too_many():
     )
 
 
-@bp.get("/airtable/v0/<base>/<table>")
-def airtable_list(base: str, table: str):
-    """List a table's records, 100 per page with an `offset` to the next page."""
+def _answer(base: str, table: str, work, *, size=0, typecast=None, logged=True):
+    """Gate, run `work()` under the lock, and answer its body or Airtable's error."""
     refused = _gate(base)
     if refused is not None:
+        if logged:
+            _log(base, table, 0, _status_of(refused))
         return refused
-    size = min(100, max(1, request.args.get("pageSize", 100, type=int) or 100))
-    offset = request.args.get("offset", "itr0")
+    try:
+        with _lock:
+            body = work()
+    except _Refused as exc:
+        if logged:
+            _log(base, table, size, exc.status, typecast)
+        return _error(exc.status, exc.kind, exc.message)
+    except schema.FieldError as exc:
+        if logged:
+            _log(base, table, size, 422, typecast)
+        return _error(422, exc.kind, exc.message)
+    if logged:
+        _log(base, table, size, 200, typecast)
+    return jsonify(body)
+
+
+def _body(contract: str) -> dict:
+    body = request.get_json(silent=True)
+    problems = contracts.problems("airtable", contract, body)
+    if problems or not isinstance(body, dict):
+        raise _Refused(
+            422,
+            "INVALID_REQUEST_UNKNOWN",
+            "Invalid request: parameter validation failed. Check your request data. "
+            + "; ".join(_short(p) for p in problems[:3]),
+        )
+    return body
+
+
+def _short(problem: str) -> str:
+    path, _, message = problem.partition(": ")
+    if len(message) > 120:
+        message = message[:60] + " … " + message[-50:]
+    return f"{path}: {message}"
+
+
+@bp.put("/airtable/_bases/<base>")
+def airtable_create_base(base: str):
+    """Create a base (for tests and benchmarks in another process)."""
+    body = request.get_json(silent=True) or {}
+    create_base(base, body.get("tables"))
+    return jsonify({"id": base})
+
+
+@bp.get("/airtable/v0/meta/bases/<base>/tables")
+def airtable_schema_tables(base: str):
+    """The base's tables with their fields, types and options."""
+
+    def work():
+        if base not in _bases or _token().startswith("noschema"):
+            _table("", "")  # as Airtable answers a token without schema.bases:read
+        return {
+            "tables": [
+                {k: v for k, v in tbl.items() if k != "records"} for tbl in _bases[base]
+            ]
+        }
+
+    return _answer(base, "", work, logged=False)
+
+
+@bp.get("/airtable/v0/<base>/<table>")
+def airtable_list(base: str, table: str):
+    """List a table's records (GET with query parameters)."""
+    args = request.args
+    options = {
+        "pageSize": args.get("pageSize", type=int),
+        "offset": args.get("offset"),
+        "filterByFormula": args.get("filterByFormula"),
+        "maxRecords": args.get("maxRecords", type=int),
+        "fields": args.getlist("fields[]") or None,
+    }
+    return _answer(base, table, lambda: _list(base, table, options), logged=False)
+
+
+@bp.post("/airtable/v0/<base>/<table>/listRecords")
+def airtable_list_post(base: str, table: str):
+    """List a table's records with the options in a JSON body."""
+    return _answer(
+        base,
+        table,
+        lambda: _list(base, table, _body("records.list.request")),
+        logged=False,
+    )
+
+
+def _list(base: str, table: str, options: dict) -> dict:
+    tbl = _table(base, table)
+    rows = list(tbl["records"].values())
+    if options.get("filterByFormula"):
+        try:
+            keep = schema.matcher(options["filterByFormula"])
+        except ValueError as exc:
+            raise _Refused(422, "INVALID_FILTER_BY_FORMULA", str(exc)) from exc
+        rows = [r for r in rows if keep(r)]
+    if options.get("maxRecords"):
+        rows = rows[: options["maxRecords"]]
+    size = min(100, max(1, options.get("pageSize") or 100))
+    offset = options.get("offset") or "itr0"
     start = int(offset[3:]) if offset.startswith("itr") and offset[3:].isdigit() else 0
-    rows = records(base, table)
-    body = {"records": rows[start : start + size]}
+    page = [_copy(r) for r in rows[start : start + size]]
+    if options.get("fields"):
+        wanted = set(options["fields"])
+        for r in page:
+            r["fields"] = {k: v for k, v in r["fields"].items() if k in wanted}
+    body = {"records": page}
     if start + size < len(rows):
         body["offset"] = f"itr{start + size}"
-    return jsonify(body)
+    return body
 
 
 @bp.post("/airtable/v0/<base>/<table>")
 def airtable_create(base: str, table: str):
-    """Create up to 10 records."""
-    refused = _gate(base)
-    if refused is not None:
-        _log(base, table, 0, _status_of(refused))
-        return refused
-    body = request.get_json(silent=True)
-    items = body.get("records") if isinstance(body, dict) else None
-    problem = _check_items(items)
-    if problem:
-        _log(base, table, len(items or []), 422)
-        return _error(422, "INVALID_RECORDS", problem)
-    with _lock:
-        created = [_insert(base, table, item.get("fields") or {}) for item in items]
-    _log(base, table, len(items), 200, body.get("typecast"))
-    return jsonify({"records": created})
+    """Create one record (`fields`) or up to 10 (`records`)."""
+    raw = request.get_json(silent=True) or {}
+    items = raw.get("records") if isinstance(raw, dict) else None
+
+    def work():
+        body = _body("records.create.request")
+        tbl, typecast = _table(base, table), bool(body.get("typecast"))
+        if "records" not in body:
+            return _insert(tbl, schema.cleaned(tbl, body["fields"], typecast=typecast))
+        cells = [
+            schema.cleaned(tbl, i["fields"], typecast=typecast) for i in body["records"]
+        ]
+        return {"records": [_insert(tbl, c) for c in cells]}
+
+    return _answer(
+        base, table, work, size=len(items or []) or 1, typecast=raw.get("typecast")
+    )
 
 
 @bp.route("/airtable/v0/<base>/<table>", methods=["PATCH", "PUT"])
 def airtable_update(base: str, table: str):
-    """Update records by id or upsert them on `performUpsert.fieldsToMergeOn`."""
-    refused = _gate(base)
-    if refused is not None:
-        _log(base, table, 0, _status_of(refused))
-        return refused
-    body = request.get_json(silent=True)
-    items = body.get("records") if isinstance(body, dict) else None
-    problem = _check_items(items)
-    merge = ((body or {}).get("performUpsert") or {}).get("fieldsToMergeOn")
-    with _lock:
-        if not problem:
-            plan, problem = _plan(base, table, items, merge)
-        if not problem:
-            result = _write(base, table, plan, replace=request.method == "PUT")
-    if problem:
-        _log(base, table, len(items or []), 422, (body or {}).get("typecast"))
-        return _error(422, "INVALID_RECORDS", problem)
-    _log(base, table, len(items), 200, body.get("typecast"))
-    return jsonify(result)
+    """Update records by id, or upsert them on `performUpsert.fieldsToMergeOn`."""
+    raw = request.get_json(silent=True)
+    raw = raw if isinstance(raw, dict) else {}
+
+    def work():
+        body = _body("records.update.request")
+        tbl, typecast = _table(base, table), bool(body.get("typecast"))
+        merge = (body.get("performUpsert") or {}).get("fieldsToMergeOn")
+        plan = _plan(tbl, body["records"], merge, typecast)
+        return _write(tbl, plan, replace=request.method == "PUT")
+
+    return _answer(
+        base,
+        table,
+        work,
+        size=len(raw.get("records") or []),
+        typecast=raw.get("typecast"),
+    )
 
 
-def _check_items(items) -> str | None:
-    if not isinstance(items, list) or not items:
-        return "Send a non-empty list of records."
-    if len(items) > MAX_RECORDS:
-        return f"At most {MAX_RECORDS} records per request; got {len(items)}."
-    if not all(
-        isinstance(i, dict) and isinstance(i.get("fields"), dict) for i in items
-    ):
-        return "Every record needs a `fields` object."
-    return None
+@bp.route("/airtable/v0/<base>/<table>/<record_id>", methods=["GET"])
+def airtable_get(base: str, table: str, record_id: str):
+    """One record."""
+    return _answer(
+        base, table, lambda: _copy(_record(base, table, record_id)), logged=False
+    )
 
 
-def _plan(base, table, items, merge):
-    """Which existing record each item updates (None: create), or the 422 message."""
-    rows = _table(base, table)
-    if merge is not None and (
-        not isinstance(merge, list) or not 1 <= len(merge) <= 3 or not all(merge)
-    ):
-        return None, "fieldsToMergeOn must list 1 to 3 field names."
+@bp.route("/airtable/v0/<base>/<table>/<record_id>", methods=["PATCH", "PUT"])
+def airtable_update_one(base: str, table: str, record_id: str):
+    """Update one record's fields (PUT clears the fields not sent)."""
+    raw = request.get_json(silent=True)
+    raw = raw if isinstance(raw, dict) else {}
+
+    def work():
+        body = _body("record.update.request")
+        tbl, record = _table(base, table), _record(base, table, record_id)
+        cells = schema.cleaned(tbl, body["fields"], typecast=bool(body.get("typecast")))
+        record["fields"] = schema.merged(
+            record["fields"], cells, replace=request.method == "PUT"
+        )
+        return _copy(record)
+
+    return _answer(base, table, work, size=1, typecast=raw.get("typecast"))
+
+
+@bp.delete("/airtable/v0/<base>/<table>/<record_id>")
+def airtable_delete_one(base: str, table: str, record_id: str):
+    """Delete one record."""
+
+    def work():
+        _record(base, table, record_id)
+        _table(base, table)["records"].pop(record_id)
+        return {"id": record_id, "deleted": True}
+
+    return _answer(base, table, work, size=1)
+
+
+@bp.delete("/airtable/v0/<base>/<table>")
+def airtable_delete(base: str, table: str):
+    """Delete up to 10 records named by `records[]`."""
+    ids = request.args.getlist("records[]")
+
+    def work():
+        tbl = _table(base, table)
+        if not ids or len(ids) > MAX_RECORDS:
+            raise _Refused(
+                422,
+                "INVALID_REQUEST_UNKNOWN",
+                f"Invalid request: name 1 to {MAX_RECORDS} records[] to delete.",
+            )
+        for rid in ids:
+            _record(base, table, rid)
+        for rid in ids:
+            tbl["records"].pop(rid)
+        return {"records": [{"id": rid, "deleted": True} for rid in ids]}
+
+    return _answer(base, table, work, size=len(ids))
+
+
+def _record(base: str, table: str, record_id: str) -> dict:
+    record = _table(base, table)["records"].get(record_id)
+    if record is None:
+        raise _Refused(
+            404, "MODEL_ID_NOT_FOUND", f"Could not find a record with ID {record_id}"
+        )
+    return record
+
+
+def _plan(tbl: dict, items: list, merge, typecast: bool) -> list:
+    """Which existing record each item updates (None: create), with its cells."""
+    rows = tbl["records"]
+    if merge is not None:
+        problem = schema.merge_problem(tbl, merge)
+        if problem:
+            raise _Refused(422, "INVALID_REQUEST_UNKNOWN", problem)
+        merge = [schema.field_named(tbl, name)["name"] for name in merge]
     plan = []
     for n, item in enumerate(items):
+        cells = schema.cleaned(tbl, item["fields"], typecast=typecast)
         if item.get("id"):
             if item["id"] not in rows:
-                return None, f"Record {n}: {item['id']} does not exist."
-            plan.append((item["id"], item["fields"]))
+                raise _Refused(
+                    404,
+                    "MODEL_ID_NOT_FOUND",
+                    f"Could not find a record with ID {item['id']}",
+                )
+            plan.append((item["id"], cells))
             continue
         if merge is None:
-            return None, f"Record {n}: an update needs an `id`."
-        if any(item["fields"].get(f) in (None, "") for f in merge):
-            return (
-                None,
-                f"Record {n}: every field of fieldsToMergeOn {merge} is needed.",
+            raise _Refused(
+                422,
+                "INVALID_REQUEST_MISSING_FIELDS",
+                f"Record {n}: an update needs an `id`.",
+            )
+        if any(cells.get(f) in (None, "", []) for f in merge):
+            raise _Refused(
+                422,
+                "INVALID_VALUE_FOR_COLUMN",
+                f"Record {n}: every field of fieldsToMergeOn {merge} needs a value.",
             )
         matches = [
             rid
             for rid, row in rows.items()
-            if all(row["fields"].get(f) == item["fields"][f] for f in merge)
+            if all(row["fields"].get(f) == cells[f] for f in merge)
         ]
         if len(matches) > 1:
-            return None, (
+            raise _Refused(
+                422,
+                "INVALID_VALUE_FOR_COLUMN",
                 f"Record {n}: more than one existing record matches "
-                f"{', '.join(merge)} = {[item['fields'][f] for f in merge]}; "
-                "cannot upsert on multiple matches."
+                f"{', '.join(merge)} = {[cells[f] for f in merge]}; "
+                "cannot upsert on multiple matches.",
             )
-        plan.append((matches[0] if matches else None, item["fields"]))
-    return plan, None
+        plan.append((matches[0] if matches else None, cells))
+    return plan
 
 
-def _write(base, table, plan, *, replace: bool) -> dict:
-    rows = _table(base, table)
+def _write(tbl: dict, plan: list, *, replace: bool) -> dict:
+    rows = tbl["records"]
     out, created, updated = [], [], []
-    for rid, fields in plan:
+    for rid, cells in plan:
         if rid is None:
-            record = _insert(base, table, fields)
+            record = _insert(tbl, cells)
             created.append(record["id"])
         else:
-            record = rows[rid]
-            record["fields"] = (
-                dict(fields) if replace else {**record["fields"], **fields}
+            rows[rid]["fields"] = schema.merged(
+                rows[rid]["fields"], cells, replace=replace
             )
+            record = _copy(rows[rid])
             updated.append(rid)
-        out.append(dict(record, fields=dict(record["fields"])))
+        out.append(record)
     return {"records": out, "createdRecords": created, "updatedRecords": updated}
 
 
-def _insert(base: str, table: str, fields: dict) -> dict:
+def _insert(tbl: dict, fields: dict) -> dict:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    record = {"id": new_id(), "createdTime": stamp, "fields": dict(fields)}
-    _table(base, table)[record["id"]] = record
-    return dict(record, fields=dict(record["fields"]))
+    record = {
+        "id": new_id(),
+        "createdTime": stamp,
+        "fields": schema.merged({}, fields, replace=True),
+    }
+    tbl["records"][record["id"]] = record
+    return _copy(record)

@@ -17,6 +17,7 @@ from prospecting.services import jobs
 from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.services.errors import ServiceError
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -267,15 +268,33 @@ def _summary(report) -> str:
 
 @bp.get("/airtable")
 def airtable():
-    """The workspace's Airtable settings."""
-    return _airtable_page(contacts.settings_for_form(g.workspace.id))
+    """The workspace's Airtable settings; with `check=1`, held against the base's
+    schema (missing fields, types, merge fields)."""
+    report = check_error = None
+    if request.args.get("check") == "1":
+        report, check_error = _schema_report()
+    return _airtable_page(
+        contacts.settings_for_form(g.workspace.id),
+        report=report,
+        check_error=check_error,
+    )
 
 
-def _airtable_page(settings, error=None, status=200):
+def _schema_report():
+    """The schema check of the saved settings, or the reason it could not run."""
+    try:
+        return contacts.check_schema(g.workspace.id), None
+    except ServiceError as exc:
+        return None, exc.message
+
+
+def _airtable_page(settings, error=None, status=200, report=None, check_error=None):
     return render_template(
         "contacts/airtable.html",
         settings=settings,
         error=error,
+        report=report,
+        check_error=check_error,
         contact_keys=list(contacts.CONTACT_FIELDS),
         company_keys=list(contacts.COMPANY_FIELDS),
         merge_choices=contacts.CONTACT_MERGE_FIELDS,
@@ -310,13 +329,30 @@ def save_airtable():
         db_settings = contacts.settings_for_form(g.workspace.id)
         return _airtable_page(db_settings, exc.message, 422)
     flash("Airtable settings saved.", "info")
-    return redirect(url_for("contacts.airtable"))
+    return redirect(url_for("contacts.airtable", check="1"))
+
+
+@bp.post("/airtable/unmap")
+def unmap_missing_fields():
+    """Leave unmapped the mapped fields the base lacks."""
+    try:
+        dropped = contacts.unmap_missing(g.workspace.id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("contacts.airtable", check="1"))
+    names = ", ".join(dropped) or "none"
+    flash(f"Left unmapped: {names}.", "info")
+    return redirect(url_for("contacts.airtable", check="1"))
 
 
 @bp.post("/airtable/sync")
 def start_sync():
     """Start an Airtable sync of the pending companies and contacts."""
     retry_failed = request.form.get("retry_failed") == "1"
+    report, _ = _schema_report()
+    if report is not None and report.blocking:
+        flash(airtable_sync.schema_message(report), "error")
+        return redirect(url_for("contacts.airtable", check="1"))
     try:
         job = contacts.start_sync(
             g.workspace.id, current_user.id, retry_failed=retry_failed

@@ -33,6 +33,7 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     page, live_server, worker
 ):
     airtable.reset()
+    airtable.create_base(BASE)
     user = factories.make_user(email="contacts@acme.test", workspace="Acme")
     sign_in(page, user.email)
 
@@ -56,7 +57,7 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     assert results == ["created"] * 6, results  # a new company: every one is new
     created = 6
 
-    # Contacts merge on email in Airtable: one without an address cannot be synced.
+    # Contacts merge on email, else phone: one with neither cannot be synced.
     with_email = [
         row.locator("td:first-child").inner_text()
         for row in outcomes.filter(has_text="created").all()
@@ -101,7 +102,7 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     page.goto("/contacts/sync/failed")
     expect(page.locator("main tbody tr")).to_have_count(without_email)
     expect(page.locator("main tbody")).to_contain_text(
-        "No value for the merge field 'Email'."
+        "No value to merge on ('Email' or 'Phone') and no Airtable record yet."
     )
     page.goto("/contacts/?sync=synced")
     snapshot(page, "contacts_synced")

@@ -2,7 +2,6 @@
 Airtable sync run by real workers sharing the Redis throttle."""
 
 import threading
-import uuid
 
 import pytest
 from sqlalchemy import func
@@ -89,7 +88,7 @@ def test_concurrent_upserts_keep_one_contact_per_person(pg_app, workspace):
 
 def test_sync_by_real_workers_shares_the_throttle(pg_app, workspace, start_worker):
     """Two worker processes sync 6 chunks; the Redis limiter keeps them under 5/s."""
-    base = "app" + uuid.uuid4().hex[:14]
+    base = factories.airtable_base()
     contacts.save_settings(
         workspace.id,
         token="patWorkers",

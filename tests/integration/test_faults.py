@@ -10,7 +10,6 @@ import os
 import random
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -279,7 +278,7 @@ def _storm_jobs() -> dict:
     contacts.save_settings(
         ws2.id,
         token="patStorm",
-        base_id="app" + uuid.uuid4().hex[:14],
+        base_id=factories.airtable_base(),
         contacts_table="Contacts",
         companies_table="Companies",
         contact_fields=dict(contacts.CONTACT_FIELDS),

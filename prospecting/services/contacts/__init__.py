@@ -8,6 +8,11 @@ do not read as the contact book's; both kinds are registered in `kinds`.
 """
 
 from prospecting.services.contacts.airtable_records import SyncCounts
+from prospecting.services.contacts.airtable_schema import SchemaReport
+from prospecting.services.contacts.airtable_schema import (
+    check_workspace as check_schema,
+)
+from prospecting.services.contacts.airtable_schema import unmap_missing
 from prospecting.services.contacts.airtable_settings import COMPANY_FIELDS
 from prospecting.services.contacts.airtable_settings import COMPANY_MERGE_FIELDS
 from prospecting.services.contacts.airtable_settings import CONTACT_FIELDS
@@ -55,6 +60,9 @@ from prospecting.services.contacts.sync_state import stats_by_company
 from prospecting.services.contacts.sync_state import sync_filter
 
 __all__ = [
+    "SchemaReport",
+    "check_schema",
+    "unmap_missing",
     "COMPANY_FIELDS",
     "COMPANY_MERGE_FIELDS",
     "CONTACT_FIELDS",

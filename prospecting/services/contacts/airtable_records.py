@@ -11,19 +11,24 @@ from prospecting.services.contacts.airtable_settings import Connection
 from prospecting.services.errors import InvalidInput
 
 
-def company_record(conn: Connection, company: Company) -> dict:
-    """The Airtable record of a company, or InvalidInput when it cannot be matched."""
+def company_record(conn: Connection, company: Company) -> tuple[str | None, dict]:
+    """The field to merge a company's record on (None: update it by its stored id)
+    and the record, or InvalidInput when it cannot be matched."""
     values = {
         "name": company.name,
         "registration_number": company.registration_number,
         "domain": company.domain,
     }
     fields = _fields(conn.company_fields, values)
-    return _with_key(fields, conn.company_fields[conn.company_merge_field], company)
+    merge = [conn.company_fields[conn.company_merge_field]]
+    return _with_key(fields, merge, company)
 
 
-def contact_record(conn: Connection, contact: Contact) -> dict:
-    """The Airtable record of a contact, linked to its company's record."""
+def contact_record(conn: Connection, contact: Contact) -> tuple[str | None, dict]:
+    """The field to merge a contact's record on and the record, linked to its
+    company's record. Without a value for the merge field (a contact without an
+    email) it merges on the other of email and phone when mapped, else updates the
+    record it was synced to before."""
     values = {
         "name": contact.name,
         "email": contact.email,
@@ -44,7 +49,9 @@ def contact_record(conn: Connection, contact: Contact) -> dict:
                 f"Company '{contact.company.name}' is not in Airtable yet ({reason})."
             )
         fields[link] = [contact.company.crm_record_id]
-    return _with_key(fields, conn.contact_fields[conn.merge_field], contact)
+    other = "phone" if conn.merge_field == "email" else "email"
+    merge = [conn.contact_fields[conn.merge_field], conn.contact_fields.get(other)]
+    return _with_key(fields, [m for m in merge if m], contact)
 
 
 def _fields(mapping: dict, values: dict) -> dict:
@@ -56,12 +63,14 @@ def _fields(mapping: dict, values: dict) -> dict:
     }
 
 
-def _with_key(fields: dict, merge_field: str, obj) -> dict:
-    if fields.get(merge_field):
-        return {"fields": fields}
+def _with_key(fields: dict, merge_fields: list[str], obj) -> tuple[str | None, dict]:
+    for merge in merge_fields:
+        if fields.get(merge):
+            return merge, {"fields": fields}
     if obj.crm_record_id:
-        return {"id": obj.crm_record_id, "fields": fields}
-    raise InvalidInput(f"No value for the merge field '{merge_field}'.")
+        return None, {"id": obj.crm_record_id, "fields": fields}
+    names = " or ".join(f"'{m}'" for m in merge_fields)
+    raise InvalidInput(f"No value to merge on ({names}) and no Airtable record yet.")
 
 
 def _address(addresses: list) -> str | None:
@@ -84,7 +93,7 @@ def sync_objects(conn: Connection, objects: list, *, read_at) -> SyncCounts:
     a multiple match) mark that record failed and the rest carry on; rate limits,
     refused credentials and outages propagate. Commits after every request.
     """
-    counts, ready = SyncCounts(), []
+    counts, ready = SyncCounts(), []  # (object, (merge field, record))
     build = company_record if isinstance(objects[0], Company) else contact_record
     for obj in objects:
         try:
@@ -95,40 +104,47 @@ def sync_objects(conn: Connection, objects: list, *, read_at) -> SyncCounts:
     db.session.commit()
     if not ready:
         return counts
+    groups: dict = {}
+    for obj, (merge, record) in ready:
+        groups.setdefault(merge, []).append((obj, record))
+    for merge, group in groups.items():
+        _send_group(conn, merge, group, read_at, counts)
+    return counts
+
+
+def _send_group(conn, merge, group, read_at, counts: SyncCounts) -> None:
+    """One request for the group; if Airtable refuses it, one per record."""
     try:
-        _send(conn, ready, read_at)
-        counts.synced += len(ready)
-        return counts
+        _send(conn, merge, group, read_at)
+        counts.synced += len(group)
+        return
     except airtable.AirtableRecordError as exc:
-        if len(ready) == 1:
-            _mark_failed(ready[0][0], exc.message)
+        if len(group) == 1:
+            _mark_failed(group[0][0], exc.message)
             db.session.commit()
             counts.failed += 1
-            return counts
-    for obj, record in ready:
+            return
+    for obj, record in group:
         try:
-            _send(conn, [(obj, record)], read_at)
+            _send(conn, merge, [(obj, record)], read_at)
             counts.synced += 1
         except airtable.AirtableRecordError as exc:
             _mark_failed(obj, exc.message)
             db.session.commit()
             counts.failed += 1
-    return counts
 
 
-def _send(conn: Connection, ready: list, read_at) -> None:
+def _send(conn: Connection, merge: str | None, ready: list, read_at) -> None:
+    """Upsert on `merge`, or update by record id (merge None)."""
     is_company = isinstance(ready[0][0], Company)
     table = conn.companies_table if is_company else conn.contacts_table
-    mapping = conn.company_fields if is_company else conn.contact_fields
-    merge = mapping[conn.company_merge_field if is_company else conn.merge_field]
-    result = airtable.upsert(
-        conn.token,
-        conn.base_id,
-        table,
-        [record for _, record in ready],
-        merge_fields=[merge],
-        typecast=True,
-    )
+    records = [record for _, record in ready]
+    if merge is None:
+        result = airtable.update(conn.token, conn.base_id, table, records)
+    else:
+        result = airtable.upsert(
+            conn.token, conn.base_id, table, records, merge_fields=[merge]
+        )
     records = result.get("records") or []
     for (obj, _), record in zip(ready, records, strict=False):
         obj.crm_record_id = record.get("id") or obj.crm_record_id

@@ -20,6 +20,7 @@ from prospecting.models.jobs import TERMINAL_JOB_STATUSES
 from prospecting.providers import airtable
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
+from prospecting.services.contacts import airtable_schema
 from prospecting.services.contacts.airtable_records import SyncCounts
 from prospecting.services.contacts.airtable_records import sync_objects
 from prospecting.services.contacts.airtable_settings import Connection
@@ -75,10 +76,15 @@ def start_sync(
 
 
 def plan(run: jobs.Run) -> jobs.Result:
-    """Cut the pending companies and contacts into chunks of 10, companies first;
-    the chunks are sent once the plan is done."""
+    """Hold the settings against the base's schema (nothing is sent if the base
+    lacks a mapped field or table, or a type cannot take our value), then cut the
+    pending companies and contacts into chunks of 10, companies first; the chunks
+    are sent once the plan is done."""
     job = run.job
     ws = job.workspace_id
+    report = airtable_schema.check(connection(ws))
+    if report.blocking:
+        return jobs.Failed(schema_message(report))
     contact_ids = _pending_ids(Contact, ws)
     company_ids = sorted(set(_pending_ids(Company, ws)) | _unlinked_companies(ws))
     seq = jobs.next_seq(job.id)
@@ -94,6 +100,14 @@ def plan(run: jobs.Run) -> jobs.Result:
     return jobs.Done(
         then=tuple((chunk.id, 0.0) for chunk in chunks),
         total=len(company_ids) + len(contact_ids),
+    )
+
+
+def schema_message(report: airtable_schema.SchemaReport) -> str:
+    return (
+        "The Airtable base does not match the settings; nothing was sent. "
+        f"{report.summary()} Fix the base, or the mapping on the Airtable settings "
+        "page."
     )
 
 
@@ -201,6 +215,10 @@ def sync_now(workspace_id: int, contact_ids: list[int]) -> SyncCounts:
         return counts
     conn = connection(workspace_id)
     try:
+        if airtable_schema.check(conn).blocking:
+            # Left pending: the next sync job fails with the schema's problems.
+            counts.failed = len(contact_ids)
+            return counts
         companies = sorted(_companies_of(workspace_id, contact_ids))
         for start in range(0, len(companies), CHUNK):
             _sync_ids(conn, COMPANIES, workspace_id, companies[start : start + CHUNK])
