@@ -25,10 +25,9 @@ from prospecting.services.contacts.airtable_sync import sync_now
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertItem
 from prospecting.services.contacts.book import UpsertReport
+from prospecting.services.contacts.book import delete_contact
 from prospecting.services.contacts.book import get_contact
-from prospecting.services.contacts.book import search_contacts
 from prospecting.services.contacts.book import update_contact
-from prospecting.services.contacts.book import upsert_contacts
 from prospecting.services.contacts.companies import company_by_registration
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.companies import get_company
@@ -46,12 +45,17 @@ from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import ContactFilter
+from prospecting.services.contacts.query import contacts_query
+from prospecting.services.contacts.query import list_contacts
+from prospecting.services.contacts.query import search_contacts
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
 from prospecting.services.contacts.sync_state import contacts_in_state
 from prospecting.services.contacts.sync_state import stats_by_company
 from prospecting.services.contacts.sync_state import sync_filter
+from prospecting.services.contacts.upsert import upsert_contacts
 
 __all__ = [
     "COMPANY_FIELDS",
@@ -63,6 +67,7 @@ __all__ = [
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",
+    "ContactFilter",
     "ContactInput",
     "FetchReport",
     "SyncCounts",
@@ -73,6 +78,9 @@ __all__ = [
     "company_by_registration",
     "company_for",
     "connection",
+    "contacts_query",
+    "delete_contact",
+    "list_contacts",
     "contacts_in_state",
     "due_periodic_syncs",
     "fetch_contacts",

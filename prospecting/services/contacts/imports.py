@@ -8,8 +8,8 @@ from prospecting.models import EnrichmentRow
 from prospecting.services import jobs
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
-from prospecting.services.contacts.book import upsert_contacts
 from prospecting.services.contacts.companies import company_for
+from prospecting.services.contacts.upsert import upsert_contacts
 
 IMPORT_CHUNK = 500
 
