@@ -39,8 +39,14 @@ from prospecting.services.contacts.fetch import cap_max_contacts
 from prospecting.services.contacts.fetch import fetch_contacts
 from prospecting.services.contacts.fetch import fetch_outcomes
 from prospecting.services.contacts.fetch import start_fetch
-from prospecting.services.contacts.imports import import_enrichment
-from prospecting.services.contacts.imports import import_people_search
+from prospecting.services.contacts.gate import RULES as GATE_RULES
+from prospecting.services.contacts.imports import KEPT_OUT_COLUMNS
+from prospecting.services.contacts.imports import KIND as KIND_IMPORT
+from prospecting.services.contacts.imports import SOURCES as IMPORT_SOURCES
+from prospecting.services.contacts.imports import import_summary
+from prospecting.services.contacts.imports import kept_out_rows
+from prospecting.services.contacts.imports import read_book_csv
+from prospecting.services.contacts.imports import start_import
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
@@ -55,6 +61,7 @@ from prospecting.services.contacts.sync_state import companies_in_state
 from prospecting.services.contacts.sync_state import contacts_in_state
 from prospecting.services.contacts.sync_state import stats_by_company
 from prospecting.services.contacts.sync_state import sync_filter
+from prospecting.services.contacts.upsert import add_contact
 from prospecting.services.contacts.upsert import upsert_contacts
 
 __all__ = [
@@ -62,7 +69,11 @@ __all__ = [
     "COMPANY_MERGE_FIELDS",
     "CONTACT_FIELDS",
     "CONTACT_MERGE_FIELDS",
+    "GATE_RULES",
+    "IMPORT_SOURCES",
+    "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
+    "KIND_IMPORT",
     "SYNC_STATES",
     "AirtableNotConfigured",
     "CompanyStats",
@@ -73,6 +84,7 @@ __all__ = [
     "SyncCounts",
     "UpsertItem",
     "UpsertReport",
+    "add_contact",
     "cap_max_contacts",
     "companies_in_state",
     "company_by_registration",
@@ -88,8 +100,10 @@ __all__ = [
     "get_company",
     "get_contact",
     "get_settings",
-    "import_enrichment",
-    "import_people_search",
+    "import_summary",
+    "kept_out_rows",
+    "read_book_csv",
+    "start_import",
     "list_companies",
     "normalise_domain",
     "normalise_email",

@@ -502,3 +502,66 @@ def _add_sources(person: _Person, contact_id: int) -> None:
         )
         .on_conflict_do_nothing()
     )
+
+
+def add_contact(
+    workspace_id: int,
+    *,
+    name: str = "",
+    email: str | None = None,
+    phone: str | None = None,
+    title: str | None = None,
+    location: str | None = None,
+    linkedin_url: str | None = None,
+    company_id: int | None = None,
+    include_risky: bool = True,
+    keep_undeliverable: bool = False,
+) -> tuple[Contact, UpsertItem]:
+    """Add one person by hand through the gate (merged into the contact they are,
+    if known). InvalidInput names the field that is wrong or the rule that kept
+    the person out."""
+    from prospecting.services.contacts.companies import get_company
+    from prospecting.services.contacts.normalise import linkedin_key
+    from prospecting.services.contacts.normalise import normalise_email
+    from prospecting.services.contacts.normalise import normalise_phone
+    from prospecting.services.errors import InvalidInput
+
+    if email and email.strip() and normalise_email(email) is None:
+        raise InvalidInput("email: enter a valid email address.", code="bad_email")
+    if phone and phone.strip() and normalise_phone(phone) is None:
+        raise InvalidInput(
+            "phone: enter a valid phone number with its country code.",
+            code="bad_phone",
+        )
+    if linkedin_url and linkedin_url.strip() and linkedin_key(linkedin_url) is None:
+        raise InvalidInput(
+            "linkedin_url: enter a LinkedIn profile URL (linkedin.com/in/…).",
+            code="bad_linkedin_url",
+        )
+    if company_id:
+        get_company(workspace_id, company_id)
+    report = upsert_contacts(
+        workspace_id,
+        [
+            ContactInput(
+                name=name or "",
+                email=email,
+                phone=phone,
+                title=title,
+                location=location,
+                linkedin_url=linkedin_url,
+                company_id=company_id or None,
+                source="manual",
+            )
+        ],
+        include_risky=include_risky,
+        keep_undeliverable=keep_undeliverable,
+    )
+    (item,) = report.items
+    if item.status == "kept_out":
+        raise InvalidInput(
+            "A contact needs a deliverable email, a phone number or a LinkedIn "
+            f"profile: {item.reason}",
+            code=item.rule,
+        )
+    return db.session.get(Contact, item.contact_id), item
