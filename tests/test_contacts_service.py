@@ -9,7 +9,7 @@ from prospecting.models import Contact
 from prospecting.models.base import utcnow
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
-from prospecting.services.contacts import book
+from prospecting.services.contacts import upsert
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -79,14 +79,21 @@ def test_upsert_adds_phone_found_by_email(workspace):
     )
 
 
-def test_upsert_skips_contacts_without_email_or_phone(workspace):
+def test_upsert_keeps_out_contacts_without_a_way_to_reach_them(workspace):
     report = contacts.upsert_contacts(
         workspace.id,
-        [ContactInput(name="Nobody", email="not-an-email", phone="12")],
+        [
+            ContactInput(name="Nobody", email="not-an-email", phone="12"),
+            ContactInput(name="Nothing at all"),
+        ],
     )
-    (item,) = report.items
-    assert item.status == "skipped" and item.contact_id is None
-    assert "email or phone" in item.reason
+    assert [(i.status, i.rule) for i in report.items] == [
+        ("kept_out", "invalid_email"),
+        ("kept_out", "no_channel"),
+    ]
+    assert all(i.contact_id is None for i in report.items)
+    assert "email, phone number or LinkedIn" in report.items[1].reason
+    assert report.rules() == {"invalid_email": 1, "no_channel": 1}
     assert _all(workspace.id) == []
 
 
@@ -118,7 +125,8 @@ def test_report_counts_created_updated_skipped(workspace):
             ContactInput(name="no key"),
         ],
     )
-    assert (report.created, report.updated, report.skipped) == (1, 1, 2)
+    assert (report.created, report.updated, report.skipped) == (1, 1, 1)
+    assert report.kept_out == 1
 
 
 def test_same_email_in_two_workspaces_is_two_contacts(workspace, other_workspace):
@@ -154,11 +162,12 @@ def test_database_refuses_duplicate_email_and_phone(workspace):
 
 
 def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
-    """A unique violation (another writer was first) turns the create into an update."""
-    real_find = book._find_contact
+    """Another writer inserting the same person first turns the create into an
+    update on the next pass (the INSERT … ON CONFLICT skipped ours)."""
+    real_owners = upsert._owners
     calls = {"n": 0}
 
-    def racing_find(workspace_id, column, value):
+    def racing_owners(workspace_id, people):
         calls["n"] += 1
         if calls["n"] == 1:
             # Another process inserts the same email between our lookup and insert.
@@ -176,10 +185,10 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
                         updated_at=utcnow(),
                     )
                 )
-            return None
-        return real_find(workspace_id, column, value)
+            return {}
+        return real_owners(workspace_id, people)
 
-    monkeypatch.setattr(book, "_find_contact", racing_find)
+    monkeypatch.setattr(upsert, "_owners", racing_owners)
     report = contacts.upsert_contacts(
         workspace.id, [ContactInput(email="race@x.io", title="CTO")]
     )

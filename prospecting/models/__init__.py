@@ -8,6 +8,10 @@ from prospecting.models.accounts import Workspace
 from prospecting.models.contacts import AirtableSettings
 from prospecting.models.contacts import Company
 from prospecting.models.contacts import Contact
+from prospecting.models.contacts import ContactCompany
+from prospecting.models.contacts import ContactEmail
+from prospecting.models.contacts import ContactPhone
+from prospecting.models.contacts import ContactSource
 from prospecting.models.enrichment import EnrichmentPage
 from prospecting.models.enrichment import EnrichmentRow
 from prospecting.models.enrichment import Upload
@@ -39,6 +43,10 @@ __all__ = [
     "AirtableSettings",
     "Company",
     "Contact",
+    "ContactCompany",
+    "ContactEmail",
+    "ContactPhone",
+    "ContactSource",
     "LinkedInAccount",
     "Prospect",
     "PeopleSearch",

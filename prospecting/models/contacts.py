@@ -43,6 +43,7 @@ class Company(db.Model):
             where="domain IS NOT NULL",
         ),
         Index("ix_companies_workspace_name", "workspace_id", "name"),
+        Index("ix_companies_workspace_name_key", "workspace_id", "name_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +52,9 @@ class Company(db.Model):
     domain: Mapped[str | None] = mapped_column(String(255))
     # An Indian CIN (21 characters) or LLPIN (AAA-1234), upper case.
     registration_number: Mapped[str | None] = mapped_column(String(21))
+    # The name without case, punctuation, spacing or legal suffix
+    # (normalise.company_name_key): the de-duplication key without a domain.
+    name_key: Mapped[str | None] = mapped_column(String(255))
     crm_record_id: Mapped[str | None] = mapped_column(String(32))
     synced_at: Mapped[datetime | None]
     sync_failed: Mapped[bool] = mapped_column(default=False)
@@ -81,6 +85,12 @@ class Contact(db.Model):
             "phone",
             where="phone IS NOT NULL",
         ),
+        _partial_unique(
+            "uq_contacts_workspace_linkedin",
+            "workspace_id",
+            "linkedin_key",
+            where="linkedin_key IS NOT NULL",
+        ),
         Index("ix_contacts_workspace_name", "workspace_id", "name"),
         Index("ix_contacts_workspace_sync", "workspace_id", "sync_failed", "synced_at"),
     )
@@ -97,6 +107,8 @@ class Contact(db.Model):
     title: Mapped[str | None] = mapped_column(String(255))
     location: Mapped[str | None] = mapped_column(String(255))
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    # "linkedin.com/in/<slug>" in lower case: the third de-duplication key.
+    linkedin_key: Mapped[str | None] = mapped_column(String(255))
     addresses: Mapped[list] = mapped_column(JSONType, default=list)
     source: Mapped[str] = mapped_column(String(40), default="manual")
     # Provider identifiers such as {"din": "07864946"}.
@@ -109,6 +121,24 @@ class Contact(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     company: Mapped[Company | None] = relationship(back_populates="contacts")
+    # Every address, number, company and source; `email`, `phone` and
+    # `company_id` above are the primary ones.
+    emails: Mapped[list["ContactEmail"]] = relationship(
+        order_by="(ContactEmail.is_primary.desc(), ContactEmail.id)",
+        cascade="all, delete-orphan",
+    )
+    phones: Mapped[list["ContactPhone"]] = relationship(
+        order_by="(ContactPhone.is_primary.desc(), ContactPhone.id)",
+        cascade="all, delete-orphan",
+    )
+    links: Mapped[list["ContactCompany"]] = relationship(
+        order_by="ContactCompany.created_at",
+        cascade="all, delete-orphan",
+    )
+    sources: Mapped[list["ContactSource"]] = relationship(
+        order_by="ContactSource.id",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def sync_state(self) -> str:
@@ -120,6 +150,86 @@ class Contact(db.Model):
 
     def __repr__(self) -> str:
         return f"<Contact {self.id} {self.email or self.phone}>"
+
+
+class ContactEmail(db.Model):
+    """One address of a contact with what the verifier said of it and when."""
+
+    __tablename__ = "contact_emails"
+    __table_args__ = (
+        Index(
+            "uq_contact_emails_workspace_email", "workspace_id", "email", unique=True
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    # valid | risky | invalid | unknown, or None when never verified.
+    verdict: Mapped[str | None] = mapped_column(String(12))
+    flags: Mapped[list] = mapped_column(JSONType, default=list)
+    verified_at: Mapped[datetime | None]
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactPhone(db.Model):
+    """One phone number (E.164) of a contact."""
+
+    __tablename__ = "contact_phones"
+    __table_args__ = (
+        Index(
+            "uq_contact_phones_workspace_phone", "workspace_id", "phone", unique=True
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    phone: Mapped[str] = mapped_column(String(20))
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactCompany(db.Model):
+    """A contact's link to one of its companies, with the role held there."""
+
+    __tablename__ = "contact_companies"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    company_id: Mapped[int] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()
+
+
+class ContactSource(db.Model):
+    """Where a contact came from: a source kind and the job (or "") it came with."""
+
+    __tablename__ = "contact_sources"
+    __table_args__ = (
+        Index("uq_contact_sources", "contact_id", "source", "ref", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE")
+    )
+    source: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AirtableSettings(db.Model):

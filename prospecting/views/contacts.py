@@ -13,11 +13,16 @@ from flask_login import current_user
 from prospecting import htmx
 from prospecting import tasks
 from prospecting.services import contacts
+from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+<<<<<<< HEAD
 from prospecting.services.errors import ServiceError
+=======
+from prospecting.views.responses import csv_download
+>>>>>>> b17a
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -237,30 +242,115 @@ def fetch_job(job_id: str):
     )
 
 
-# Adding results of other areas
+# Adding people to the book: "Add to contacts" as a job, a CSV file, one person
 
 
 @bp.post("/import/enrichment/<job_id>")
 def import_enrichment(job_id: str):
-    """Add an enrichment job's successful rows to the contact book."""
-    report = contacts.import_enrichment(g.workspace.id, job_id)
-    flash(_summary(report), "info")
-    return redirect(url_for("enrichment.show", job_id=job_id))
+    """Add an enrichment job's processed rows to the book (a job, through the gate)."""
+    return _start_import("enrichment", job_id)
 
 
 @bp.post("/import/people-search/<search_id>")
 def import_people_search(search_id: str):
-    """Add the people a people search found to the contact book."""
-    report = contacts.import_people_search(g.workspace.id, search_id)
-    flash(_summary(report), "info")
-    return redirect(request.referrer or url_for("contacts.index"))
+    """Add the people a people search found to the book (a job, through the gate)."""
+    return _start_import("people_search", search_id)
 
 
-def _summary(report) -> str:
-    return (
-        f"Contact book: {report.created} added, {report.updated} updated, "
-        f"{report.skipped} skipped."
+@bp.post("/import/prospects/<job_id>")
+def import_prospects(job_id: str):
+    """Add a LinkedIn prospect search's people to the book (matched on profile)."""
+    return _start_import("prospects", job_id)
+
+
+def _start_import(source: str, job_id: str):
+    job = contacts.start_import(
+        g.workspace.id,
+        current_user.id,
+        source,
+        job_id,
+        include_risky=request.form.get("include_risky") == "1",
+        keep_undeliverable=request.form.get("keep_undeliverable") == "1",
     )
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("contacts.import_job", job_id=job.id))
+
+
+@bp.get("/import/csv")
+def import_csv_form():
+    """The form to import a CSV file straight into the book."""
+    return render_template("contacts/import_csv.html", error=None)
+
+
+@bp.post("/import/csv")
+def import_csv():
+    """Import a CSV file's people straight into the book (a job, through the gate)."""
+    upload = request.files.get("file")
+    try:
+        rows = contacts.read_book_csv(upload)
+        job = contacts.start_import(
+            g.workspace.id,
+            current_user.id,
+            "csv",
+            rows=rows,
+            filename=(upload.filename or "") if upload else "",
+            include_risky=request.form.get("include_risky") == "1",
+            keep_undeliverable=request.form.get("keep_undeliverable") == "1",
+        )
+    except InvalidInput as exc:
+        return render_template("contacts/import_csv.html", error=exc.message), 422
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("contacts.import_job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>/import")
+def import_job(job_id: str):
+    """An "Add to contacts" job: progress, then who entered and what was kept out."""
+    job = jobs.get(g.workspace.id, job_id, kind=contacts.KIND_IMPORT)
+    return render_template(
+        "contacts/import_job.html",
+        job=job,
+        summary=contacts.import_summary(job),
+        rules=contacts.GATE_RULES,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@bp.get("/jobs/<job_id>/kept-out.csv")
+def kept_out(job_id: str):
+    """The rows an import kept out of the book, with the rule and why."""
+    job = jobs.get(g.workspace.id, job_id, kind=contacts.KIND_IMPORT)
+    lines = csvfiles.write_csv(contacts.KEPT_OUT_COLUMNS, contacts.kept_out_rows(job))
+    return csv_download(lines, f"kept-out-{job.id[:8]}.csv")
+
+
+@bp.get("/new")
+def new():
+    """The form to add one person to the book."""
+    return _new_form({})
+
+
+def _new_form(values: dict, error: str | None = None, status: int = 200):
+    companies = [c for c, _ in contacts.list_companies(g.workspace.id)]
+    return render_template(
+        "contacts/new.html", values=values, companies=companies, error=error
+    ), status
+
+
+@bp.post("/new")
+def create():
+    """Add one person through the gate (or merge them into the contact they are)."""
+    values = {
+        k: request.form.get(k, "")
+        for k in ("name", "email", "phone", "title", "location", "linkedin_url")
+    }
+    values["company_id"] = request.form.get("company_id", type=int)
+    try:
+        contact, _ = contacts.add_contact(g.workspace.id, **values)
+    except InvalidInput as exc:
+        return _new_form(values, exc.message, 422)
+    flash("Contact saved.", "info")
+    return redirect(url_for("contacts.show", contact_id=contact.id))
 
 
 # Airtable

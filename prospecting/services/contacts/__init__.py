@@ -30,10 +30,9 @@ from prospecting.services.contacts.airtable_sync import sync_now
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertItem
 from prospecting.services.contacts.book import UpsertReport
+from prospecting.services.contacts.book import delete_contact
 from prospecting.services.contacts.book import get_contact
-from prospecting.services.contacts.book import search_contacts
 from prospecting.services.contacts.book import update_contact
-from prospecting.services.contacts.book import upsert_contacts
 from prospecting.services.contacts.companies import company_by_registration
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.companies import get_company
@@ -46,18 +45,30 @@ from prospecting.services.contacts.fetch import fetch_by_registration
 from prospecting.services.contacts.fetch import fetch_contacts
 from prospecting.services.contacts.fetch import fetch_outcomes
 from prospecting.services.contacts.fetch import start_fetch
-from prospecting.services.contacts.imports import import_enrichment
-from prospecting.services.contacts.imports import import_people_search
+from prospecting.services.contacts.gate import RULES as GATE_RULES
+from prospecting.services.contacts.imports import KEPT_OUT_COLUMNS
+from prospecting.services.contacts.imports import KIND as KIND_IMPORT
+from prospecting.services.contacts.imports import SOURCES as IMPORT_SOURCES
+from prospecting.services.contacts.imports import import_summary
+from prospecting.services.contacts.imports import kept_out_rows
+from prospecting.services.contacts.imports import read_book_csv
+from prospecting.services.contacts.imports import start_import
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import ContactFilter
+from prospecting.services.contacts.query import contacts_query
+from prospecting.services.contacts.query import list_contacts
+from prospecting.services.contacts.query import search_contacts
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
 from prospecting.services.contacts.sync_state import contacts_in_state
 from prospecting.services.contacts.sync_state import stats_by_company
 from prospecting.services.contacts.sync_state import sync_filter
+from prospecting.services.contacts.upsert import add_contact
+from prospecting.services.contacts.upsert import upsert_contacts
 
 __all__ = [
     "SchemaReport",
@@ -67,21 +78,30 @@ __all__ = [
     "COMPANY_MERGE_FIELDS",
     "CONTACT_FIELDS",
     "CONTACT_MERGE_FIELDS",
+    "GATE_RULES",
+    "IMPORT_SOURCES",
+    "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
+    "KIND_IMPORT",
     "SYNC_STATES",
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",
+    "ContactFilter",
     "ContactInput",
     "FetchReport",
     "SyncCounts",
     "UpsertItem",
     "UpsertReport",
+    "add_contact",
     "cap_max_contacts",
     "companies_in_state",
     "company_by_registration",
     "company_for",
     "connection",
+    "contacts_query",
+    "delete_contact",
+    "list_contacts",
     "contacts_in_state",
     "due_periodic_syncs",
     "fetch_by_registration",
@@ -90,8 +110,10 @@ __all__ = [
     "get_company",
     "get_contact",
     "get_settings",
-    "import_enrichment",
-    "import_people_search",
+    "import_summary",
+    "kept_out_rows",
+    "read_book_csv",
+    "start_import",
     "list_companies",
     "normalise_domain",
     "normalise_email",

@@ -9,6 +9,7 @@ from prospecting.extensions import db
 from prospecting.models import Company
 from prospecting.models import Contact
 from prospecting.models.base import utcnow
+from prospecting.services.contacts.normalise import company_name_key
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_registration
 from prospecting.services.errors import Conflict
@@ -68,6 +69,7 @@ def save_company(
         else Company(workspace_id=workspace_id)
     )
     company.name = name[:255]
+    company.name_key = company_name_key(name)
     company.domain = clean_domain
     company.registration_number = reg
     company.updated_at = utcnow()
@@ -103,9 +105,11 @@ def company_for(
         found = _find_company(workspace_id, registration_number, domain, name)
         if found is not None:
             return found
+        label = name or registration_number or domain
         company = Company(
             workspace_id=workspace_id,
-            name=name or registration_number or domain,
+            name=label,
+            name_key=company_name_key(name) if name else None,
             domain=domain,
             registration_number=registration_number,
         )
@@ -120,14 +124,28 @@ def company_for(
 
 
 def _find_company(workspace_id, reg, domain, name) -> Company | None:
+    """By registration number, else by domain, else by normalised name; a company
+    found by its name takes on a domain it lacked rather than being duplicated."""
     base = select(Company).where(Company.workspace_id == workspace_id)
     if reg:
         return db.session.scalar(base.where(Company.registration_number == reg))
     if domain:
-        return db.session.scalar(base.where(Company.domain == domain))
-    return db.session.scalar(
-        base.where(func.lower(Company.name) == name.lower()).order_by(Company.id)
+        found = db.session.scalar(base.where(Company.domain == domain))
+        if found is not None:
+            return found
+    key = company_name_key(name)
+    if not key:
+        return None
+    found = db.session.scalar(
+        base.where(Company.name_key == key).order_by(Company.id).limit(1)
     )
+    if found is not None and domain:
+        if found.domain and found.domain != domain:
+            return None  # same name, another domain: another company
+        found.domain = domain
+        found.updated_at = utcnow()
+        db.session.commit()
+    return found
 
 
 def company_by_registration(

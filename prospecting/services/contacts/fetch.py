@@ -15,10 +15,10 @@ from prospecting.providers import attestr
 from prospecting.services import jobs
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
-from prospecting.services.contacts.book import upsert_contacts
 from prospecting.services.contacts.companies import company_by_registration
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.upsert import upsert_contacts
 from prospecting.services.errors import InvalidInput
 
 KIND_FETCH = "contact_fetch"

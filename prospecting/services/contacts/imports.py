@@ -1,79 +1,238 @@
-"""Adding the results of other areas to the contact book: the successful rows of
-an enrichment job and the people found by a people search."""
+"""Adding the people of other areas to the contact book, as a job ("Add to
+contacts"): an enrichment job's processed rows, a people search's profiles, a
+LinkedIn prospect search's prospects, or the rows of a CSV file.
+
+Each batch takes a range of the source's rows through the quality gate into the
+book (`upsert`, one transaction a chunk) and keeps its counts: how many people
+entered, how many were merged into a contact already there, and how many each
+rule of the gate kept out, with those rows for the kept-out CSV.
+"""
 
 from sqlalchemy import select
 
 from prospecting.extensions import db
 from prospecting.models import EnrichmentRow
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models import PersonProfile
+from prospecting.models import Prospect
 from prospecting.services import jobs
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
-from prospecting.services.contacts.book import upsert_contacts
 from prospecting.services.contacts.companies import company_for
+from prospecting.services.contacts.gate import RULES
+from prospecting.services.contacts.upsert import upsert_contacts
+from prospecting.services.errors import InvalidInput
 
-IMPORT_CHUNK = 500
+KIND = "contact_import"
+CHUNK = "contact_import.chunk"
+BATCH_ROWS = 2000
+# Where the people come from -> the job kind that found them.
+SOURCES = {
+    "enrichment": "enrichment",
+    "people_search": "people_search",
+    "prospects": "prospect_search",
+    "csv": None,
+}
+KEPT_OUT_COLUMNS = ["row", "name", "email", "phone", "linkedin_url", "rule", "reason"]
 
 
-def import_enrichment(workspace_id: int, job_id: str) -> UpsertReport:
-    """Add the successful rows of an enrichment job to the contact book."""
-    job = jobs.get(workspace_id, job_id, kind="enrichment")
-    report, after, companies = UpsertReport(), 0, {}
-    while True:
-        rows = db.session.scalars(
-            select(EnrichmentRow)
+# Starting an import
+
+
+def start_import(
+    workspace_id: int,
+    user_id: int | None,
+    source: str,
+    job_id: str | None = None,
+    *,
+    include_risky: bool = False,
+    keep_undeliverable: bool = False,
+    rows: list[dict] | None = None,
+    filename: str = "",
+) -> Job:
+    """Create the import job and its batches (committed, not yet enqueued).
+
+    `source` is one of SOURCES; a job's people need its `job_id`, a CSV file its
+    `rows` (dicts with name, email, phone, title, company, website, linkedin_url,
+    location)."""
+    if source not in SOURCES:
+        raise InvalidInput(
+            f"source must be one of {', '.join(s for s in SOURCES if s != 'csv')}.",
+            code="bad_source",
+        )
+    if not isinstance(include_risky, bool):
+        raise InvalidInput("include_risky must be true or false.", code="bad_flag")
+    params = {
+        "source": source,
+        "include_risky": include_risky,
+        "keep_undeliverable": bool(keep_undeliverable),
+    }
+    if source == "csv":
+        rows = list(rows or [])
+        batches = [
+            jobs.NewBatch(CHUNK, {"rows": rows[i : i + BATCH_ROWS], "offset": i})
+            for i in range(0, len(rows), BATCH_ROWS)
+        ]
+        total, title = len(rows), f"Add {filename or 'a CSV file'} to contacts"
+    else:
+        if not isinstance(job_id, str) or not job_id.strip():
+            raise InvalidInput("job_id is required.", code="job_id_required")
+        found = jobs.get(workspace_id, job_id.strip(), kind=SOURCES[source])
+        params["source_job_id"] = found.id
+        keys = _source_keys(source, found.id)
+        batches = [
+            jobs.NewBatch(CHUNK, {"first": keys[i], "last": keys[i + BATCH_ROWS - 1]})
+            if i + BATCH_ROWS <= len(keys)
+            else jobs.NewBatch(CHUNK, {"first": keys[i], "last": keys[-1]})
+            for i in range(0, len(keys), BATCH_ROWS)
+        ]
+        total = len(keys)
+        title = f"Add to contacts: {found.title or found.id[:8]}"
+    job = jobs.create(
+        KIND,
+        params,
+        batches,
+        workspace_id=workspace_id,
+        user_id=user_id,
+        title=title,
+        total=total,
+    )
+    db.session.commit()
+    return job
+
+
+def _source_keys(source: str, job_id: str) -> list:
+    """The ordered keys of the source rows the import takes."""
+    if source == "enrichment":
+        stmt = (
+            select(EnrichmentRow.row_number)
             .where(
-                EnrichmentRow.job_id == job.id,
-                EnrichmentRow.status == "success",
-                EnrichmentRow.row_number > after,
+                EnrichmentRow.job_id == job_id,
+                EnrichmentRow.status.in_(("success", "failed")),
             )
             .order_by(EnrichmentRow.row_number)
-            .limit(IMPORT_CHUNK)
-        ).all()
-        if not rows:
-            return report
-        after = rows[-1].row_number
-        inputs = [_enrichment_input(workspace_id, row, companies) for row in rows]
-        report.extend(upsert_contacts(workspace_id, inputs))
+        )
+    elif source == "people_search":
+        stmt = (
+            select(PersonProfile.id)
+            .where(PersonProfile.search_id == job_id)
+            .order_by(PersonProfile.id)
+        )
+    else:
+        stmt = (
+            select(Prospect.id).where(Prospect.job_id == job_id).order_by(Prospect.id)
+        )
+    return list(db.session.scalars(stmt))
 
 
-def _enrichment_input(workspace_id: int, row: EnrichmentRow, companies: dict):
-    domain, name = row.company_domain, row.company_name or row.company or None
-    key = domain or (name or "").lower()
-    if key and key not in companies:
-        company = company_for(workspace_id, domain=domain, name=name)
-        companies[key] = company.id if company else None
-    return ContactInput(
-        name=row.name,
-        email=row.email_normalized or row.email,
-        phone=row.phone_e164 or row.phone,
-        location=row.location,
-        source="enrichment",
-        company_id=companies.get(key),
+# The work of a batch
+
+
+def run_chunk(run: jobs.Run) -> jobs.Result:
+    """Take the batch's rows through the gate into the book; keep its counts."""
+    job, params = run.job, run.params
+    source = job.params["source"]
+    inputs, originals = _inputs(job, params, _Companies(job.workspace_id))
+    run.check()
+    report = upsert_contacts(
+        job.workspace_id,
+        inputs,
+        include_risky=bool(job.params.get("include_risky")),
+        keep_undeliverable=bool(job.params.get("keep_undeliverable")),
+    )
+    kept = [
+        [originals[i.index][0], *originals[i.index][1:], i.rule, i.reason]
+        for i in report.items
+        if i.status == "kept_out"
+    ]
+    counts = _counts(report)
+    return jobs.Done(
+        success=counts["entered"] + counts["merged"],
+        failed=counts["kept_out"],
+        params={
+            **params,
+            "source": source,
+            "counts": counts,
+            "kept_out_rows": kept,
+        },
     )
 
 
-def import_people_search(workspace_id: int, search_id: str) -> UpsertReport:
-    """Add the people found by a people search to the contact book."""
-    from prospecting.models import PersonProfile
+def _counts(report: UpsertReport) -> dict:
+    return {
+        "entered": report.created,
+        "merged": report.updated + report.skipped,
+        "updated": report.updated,
+        "kept_out": report.kept_out,
+        "rules": report.rules(),
+    }
 
-    job = jobs.get(workspace_id, search_id, kind="people_search")
-    report, after, companies = UpsertReport(), 0, {}
-    while True:
+
+class _Companies:
+    """Find-or-create of the companies of one batch, each looked up once."""
+
+    def __init__(self, workspace_id: int):
+        self.workspace_id, self.ids = workspace_id, {}
+
+    def __call__(self, name: str | None, domain: str | None = None) -> int | None:
+        name = (name or "").strip() or None
+        key = (domain or "", (name or "").lower())
+        if not (name or domain):
+            return None
+        if key not in self.ids:
+            company = company_for(self.workspace_id, domain=domain, name=name)
+            self.ids[key] = company.id if company else None
+        return self.ids[key]
+
+
+def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
+    """The batch's rows as ContactInputs, and each one's row for the kept-out CSV
+    (row, name, email, phone, linkedin_url)."""
+    source, ref = job.params["source"], job.params.get("source_job_id") or job.id
+    inputs, originals = [], []
+    if source == "enrichment":
+        rows = db.session.scalars(
+            select(EnrichmentRow)
+            .where(
+                EnrichmentRow.job_id == ref,
+                EnrichmentRow.row_number.between(params["first"], params["last"]),
+                EnrichmentRow.status.in_(("success", "failed")),
+            )
+            .order_by(EnrichmentRow.row_number)
+        )
+        for row in rows:
+            email = row.email_normalized or (row.email or "").strip() or None
+            verdict = row.email_verdict
+            if email and verdict is None:
+                verdict = "unknown"  # its verification failed: not known deliverable
+            inputs.append(
+                ContactInput(
+                    name=row.name or "",
+                    email=email,
+                    email_verdict=verdict,
+                    email_flags=row.email_flags or [],
+                    verified_at=row.processed_at if row.email_verdict else None,
+                    phone=row.phone_e164 or row.phone,
+                    location=row.location,
+                    source="enrichment",
+                    source_ref=ref,
+                    company_id=company(
+                        row.company_name or row.company, row.company_domain
+                    ),
+                )
+            )
+            originals.append([row.row_number, row.name, row.email, row.phone, None])
+    elif source == "people_search":
         rows = db.session.scalars(
             select(PersonProfile)
-            .where(PersonProfile.search_id == job.id, PersonProfile.id > after)
+            .where(
+                PersonProfile.search_id == ref,
+                PersonProfile.id.between(params["first"], params["last"]),
+            )
             .order_by(PersonProfile.id)
-            .limit(IMPORT_CHUNK)
-        ).all()
-        if not rows:
-            return report
-        after = rows[-1].id
-        inputs = []
+        )
         for row in rows:
-            key = (row.company_name or "").strip().lower()
-            if key and key not in companies:
-                company = company_for(workspace_id, name=row.company_name)
-                companies[key] = company.id if company else None
             inputs.append(
                 ContactInput(
                     name=row.full_name,
@@ -82,8 +241,194 @@ def import_people_search(workspace_id: int, search_id: str) -> UpsertReport:
                     location=row.location,
                     linkedin_url=row.linkedin_url,
                     source="people_search",
+                    source_ref=ref,
                     provider_ids={"reachstream": row.provider_record_id},
-                    company_id=companies.get(key),
+                    company_id=company(row.company_name),
                 )
             )
-        report.extend(upsert_contacts(workspace_id, inputs))
+            originals.append(
+                [row.id, row.full_name, row.email, None, row.linkedin_url or None]
+            )
+    elif source == "prospects":
+        rows = db.session.scalars(
+            select(Prospect)
+            .where(
+                Prospect.job_id == ref,
+                Prospect.id.between(params["first"], params["last"]),
+            )
+            .order_by(Prospect.id)
+        )
+        for row in rows:
+            inputs.append(
+                ContactInput(
+                    name=row.name,
+                    title=row.title,
+                    location=row.location,
+                    linkedin_url=row.linkedin_url,
+                    source="prospects",
+                    source_ref=ref,
+                    provider_ids={"linkedin": row.provider_id},
+                    company_id=company(row.company),
+                )
+            )
+            originals.append([row.id, row.name, None, None, row.linkedin_url])
+    else:
+        for n, row in enumerate(params.get("rows", [])):
+            inputs.append(
+                ContactInput(
+                    name=row.get("name") or "",
+                    email=row.get("email"),
+                    phone=row.get("phone"),
+                    title=row.get("title"),
+                    location=row.get("location"),
+                    linkedin_url=row.get("linkedin_url"),
+                    source="csv",
+                    source_ref=job.id,
+                    company_id=company(row.get("company"), row.get("website")),
+                )
+            )
+            originals.append(
+                [
+                    params.get("offset", 0) + n + 2,  # the file's line
+                    row.get("name"),
+                    row.get("email"),
+                    row.get("phone"),
+                    row.get("linkedin_url"),
+                ]
+            )
+    return inputs, originals
+
+
+# What an import did
+
+
+def import_summary(job: Job) -> dict:
+    """The import's counts so far: entered, merged, kept out (and by which rule)."""
+    total = {"entered": 0, "merged": 0, "updated": 0, "kept_out": 0, "rules": {}}
+    for params in db.session.scalars(
+        select(JobBatch.params).where(JobBatch.job_id == job.id)
+    ):
+        counts = (params or {}).get("counts")
+        if not counts:
+            continue
+        for key in ("entered", "merged", "updated", "kept_out"):
+            total[key] += counts.get(key, 0)
+        for rule, n in counts.get("rules", {}).items():
+            total["rules"][rule] = total["rules"].get(rule, 0) + n
+    total["rules"] = {r: total["rules"][r] for r in RULES if r in total["rules"]}
+    return total
+
+
+def kept_out_rows(job: Job):
+    """The rows the gate kept out, batch by batch, for the kept-out CSV."""
+    for params in db.session.scalars(
+        select(JobBatch.params).where(JobBatch.job_id == job.id).order_by(JobBatch.seq)
+    ):
+        yield from (params or {}).get("kept_out_rows", [])
+
+
+def rerun_import(job: Job, user_id: int | None) -> Job:
+    """A new import of the same source with the same options (commits)."""
+    if job.params["source"] == "csv":
+        rows = [
+            r
+            for params in db.session.scalars(
+                select(JobBatch.params)
+                .where(JobBatch.job_id == job.id)
+                .order_by(JobBatch.seq)
+            )
+            for r in (params or {}).get("rows", [])
+        ]
+        if not rows:
+            raise InvalidInput("Upload the file again to import it again.")
+        return start_import(job.workspace_id, user_id, "csv", rows=rows)
+    return start_import(
+        job.workspace_id,
+        user_id,
+        job.params["source"],
+        job.params["source_job_id"],
+        include_risky=bool(job.params.get("include_risky")),
+        keep_undeliverable=bool(job.params.get("keep_undeliverable")),
+    )
+
+
+# A CSV file straight into the book
+
+# Header (lower case, spaces and punctuation as "_") -> book field.
+CSV_HEADERS = {
+    "name": "name",
+    "full_name": "name",
+    "contact_name": "name",
+    "email": "email",
+    "e_mail": "email",
+    "email_address": "email",
+    "work_email": "email",
+    "phone": "phone",
+    "mobile": "phone",
+    "phone_number": "phone",
+    "telephone": "phone",
+    "title": "title",
+    "job_title": "title",
+    "role": "title",
+    "designation": "title",
+    "company": "company",
+    "company_name": "company",
+    "organization": "company",
+    "organisation": "company",
+    "website": "website",
+    "domain": "website",
+    "company_website": "website",
+    "company_domain": "website",
+    "linkedin": "linkedin_url",
+    "linkedin_url": "linkedin_url",
+    "linkedin_profile": "linkedin_url",
+    "location": "location",
+    "city": "location",
+}
+MAX_CSV_ROWS = 100_000
+
+
+def read_book_csv(upload) -> list[dict]:
+    """The rows of an uploaded CSV file as book fields (columns named as in
+    CSV_HEADERS; others ignored); InvalidInput naming the problem."""
+    import csv
+    import io
+    import re
+
+    if upload is None or not getattr(upload, "filename", ""):
+        raise InvalidInput("file: choose a CSV file.", code="file_required")
+    raw = upload.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if "\x00" in text:
+        raise InvalidInput("file: this is not a CSV file.", code="bad_file")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None) or []
+    fields = [
+        CSV_HEADERS.get(re.sub(r"[^a-z0-9]+", "_", h.strip().lower()).strip("_"))
+        for h in header
+    ]
+    if not {"email", "phone", "linkedin_url"} & set(fields):
+        raise InvalidInput(
+            "file: no email, phone or LinkedIn column (name one email, phone or "
+            "linkedin_url).",
+            code="no_channel_column",
+        )
+    rows = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        row = {}
+        for name, value in zip(fields, values, strict=False):
+            if name and value.strip() and name not in row:
+                row[name] = value.strip()[:500]
+        rows.append(row)
+        if len(rows) > MAX_CSV_ROWS:
+            raise InvalidInput(
+                f"file: at most {MAX_CSV_ROWS:,} rows a file.", code="too_many_rows"
+            )
+    if not rows:
+        raise InvalidInput("file: the file has no rows.", code="empty_file")
+    return rows

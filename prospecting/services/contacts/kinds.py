@@ -1,4 +1,5 @@
-"""The contacts area's job kinds: the contact fetch by CIN and the Airtable sync."""
+"""The contacts area's job kinds: the contact fetch by CIN, "Add to contacts" and
+the Airtable sync."""
 
 from prospecting.services import jobs
 from prospecting.services.contacts.airtable_settings import AirtableNotConfigured
@@ -13,6 +14,10 @@ from prospecting.services.contacts.fetch import FETCH
 from prospecting.services.contacts.fetch import KIND_FETCH
 from prospecting.services.contacts.fetch import rerun_fetch
 from prospecting.services.contacts.fetch import run_fetch
+from prospecting.services.contacts.imports import CHUNK
+from prospecting.services.contacts.imports import KIND as KIND_IMPORT
+from prospecting.services.contacts.imports import rerun_import
+from prospecting.services.contacts.imports import run_chunk
 
 # A longer rate limit (Attestr's daily quota) fails the job instead of waiting.
 MAX_FETCH_RETRY_WAIT = 600.0
@@ -60,5 +65,22 @@ jobs.register(
         ),
         page="contacts.sync_job",
         providers=("airtable",),
+    )
+)
+
+
+jobs.register(
+    jobs.JobKind(
+        name=KIND_IMPORT,
+        label="Add to contacts",
+        unit="rows",
+        batches=(
+            jobs.BatchKind(
+                CHUNK, run_chunk, jobs.Policy(backoff=jobs.Backoff(base=2.0, cap=60.0))
+            ),
+        ),
+        page="contacts.import_job",
+        headline="contacts/_import_headline.html",
+        rerun=rerun_import,
     )
 )

@@ -1,7 +1,10 @@
 """Normalisation of the values that identify contacts and companies: registration
-numbers (CIN, LLPIN), email addresses, phone numbers and domains."""
+numbers (CIN, LLPIN), email addresses, phone numbers, domains, company names
+and LinkedIn profile URLs."""
 
 import re
+import unicodedata
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -60,3 +63,60 @@ def normalise_domain(value: str | None) -> str | None:
     host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""
     host = host.removeprefix("www.")
     return host if "." in host else None
+
+
+# Legal forms dropped from the end of a company name ("Pvt Ltd", "GmbH & Co KG"…).
+LEGAL_SUFFIXES = frozenset(
+    "inc incorporated ltd limited llc llp lp plc corp corporation co company "
+    "pvt private pte pty gmbh kg ag sa sas sarl srl spa bv nv oy ab as aps kk "
+    "ohg ug se".split()
+)
+# Abbreviations of the words of a name read as the word itself, so "Wayne Ent"
+# and "Wayne Enterprises" share a key. Only unambiguous corporate words.
+ABBREVIATIONS = {
+    "ent": "enterprises",
+    "entp": "enterprises",
+    "intl": "international",
+    "mfg": "manufacturing",
+    "svcs": "services",
+    "assoc": "associates",
+    "bros": "brothers",
+    "natl": "national",
+}
+
+
+def company_name_key(value: str | None) -> str | None:
+    """A company name reduced to what identifies it: lower case, ASCII letters and
+    digits only, "&" read as "and", legal forms removed from the end and a few
+    corporate abbreviations spelt out, words joined without spaces ("Stark
+    Industries, Inc." and "Starkindustries" are both "starkindustries")."""
+    text = unicodedata.normalize("NFKD", value or "")
+    text = text.encode("ascii", "ignore").decode().lower().replace("&", " and ")
+    words = re.findall(r"[a-z0-9]+", text.replace(".", ""))
+    while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
+        words.pop()
+    if len(words) > 1 and words[-1] == "and":  # "Smith & Co" -> "smith"
+        words.pop()
+    words = [ABBREVIATIONS.get(w, w) for w in words]
+    key = "".join(words)
+    return key[:255] or None
+
+
+LINKEDIN_PATH = re.compile(r"^/(in|pub|company|sales/lead|sales/people)/([^/?#]+)")
+
+
+def linkedin_key(value: str | None) -> str | None:
+    """ "linkedin.com/in/<slug>" (lower case, no query) for a LinkedIn profile URL,
+    or None when the value is not one."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw if "//" in raw else f"//{raw}")
+    host = (parts.hostname or "").lower()
+    if not (host == "linkedin.com" or host.endswith(".linkedin.com")):
+        return None
+    match = LINKEDIN_PATH.match(parts.path)
+    if not match:
+        return None
+    slug = unquote(match.group(2)).strip().lower()
+    return f"linkedin.com/{match.group(1)}/{slug}"[:255] if slug else None

@@ -1,0 +1,567 @@
+"""Rows into the contact book in batches: through the quality gate, matched on
+email, then phone, then LinkedIn profile (every known value of a contact, not
+only its primary ones), new contacts written with one INSERT … ON CONFLICT DO
+NOTHING a chunk and their emails, phones, company links and sources beside.
+
+A known contact only gains: empty fields are filled, a new address or number is
+added as an additional value (the first stays primary), a new company is linked
+with its role; nothing known is replaced or blanked. Each chunk is one
+transaction. When a concurrent writer inserts the same person first, our insert
+skips it and the next pass matches and updates it instead.
+"""
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import OperationalError
+
+from prospecting.extensions import db
+from prospecting.models import Contact
+from prospecting.models import ContactCompany
+from prospecting.models import ContactEmail
+from prospecting.models import ContactPhone
+from prospecting.models import ContactSource
+from prospecting.models.base import utcnow
+from prospecting.services.contacts import gate
+from prospecting.services.contacts.book import ContactInput
+from prospecting.services.contacts.book import UpsertItem
+from prospecting.services.contacts.book import UpsertReport
+from prospecting.services.errors import Conflict
+
+CHUNK = 500
+FILLABLE = ("name", "title", "location", "linkedin_url", "company_id")
+# PostgreSQL deadlock and serialization failure: safe to run the chunk again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+
+
+@dataclass
+class _Person:
+    """The rows of one chunk that are the same person, merged in row order."""
+
+    data: ContactInput
+    emails: list[gate.Email]
+    phones: list[str]
+    linkedin_key: str | None
+    items: list[UpsertItem] = field(default_factory=list)
+    companies: dict = field(default_factory=dict)  # company id -> role
+    sources: set = field(default_factory=set)
+    values: dict = field(default_factory=dict)
+    contact_id: int | None = None
+
+
+def upsert_contacts(
+    workspace_id: int,
+    inputs,
+    *,
+    include_risky: bool = False,
+    keep_undeliverable: bool = False,
+) -> UpsertReport:
+    """Add people to the book through the gate; see the module's docstring."""
+    report, chunk = UpsertReport(), []
+    for index, data in enumerate(inputs):
+        chunk.append((index, data))
+        if len(chunk) >= CHUNK:
+            report.items.extend(
+                _chunk(workspace_id, chunk, include_risky, keep_undeliverable)
+            )
+            chunk = []
+    if chunk:
+        report.items.extend(
+            _chunk(workspace_id, chunk, include_risky, keep_undeliverable)
+        )
+    return report
+
+
+def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[UpsertItem]:
+    for _ in range(4):
+        items, people = [], []
+        for index, data in pairs:
+            judged = gate.judge(
+                email=data.email,
+                verdict=data.email_verdict,
+                flags=data.email_flags,
+                verified_at=data.verified_at,
+                phone=data.phone,
+                phone_region=data.phone_region,
+                linkedin_url=data.linkedin_url,
+                normalised=data.normalised,
+                include_risky=include_risky,
+                keep_undeliverable=keep_undeliverable,
+            )
+            item = UpsertItem(
+                index,
+                "skipped",
+                (data.name or "").strip(),
+                judged.emails[0].address if judged.emails else None,
+                judged.phone,
+            )
+            items.append(item)
+            if not judged.admitted:
+                item.status, item.rule = "kept_out", judged.rule
+                item.reason = gate.RULES[judged.rule]
+                continue
+            if judged.dropped:
+                item.dropped = [e.address for e in judged.dropped]
+            _group(people, data, judged, item)
+        try:
+            _write(workspace_id, people)
+            db.session.commit()
+            return items
+        except IntegrityError:
+            db.session.rollback()  # a concurrent writer; match again
+        except OperationalError as exc:
+            db.session.rollback()
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+    raise Conflict("The contact book is busy; try again.", code="busy")
+
+
+def _keys(emails, phones, linkedin) -> list[tuple[str, str]]:
+    keys = [("email", e.address) for e in emails] + [("phone", p) for p in phones]
+    return keys + ([("linkedin", linkedin)] if linkedin else [])
+
+
+def _group(people: list[_Person], data, judged, item) -> None:
+    """Merge the row into the chunk's person it shares a key with, or add one."""
+    keys = _keys(judged.emails, [judged.phone] if judged.phone else [], None)
+    if judged.linkedin_key:
+        keys.append(("linkedin", judged.linkedin_key))
+    for person in people:
+        mine = set(_keys(person.emails, person.phones, person.linkedin_key))
+        hit = next((k for k in keys if k in mine), None)
+        if hit is None:
+            continue
+        item.matched_on = hit[0]
+        changed = _merge_row(person, data, judged)
+        item.status = "updated" if changed else "skipped"
+        if not changed:
+            item.reason = "Already in the contact book; nothing new."
+        person.items.append(item)
+        return
+    person = _Person(
+        data=data,
+        emails=list(judged.emails),
+        phones=[judged.phone] if judged.phone else [],
+        linkedin_key=judged.linkedin_key,
+        items=[item],
+    )
+    person.values = {f: _clean(getattr(data, f)) for f in FILLABLE}
+    person.values["addresses"] = list(data.addresses or [])
+    person.values["provider_ids"] = {
+        k: v for k, v in (data.provider_ids or {}).items() if v
+    }
+    if data.company_id:
+        person.companies[data.company_id] = _clean(data.role or data.title)
+    person.sources.add((data.source, data.source_ref or ""))
+    people.append(person)
+
+
+def _merge_row(person: _Person, data, judged) -> bool:
+    changed = False
+    known = {e.address for e in person.emails}
+    for email in judged.emails:
+        if email.address not in known:
+            person.emails.append(email)
+            changed = True
+    if judged.phone and judged.phone not in person.phones:
+        person.phones.append(judged.phone)
+        changed = True
+    if judged.linkedin_key and not person.linkedin_key:
+        person.linkedin_key, changed = judged.linkedin_key, True
+    for name in FILLABLE:
+        value = _clean(getattr(data, name))
+        if value and not person.values.get(name):
+            person.values[name], changed = value, True
+    if data.addresses and not person.values["addresses"]:
+        person.values["addresses"], changed = list(data.addresses), True
+    for key, value in (data.provider_ids or {}).items():
+        if value and not person.values["provider_ids"].get(key):
+            person.values["provider_ids"][key], changed = value, True
+    if data.company_id and data.company_id not in person.companies:
+        person.companies[data.company_id] = _clean(data.role or data.title)
+        changed = True
+    person.sources.add((data.source, data.source_ref or ""))
+    return changed
+
+
+def _clean(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value[:255] if value else None
+    return value
+
+
+# Writing a chunk
+
+
+def _write(workspace_id: int, people: list[_Person]) -> None:
+    pending = people
+    for _ in range(3):
+        owners = _owners(workspace_id, pending)
+        new = []
+        for person in pending:
+            found = _match(person, owners)
+            if found is None:
+                new.append(person)
+            else:
+                _update(workspace_id, person, *found, owners)
+        pending = _insert_new(workspace_id, new)
+        if not pending:
+            return
+    raise IntegrityError("contacts", None, Exception("raced three times"))
+
+
+def _owners(workspace_id, people) -> dict[tuple[str, str], int]:
+    """Which contact holds each email, phone and profile of these people."""
+    emails = {e.address for p in people for e in p.emails}
+    phones = {n for p in people for n in p.phones}
+    profiles = {p.linkedin_key for p in people if p.linkedin_key}
+    owners: dict[tuple[str, str], int] = {}
+    # The primary columns too: they hold what a writer outside this module added.
+    for kind, column, owner, values in (
+        ("email", Contact.email, Contact.id, emails),
+        ("phone", Contact.phone, Contact.id, phones),
+        ("email", ContactEmail.email, ContactEmail.contact_id, emails),
+        ("phone", ContactPhone.phone, ContactPhone.contact_id, phones),
+        ("linkedin", Contact.linkedin_key, Contact.id, profiles),
+    ):
+        if not values:
+            continue
+        table = column.class_
+        for value, contact_id in db.session.execute(
+            select(column, owner).where(
+                table.workspace_id == workspace_id, column.in_(values)
+            )
+        ):
+            owners[(kind, value)] = contact_id
+    return owners
+
+
+def _match(person: _Person, owners) -> tuple[int, str] | None:
+    for kind, value in _keys(person.emails, person.phones, person.linkedin_key):
+        if (kind, value) in owners:
+            return owners[(kind, value)], kind
+    return None
+
+
+def _update(workspace_id, person: _Person, contact_id: int, on: str, owners) -> None:
+    contact = db.session.get(Contact, contact_id)
+    person.contact_id = contact.id
+    first = person.items[0]
+    first.matched_on, first.contact_id = on, contact.id
+    for item in person.items[1:]:
+        item.contact_id = contact.id
+    changed, notes = False, []
+    now = utcnow()
+    for email in person.emails:
+        owner = owners.get(("email", email.address))
+        if owner is None:
+            db.session.add(_email_row(workspace_id, contact, email, person, now))
+            owners[("email", email.address)] = contact.id
+            if contact.email is None:
+                contact.email = email.address
+            changed = True
+        elif owner != contact.id:
+            notes.append(f"The email {email.address} belongs to contact #{owner}.")
+        elif email.verdict:
+            _refresh_verdict(workspace_id, email)
+    for phone in person.phones:
+        owner = owners.get(("phone", phone))
+        if owner is None:
+            db.session.add(
+                ContactPhone(
+                    workspace_id=workspace_id,
+                    contact_id=contact.id,
+                    phone=phone,
+                    is_primary=contact.phone is None,
+                    source=person.data.source,
+                    created_at=now,
+                )
+            )
+            owners[("phone", phone)] = contact.id
+            if contact.phone is None:
+                contact.phone = phone
+            changed = True
+        elif owner != contact.id:
+            notes.append(f"The phone number belongs to contact #{owner}.")
+    if person.linkedin_key and not contact.linkedin_key:
+        if ("linkedin", person.linkedin_key) not in owners:
+            contact.linkedin_key = person.linkedin_key
+            owners[("linkedin", person.linkedin_key)] = contact.id
+            changed = True
+    for name in FILLABLE:
+        value = person.values.get(name)
+        if value and not getattr(contact, name):
+            setattr(contact, name, value)
+            changed = True
+    if person.values["addresses"] and not contact.addresses:
+        contact.addresses, changed = list(person.values["addresses"]), True
+    ids = dict(contact.provider_ids or {})
+    for key, value in person.values["provider_ids"].items():
+        if value and not ids.get(key):
+            ids[key], changed = value, True
+    contact.provider_ids = ids
+    linked = set(
+        db.session.scalars(
+            select(ContactCompany.company_id).where(
+                ContactCompany.contact_id == contact.id
+            )
+        )
+    )
+    for company_id, role in person.companies.items():
+        if company_id not in linked:
+            db.session.add(
+                ContactCompany(
+                    contact_id=contact.id,
+                    company_id=company_id,
+                    role=role,
+                    created_at=now,
+                )
+            )
+            changed = True
+    _add_sources(person, contact.id)
+    if changed:
+        contact.updated_at = now
+        contact.sync_failed, contact.sync_error = False, None
+        first.status, first.reason = "updated", None
+    else:
+        first.status = "skipped"
+        first.reason = "Already in the contact book; nothing new."
+    if notes:
+        first.reason = " ".join(notes)
+    db.session.flush()
+
+
+def _refresh_verdict(workspace_id: int, email: gate.Email) -> None:
+    db.session.execute(
+        update(ContactEmail)
+        .where(
+            ContactEmail.workspace_id == workspace_id,
+            ContactEmail.email == email.address,
+        )
+        .values(
+            verdict=email.verdict,
+            flags=list(email.flags or []),
+            verified_at=email.verified_at or utcnow(),
+        )
+    )
+
+
+def _email_row(workspace_id, contact, email: gate.Email, person, now) -> ContactEmail:
+    return ContactEmail(
+        workspace_id=workspace_id,
+        contact_id=contact.id,
+        email=email.address,
+        verdict=email.verdict,
+        flags=list(email.flags or []),
+        verified_at=email.verified_at or (now if email.verdict is not None else None),
+        is_primary=contact.email is None,
+        source=person.data.source,
+        created_at=now,
+    )
+
+
+def _insert(table):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
+    """Insert the new people; those a concurrent writer inserted first come back."""
+    if not people:
+        return []
+    now = utcnow()
+    rows = []
+    for person in people:
+        values = person.values
+        rows.append(
+            {
+                "workspace_id": workspace_id,
+                "company_id": values.get("company_id"),
+                "name": values.get("name") or "",
+                "email": person.emails[0].address if person.emails else None,
+                "phone": person.phones[0] if person.phones else None,
+                "title": values.get("title"),
+                "location": values.get("location"),
+                "linkedin_url": values.get("linkedin_url"),
+                "linkedin_key": person.linkedin_key,
+                "addresses": values.get("addresses") or [],
+                "source": person.data.source,
+                "provider_ids": values.get("provider_ids") or {},
+                "crm_record_id": None,
+                "synced_at": None,
+                "sync_failed": False,
+                "sync_error": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    table = Contact.__table__
+    inserted = db.session.execute(
+        _insert(table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(table.c.id, table.c.email, table.c.phone, table.c.linkedin_key)
+    ).all()
+    ids = {}
+    for contact_id, email, phone, profile in inserted:
+        for key in (("email", email), ("phone", phone), ("linkedin", profile)):
+            if key[1]:
+                ids[key] = contact_id
+    raced, emails, phones, links, sources = [], [], [], [], []
+    for person, row in zip(people, rows, strict=True):
+        key = next(
+            k
+            for k in (
+                ("email", row["email"]),
+                ("phone", row["phone"]),
+                ("linkedin", row["linkedin_key"]),
+            )
+            if k[1]
+        )
+        contact_id = ids.get(key)
+        if contact_id is None:
+            raced.append(person)
+            continue
+        person.contact_id = contact_id
+        person.items[0].status = "created"
+        for item in person.items:
+            item.contact_id = contact_id
+        for n, email in enumerate(person.emails):
+            emails.append(
+                {
+                    "workspace_id": workspace_id,
+                    "contact_id": contact_id,
+                    "email": email.address,
+                    "verdict": email.verdict,
+                    "flags": list(email.flags or []),
+                    "verified_at": email.verified_at
+                    or (now if email.verdict is not None else None),
+                    "is_primary": n == 0,
+                    "source": person.data.source,
+                    "created_at": now,
+                }
+            )
+        for n, phone in enumerate(person.phones):
+            phones.append(
+                {
+                    "workspace_id": workspace_id,
+                    "contact_id": contact_id,
+                    "phone": phone,
+                    "is_primary": n == 0,
+                    "source": person.data.source,
+                    "created_at": now,
+                }
+            )
+        for company_id, role in person.companies.items():
+            links.append(
+                {
+                    "contact_id": contact_id,
+                    "company_id": company_id,
+                    "role": role,
+                    "created_at": now,
+                }
+            )
+        for source, ref in person.sources:
+            sources.append(
+                {
+                    "contact_id": contact_id,
+                    "source": source,
+                    "ref": ref,
+                    "created_at": now,
+                }
+            )
+    for model, values in (
+        (ContactEmail, emails),
+        (ContactPhone, phones),
+        (ContactCompany, links),
+        (ContactSource, sources),
+    ):
+        if values:
+            db.session.execute(
+                _insert(model.__table__).values(values).on_conflict_do_nothing()
+            )
+    return raced
+
+
+def _add_sources(person: _Person, contact_id: int) -> None:
+    now = utcnow()
+    db.session.execute(
+        _insert(ContactSource.__table__)
+        .values(
+            [
+                {"contact_id": contact_id, "source": s, "ref": r, "created_at": now}
+                for s, r in person.sources
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def add_contact(
+    workspace_id: int,
+    *,
+    name: str = "",
+    email: str | None = None,
+    phone: str | None = None,
+    title: str | None = None,
+    location: str | None = None,
+    linkedin_url: str | None = None,
+    company_id: int | None = None,
+    include_risky: bool = True,
+    keep_undeliverable: bool = False,
+) -> tuple[Contact, UpsertItem]:
+    """Add one person by hand through the gate (merged into the contact they are,
+    if known). InvalidInput names the field that is wrong or the rule that kept
+    the person out."""
+    from prospecting.services.contacts.companies import get_company
+    from prospecting.services.contacts.normalise import linkedin_key
+    from prospecting.services.contacts.normalise import normalise_email
+    from prospecting.services.contacts.normalise import normalise_phone
+    from prospecting.services.errors import InvalidInput
+
+    if email and email.strip() and normalise_email(email) is None:
+        raise InvalidInput("email: enter a valid email address.", code="bad_email")
+    if phone and phone.strip() and normalise_phone(phone) is None:
+        raise InvalidInput(
+            "phone: enter a valid phone number with its country code.",
+            code="bad_phone",
+        )
+    if linkedin_url and linkedin_url.strip() and linkedin_key(linkedin_url) is None:
+        raise InvalidInput(
+            "linkedin_url: enter a LinkedIn profile URL (linkedin.com/in/…).",
+            code="bad_linkedin_url",
+        )
+    if company_id:
+        get_company(workspace_id, company_id)
+    report = upsert_contacts(
+        workspace_id,
+        [
+            ContactInput(
+                name=name or "",
+                email=email,
+                phone=phone,
+                title=title,
+                location=location,
+                linkedin_url=linkedin_url,
+                company_id=company_id or None,
+                source="manual",
+            )
+        ],
+        include_risky=include_risky,
+        keep_undeliverable=keep_undeliverable,
+    )
+    (item,) = report.items
+    if item.status == "kept_out":
+        raise InvalidInput(
+            "A contact needs a deliverable email, a phone number or a LinkedIn "
+            f"profile: {item.reason}",
+            code=item.rule,
+        )
+    return db.session.get(Contact, item.contact_id), item
