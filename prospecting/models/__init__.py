@@ -10,6 +10,7 @@ from prospecting.models.contacts import Company
 from prospecting.models.contacts import Contact
 from prospecting.models.enrichment import EnrichmentPage
 from prospecting.models.enrichment import EnrichmentRow
+from prospecting.models.enrichment import EnrichmentSettings
 from prospecting.models.enrichment import Upload
 from prospecting.models.jobs import Job
 from prospecting.models.jobs import JobBatch
@@ -58,6 +59,7 @@ __all__ = [
     "Invitation",
     "EnrichmentPage",
     "EnrichmentRow",
+    "EnrichmentSettings",
     "Job",
     "JobBatch",
     "PeriodicRun",

@@ -22,18 +22,16 @@ DIRECTORY = {
     "wonka.com": "catch-all",
 }
 
-# What a local part in each pattern looks like (the sandbox cannot know the
-# person's name, only the shape of the address).
-SHAPES = {
-    "first.last": re.compile(r"^[a-z]{2,}\.[a-z]{2,}$"),
-    "last.first": re.compile(r"^[a-z]{2,}\.[a-z]{2,}$"),
-    "f.last": re.compile(r"^[a-z]\.[a-z]{2,}$"),
-    "first_last": re.compile(r"^[a-z]{2,}_[a-z]{2,}$"),
-    "flast": re.compile(r"^[a-z][a-z]{3,}$"),
-    "firstlast": re.compile(r"^[a-z]{5,}$"),
-    "first": re.compile(r"^[a-z]{2,}$"),
-    "firstl": re.compile(r"^[a-z]{3,}$"),
-}
+# The first names the sandbox's mail servers know: an address is deliverable when
+# it reads as the domain's pattern with one of them (the sandbox cannot know the
+# person, only whether the address reads as a name in that pattern).
+FIRST_NAMES = frozenset(
+    "aaron adam alice amy ana ann anna ben bob carla carol chris dan david diana "
+    "emma eric eva frank grace hank hannah ian jack jane james jean john jose "
+    "julia karen kate laura leo linda lisa lucas maria mark mary maya mike nina "
+    "noah olivia omar paul peter priya rahul raj ravi rosa ruth sam sara sofia "
+    "tom tony victor wei will zoe".split()
+)
 
 
 def pattern_of(domain: str) -> str | None:
@@ -50,21 +48,31 @@ def deliverable(email: str) -> bool | None:
     pattern = pattern_of(domain)
     if pattern is None:
         return None
-    if pattern == "catch-all":
-        return True
-    return bool(SHAPES[pattern].match(local)) and _only(pattern, local)
+    return pattern == "catch-all" or reads_as(pattern, local)
 
 
-def _only(pattern: str, local: str) -> bool:
-    # Tell apart the patterns whose shapes overlap, by what a person's address in
-    # them usually looks like: flast is short, firstlast long, first shortest.
-    if pattern == "flast":
-        return len(local) <= 8
-    if pattern == "firstlast":
-        return len(local) >= 9
-    if pattern == "first":
-        return len(local) <= 6
-    return True
+def reads_as(pattern: str, local: str) -> bool:
+    """Whether a local part reads as `pattern` with a known first name."""
+    head, sep, tail = local.partition(".") if "." in local else local.partition("_")
+    if pattern in ("first.last", "last.first", "f.last"):
+        if sep != "." or not head.isalpha() or not tail.isalpha():
+            return False
+        if pattern == "f.last":
+            return len(head) == 1 and len(tail) > 1
+        first = head if pattern == "first.last" else tail
+        return first in FIRST_NAMES
+    if pattern == "first_last":
+        return sep == "_" and head in FIRST_NAMES and len(tail) > 1
+    if not local.isalpha():
+        return False
+    starts = [n for n in FIRST_NAMES if local.startswith(n)]
+    rest = {len(local) - len(n) for n in starts}
+    return {
+        "first": 0 in rest,
+        "firstl": 1 in rest,
+        "firstlast": any(r > 1 for r in rest),
+        "flast": not starts and len(local) > 3,
+    }[pattern]
 
 
 def build(pattern: str, first: str, last: str) -> str:
