@@ -146,10 +146,26 @@ class Config:
     # Apollo limits per minute, hour and day by plan (docs.apollo.io/reference/
     # rate-limits); the shared limiter paces at this many enrichments a minute.
     COMPANY_ENRICHER_PER_MINUTE = _env_int("COMPANY_ENRICHER_PER_MINUTE", 100)
-    # Requests per provider shared by every worker ("limits" notation).
+    # Second providers per field (email finding/verification, company): Hunter
+    # (https://hunter.io/api-documentation/v2) and People Data Labs
+    # (https://docs.peopledatalabs.com/docs/company-enrichment-api).
+    HUNTER_URL = os.environ.get("HUNTER_URL", f"{SANDBOX_URL}/hunter")
+    HUNTER_KEY = os.environ.get("HUNTER_KEY", "sandbox-key")
+    PDL_URL = os.environ.get("PDL_URL", f"{SANDBOX_URL}/pdl")
+    PDL_KEY = os.environ.get("PDL_KEY", "sandbox-key")
+    # Candidates the email finder verifies at most for one person.
+    EMAIL_FINDER_MAX_CANDIDATES = _env_int("EMAIL_FINDER_MAX_CANDIDATES", 8)
+    # Requests per provider shared by every worker ("limits" notation). Hunter's
+    # verifier allows 10 requests/s (providers.md §5); PDL 1,000/min on paid plans
+    # (https://docs.peopledatalabs.com/docs/rate-limits).
     PROVIDER_RATE_LIMITS = _env_json(
         "PROVIDER_RATE_LIMITS",
-        {"emails": "50/second", "companies": f"{COMPANY_ENRICHER_PER_MINUTE}/minute"},
+        {
+            "emails": "50/second",
+            "companies": f"{COMPANY_ENRICHER_PER_MINUTE}/minute",
+            "hunter": "10/second",
+            "pdl": "1000/minute",
+        },
     )
     PROVIDER_MAX_LIMITER_WAIT = _env_float("PROVIDER_MAX_LIMITER_WAIT", 5.0)
     PROVIDER_CONNECT_TIMEOUT = _env_float("PROVIDER_CONNECT_TIMEOUT", 3.05)
@@ -172,6 +188,10 @@ class Config:
         {
             "emails": {"check_email": 0.002},
             "companies": {"organizations/enrich": 0.01},
+            # Hunter: a finder search or a verification each use credits; PDL
+            # charges a company match (a 404 is free; only 2xx are charged).
+            "hunter": {"email-finder": 0.01, "email-verifier": 0.005},
+            "pdl": {"company/enrich": 0.02},
             "reachstream": {
                 "async/records/filter/data": 0.5,
                 "records/batch-process": 0.0,

@@ -42,6 +42,8 @@ def provider_urls(sandbox_url: str) -> dict:
         "SANDBOX_URL": sandbox_url,
         "EMAIL_VERIFIER_URL": f"{sandbox_url}/reacher",
         "COMPANY_ENRICHER_URL": f"{sandbox_url}/apollo",
+        "HUNTER_URL": f"{sandbox_url}/hunter",
+        "PDL_URL": f"{sandbox_url}/pdl",
         "ATTESTR_URL": f"{sandbox_url}/attestr",
         "AIRTABLE_URL": f"{sandbox_url}/airtable",
         "UNIPILE_DEFAULT_DSN": f"{sandbox_url}/unipile",

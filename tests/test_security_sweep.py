@@ -147,6 +147,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     company = contacts.save_company(workspace_id, name="B Ltd", registration_number=CIN)
     fetch_job = contacts.start_fetch(workspace_id, None, company.id)
     sync_job = factories.make_job(workspace_id, kind="airtable_sync")
+    finder_job = factories.make_job(workspace_id, kind="email_finder")
     report = contacts.upsert_contacts(workspace_id, [ContactInput(email="b@b.io")])
     ingest_samples(workspace_id, "b-creator")
     creator = db.session.scalars(outreach.search_creators(workspace_id)).first()
@@ -163,6 +164,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         workspace_id, "invited@b.test", "member", by_user_id=owner, by_role="owner"
     )
     job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
+    job_ids.append(finder_job.id)
     return {
         "job_id": job_ids,
         "search_id": job_ids,
@@ -547,6 +549,7 @@ JSON_ENDPOINTS = {
     "/contacts/fetch": "contacts",
     "/api/v1/people-search/": "error",
     "/api/linkedin/search/create-job": "success",
+    "/api/v1/email-finder": "error",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -565,7 +568,7 @@ def error_message(envelope: str, body: dict) -> str:
     return body["error"]["message"]
 
 
-def test_the_json_endpoints_are_the_seven_json_post_routes(app):
+def test_the_json_endpoints_are_the_eight_json_post_routes(app):
     posts = {
         rule.rule
         for rule, _ in rules(app, methods={"POST"})
@@ -710,6 +713,7 @@ ADMIN_ONLY = {
     "prospects.test_account",
     "prospects.remove_account",
     "contacts.save_airtable",
+    "finder.save_settings",
 }
 OWNER_ONLY = {
     "accounts.save_caps",
@@ -851,7 +855,7 @@ def test_every_api_route_answers_each_token_role_as_the_rule_table_says(
         assert envelope_of(body) == expected, (where, body)
         assert "This API token is viewer" in str(body), where
         refused += 1
-    assert refused == (8 if role == "viewer" else 0)
+    assert refused == (9 if role == "viewer" else 0)
 
 
 class Actions(HTMLParser):

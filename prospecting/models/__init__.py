@@ -14,6 +14,7 @@ from prospecting.models.contacts import ContactPhone
 from prospecting.models.contacts import ContactSource
 from prospecting.models.enrichment import EnrichmentPage
 from prospecting.models.enrichment import EnrichmentRow
+from prospecting.models.enrichment import EnrichmentSettings
 from prospecting.models.enrichment import Upload
 from prospecting.models.jobs import Job
 from prospecting.models.jobs import JobBatch
@@ -66,6 +67,7 @@ __all__ = [
     "Invitation",
     "EnrichmentPage",
     "EnrichmentRow",
+    "EnrichmentSettings",
     "Job",
     "JobBatch",
     "PeriodicRun",

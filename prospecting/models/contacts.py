@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import false
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -117,6 +118,12 @@ class Contact(db.Model):
     synced_at: Mapped[datetime | None]
     sync_failed: Mapped[bool] = mapped_column(default=False)
     sync_error: Mapped[str | None] = mapped_column(Text)
+    # The address's last verification: verdict, when, and who gave it
+    # ({provider, at, cost, raw}); `email_bad` flags an address that went bad.
+    email_verdict: Mapped[str | None] = mapped_column(String(12))
+    email_verified_at: Mapped[datetime | None]
+    email_bad: Mapped[bool] = mapped_column(default=False, server_default=false())
+    email_provenance: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -103,3 +103,20 @@ class EnrichmentRow(db.Model):
     location: Mapped[str | None] = mapped_column(String(255))
     error_message: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+    # Per value, who gave it: {field: {provider, at, cost, raw, tried}}.
+    provenance: Mapped[dict | None] = mapped_column(JSONText)
+
+
+class EnrichmentSettings(db.Model):
+    """A workspace's provider order per field (the waterfall) and how long a
+    verification stays fresh."""
+
+    __tablename__ = "enrichment_settings"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    # {"email_finding": [...], "email_verification": [...], "company": [...]}
+    provider_order: Mapped[dict] = mapped_column(JSONType, default=dict)
+    freshness_days: Mapped[int] = mapped_column(default=90, server_default="90")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

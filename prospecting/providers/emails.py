@@ -23,6 +23,7 @@ class EmailVerdict:
         default_factory=list
     )  # role, disposable, free_provider, catch_all, full_inbox
     raw_status: str = ""
+    provider: str = "reacher"
 
     @property
     def is_valid(self) -> bool:

@@ -9,6 +9,8 @@ from prospecting.sandbox import airtable  # noqa: E402,F401
 from prospecting.sandbox import apollo  # noqa: E402,F401
 from prospecting.sandbox import attestr  # noqa: E402,F401
 from prospecting.sandbox import chat  # noqa: E402,F401
+from prospecting.sandbox import hunter  # noqa: E402,F401
+from prospecting.sandbox import pdl  # noqa: E402,F401
 from prospecting.sandbox import reacher  # noqa: E402,F401
 from prospecting.sandbox import reachstream  # noqa: E402,F401
 from prospecting.sandbox import unipile  # noqa: E402,F401

@@ -7,6 +7,7 @@ from flask import request
 from prospecting.sandbox import bp
 from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
+from prospecting.sandbox import mailboxes
 
 SECRET_HEADER = "x-reacher-secret"
 
@@ -90,6 +91,9 @@ def _answer(email: str) -> dict:
     free = domain in FREE_DOMAINS
     catch_all = domain.startswith("catchall") or (not free and roll % 17 == 0)
     deliverable = not ("bounce" in local or "invalid" in local or roll < 8)
+    if (known := mailboxes.deliverable(email)) is not None:
+        # A demo company: its mailboxes follow its pattern (sandbox/mailboxes.py).
+        deliverable, catch_all, roll = known, mailboxes.catch_all(domain), 50
     reachable = "safe"
     if not deliverable:
         reachable = "invalid"

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_APIS = {
     "emails": ("EMAIL_VERIFIER_URL", "Reacher /v1/check_email"),
     "companies": ("COMPANY_ENRICHER_URL", "Apollo /api/v1/organizations/enrich"),
+    "hunter": ("HUNTER_URL", "Hunter /v2 email-finder, email-verifier"),
+    "pdl": ("PDL_URL", "People Data Labs /v5/company/enrich"),
     "reachstream": ("REACHSTREAM_URL", "ReachStream /api/v2 async records"),
     "unipile": ("UNIPILE_DEFAULT_DSN", "Unipile /api/v1 linkedin/search"),
     "attestr": ("ATTESTR_URL", "Attestr /api/v2 mca-cin-contact"),

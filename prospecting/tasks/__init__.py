@@ -119,6 +119,7 @@ def reap_batches() -> None:
 
 
 from prospecting.tasks import contacts  # noqa: E402,F401
+from prospecting.tasks import finder  # noqa: E402,F401
 from prospecting.tasks import ops  # noqa: E402,F401
 from prospecting.tasks import outreach  # noqa: E402,F401
 from prospecting.tasks import searches  # noqa: E402,F401

@@ -8,6 +8,7 @@ def register_blueprints(app) -> None:
     from prospecting.views import api
     from prospecting.views import contacts
     from prospecting.views import enrichment
+    from prospecting.views import finder
     from prospecting.views import jobs
     from prospecting.views import main
     from prospecting.views import members
@@ -17,7 +18,7 @@ def register_blueprints(app) -> None:
     from prospecting.views import searches
 
     pages = (accounts, members, main, enrichment, jobs, searches, prospects)
-    pages += (contacts, outreach)
+    pages += (contacts, outreach, finder)
     for module in (*pages, ops):
         app.register_blueprint(module.bp)
     # The token-authenticated API and the fake providers use no session: no CSRF.

@@ -96,6 +96,41 @@ SCHEMAS = {
         },
         ("code", "message", "data"),
     ),
+    "EmailFinderRequest": _obj(
+        {
+            "first_name": STR,
+            "last_name": STR,
+            "full_name": STR,
+            "domain": STR,
+            "company": STR,
+        },
+        description="first_name and last_name (or full_name), and the company's "
+        "domain or its name (resolved to a domain by the company enricher); "
+        "neither domain nor company is a 422.",
+        example={"first_name": "Jane", "last_name": "Doe", "domain": "acme.com"},
+    ),
+    "EmailFinder": _obj(
+        {
+            "email": NSTR,
+            "verdict": {"enum": ["valid", "risky", "not_found"]},
+            "confidence": INT,
+            "pattern": NSTR,
+            "provider": NSTR,
+            "cost": {"type": "number"},
+            "candidates_tried": {"type": "array", "items": STR},
+            "flags": {"type": "array", "items": STR},
+            "domain": NSTR,
+        },
+        (
+            "email",
+            "verdict",
+            "confidence",
+            "pattern",
+            "provider",
+            "cost",
+            "candidates_tried",
+        ),
+    ),  # fmt: skip
     "Health": _obj(
         {"status": STR, "database": STR, "queue": STR},
         ("status", "database", "queue"),
@@ -621,6 +656,18 @@ PATHS = {
                 "200": _answer("Fetched", _ref("ContactFetch")),
                 "401": _answer("No token", _ref("Error")),
                 **_errors("ContactsError", 400, 402, 404, 422, 429, 502, 503),
+            },
+        }
+    },
+    "/api/v1/email-finder": {
+        "post": {
+            "summary": "Find a person's email from their name and company "
+            "(synchronous, under the cost caps)",
+            "tags": ["finder"],
+            "requestBody": {"required": True, **_json(_ref("EmailFinderRequest"))},
+            "responses": {
+                "200": _answer("Found, or not (email null)", _ref("EmailFinder")),
+                **_errors("Error", 400, 402, 422, 429, 502),
             },
         }
     },

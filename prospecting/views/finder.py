@@ -1,0 +1,155 @@
+"""The email finder pages: a single lookup, the bulk action with its estimate,
+its job page, the waterfall settings and the list of addresses that went bad."""
+
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.providers import adapters
+from prospecting.providers.errors import ProviderError
+from prospecting.services import finder
+from prospecting.services import jobs
+from prospecting.services.errors import InvalidInput
+from prospecting.services.errors import NotFound
+from prospecting.services.finder import bulk
+from prospecting.services.finder import freshness
+from prospecting.views.responses import warn_if_not_sent
+
+bp = Blueprint("finder", __name__, url_prefix="/finder")
+PERSON = ("first_name", "last_name", "full_name", "domain", "company")
+
+
+def _settings_context() -> dict:
+    workspace_id = g.workspace.id
+    return {
+        "fields": [
+            {
+                "name": name,
+                "label": adapters.FIELD_LABELS[name],
+                "order": finder.provider_order(workspace_id, name),
+                "choices": finder.field_choices(name),
+            }
+            for name in adapters.FIELDS
+        ],
+        "freshness": finder.freshness_days(workspace_id),
+    }
+
+
+@bp.get("/")
+def index():
+    """The single lookup form and the waterfall each field follows."""
+    return render_template("finder/index.html", result=None, **_settings_context())
+
+
+@bp.post("/")
+def find():
+    """Find one person's address (synchronous, under the caps)."""
+    form = request.form
+    person = {k: form.get(k, "").strip() or None for k in PERSON}
+    error = result = None
+    try:
+        result = finder.lookup(g.workspace.id, current_user.id, **person)
+    except (InvalidInput, ProviderError) as exc:
+        error = exc.message
+    status = 422 if error else 200
+    return render_template(
+        "finder/index.html",
+        result=result,
+        error=error,
+        person=person,
+        **_settings_context(),
+    ), status
+
+
+@bp.post("/settings")
+def save_settings():
+    """Save the provider order of each field and the freshness window."""
+    orders = {}
+    for name in adapters.FIELDS:
+        picked = [(request.form.get(f"{name}:{c}", "").strip(), c)
+                  for c in finder.field_choices(name)]  # fmt: skip
+        ranked = sorted((int(p), c) for p, c in picked if p.isdigit() and int(p) > 0)
+        orders[name] = [c for _, c in ranked]
+    try:
+        finder.save_settings(g.workspace.id, orders, request.form.get("freshness"))
+        flash("Waterfall settings saved.", "info")
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("finder.index"))
+
+
+@bp.get("/bulk")
+def estimate():
+    """What finding the emails of a source's people would cost, before starting."""
+    source = request.args.get("source", "contacts")
+    scope = request.args.get("scope") or None
+    if source not in bulk.SOURCES:
+        raise InvalidInput(f"Unknown source {source!r}.", code="bad_source")
+    people = bulk.people_without_email(g.workspace.id, source, scope)
+    return render_template(
+        "finder/estimate.html",
+        source=source,
+        scope=scope,
+        people=people,
+        estimate=bulk.estimate(g.workspace.id, people),
+    )
+
+
+@bp.post("/bulk")
+def start_bulk():
+    """Start the finder job over a source's people without an email."""
+    try:
+        job = bulk.start(
+            g.workspace.id,
+            current_user.id,
+            request.form.get("source", ""),
+            request.form.get("scope") or None,
+        )
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("finder.index"))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("finder.job", job_id=job.id))
+
+
+@bp.post("/reverify")
+def reverify():
+    """Re-verify now the contacts whose verification went stale."""
+    job = freshness.start(g.workspace.id, current_user.id)
+    if job is None:
+        flash("No contact's verification is older than the window.", "info")
+        return redirect(url_for("finder.bad"))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("finder.job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id: str):
+    """A finder or re-verification job: live progress, then each person's answer."""
+    found = jobs.get(g.workspace.id, job_id)
+    if found.kind not in (bulk.KIND, freshness.KIND):
+        raise NotFound("No such job.")
+    return render_template(
+        "finder/job.html",
+        job=found,
+        outcomes=bulk.outcomes(found),
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@bp.get("/bad")
+def bad():
+    """The smart list of people whose address went bad at re-verification."""
+    return render_template(
+        "finder/bad.html",
+        contacts=freshness.bad_contacts(g.workspace.id),
+        stale=len(freshness.due_contacts(g.workspace.id)),
+        days=finder.freshness_days(g.workspace.id),
+    )

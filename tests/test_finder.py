@@ -1,0 +1,248 @@
+"""The email finder: pattern ranking from the book, the catch-all stop, the
+waterfall per field, the JSON API, the bulk job and freshness."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from prospecting import metering
+from prospecting.extensions import db
+from prospecting.models import Company
+from prospecting.models import Contact
+from prospecting.models import Job
+from prospecting.models import JobBatch
+from prospecting.models import ProviderCall
+from prospecting.models import WorkspaceBudget
+from prospecting.models.base import utcnow
+from prospecting.sandbox import faults
+from prospecting.services import finder
+from prospecting.services.errors import InvalidInput
+from prospecting.services.finder import bulk
+from prospecting.services.finder import freshness
+from prospecting.services.finder import patterns
+from prospecting.services.finder import waterfall
+from tests import factories
+
+
+def _verified(workspace, name, email, verdict="valid", **kw):
+    contact = Contact(
+        workspace_id=workspace.id,
+        name=name,
+        email=email,
+        email_verdict=verdict,
+        email_verified_at=kw.pop("at", utcnow()),
+        **kw,
+    )
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def _calls(job_id):
+    return db.session.scalars(
+        select(ProviderCall)
+        .where(ProviderCall.job_id == job_id)
+        .order_by(ProviderCall.id)
+    ).all()
+
+
+def _batches(job):
+    return db.session.scalars(select(JobBatch.id).where(JobBatch.job_id == job.id))
+
+
+def test_candidates_cover_the_common_patterns():
+    built = dict(patterns.candidates("José", "García-Lopez", "acme.com"))
+    assert built["first.last"] == "jose.garcialopez@acme.com"
+    assert built["flast"] == "jgarcialopez@acme.com"
+    assert built["f.last"] == "j.garcialopez@acme.com"
+    assert {"first", "firstlast", "first_last", "last.first", "firstl"} <= set(built)
+    assert patterns.detect("jdoe", "Jane", "Doe") == "flast"
+
+
+def test_a_domain_whose_book_uses_flast_tries_flast_first(app, workspace):
+    _verified(workspace, "Jane Doe", "jdoe@northwind.io")
+    _verified(workspace, "Bob Stone", "bstone@northwind.io")
+    result = finder.find_email(
+        workspace.id, first_name="John", last_name="Smith", domain="northwind.io"
+    )
+    assert result.candidates_tried == ["jsmith@northwind.io"]
+    assert (result.email, result.pattern, result.verdict) == (
+        "jsmith@northwind.io",
+        "flast",
+        "valid",
+    )
+    assert result.confidence >= 95
+
+
+def test_without_the_book_the_usual_order_is_tried_until_one_is_valid(app, workspace):
+    _verified(workspace, "Jane Doe", "jdoe@northwind.io", verdict="unknown")
+    result = finder.find_email(
+        workspace.id, full_name="John Smith", domain="northwind.io"
+    )
+    assert result.candidates_tried == ["john.smith@northwind.io", "jsmith@northwind.io"]
+    assert result.pattern == "flast" and result.confidence < 95
+
+
+def test_a_catch_all_domain_returns_the_best_candidate_as_risky_without_spending_more(
+    app, workspace
+):
+    job = factories.make_job(workspace.id)
+    with metering.job_context(job.id):
+        result = finder.find_email(
+            workspace.id, first_name="John", last_name="Smith", domain="wonka.com"
+        )
+    assert result.email == "john.smith@wonka.com"
+    assert (result.verdict, result.flags) == ("risky", ["catch_all"])
+    assert result.candidates_tried == ["john.smith@wonka.com"]
+    assert len(_calls(job.id)) == 1
+
+
+def test_when_the_patterns_find_nothing_hunter_is_asked_next(app, workspace):
+    # piedpiper.com keeps first_last addresses, past the candidates tried here.
+    app.config["EMAIL_FINDER_MAX_CANDIDATES"] = 2
+    result = finder.find_email(
+        workspace.id, first_name="Tony", last_name="Stark", domain="piedpiper.com"
+    )
+    assert result.provider == "hunter" and result.email == "tony_stark@piedpiper.com"
+    assert result.pattern == "first_last"
+    assert len(result.candidates_tried) == 2
+
+
+def test_a_company_name_is_resolved_to_a_domain_by_the_book_then_the_enricher(
+    app, workspace
+):
+    db.session.add(
+        Company(workspace_id=workspace.id, name="Globex", domain="globex.com")
+    )
+    db.session.commit()
+    known = finder.find_email(workspace.id, full_name="Hank Scorpio", company="globex")
+    assert known.email == "hank.scorpio@globex.com"
+    resolved = finder.find_email(workspace.id, full_name="Ann Lee", company="Hooli")
+    assert resolved.domain == "hooli.com" and resolved.email == "annlee@hooli.com"
+
+
+def test_email_verification_waterfall_moves_on_from_unknown(app, workspace):
+    job = factories.make_job(workspace.id)
+    with metering.job_context(job.id):
+        answer = waterfall.verify("unknown.person@example-co.com")
+    assert answer.provider == "hunter" and answer.value.verdict == "valid"
+    assert [t["outcome"] for t in answer.tried] == ["unknown", "answered"]
+
+
+def test_company_waterfall_first_misses_second_answers_and_only_the_hit_is_charged(
+    app, workspace
+):
+    domain = next(
+        f"nowhere{i}.com"
+        for i in range(50)
+        if faults.seed("apollo", f"nowhere{i}.com") % 10
+    )
+    job = factories.make_job(workspace.id)
+    with metering.job_context(job.id):
+        answer = waterfall.company(domain, ["pdl", "apollo"])
+    db.session.commit()
+    assert answer.provider == "apollo" and answer.value.name
+    assert [(t["provider"], t["outcome"]) for t in answer.tried] == [
+        ("pdl", "not_found"),
+        ("apollo", "answered"),
+    ]
+    assert answer.provenance()["provider"] == "apollo"
+    costs = [(c.provider, float(c.cost)) for c in _calls(job.id)]
+    assert costs == [("pdl", 0.0), ("companies", 0.01)]
+
+
+def test_settings_order_each_field_and_refuse_unknown_providers(app, workspace):
+    assert finder.provider_order(workspace.id, "company") == ["apollo", "pdl"]
+    finder.save_settings(workspace.id, {"company": ["pdl", "apollo"]}, "30")
+    assert finder.provider_order(workspace.id, "company") == ["pdl", "apollo"]
+    assert finder.freshness_days(workspace.id) == 30
+    with pytest.raises(InvalidInput):
+        finder.save_settings(workspace.id, {"company": ["clearbit"]})
+    with pytest.raises(InvalidInput):
+        finder.save_settings(workspace.id, {}, "0")
+
+
+def test_api_finds_an_email_synchronously_as_a_metered_job(
+    client, api_headers, workspace
+):
+    answer = client.post(
+        "/api/v1/email-finder",
+        json={
+            "first_name": "Jane",
+            "last_name": "Roe",
+            "domain": "https://www.globex.com/",
+        },
+        headers=api_headers,
+    )
+    assert answer.status_code == 200, answer.json
+    body = answer.json
+    assert body["email"] == "jane.roe@globex.com" and body["verdict"] == "valid"
+    assert body["pattern"] == "first.last" and body["provider"] == "reacher"
+    assert body["candidates_tried"] == ["jane.roe@globex.com"] and body["cost"] > 0
+    job = db.session.scalar(select(Job).where(Job.kind == "email_finder"))
+    assert job.status == "completed" and len(_calls(job.id)) == 1
+
+
+def test_api_without_domain_or_company_is_a_422_in_the_error_envelope(
+    client, api_headers
+):
+    answer = client.post(
+        "/api/v1/email-finder",
+        json={"first_name": "Jane", "last_name": "Roe"},
+        headers=api_headers,
+    )
+    assert answer.status_code == 422
+    assert answer.json["error"]["code"] == "missing_domain"
+    assert db.session.scalar(select(Job).where(Job.kind == "email_finder")) is None
+
+
+def test_api_lookup_stops_at_the_daily_cap(client, api_headers, workspace):
+    db.session.add(WorkspaceBudget(workspace_id=workspace.id, daily_cap=0.0001))
+    db.session.commit()
+    answer = client.post(
+        "/api/v1/email-finder",
+        json={"full_name": "Jane Roe", "domain": "globex.com"},
+        headers=api_headers,
+    )
+    assert answer.status_code == 402
+    assert answer.json["error"]["code"] == "cost_cap_reached"
+
+
+def test_bulk_finds_the_emails_of_contacts_without_one(app, workspace):
+    company = Company(workspace_id=workspace.id, name="Umbrella", domain="umbrella.co")
+    db.session.add(company)
+    db.session.flush()
+    db.session.add(
+        Contact(workspace_id=workspace.id, name="Alice Wong", company_id=company.id)
+    )
+    db.session.commit()
+    people = bulk.people_without_email(workspace.id, "contacts")
+    assert [p.name for p in people] == ["Alice Wong"]
+    assert bulk.estimate(workspace.id, people).total > 0
+    job = bulk.start(workspace.id, None, "contacts")
+    for batch_id in _batches(job):
+        factories.run_batch(batch_id)
+    contact = db.session.scalar(select(Contact).where(Contact.name == "Alice Wong"))
+    assert contact.email == "a.wong@umbrella.co" and contact.email_verdict == "valid"
+    assert contact.email_provenance["provider"] == "reacher"
+    assert bulk.outcomes(db.session.get(Job, job.id))[0]["pattern"] == "f.last"
+
+
+def test_freshness_reverifies_stale_contacts_and_flags_those_gone_bad(app, workspace):
+    old = utcnow() - timedelta(days=120)
+    gone = _verified(workspace, "Gone Away", "gone.away@northwind.io", at=old)
+    fine = _verified(workspace, "Jane Doe", "jdoe@northwind.io", at=old)
+    recent = _verified(workspace, "New One", "nnew@northwind.io")
+    assert set(freshness.due_contacts(workspace.id)) == {gone.id, fine.id}
+    job = freshness.start(workspace.id)
+    assert job.progress_total == 2
+    assert freshness.start(workspace.id) is None  # one at a time
+    for batch_id in _batches(job):
+        factories.run_batch(batch_id)
+    db.session.expire_all()
+    assert db.session.get(Contact, gone.id).email_bad is True
+    assert db.session.get(Contact, fine.id).email_bad is False
+    assert db.session.get(Contact, fine.id).email_verified_at > old
+    assert db.session.get(Contact, recent.id).email_verified_at is not None
+    assert [c.id for c in freshness.bad_contacts(workspace.id)] == [gone.id]
