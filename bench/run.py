@@ -11,6 +11,7 @@ from bench import memory
 from bench import pollers
 from bench import prospects
 from bench import recovery
+from bench import rerun
 from bench import results
 from bench import throughput
 
@@ -24,6 +25,7 @@ BENCHES = {
     "prospects": prospects.run,
     "recovery": recovery.run,
     "bigjob": bigjob.run,
+    "rerun": rerun.run,
 }
 
 
