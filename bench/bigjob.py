@@ -1,7 +1,8 @@
 """Pages flat in job size: the job page and its results page of a 1,000,000-row
 enrichment job against those of a 1,000-row job, finished and while running, on
 PostgreSQL (median server time, in process; target ≤ 1.5×). Each job has the
-provider calls a real run leaves (two a row) and a cache hit for every tenth row."""
+provider calls a real run leaves (two a row), a cache hit for every tenth row, and
+the counters a run keeps on its job row."""
 
 import statistics
 import time
@@ -129,11 +130,13 @@ def _fabricate(url: str, workspace_id: int, rows: int, state: str) -> str:
             text("""
             UPDATE jobs SET status = :state, started_at = now() - interval '1 hour',
                 completed_at = CASE WHEN :finished THEN now() END,
-                progress_current = :done, success_count = :ok, failed_count = :bad
+                progress_current = :done, success_count = :ok, failed_count = :bad,
+                cost = 0.012 * :done, call_count = 2 * :done,
+                cache_hit_count = :hits
             WHERE id = :job
             """),
             {"job": job_id, "state": state, "finished": state == "completed",
-             "done": done, "ok": done - failed, "bad": failed},
+             "done": done, "ok": done - failed, "bad": failed, "hits": done // 10},
         )  # fmt: skip
         conn.execute(text("ANALYZE"))
     engine.dispose()

@@ -12,6 +12,7 @@ from bench import memory
 from bench import pollers
 from bench import prospects
 from bench import recovery
+from bench import rerun
 from bench import results
 from bench import throughput
 
@@ -26,6 +27,7 @@ BENCHES = {
     "recovery": recovery.run,
     "bigjob": bigjob.run,
     "airtable": airtable.run,
+    "rerun": rerun.run,
 }
 
 

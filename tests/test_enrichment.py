@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
 from prospecting.extensions import db
 from prospecting.models import EnrichmentPage
@@ -186,6 +188,7 @@ def test_provider_outage_marks_rows_outcome_unknown_and_rerun_fixes_them(
     job = db.session.get(Job, job.id)
     assert (job.status, job.success_count, job.failed_count) == ("completed", 6, 0)
     assert {r.status for r in rows_of(job)} == {"success"}
+    assert enrichment.status_counts(job.id) == {"success": 6} == counted_from_rows(job)
 
 
 def test_malformed_provider_json_fails_the_row_with_reason(auth_client):
@@ -231,17 +234,25 @@ def test_batch_rerun_after_a_worker_died_before_completing_counts_rows_once(
             JobBatch.job_id == job.id, JobBatch.kind == enrichment.ROWS
         )
     ).one()
-    # As if the worker wrote every row, then died before completing the batch.
+    # As if the worker wrote (and counted) three rows, then died before
+    # completing the batch.
+    db.session.execute(
+        update(EnrichmentRow)
+        .where(EnrichmentRow.job_id == job.id, EnrichmentRow.row_number > 3)
+        .values(status="pending")
+    )
     batch.status, batch.lease_until = "running", utcnow() - timedelta(seconds=1)
-    job.status, job.success_count, job.progress_current = "running", 0, 0
+    batch.success_count = 3
+    job.status, job.success_count, job.progress_current = "running", 3, 3
     db.session.commit()
     calls_before = calls()
     factories.run_batch(batch.id)
     factories.run_batch(batch.id)
     db.session.expire_all()
     job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count) == ("completed", 5)
-    assert calls() == calls_before, "finished rows are not sent to providers again"
+    assert (job.status, job.success_count, job.progress_current) == ("completed", 5, 5)
+    assert enrichment.status_counts(job.id) == {"success": 5}
+    assert calls() == calls_before, "answers already had are not asked again"
 
 
 def test_planning_resumes_after_interruption_without_duplicates(
@@ -457,6 +468,21 @@ def assert_completes_with_every_row(job, batches, rows: int) -> None:
         "completed", rows, rows)  # fmt: skip
 
 
+def counted_from_rows(job) -> dict[str, int]:
+    """A job's rows by status, counted from its rows and pages (what the job's
+    counters must equal)."""
+    counts = dict(
+        db.session.execute(
+            select(EnrichmentRow.status, func.count())
+            .where(EnrichmentRow.job_id == job.id)
+            .group_by(EnrichmentRow.status)
+        ).all()
+    )
+    in_pages = sum(p.last_row - p.first_row + 1 for p in pages_of(job))
+    counts["pending"] = counts.get("pending", 0) + in_pages
+    return {status: n for status, n in counts.items() if n}
+
+
 def test_import_writes_a_page_per_batch_and_no_rows(auth_client, workspace, app):
     app.config["ENRICHMENT_BATCH_SIZE"] = 4
     job, dispatched = planned_job(auth_client, workspace, 10)
@@ -529,7 +555,9 @@ def test_rerun_after_cancel_takes_the_rows_left_in_pages(auth_client, workspace,
     enqueue_batches(dispatched[:1])
     jobs.cancel(workspace.id, job.id)
     assert len(pages_of(job)) == 2
+    assert enrichment.status_counts(job.id) == counted_from_rows(job)
     job = enrichment.rerun_failed(workspace.id, job.id)
+    assert enrichment.status_counts(job.id) == counted_from_rows(job)
     assert pages_of(job) == []
     assert [(r.row_number, r.status) for r in saved_rows_of(job)][4:] == [
         (n, "pending") for n in range(5, 11)
@@ -552,3 +580,34 @@ def test_pages_never_straddle_a_batch_however_the_reader_cuts_pieces(size):
                 assert last - first + 1 == len(rows)
                 numbers.extend(range(first, last + 1))
         assert numbers == list(range(start, start + len(numbers)))
+
+
+def test_a_jobs_pages_read_its_counters_never_its_rows_or_calls(
+    auth_client, workspace, app
+):
+    app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
+    job = run_job(auth_client, factories.contacts_csv(6))
+    assert job.status == "completed"
+    assert (job.cost, job.call_count) == (db.session.execute(
+        select(func.sum(ProviderCall.cost), func.count()).where(
+            ProviderCall.job_id == job.id)).one())  # fmt: skip
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.lower())
+
+    pages = [
+        f"/enrichment/jobs/{job.id}",
+        f"/enrichment/jobs/{job.id}/results",
+        f"/enrichment/jobs/{job.id}/results?status=failed",
+        f"/jobs/{job.id}/progress",
+    ]
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        bodies = [auth_client.get(page).get_data(as_text=True) for page in pages]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "success (6)" in bodies[1] and "0.06" in bodies[3]
+    for statement in statements:
+        assert "provider_calls" not in statement and "cache_hits" not in statement
+        assert not ("count(" in statement and "enrichment_rows" in statement)

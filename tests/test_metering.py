@@ -72,6 +72,53 @@ def test_outside_a_batch_each_line_commits_at_once(app, workspace):
         assert _count(ProviderCall) == 1
 
 
+def _counters(job_id: str) -> tuple:
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    return job.cost, job.call_count, job.cache_hit_count
+
+
+def _summed(job_id: str) -> tuple:
+    cost, calls = db.session.execute(
+        select(func.coalesce(func.sum(ProviderCall.cost), 0), func.count()).where(
+            ProviderCall.job_id == job_id
+        )
+    ).one()
+    hits = db.session.scalar(
+        select(func.count()).select_from(CacheHit).where(CacheHit.job_id == job_id)
+    )
+    return metering.decimal(cost), calls, hits
+
+
+def test_a_jobs_counters_are_written_with_its_books_and_only_then(app, workspace):
+    app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
+    job = factories.make_job(workspace.id, status="running")
+    other = factories.make_job(workspace.id, status="running")
+    with metering.job_context(job.id, batch=True):
+        emails.verify("ann@acme.com")
+        metering.record_cache_hit("emails", "check_email")
+        metering.record_cache_hit("emails", "check_email", job_id=other.id)
+        emails.verify("bo@acme.com")
+        db.session.rollback()  # nothing written: nothing counted
+        assert _counters(job.id) == (0, 0, 0)
+        db.session.commit()
+        assert _counters(job.id) == (metering.decimal("0.02"), 2, 1) == _summed(job.id)
+        assert _counters(other.id) == (0, 0, 1) == _summed(other.id)
+        emails.verify("cy@acme.com")
+        db.session.add(Job(id=job.id, workspace_id=workspace.id, kind="x"))
+        with pytest.raises(Exception):  # noqa: B017 (a duplicate key: the commit fails)
+            db.session.commit()
+        db.session.rollback()
+        assert _counters(job.id)[1] == 2, "a failed commit counts nothing"
+    # The line left over is written, and counted, once, when the block ends.
+    assert _counters(job.id) == (metering.decimal("0.03"), 3, 1) == _summed(job.id)
+    # Outside a batch a line and its counters commit together at once.
+    with metering.job_context(job.id):
+        emails.verify("di@acme.com")
+        metering.record_cache_hit("emails", "check_email")
+        assert _counters(job.id) == (metering.decimal("0.04"), 4, 2) == _summed(job.id)
+
+
 def test_more_worker_threads_than_pool_connections_all_finish(tmp_path, sandbox_url):
     """Eight threads on a pool of two connections (no overflow): before, a thread
     held its session's connection and waited for a second one for the call log,

@@ -1,7 +1,6 @@
 """Provider clients over the sandbox: verdicts, errors, retries, call log, limiter."""
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from prospecting.models import ProviderCall
 from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import http
+from prospecting.providers import limiter
 from prospecting.providers import reachstream
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
@@ -131,32 +131,28 @@ def test_local_limiter_waits_briefly_then_raises_rate_limited(app):
     assert info.value.retry_after > 1
 
 
-def test_limiter_is_asked_by_one_thread_of_a_process_at_a_time(app, monkeypatch):
+def test_limiter_is_asked_once_a_call_and_waits_for_its_slot(app, monkeypatch):
     app.config["PROVIDER_RATE_LIMITS"] = {"emails": "4/second"}
     app.config["PROVIDER_MAX_LIMITER_WAIT"] = 0.3
-    strategy, _ = http._limiter_for("emails")
-    real_hit, lock = strategy.hit, threading.Lock()
-    asking, most, granted, refused = [0], [0], [0], [0]
+    window = http._limiter_for("emails")
+    real_reserve, lock = window.reserve, threading.Lock()
+    asked, slept, granted, refused = [0], [], [0], [0]
 
-    def hit(*args):
+    def reserve(most):
         with lock:
-            asking[0] += 1
-            most[0] = max(most[0], asking[0])
-        time.sleep(0.002)  # a round trip to the shared storage
-        try:
-            return real_hit(*args)
-        finally:
-            with lock:
-                asking[0] -= 1
+            asked[0] += 1
+        return real_reserve(most)
 
-    monkeypatch.setattr(strategy, "hit", hit)
+    monkeypatch.setattr(window, "reserve", reserve)
+    monkeypatch.setattr(http.time, "sleep", slept.append)
 
     def call():
         with app.app_context():
             try:
                 http.acquire("emails")
                 granted[0] += 1
-            except ProviderRateLimited:
+            except ProviderRateLimited as exc:
+                assert 0.3 < exc.retry_after <= 1
                 refused[0] += 1
 
     threads = [threading.Thread(target=call) for _ in range(8)]
@@ -164,8 +160,18 @@ def test_limiter_is_asked_by_one_thread_of_a_process_at_a_time(app, monkeypatch)
         thread.start()
     for thread in threads:
         thread.join()
-    assert most[0] == 1
+    assert asked[0] == 8, "one question a call: nothing polls the window"
     assert granted[0] == 4 and refused[0] == 4
+
+
+def test_limiter_windows_reserve_the_moment_the_window_frees():
+    window = limiter.LocalWindow(2, 1.0)
+    first, second = window.reserve(5), window.reserve(5)
+    third = window.reserve(5)
+    assert first.granted and second.granted and first.wait == second.wait == 0
+    assert third.granted and 0.9 < third.wait <= 1.0, "the first call's slot"
+    refused = window.reserve(0.5)
+    assert not refused.granted and refused.wait > 0.9
 
 
 def test_sandbox_rate_limit_answers_429_past_the_limit(client):
@@ -198,3 +204,28 @@ def test_sandbox_config_endpoint_sets_runtime_overrides(client):
     )
     assert client.get("/sandbox/_config").json["error_rate"] == 1
     assert client.put("/sandbox/_config", data="nope").status_code == 400
+
+
+def test_a_provider_session_reads_the_environment_proxies_once_a_host(app, monkeypatch):
+    looked = []
+    real = http.get_environ_proxies
+
+    def lookup(url, no_proxy=None):
+        looked.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(http, "get_environ_proxies", lookup)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    session = http._build_session(app.config)
+    settings = [
+        session.merge_environment_settings(
+            f"https://api.example.com/v1/{n}", {}, None, None, None
+        )
+        for n in range(3)
+    ]
+    assert len(looked) == 1, "once for the host, not once a request"
+    assert {s["proxies"]["https"] for s in settings} == {"http://proxy.test:3128"}
+    session.merge_environment_settings(
+        "https://other.example.com/", {}, None, None, None
+    )
+    assert len(looked) == 2

@@ -100,6 +100,53 @@ def test_done_completes_the_batch_and_counts_once(script, workspace):
     assert (job.success_count, job.failed_count) == (3, 1)
 
 
+def _counts(job) -> tuple[int, int, int]:
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    return job.success_count, job.failed_count, job.progress_current
+
+
+def _write_and_count(success: int, failed: int = 0):
+    def work(run):
+        run.extend()
+        run.count(success=success, failed=failed)
+        db.session.commit()
+
+    return work
+
+
+def test_items_counted_as_written_are_not_counted_again_when_done(script, workspace):
+    def first_run(run):
+        _write_and_count(2, 1)(run)
+        return jobs.Later(0, "a rate limit", counts=jobs.WAIT)
+
+    def second_run(run):
+        _write_and_count(1)(run)
+        return jobs.Done(success=4, failed=1)  # the batch's totals
+
+    script.steps = [first_run, second_run]
+    job = _job(workspace)
+    factories.run_batch(_batch(job).id)
+    assert _counts(job) == (2, 1, 3), "counted with the writes, before the end"
+    _again(_batch(job))
+    assert _status(job) == "completed"
+    assert _counts(job) == (4, 1, 5)
+    assert (_batch(job).success_count, _batch(job).failed_count) == (4, 1)
+
+
+def test_items_written_before_a_cancel_stay_counted(script, workspace):
+    def cancelled_after_writing(run):
+        _write_and_count(3)(run)
+        jobs.cancel(workspace.id, run.job.id)
+        run.check()
+        return jobs.Done(success=9)
+
+    script.steps = [cancelled_after_writing]
+    job = _job(workspace)
+    factories.run_batch(_batch(job).id)
+    assert _status(job) == "cancelled" and _counts(job) == (3, 0, 3)
+
+
 def test_rate_limit_waits_what_the_provider_asked_and_is_not_a_try(script, workspace):
     script.steps = [ProviderRateLimited("slow down", retry_after=7.0)]
     job = _job(workspace)

@@ -22,6 +22,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from prospecting.extensions import db
 from prospecting.metering.prices import ZERO
 from prospecting.metering.prices import charge
 from prospecting.models import CacheHit
+from prospecting.models import Job
 from prospecting.models import ProviderCache
 from prospecting.models import ProviderCall
 from prospecting.models.base import utcnow
@@ -123,6 +125,9 @@ def _write_books(session: Session) -> None:
         connection.execute(_INSERT_CACHE_HIT, hits)
     if cache:
         connection.execute(_cache_upsert(connection.dialect.name), list(cache.values()))
+    # The job's counters last: its row is locked for the end of the commit only.
+    if counters := _counters(calls, hits):
+        connection.execute(_ADD_TO_JOB, counters)
 
 
 @event.listens_for(Session, "after_commit")
@@ -146,10 +151,39 @@ def _books_not_written(session: Session) -> None:
         book.in_flight = None
 
 
-# The call log and cache hits
+# The call log and cache hits, and the job counters they add to
 
 _INSERT_CALL = insert(ProviderCall)
 _INSERT_CACHE_HIT = insert(CacheHit)
+_JOBS = Job.__table__
+_ADD_TO_JOB = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("add_job_id"))
+    .values(
+        cost=_JOBS.c.cost + bindparam("add_cost"),
+        call_count=_JOBS.c.call_count + bindparam("add_calls"),
+        cache_hit_count=_JOBS.c.cache_hit_count + bindparam("add_hits"),
+    )
+)
+
+
+def _counters(calls: list[dict], hits: list[dict]) -> list[dict]:
+    """What the lines add to each job's counters, in job id order (the order in
+    which two commits lock the same jobs)."""
+    jobs: dict[str, dict] = {}
+    for line in calls:
+        if line["job_id"] is not None:
+            add = jobs.setdefault(line["job_id"], _no_counts(line["job_id"]))
+            add["add_cost"] += line["cost"]
+            add["add_calls"] += 1
+    for line in hits:
+        if line["job_id"] is not None:
+            jobs.setdefault(line["job_id"], _no_counts(line["job_id"]))["add_hits"] += 1
+    return [jobs[job_id] for job_id in sorted(jobs)]
+
+
+def _no_counts(job_id: str) -> dict:
+    return {"add_job_id": job_id, "add_cost": ZERO, "add_calls": 0, "add_hits": 0}
 
 
 def record_call(
@@ -194,10 +228,14 @@ def _write(statement, line: dict, kind: str, what: str) -> None:
         getattr(book, kind).append(line)
         return
     # Its own connection, committed at once, so the line never rides on (or
-    # breaks) the caller's unit of work.
+    # breaks) the caller's unit of work; a job's line commits with its counters.
+    lines = ([line], []) if kind == "calls" else ([], [line])
+    counters = _counters(*lines)
     try:
-        with autocommit() as conn:
+        with db.engine.begin() if counters else autocommit() as conn:
             conn.execute(statement, line)
+            if counters:
+                conn.execute(_ADD_TO_JOB, counters)
     except Exception:  # the books must never fail the work they describe
         logger.exception("could not record %s", what)
 

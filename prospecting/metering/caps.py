@@ -28,6 +28,10 @@ _JOB_CAPS = (
 )
 
 
+# What a job spent: its counter, kept with its call log (books).
+_JOB_SPENT = select(Job.cost).where(Job.id == bindparam("spent_job_id"))
+
+
 @dataclass(frozen=True)
 class Caps:
     workspace_id: int
@@ -83,8 +87,8 @@ def spent_today_stmt(workspace_id: int):
 def check_cap(job_id: str, provider: str, endpoint: str) -> None:
     """Raise ProviderCostCapReached when this call would pass the job's or day's cap.
 
-    What was spent is summed only when a cap is set; calls this batch made and
-    has not written yet count.
+    What was spent is read only when a cap is set (the job's counter; the day's
+    calls are summed); calls this batch made and has not written yet count.
     """
     cost = price(provider, endpoint)
     if cost <= 0:
@@ -95,13 +99,7 @@ def check_cap(job_id: str, provider: str, endpoint: str) -> None:
     book = current_books()
     read = reader()
     if caps.job > 0:
-        spent = decimal(
-            read.scalar(
-                select(func.coalesce(func.sum(ProviderCall.cost), 0)).where(
-                    ProviderCall.job_id == job_id
-                )
-            )
-        )
+        spent = decimal(read.scalar(_JOB_SPENT, {"spent_job_id": job_id}))
         if book is not None:
             spent += book.unwritten_cost(job_id)
         if spent + cost > caps.job:

@@ -2,9 +2,11 @@
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
+from sqlalchemy import Numeric
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
@@ -39,6 +41,11 @@ class Job(db.Model):
     progress_total: Mapped[int] = mapped_column(default=0)
     success_count: Mapped[int] = mapped_column(default=0)
     failed_count: Mapped[int] = mapped_column(default=0)
+    # The job's books as counters, kept in the transactions that write its call
+    # log and cache hits (metering.books), so its pages never sum those tables.
+    cost: Mapped[Decimal] = mapped_column(Numeric(14, 6), default=0, server_default="0")
+    call_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    cache_hit_count: Mapped[int] = mapped_column(default=0, server_default="0")
     error_message: Mapped[str | None] = mapped_column(Text)
     provider_ref: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

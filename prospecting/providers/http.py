@@ -1,24 +1,26 @@
 """One HTTP session factory for every provider: timeouts, retries, limiter, call log."""
 
 import logging
-import random
+import os
 import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from requests.adapters import HTTPAdapter
+from requests.sessions import merge_setting
+from requests.utils import get_environ_proxies
 from urllib3.exceptions import ConnectTimeoutError
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from prospecting import metering
+from prospecting.providers import limiter
 from prospecting.providers import proxies
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
@@ -33,9 +35,46 @@ logger = logging.getLogger(__name__)
 TRANSIENT_STATUSES = (500, 502, 503, 504)
 
 _local = threading.local()
-_limiters: dict[str, tuple] = {}
-_turns: dict[str, threading.Lock] = {}
+_limiters: dict[str, object] = {}
 _limiters_lock = threading.Lock()
+
+
+class _ProviderSession(requests.Session):
+    """A requests session that reads the environment's proxy settings once a
+    host instead of on every request (requests looks them up, no_proxy matching
+    included, for each call: a few percent of a worker's time)."""
+
+    def __init__(self):
+        super().__init__()
+        self._environ_proxies: dict[tuple, dict] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        if not self.trust_env:
+            return super().merge_environment_settings(
+                url, proxies, stream, verify, cert
+            )
+        no_proxy = proxies.get("no_proxy") if proxies is not None else None
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, no_proxy)
+        found = self._environ_proxies.get(key)
+        if found is None:
+            found = get_environ_proxies(url, no_proxy=no_proxy)
+            self._environ_proxies[key] = found
+        if proxies is not None:
+            for scheme, proxy in found.items():
+                proxies.setdefault(scheme, proxy)
+        if verify is True or verify is None:
+            verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE")
+                or os.environ.get("CURL_CA_BUNDLE")
+                or verify
+            )
+        return {
+            "proxies": merge_setting(proxies, self.proxies),
+            "stream": merge_setting(stream, self.stream),
+            "verify": merge_setting(verify, self.verify),
+            "cert": merge_setting(cert, self.cert),
+        }
 
 
 def _build_session(
@@ -60,7 +99,7 @@ def _build_session(
         respect_retry_after_header=False,
         raise_on_status=False,
     )
-    session = requests.Session()
+    session = _ProviderSession()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -89,53 +128,49 @@ def session(*, proxied: bool = False, billable: bool = False) -> requests.Sessio
 
 
 def _limiter_for(provider: str):
+    """The shared window of a provider's rule (limiter.py), or None without a rule."""
     cfg = current_app.config
     rule = cfg["PROVIDER_RATE_LIMITS"].get(provider)
     if not rule:
         return None
-    key = f"{cfg['RATELIMIT_STORAGE_URL']}|{provider}|{rule}"
+    storage = cfg["RATELIMIT_STORAGE_URL"]
+    key = f"{storage}|{provider}|{rule}"
     with _limiters_lock:
         if key not in _limiters:
-            storage = storage_from_string(cfg["RATELIMIT_STORAGE_URL"])
-            _limiters[key] = (MovingWindowRateLimiter(storage), parse(rule))
+            item = parse(rule)
+            amount, period = item.amount, float(item.get_expiry())
+            window = limiter.window(storage, provider, amount, period)
+            if window is None:
+                logger.warning(
+                    "%s: the limiter storage %r is neither Redis nor memory; "
+                    "the provider's limit holds in each process only",
+                    provider,
+                    storage,
+                )
+                window = limiter.LocalWindow(amount, period)
+            _limiters[key] = window
         return _limiters[key]
 
 
 def acquire(provider: str) -> None:
-    """Wait briefly for a slot of the shared limiter, else ProviderRateLimited.
+    """Take a slot of the provider's shared window, sleeping until it comes (up to
+    PROVIDER_MAX_LIMITER_WAIT), else ProviderRateLimited with the wait.
 
-    One thread per process asks the shared limiter at a time; the others queue on
-    a local lock instead of each polling Redis while the window is full.
+    One round trip to the limiter's storage a call: the window says when the
+    slot is (limiter.py), nothing polls it while it is full.
     """
-    limiter = _limiter_for(provider)
-    if limiter is None:
+    window = _limiter_for(provider)
+    if window is None:
         return
-    strategy, item = limiter
-    wait_at_most = current_app.config["PROVIDER_MAX_LIMITER_WAIT"]
-    deadline = time.monotonic() + wait_at_most
-    turn = _turn_for(provider)
-    if not turn.acquire(timeout=wait_at_most):
+    grant = window.reserve(current_app.config["PROVIDER_MAX_LIMITER_WAIT"])
+    if not grant.granted:
         raise ProviderRateLimited(
-            f"{provider}: local rate limit reached", retry_after=1.0, status=None
+            f"{provider}: local rate limit reached",
+            retry_after=max(grant.wait, 0.005),
+            status=None,
         )
-    try:
-        while not strategy.hit(item, "provider", provider):
-            reset_at, _ = strategy.get_window_stats(item, "provider", provider)
-            wait = max(0.005, reset_at - time.time())
-            if time.monotonic() + wait > deadline:
-                raise ProviderRateLimited(
-                    f"{provider}: local rate limit reached",
-                    retry_after=wait,
-                    status=None,
-                )
-            time.sleep(min(wait, 0.05) + random.uniform(0, 0.005))
-    finally:
-        turn.release()
-
-
-def _turn_for(provider: str) -> threading.Lock:
-    with _limiters_lock:
-        return _turns.setdefault(provider, threading.Lock())
+    if grant.wait > 0:
+        time.sleep(grant.wait)
 
 
 def retry_after_seconds(response: requests.Response, default: float = 30.0) -> float:

@@ -6,14 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from decimal import InvalidOperation
 
-from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting import metering
 from prospecting.extensions import db
-from prospecting.models import CacheHit
 from prospecting.models import Job
-from prospecting.models import ProviderCall
 from prospecting.models import WorkspaceBudget
 from prospecting.models.base import utcnow
 from prospecting.services.errors import InvalidInput
@@ -31,16 +28,22 @@ class JobCost:
 
 
 def job_cost(job_id: str) -> JobCost:
-    """Cost so far, charged calls and cache hits of a job (two indexed aggregates)."""
-    cost, calls = db.session.execute(
-        select(func.coalesce(func.sum(ProviderCall.cost), 0), func.count()).where(
-            ProviderCall.job_id == job_id
-        )
-    ).one()
-    hits = db.session.scalar(
-        select(func.count()).select_from(CacheHit).where(CacheHit.job_id == job_id)
+    """Cost so far, charged calls and cache hits of a job: its row's counters."""
+    row = db.session.execute(
+        select(Job.cost, Job.call_count, Job.cache_hit_count).where(Job.id == job_id)
+    ).first()
+    if row is None:
+        return JobCost(cost=ZERO, calls=0, cache_hits=0)
+    return JobCost(cost=metering.decimal(row[0]), calls=row[1], cache_hits=row[2])
+
+
+def cost_of(job: Job) -> JobCost:
+    """The same, for a loaded job (no query)."""
+    return JobCost(
+        cost=metering.decimal(job.cost or 0),
+        calls=job.call_count or 0,
+        cache_hits=job.cache_hit_count or 0,
     )
-    return JobCost(cost=metering.decimal(cost), calls=calls, cache_hits=hits or 0)
 
 
 def spent_today(workspace_id: int) -> Decimal:

@@ -1,7 +1,5 @@
 """Job progress, cancel, resume, retry and re-run: one set of routes for every kind."""
 
-import time
-
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -80,26 +78,17 @@ def cancel(job_id: str):
     return redirect(job_url(job))
 
 
-# Every open job page polls its progress each second; the cost aggregates are the
-# dearest part of a poll, so a running job's figure may lag by a few seconds.
-_COST_TTL_SECONDS = 5.0
-_COST_CACHE_SIZE = 1024
-_cost_cache: dict[str, tuple[float, ledger.JobCost]] = {}
+@bp.app_template_global()
+def job_cost(job) -> ledger.JobCost:
+    """Cost so far, charged calls and cache hits of a job (for the partials): the
+    job row's counters, however many calls the job made."""
+    return ledger.cost_of(job)
 
 
 @bp.app_template_global()
-def job_cost(job) -> ledger.JobCost:
-    """Cost so far, charged calls and cache hits of a job (for the partials)."""
-    if job.status not in ("queued", "running"):
-        return ledger.job_cost(job.id)
-    now = time.monotonic()
-    hit = _cost_cache.get(job.id)
-    if hit is not None and now - hit[0] < _COST_TTL_SECONDS:
-        return hit[1]
-    if len(_cost_cache) >= _COST_CACHE_SIZE:
-        _cost_cache.clear()
-    cost = _cost_cache[job.id] = (now, ledger.job_cost(job.id))
-    return cost[1]
+def job_counts(job) -> jobs.Counts:
+    """A job's counts by outcome, cost, calls and cache hits, from its row."""
+    return jobs.counts(job)
 
 
 @bp.app_template_global()

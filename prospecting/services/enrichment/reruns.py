@@ -37,9 +37,11 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
     ).all()
     if not numbers:
         raise Conflict("There are no failed rows to re-run.")
-    failed = db.session.scalar(
+    # The job's counts start again from its rows (one count, here, not on its
+    # pages): what succeeded stays, every row sent again counts when it is worked.
+    succeeded = db.session.scalar(
         select(func.count()).where(
-            EnrichmentRow.job_id == job.id, EnrichmentRow.status == "failed"
+            EnrichmentRow.job_id == job.id, EnrichmentRow.status == "success"
         )
     )
     size = current_app.config["ENRICHMENT_BATCH_SIZE"]
@@ -60,8 +62,9 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
             status="running",
             completed_at=None,
             error_message=None,
-            failed_count=Job.failed_count - failed,
-            progress_current=Job.progress_current - failed,
+            success_count=succeeded,
+            failed_count=0,
+            progress_current=succeeded,
         )
     )
     db.session.commit()

@@ -20,6 +20,7 @@ from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models.enrichment import PROCESSED
 from prospecting.models.enrichment import ROW_STATUSES
+from prospecting.services import jobs
 from prospecting.services.enrichment.rows import with_fields
 from prospecting.services.errors import InvalidInput
 
@@ -77,15 +78,10 @@ def row_filter(
 
 
 def status_counts(job_id: str) -> dict[str, int]:
-    rows = db.session.execute(
-        select(EnrichmentRow.status, func.count())
-        .where(EnrichmentRow.job_id == job_id)
-        .group_by(EnrichmentRow.status)
-    ).all()
-    counts = {status: n for status, n in rows}
-    if in_pages := _rows_in_pages(job_id):
-        counts["pending"] = counts.get("pending", 0) + in_pages
-    return counts
+    """The job's rows by status, from the counts its row keeps (jobs.counts): no
+    count of its rows, however many it has."""
+    job = db.session.get(Job, job_id)
+    return {} if job is None else jobs.counts(job).by_status()
 
 
 def _rows_in_pages(job_id: str) -> int:

@@ -106,11 +106,14 @@ def _normalised(email: str) -> str | None:
 
 
 def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
-    """Write the worked rows (one statement), extending the lease, and commit."""
+    """Write the worked rows (one statement) with their counts, extending the
+    lease, and commit."""
     if not worked:
         return
     run.extend()
     db.session.execute(_WRITE_ROW, worked)
+    failed = sum(1 for row in worked if row["status"] == "failed")
+    run.count(success=len(worked) - failed, failed=failed)
     db.session.commit()
     worked.clear()
 

@@ -3,6 +3,7 @@ job-kind registry. Areas import the engine from here."""
 
 from prospecting.services.jobs.batches import NOT_SENT
 from prospecting.services.jobs.batches import add_batch
+from prospecting.services.jobs.batches import add_counts
 from prospecting.services.jobs.batches import claim
 from prospecting.services.jobs.batches import complete
 from prospecting.services.jobs.batches import extend
@@ -13,6 +14,8 @@ from prospecting.services.jobs.batches import open_batches
 from prospecting.services.jobs.batches import pause_batch
 from prospecting.services.jobs.batches import release
 from prospecting.services.jobs.batches import set_worker_id
+from prospecting.services.jobs.counters import Counts
+from prospecting.services.jobs.counters import counts
 from prospecting.services.jobs.kinds import BatchKind
 from prospecting.services.jobs.kinds import JobKind
 from prospecting.services.jobs.kinds import register
@@ -61,6 +64,7 @@ __all__ = [
     "WAIT",
     "Backoff",
     "BatchKind",
+    "Counts",
     "Done",
     "Failed",
     "JobKind",
@@ -73,9 +77,11 @@ __all__ = [
     "Reaped",
     "Run",
     "add_batch",
+    "add_counts",
     "cancel",
     "claim",
     "complete",
+    "counts",
     "create",
     "current_status",
     "extend",

@@ -156,7 +156,9 @@ def complete(
     """Finish a batch and add its counts to the job in the same transaction.
 
     Only the current owner can finish a batch, and only once, so every item is
-    counted exactly once however often the batch ran. The caller's pending writes
+    counted exactly once however often the batch ran: `success` and `failed` are
+    the batch's totals, of which the job gets what its runs did not count as
+    they wrote (add_counts). The caller's pending writes
     commit with it; `params` replace the batch's stored arguments (its outcome),
     `total` sets the job's progress total (the job row is written here, after the
     batch's: see the lock order in lifecycle). Returns False when the batch was
@@ -164,6 +166,13 @@ def complete(
     """
     now = utcnow()
     job_id = _job_of(batch_id)
+    # What the batch's runs already counted as they wrote (count()): the job gets
+    # the rest. The batch is ours (or the UPDATE below matches nothing).
+    counted = db.session.execute(
+        select(JobBatch.success_count, JobBatch.failed_count).where(
+            JobBatch.id == batch_id
+        )
+    ).one()
     values = {
         "status": "done",
         "success_count": success,
@@ -185,6 +194,7 @@ def complete(
     if done.rowcount != 1:
         db.session.rollback()
         return False
+    success, failed = success - counted[0], failed - counted[1]
     counts = {
         "success_count": Job.success_count + success,
         "failed_count": Job.failed_count + failed,
@@ -196,6 +206,43 @@ def complete(
     db.session.commit()
     finalise(job_id)
     return True
+
+
+_JOBS = Job.__table__
+_COUNT_BATCH = (
+    update(_BATCHES)
+    .where(_BATCHES.c.id == bindparam("count_id"))
+    .values(
+        success_count=_BATCHES.c.success_count + bindparam("count_success"),
+        failed_count=_BATCHES.c.failed_count + bindparam("count_failed"),
+    )
+)
+_COUNT_JOB = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("count_job"))
+    .values(
+        success_count=_JOBS.c.success_count + bindparam("count_success"),
+        failed_count=_JOBS.c.failed_count + bindparam("count_failed"),
+        progress_current=_JOBS.c.progress_current + bindparam("count_done"),
+    )
+)
+
+
+def add_counts(batch_id: int, job_id: str, *, success: int, failed: int) -> None:
+    """Count items a batch wrote, to the batch and its job, in the caller's
+    transaction (which holds the batch: extend() first, the lock order);
+    complete() then adds only what was not counted so."""
+    if not success and not failed:
+        return
+    params = {
+        "count_id": batch_id,
+        "count_job": job_id,
+        "count_success": success,
+        "count_failed": failed,
+        "count_done": success + failed,
+    }
+    db.session.execute(_COUNT_BATCH, params)
+    db.session.execute(_COUNT_JOB, params)
 
 
 def release(

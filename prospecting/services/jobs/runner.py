@@ -211,6 +211,12 @@ class Run:
         every = current_app.config["BATCH_WRITE_SECONDS"]
         return time.monotonic() - self.written_at >= every
 
+    def count(self, *, success: int = 0, failed: int = 0) -> None:
+        """Count items as they are written, in the same transaction (after
+        `extend()`), so the job's counts follow its rows; `Done` still gives the
+        batch's totals, and the job gets only what was not counted so."""
+        batches.add_counts(self.batch.id, self.job.id, success=success, failed=failed)
+
     def extend(self) -> None:
         """Extend the lease before writing; LeaseLost when the batch is not ours."""
         self.written_at = time.monotonic()
