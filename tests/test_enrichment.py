@@ -586,7 +586,7 @@ def test_a_jobs_pages_read_its_counters_never_its_rows_or_calls(
     auth_client, workspace, app
 ):
     app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 0.01}}
-    job = run_job(auth_client, factories.contacts_csv(6))
+    job = start_enrichment(auth_client, factories.contacts_csv(6))
     assert job.status == "completed"
     assert (job.cost, job.call_count) == (db.session.execute(
         select(func.sum(ProviderCall.cost), func.count()).where(

@@ -2,7 +2,7 @@
 source of a contact; companies de-duplicated by normalised name
 
 Revision ID: b17a4c0d5e61
-Revises: a7d3e9c1b245
+Revises: 8c4d2f6a1b37
 Create Date: 2026-12-07 02:20:00
 
 Existing data: each contact's email, phone, company and source become its first
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "b17a4c0d5e61"
-down_revision = "a7d3e9c1b245"
+down_revision = "8c4d2f6a1b37"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Jobs: cost, call and cache-hit counters on the job row
 
 Revision ID: d21c0a7b3e15
-Revises: a7d3e9c1b245
+Revises: b17a4c0d5e61
 Create Date: 2026-12-07 02:10:00
 
 The counters are kept as a job's call log and cache hits are written; existing
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d21c0a7b3e15"
-down_revision = "a7d3e9c1b245"
+down_revision = "b17a4c0d5e61"
 branch_labels = None
 depends_on = None
 

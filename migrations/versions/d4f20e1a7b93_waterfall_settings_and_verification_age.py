@@ -1,7 +1,7 @@
 """Waterfall: provider order per field, verification freshness, provenance
 
 Revision ID: d4f20e1a7b93
-Revises: a7d3e9c1b245
+Revises: d21c0a7b3e15
 Create Date: 2026-12-07 02:10:00
 
 A workspace's provider order per field and freshness window (enrichment_settings;
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "d4f20e1a7b93"
-down_revision = "a7d3e9c1b245"
+down_revision = "d21c0a7b3e15"
 branch_labels = None
 depends_on = None
 

@@ -18,11 +18,8 @@ from prospecting.services import jobs
 from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
-<<<<<<< HEAD
 from prospecting.services.errors import ServiceError
-=======
 from prospecting.views.responses import csv_download
->>>>>>> b17a
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")

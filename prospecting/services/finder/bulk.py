@@ -16,7 +16,7 @@ from prospecting.models.base import utcnow
 from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services.contacts.book import ContactInput
-from prospecting.services.contacts.book import upsert_contacts
+from prospecting.services.contacts.upsert import upsert_contacts
 from prospecting.services.errors import InvalidInput
 from prospecting.services.finder import waterfall
 from prospecting.services.finder.lookup import KIND
