@@ -15,7 +15,7 @@ from prospecting.services.contacts import ContactInput
 from prospecting.services.contacts import gate
 from prospecting.services.errors import InvalidInput
 from tests import factories
-from tests.test_enrichment import run_job
+from tests.factories import start_enrichment
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_a_mixed_file_through_enrichment_leaves_only_reachable_people(
         phone="+1 415 555 1005",  # row 5: a bounce address beside this phone
         title="CEO",
     )
-    job = run_job(auth_client, mixed_file())
+    job = start_enrichment(auth_client, mixed_file())
     assert job.status == "completed"
     response = auth_client.post(f"/contacts/import/enrichment/{job.id}")
     assert response.status_code == 302

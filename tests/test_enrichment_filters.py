@@ -5,7 +5,7 @@ import csv
 import io
 
 from tests import factories
-from tests.test_enrichment import run_job
+from tests.factories import start_enrichment
 
 MIXED = [
     ["Name", "Email"],
@@ -25,7 +25,7 @@ def _emails(text: str) -> list[str]:
 
 
 def test_results_page_filters_by_verdict_and_flag(auth_client, workspace):
-    job = run_job(auth_client, factories.csv_bytes(MIXED), MAPPING)
+    job = start_enrichment(auth_client, factories.csv_bytes(MIXED), MAPPING)
     invalid = auth_client.get(f"/enrichment/jobs/{job.id}/results?verdict=invalid")
     html = invalid.get_data(as_text=True)
     assert "bounce.amelia@globex-corp.com" in html
@@ -39,7 +39,7 @@ def test_results_page_filters_by_verdict_and_flag(auth_client, workspace):
 def test_the_filter_lives_in_the_page_url_and_the_export_follows_it(
     auth_client, workspace
 ):
-    job = run_job(auth_client, factories.csv_bytes(MIXED), MAPPING)
+    job = start_enrichment(auth_client, factories.csv_bytes(MIXED), MAPPING)
     page = auth_client.get(f"/enrichment/jobs/{job.id}?flag=role")
     html = page.get_data(as_text=True)
     assert "info@globex-corp.com" in html
@@ -53,7 +53,7 @@ def test_the_filter_lives_in_the_page_url_and_the_export_follows_it(
 
 
 def test_an_unknown_filter_value_on_the_page_shows_every_row(auth_client, workspace):
-    job = run_job(auth_client, factories.csv_bytes(MIXED), MAPPING)
+    job = start_enrichment(auth_client, factories.csv_bytes(MIXED), MAPPING)
     html = auth_client.get(f"/enrichment/jobs/{job.id}?verdict=bogus").get_data(
         as_text=True
     )

@@ -22,7 +22,7 @@ from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 from prospecting.services import ops
 from tests import factories
-from tests.test_enrichment import run_job
+from tests.factories import start_enrichment
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ def test_a_wrong_reacher_secret_fails_the_enrichment_job_with_that_message(
     auth_client,
 ):
     faults.set_overrides({"reacher_mode": "self-hosted"})
-    job = run_job(auth_client, factories.contacts_csv(3))
+    job = start_enrichment(auth_client, factories.contacts_csv(3))
     assert job.status == "failed"
     assert 'Missing request header "x-reacher-secret"' in job.error_message
     # the job stopped at the first refusal: one call, not one per row
@@ -290,7 +290,7 @@ def test_apollo_hourly_or_daily_429_pauses_the_job_with_when_it_can_resume(
     auth_client, _apollo_unheld, window
 ):
     faults.set_overrides({"apollo_quota": window})
-    job = run_job(auth_client, factories.contacts_csv(3))
+    job = start_enrichment(auth_client, factories.contacts_csv(3))
     assert job.status == "paused"
     assert f"used up its {window} quota of" in job.error_message
     assert "it can resume after" in job.error_message
