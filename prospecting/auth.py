@@ -336,7 +336,7 @@ def _refusal(level: str) -> str:
 
 def _token_required_message() -> str:
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "json_envelope", None) == "ingest":
+    if getattr(view, "api_family", None) == "ingest":
         return (
             "A valid API token is required (X-INFound-Inner-Service-Token, "
             "X-API-Key or Authorization: Bearer)."

@@ -1,7 +1,9 @@
 """flask CLI commands for operators."""
 
+import logging
 import os
 import sys
+import threading
 
 import click
 from flask import current_app
@@ -266,11 +268,75 @@ def worker(workers):
 @click.option("--password", default="demo-password", show_default=True)
 @click.option("--workspace", default="Demo", show_default=True)
 def demo_seed(email, password, workspace):
-    """Create the demo workspace and login (idempotent) and print them; outside
-    production the demo user is an operator."""
+    """Create the demo workspace and login and print them; with the sandbox on,
+    fill the workspace so every page has something to show (idempotent).
+    Outside production the demo user is an operator."""
     operator = None if current_app.config["PRODUCTION"] else True
-    accounts.create_user(email, password, workspace=workspace, is_operator=operator)
+    user = accounts.create_user(
+        email, password, workspace=workspace, is_operator=operator
+    )
+    if current_app.config["SANDBOX_ENABLED"]:
+        _seed_demo_workspace(_workspace(workspace), user)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
+
+
+# Provider settings pointed at the sandbox while the demo's jobs run.
+PROVIDER_URLS = {
+    "EMAIL_VERIFIER_URL": "reacher",
+    "COMPANY_ENRICHER_URL": "apollo",
+    "ATTESTR_URL": "attestr",
+    "AIRTABLE_URL": "airtable",
+    "UNIPILE_DEFAULT_DSN": "unipile",
+    "REACHSTREAM_URL": "reachstream",
+    "OUTREACH_SENDER_URL": "chat",
+}
+
+
+def _seed_demo_workspace(ws, user) -> None:
+    """Settings and outreach data; the first time, jobs that run at once on the
+    engine against the sandbox, served by this process while they run (the app
+    is not serving yet when `make run` seeds)."""
+    from prospecting import tasks
+    from prospecting.extensions import huey
+    from prospecting.services import contacts
+    from prospecting.services import demo as demo_service
+
+    app = current_app._get_current_object()
+    demo_service.seed_settings_and_outreach(
+        ws.id, sandbox_url=app.config["SANDBOX_URL"]
+    )
+    if demo_service.has_jobs(ws.id):
+        click.echo("Demo workspace: already seeded.")
+        return
+    from werkzeug.serving import make_server
+
+    quiet = logging.getLogger("werkzeug")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # not one access-log line per sandbox call
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    sandbox = f"http://127.0.0.1:{server.server_port}/sandbox"
+    saved = {key: app.config.get(key) for key in (*PROVIDER_URLS, "SANDBOX_URL")}
+    immediate = huey.immediate
+    try:
+        app.config.update({k: f"{sandbox}/{path}" for k, path in PROVIDER_URLS.items()})
+        app.config["SANDBOX_URL"] = sandbox
+        huey.immediate = True
+        job = demo_service.start_enrichment(ws.id, user.id)
+        tasks.enqueue_batches(jobs_service.open_batches(job.id))
+        contacts.import_enrichment(ws.id, job.id)
+        fetch = demo_service.start_fetch(ws.id, user.id)
+        tasks.enqueue_batches(jobs_service.open_batches(fetch.id))
+    finally:
+        huey.immediate = immediate
+        app.config.update(saved)
+        server.shutdown()
+        thread.join(5)
+        quiet.setLevel(level)
+    for job_id in (job.id, fetch.id):
+        done = jobs_service.get(ws.id, job_id)
+        click.echo(f"Demo job {done.title}: {jobs_service.outcome(done).label}")
 
 
 @sync.command("airtable")

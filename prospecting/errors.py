@@ -2,7 +2,6 @@
 
 import logging
 
-from flask import current_app
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -27,44 +26,41 @@ MESSAGES = {
     500: "Something went wrong on our side; the error was logged.",
 }
 
-
-# The error bodies of the JSON API's families (providers.md §7); a view names its
-# family with @json_envelope, the rest use "error".
-ENVELOPES = {
-    "error": lambda status, code, message, details: {
-        "error": {"code": code, "message": message, "details": details}
-    },
-    "ingest": lambda status, code, message, details: {
-        "code": status,
-        "message": message,
-        "data": None,
-    },
-    "success": lambda status, code, message, details: {
-        "success": False,
-        "error": message,
-    },
-    "contacts": lambda status, code, message, details: {
-        "success": False,
-        "error": {"code": code, "message": message},
-    },
+# The error code of a status when the raiser names none.
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
 }
 
 
-def json_envelope(name: str):
-    """Mark a JSON view whose errors use another family's envelope."""
-    if name not in ENVELOPES:
-        raise ValueError(f"unknown envelope {name!r}")
+def api_family(name: str):
+    """Mark the JSON views of one API family (its token message names its headers).
+
+    Every family answers errors in the one envelope (`error_body`); what differs
+    between families is their success bodies, kept as their seed clients read
+    them (providers.md §7)."""
 
     def mark(view):
-        view.json_envelope = name
+        view.api_family = name
         return view
 
     return mark
 
 
-def _envelope() -> str:
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, "json_envelope", "error")
+def error_body(code: str, message: str, details=None) -> dict:
+    """The one error envelope of every JSON API: {"error": {code, message, details}}
+    (details: null, or the fields and rows at fault)."""
+    return {"error": {"code": code, "message": message, "details": details}}
 
 
 def wants_json() -> bool:
@@ -76,8 +72,9 @@ def wants_json() -> bool:
 
 def error_response(status: int, message: str, *, code: str | None = None, details=None):
     if wants_json():
-        body = ENVELOPES[_envelope()](status, code or str(status), message, details)
-        return jsonify(body), status
+        return jsonify(
+            error_body(code or CODES.get(status, str(status)), message, details)
+        ), status
     template = (
         "errors/_error.html"
         if request.headers.get("HX-Request")

@@ -39,6 +39,17 @@ def login(client, email: str, password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
 
 
+def api_error(response, status: int) -> dict:
+    """The error of a JSON API answer, checked to be in the one error envelope
+    ({"error": {"code", "message", "details"}}) with `status`."""
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    assert isinstance(body["error"]["code"], str) and body["error"]["message"]
+    return body["error"]
+
+
 def make_job(
     workspace_id: int, *, kind: str = "enrichment", status: str = "queued", **kw
 ):

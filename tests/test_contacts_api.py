@@ -56,9 +56,7 @@ def test_fetch_caps_max_contacts(client, api_headers, app):
 )
 def test_fetch_rejects_bad_input_with_422(client, api_headers, payload, code):
     response = client.post("/contacts/fetch", json=payload, headers=api_headers)
-    assert response.status_code == 422
-    body = response.get_json()
-    assert body["success"] is False and body["error"]["code"] == code
+    assert factories.api_error(response, 422)["code"] == code
 
 
 @pytest.mark.parametrize(
@@ -75,8 +73,7 @@ def test_fetch_maps_provider_errors(
 ):
     app.config["ATTESTR_KEY"] = key
     response = client.post("/contacts/fetch", json={"cin": CIN}, headers=api_headers)
-    assert response.status_code == status
-    error = response.get_json()["error"]
+    error = factories.api_error(response, status)
     assert error["code"] == code and message in error["message"]
     if status == 429:
         assert response.headers["Retry-After"] == "60"

@@ -11,6 +11,7 @@ from prospecting.models import Company
 from prospecting.models import Creator
 from prospecting.models import Job
 from prospecting.models import OutreachTask
+from tests import factories
 from tests.test_prospects_service import connect
 from tests.test_prospects_service import request_body
 
@@ -53,10 +54,10 @@ def test_ingestion_refuses_a_nul_naming_the_path_and_writes_nothing(
 ):
     rows = [{"platformCreatorId": "c-1"}, {"platformCreatorId": "c-2\x00"}]
     response = client.post("/creators/ingest", json={"rows": rows}, headers=api_headers)
-    assert response.status_code == 422
-    assert response.json["code"] == 422 and response.json["data"] is None
-    assert response.json["message"].startswith("$.rows[1].platformCreatorId contains")
-    assert "NUL" in response.json["message"]
+    error = factories.api_error(response, 422)
+    assert error["code"] == "invalid_text"
+    assert error["message"].startswith("$.rows[1].platformCreatorId contains")
+    assert "NUL" in error["message"]
     assert count(Creator) == 0
 
 
@@ -65,8 +66,7 @@ def test_a_task_with_a_nul_in_an_unknown_field_is_refused(client, api_headers):
     response = client.post(
         "/outreach_tasks/ingest", json={"task": task}, headers=api_headers
     )
-    assert response.status_code == 422
-    assert "$.task.extraNotes.n" in response.json["message"]
+    assert "$.task.extraNotes.n" in factories.api_error(response, 422)["message"]
     assert count(OutreachTask) == 0
 
 
@@ -77,8 +77,7 @@ def test_chatbot_messages_refuse_an_unpaired_surrogate(client, api_headers):
         data=body,
         headers={**api_headers, "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
-    assert "$[0].messages[0].content" in response.json["message"]
+    assert "$[0].messages[0].content" in factories.api_error(response, 422)["message"]
 
 
 def test_people_search_refuses_a_nul_in_a_filter(client, api_headers):
@@ -97,9 +96,8 @@ def test_prospect_search_refuses_a_nul_in_its_criteria(client, api_headers, work
     response = client.post(
         "/api/linkedin/search/create-job", json=body, headers=api_headers
     )
-    assert response.status_code == 422
-    assert response.json["success"] is False
-    assert "$.search_criteria.keywords" in response.json["error"]
+    error = factories.api_error(response, 422)
+    assert "$.search_criteria.keywords" in error["message"]
     assert count(Job) == 0
 
 
@@ -107,10 +105,9 @@ def test_contact_fetch_refuses_a_nul_in_the_cin(client, api_headers):
     response = client.post(
         "/contacts/fetch", json={"cin": "U7499\x009TG"}, headers=api_headers
     )
-    assert response.status_code == 422
-    assert response.json["success"] is False
-    assert response.json["error"]["code"] == "invalid_text"
-    assert "$.cin" in response.json["error"]["message"]
+    error = factories.api_error(response, 422)
+    assert error["code"] == "invalid_text" and "$.cin" in error["message"]
+    assert error["details"] == {"path": "$.cin"}
     assert count(Company) == 0
 
 

@@ -83,10 +83,8 @@ def snapshot(model):
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_ingest_endpoints_need_a_token(client, path):
     response = client.post(path, json={})
-    assert response.status_code == 401
-    body = response.get_json()
-    assert body["code"] == 401 and body["data"] is None
-    assert "token" in body["message"]
+    error = factories.api_error(response, 401)
+    assert error["code"] == "unauthorized" and "token" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -199,16 +197,14 @@ def test_samples_ingest_lists_each_bad_field_with_its_row(client, api_headers):
     response = client.post(
         "/samples/ingest", json=samples_body(rows), headers=api_headers
     )
-    assert response.status_code == 422
-    body = response.get_json()
-    assert body["code"] == 422 and body["data"] is None
-    fields = {(e["row"], e["field"]) for e in body["errors"]}
+    error = factories.api_error(response, 422)
+    fields = {(e["row"], e["field"]) for e in error["details"]}
     assert (1, "rows[1].platformProductId") in fields
     assert (1, "rows[1].status") in fields
     assert (2, "rows[2].type") in fields
     assert (2, "rows[2].promotionViewCount") in fields
     assert any(row == 3 for row, _ in fields)
-    assert "rows[1].platformProductId" in body["message"]
+    assert "rows[1].platformProductId" in error["message"]
     assert count(Sample) == 0  # nothing is written when any row is bad
 
 
@@ -217,9 +213,8 @@ def test_ingest_answers_bad_json_in_the_envelope(client, api_headers, path):
     response = client.post(
         path, data="{not json", headers=api_headers, content_type="application/json"
     )
-    assert response.status_code == 400
-    body = response.get_json()
-    assert body["code"] == 400 and body["data"] is None and "JSON" in body["message"]
+    error = factories.api_error(response, 400)
+    assert error["code"] == "invalid_json" and "JSON" in error["message"]
 
 
 def test_ingest_refuses_a_body_over_the_size_limit(app, client, api_headers):
@@ -228,11 +223,8 @@ def test_ingest_refuses_a_body_over_the_size_limit(app, client, api_headers):
     response = client.post(
         "/samples/ingest", json=samples_body(rows), headers=api_headers
     )
-    assert response.status_code == 413
-    body = response.get_json()
-    assert (
-        body["code"] == 413 and body["data"] is None and "2000 bytes" in body["message"]
-    )
+    error = factories.api_error(response, 413)
+    assert error["code"] == "too_large" and "2000 bytes" in error["message"]
 
 
 def test_creators_ingest_upserts_and_keeps_extra_fields(client, api_headers):
@@ -271,8 +263,7 @@ def test_creators_ingest_upserts_and_keeps_extra_fields(client, api_headers):
 def test_creators_ingest_requires_a_creator_id(client, api_headers):
     body = {"rows": [{"platformCreatorId": "ok"}, {"platformCreatorDisplayName": "x"}]}
     response = client.post("/creators/ingest", json=body, headers=api_headers)
-    assert response.status_code == 422
-    assert response.get_json()["errors"][0]["row"] == 1
+    assert factories.api_error(response, 422)["details"][0]["row"] == 1
 
 
 def task_body(**over):
@@ -332,8 +323,7 @@ def test_outreach_task_ingest_validates_the_task(client, api_headers):
         json=task_body(taskId="", startedAt="yesterday-ish"),
         headers=api_headers,
     )
-    assert response.status_code == 422
-    fields = {e["field"] for e in response.get_json()["errors"]}
+    fields = {e["field"] for e in factories.api_error(response, 422)["details"]}
     assert {"task.taskId", "task.startedAt"} <= fields
 
 
@@ -381,8 +371,7 @@ def test_chatbot_messages_reject_bad_items(client, api_headers):
         ],
         headers=api_headers,
     )
-    assert bad.status_code == 422
-    rows = {e["row"] for e in bad.get_json()["errors"]}
+    rows = {e["row"] for e in factories.api_error(bad, 422)["details"]}
     assert rows == {0, 1}
     not_list = client.post(
         "/chatbot/messages",
@@ -487,5 +476,5 @@ def test_ingest_refuses_too_many_rows(app, client, api_headers):
     response = client.post(
         "/samples/ingest", json=samples_body(rows), headers=api_headers
     )
-    assert response.status_code == 413
-    assert "at most 2 rows" in response.get_json()["message"]
+    error = factories.api_error(response, 413)
+    assert error["code"] == "too_many_rows" and "at most 2 rows" in error["message"]

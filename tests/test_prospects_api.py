@@ -31,27 +31,24 @@ def test_create_job_returns_the_queued_job_and_metadata(client, workspace, api_h
 
 def test_create_job_without_account_says_so(client, workspace, api_headers):
     response = client.post(CREATE, json=request_body(), headers=api_headers)
-    assert response.status_code == 422
-    assert response.get_json() == {
-        "success": False,
-        "error": "No active LinkedIn account found",
-    }
+    error = factories.api_error(response, 422)
+    assert error["code"] == "no_account"
+    assert error["message"] == "No active LinkedIn account found"
 
 
 def test_create_job_above_the_cap_names_the_cap(client, workspace, api_headers):
     connect(workspace.id)
     response = client.post(CREATE, json=request_body(1500), headers=api_headers)
-    body = response.get_json()
-    assert response.status_code == 422 and body["success"] is False
-    assert "1,000" in body["error"]
+    error = factories.api_error(response, 422)
+    assert error["code"] == "above_cap" and "1,000" in error["message"]
 
 
 @pytest.mark.parametrize("payload", [None, [1, 2], {"search_type": "twitter"}])
 def test_create_job_rejects_a_bad_body(client, workspace, api_headers, payload):
     connect(workspace.id)
     response = client.post(CREATE, json=payload, headers=api_headers)
+    factories.api_error(response, response.status_code)
     assert response.status_code in (400, 422)
-    assert response.get_json()["success"] is False
 
 
 def test_create_job_needs_a_token(client, workspace):
@@ -141,8 +138,7 @@ def test_results_rejects_bad_paging(client, workspace, api_headers, query, statu
     if query:
         query = {"job_id": job.id, **query}
     response = client.get(RESULTS, query_string=query, headers=api_headers)
-    assert response.status_code == status
-    assert response.get_json()["success"] is False
+    factories.api_error(response, status)
 
 
 @pytest.mark.parametrize("path", [CREATE, RESULTS])
@@ -152,8 +148,8 @@ def test_another_workspaces_job_is_not_found(
     connect(other_workspace.id)
     theirs = prospects.create_job(other_workspace.id, None, request_body())
     response = client.get(path, query_string={"job_id": theirs.id}, headers=api_headers)
-    assert response.status_code == 404
-    assert response.get_json() == {"success": False, "error": "Job not found"}
+    error = factories.api_error(response, 404)
+    assert (error["code"], error["message"]) == ("not_found", "Job not found")
     mine = client.get(path, query_string={"job_id": "not-a-uuid"}, headers=api_headers)
     assert mine.status_code == 404
 
@@ -181,8 +177,7 @@ def test_create_job_rejects_unhashable_headcounts_and_infinite_targets(
     response = client.post(
         CREATE, data=raw, content_type="application/json", headers=api_headers
     )
-    assert response.status_code == 422
-    assert response.get_json()["success"] is False
+    factories.api_error(response, 422)
 
 
 def test_a_paused_or_cancelled_job_reports_a_seed_status(

@@ -121,8 +121,7 @@ def test_every_page_and_api_route_refuses_anonymous_access(client):
         where = f"{method} {rule.rule}"
         if rule.endpoint.startswith("api."):
             assert response.status_code == 401, where
-            body = response.get_json()
-            assert body["error"] if "error" in body else body["code"] == 401, where
+            assert response.get_json()["error"]["code"] == "unauthorized", where
         else:
             assert response.status_code == 302, where
             assert response.headers["Location"].startswith("/login"), where
@@ -539,7 +538,7 @@ def test_external_url_keeps_only_absolute_http_links(value, expected):
     assert external_url(value) == expected
 
 
-# JSON bodies: unparsable or too deep is a 400 in the endpoint's own envelope
+# JSON bodies: unparsable or too deep is a 400 in the one error envelope
 
 JSON_ENDPOINTS = {
     "/samples/ingest": "ingest",
@@ -547,24 +546,15 @@ JSON_ENDPOINTS = {
     "/outreach_tasks/ingest": "ingest",
     "/chatbot/messages": "ingest",
     "/contacts/fetch": "contacts",
-    "/api/v1/people-search/": "error",
-    "/api/linkedin/search/create-job": "success",
-    "/api/v1/email-finder": "error",
+    "/api/v1/people-search/": "searches",
+    "/api/linkedin/search/create-job": "prospects",
+    "/api/v1/email-finder": "finder",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 
 
-def error_message(envelope: str, body: dict) -> str:
-    if envelope == "ingest":
-        assert body["code"] == 400 and body["data"] is None
-        return body["message"]
-    if envelope == "contacts":
-        assert body["success"] is False and body["error"]["code"] == "invalid_json"
-        return body["error"]["message"]
-    if envelope == "success":
-        assert body["success"] is False
-        return body["error"]
-    assert body["error"]["code"] == "invalid_json"
+def error_message(body: dict) -> str:
+    assert set(body) == {"error"} and body["error"]["code"] == "invalid_json"
     return body["error"]["message"]
 
 
@@ -577,7 +567,7 @@ def test_the_json_endpoints_are_the_eight_json_post_routes(app):
     assert posts - {"/jobs/upload"} == set(JSON_ENDPOINTS)  # upload is multipart
 
 
-@pytest.mark.parametrize("path,envelope", JSON_ENDPOINTS.items())
+@pytest.mark.parametrize("path,family", JSON_ENDPOINTS.items())
 @pytest.mark.parametrize(
     "body,says",
     [
@@ -589,14 +579,14 @@ def test_the_json_endpoints_are_the_eight_json_post_routes(app):
     ],
     ids=["100k-brackets", "65-levels", "deep-inside", "truncated", "not-utf8"],
 )
-def test_json_endpoints_answer_400_in_their_envelope_for_bad_or_deep_json(
-    client, api_headers, path, envelope, body, says
+def test_json_endpoints_answer_400_in_the_error_envelope_for_bad_or_deep_json(
+    client, api_headers, path, family, body, says
 ):
     response = client.post(
         path, data=body, headers=api_headers, content_type="application/json"
     )
     assert response.status_code == 400, response.get_data(as_text=True)[:200]
-    assert says in error_message(envelope, response.get_json())
+    assert says in error_message(response.get_json())
 
 
 def test_json_nested_64_levels_is_still_accepted(client, api_headers):
@@ -824,14 +814,6 @@ def test_an_operator_of_any_role_opens_the_system_pages(app, workspace):
         assert client.get(url).status_code == 200, url
 
 
-def envelope_of(body: dict) -> str:
-    if "code" in body and "data" in body:
-        return "ingest"
-    if body.get("success") is False:
-        return "contacts" if isinstance(body["error"], dict) else "success"
-    return "error"
-
-
 @pytest.mark.parametrize("role", ("viewer", "member", "admin"))
 def test_every_api_route_answers_each_token_role_as_the_rule_table_says(
     app, client, workspace, role
@@ -850,9 +832,8 @@ def test_every_api_route_answers_each_token_role_as_the_rule_table_says(
             continue
         assert response.status_code == 403, (where, response.status_code)
         body = response.get_json()
-        family = app.view_functions[rule.endpoint]
-        expected = getattr(family, "json_envelope", "error")
-        assert envelope_of(body) == expected, (where, body)
+        assert set(body) == {"error"}, (where, body)
+        assert body["error"]["code"] == "forbidden", (where, body)
         assert "This API token is viewer" in str(body), where
         refused += 1
     assert refused == (9 if role == "viewer" else 0)

@@ -421,7 +421,7 @@ def test_a_viewer_token_reads_but_cannot_start_a_job(client, workspace):
     assert upload.status_code == 403
     assert upload.get_json()["error"]["code"] == "forbidden"
     ingest = client.post("/samples/ingest", headers=headers, json={"rows": []})
-    assert ingest.status_code == 403 and ingest.get_json()["code"] == 403
+    assert factories.api_error(ingest, 403)["code"] == "forbidden"
 
 
 # Cost caps (owners)

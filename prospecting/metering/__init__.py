@@ -18,7 +18,9 @@ from prospecting.metering.books import record_call
 from prospecting.metering.caps import Caps
 from prospecting.metering.caps import check_cap
 from prospecting.metering.caps import job_cap
+from prospecting.metering.caps import month_start
 from prospecting.metering.caps import own_or_default_daily_cap
+from prospecting.metering.caps import spent_since_stmt
 from prospecting.metering.caps import spent_today_stmt
 from prospecting.metering.caps import today_start
 from prospecting.metering.prices import ZERO
@@ -43,8 +45,10 @@ __all__ = [
     "decimal",
     "fmt",
     "job_cap",
+    "month_start",
     "job_context",
     "own_or_default_daily_cap",
+    "spent_since_stmt",
     "price",
     "record_cache_hit",
     "record_call",

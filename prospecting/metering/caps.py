@@ -74,14 +74,23 @@ def today_start() -> datetime:
     return datetime.combine(utcnow().date(), time.min)
 
 
-def spent_today_stmt(workspace_id: int):
+def month_start() -> datetime:
+    return datetime.combine(utcnow().date().replace(day=1), time.min)
+
+
+def spent_since_stmt(workspace_id: int, since: datetime):
+    """What the workspace's jobs spent since `since` (UTC)."""
     return (
         select(func.coalesce(func.sum(ProviderCall.cost), 0))
         .select_from(ProviderCall)
         .join(Job, Job.id == ProviderCall.job_id)
         .where(Job.workspace_id == workspace_id)
-        .where(ProviderCall.created_at >= today_start())
+        .where(ProviderCall.created_at >= since)
     )
+
+
+def spent_today_stmt(workspace_id: int):
+    return spent_since_stmt(workspace_id, today_start())
 
 
 def check_cap(job_id: str, provider: str, endpoint: str) -> None:

@@ -1,15 +1,20 @@
-"""The home page: recent jobs."""
+"""The home page: where the workspace stands."""
 
 from flask import Blueprint
+from flask import current_app
 from flask import g
 from flask import render_template
 
-from prospecting.services import jobs
+from prospecting.services import overview
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def index():
-    """Recent jobs of the workspace."""
-    return render_template("main/index.html", jobs=jobs.recent(g.workspace.id))
+    """Credits against the caps, running jobs, outcomes, contacts, next steps."""
+    return render_template(
+        "main/index.html",
+        view=overview.overview(g.workspace.id),
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from prospecting import tasks
 from prospecting.errors import MESSAGES
+from prospecting.errors import error_body
 from prospecting.errors import error_response
 from prospecting.errors import wants_json
 from prospecting.extensions import db
@@ -252,8 +253,7 @@ def database_error(exc):
 
 def _unavailable(message: str, *, database_ok, queue_ok):
     if wants_json():
-        body = {"error": {"code": "unavailable", "message": message, "details": None}}
-        return jsonify(body), 503
+        return jsonify(error_body("unavailable", message)), 503
     template = "ops/_unavailable.html" if _is_htmx() else "ops/unavailable.html"
     return render_template(
         template,

@@ -34,7 +34,7 @@ def test_ingested_strings_with_a_nul_are_refused_on_postgresql(pg_app):
     }
     refused = client.post("/samples/ingest", json={"rows": [row]}, headers=headers)
     assert refused.status_code == 422
-    message = refused.json["message"]
+    message = refused.json["error"]["message"]
     assert message.startswith("$.rows[0].platformCreatorDisplayName contains a NUL")
     assert "out of range" not in message
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 0

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
-from prospecting.errors import json_envelope
+from prospecting.errors import api_family
+from prospecting.errors import error_response
 from prospecting.extensions import db
 from prospecting.models import Contact
 from prospecting.providers import attestr
@@ -29,9 +30,11 @@ from prospecting.views.api import bp
 RECORD_ID = re.compile(r"^rec[A-Za-z0-9]{14}$")
 
 
-def _failure(status: int, code: str, message: str, headers: dict | None = None):
-    body = {"success": False, "error": {"code": code, "message": message}}
-    return jsonify(body), status, headers or {}
+def _failure(
+    status: int, code: str, message: str, headers: dict | None = None, details=None
+):
+    body, status = error_response(status, message, code=code, details=details)
+    return body, status, headers or {}
 
 
 def _provider_failure(exc: ProviderError):
@@ -51,13 +54,13 @@ def _provider_failure(exc: ProviderError):
 
 @bp.post("/contacts/fetch")
 @token_required
-@json_envelope("contacts")
+@api_family("contacts")
 def contacts_fetch():
     """Fetch a company's directors by CIN into the contact book (and Airtable)."""
     try:
         body = request.get_json(silent=True)
     except ServiceError as exc:  # text the database cannot store (inputs.py)
-        return _failure(exc.status_code, exc.code, exc.message)
+        return _failure(exc.status_code, exc.code, exc.message, details=exc.details)
     if not isinstance(body, dict):
         return _failure(422, "invalid_json", "Send a JSON object with a 'cin'.")
     cin, record_id = body.get("cin"), body.get("company_airtable_id")

@@ -65,36 +65,39 @@ PAGINATION = _obj(
     ("page", "per_page", "total", "total_pages", "has_more"),
 )
 
+# One field at fault (the ingestion routes' details).
+ERROR_DETAIL = _obj({"row": NINT, "field": STR, "message": STR})
+
 SCHEMAS = {
     "Error": _obj(
         {
             "error": _obj(
-                {"code": STR, "message": STR, "details": ANY}, ("code", "message")
+                {
+                    "code": {
+                        "type": "string",
+                        "description": "What went wrong, for programs: e.g. "
+                        "unauthorized, forbidden, not_found, invalid, invalid_json, "
+                        "invalid_text, too_large, unavailable.",
+                    },
+                    "message": {
+                        "type": "string",
+                        "description": "What went wrong, for people.",
+                    },
+                    "details": {
+                        "description": "null, or what is at fault: the ingestion "
+                        "routes list each bad field with its row.",
+                        "anyOf": [
+                            {"type": "null"},
+                            {"type": "array", "items": ERROR_DETAIL},
+                            {"type": "object"},
+                        ],
+                    },
+                },
+                ("code", "message", "details"),
             )
         },
         ("error",),
-    ),
-    "SuccessError": _obj(
-        {"success": {"const": False}, "error": STR}, ("success", "error")
-    ),
-    "ContactsError": _obj(
-        {
-            "success": {"const": False},
-            "error": _obj({"code": STR, "message": STR}, ("code", "message")),
-        },
-        ("success", "error"),
-    ),
-    "EnvelopeError": _obj(
-        {
-            "code": INT,
-            "message": STR,
-            "data": {"type": "null"},
-            "errors": {
-                "type": "array",
-                "items": _obj({"row": NINT, "field": STR, "message": STR}),
-            },
-        },
-        ("code", "message", "data"),
+        description="The one error body of every JSON API call.",
     ),
     "EmailFinderRequest": _obj(
         {
@@ -480,7 +483,7 @@ def _ingest_operation(summary: str, body: dict, data: dict, accepted=False) -> d
             "tags": ["outreach"],
             "security": INGEST_TOKENS,
             "requestBody": {"required": True, **_json(body)},
-            "responses": {**answers, **_errors("EnvelopeError", 400, 401, 413, 422)},
+            "responses": {**answers, **_errors("Error", 400, 401, 413, 422)},
         }
     }
 
@@ -617,7 +620,7 @@ PATHS = {
                 "201": _answer("Queued", _ref("ProspectJobCreated")),
                 "202": _answer(SAVED_NOT_SENT, _ref("ProspectJobCreated")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("SuccessError", 400, 404, 409, 422),
+                **_errors("Error", 400, 404, 409, 422),
             },
         },
         "get": {
@@ -627,7 +630,7 @@ PATHS = {
             "responses": {
                 "200": _answer("The job", _ref("ProspectJobStatus")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("SuccessError", 404, 422),
+                **_errors("Error", 404, 422),
             },
         },
     },
@@ -643,7 +646,7 @@ PATHS = {
             "responses": {
                 "200": _answer("A page", _ref("ProspectResults")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("SuccessError", 404, 422),
+                **_errors("Error", 404, 422),
             },
         }
     },
@@ -655,7 +658,7 @@ PATHS = {
             "responses": {
                 "200": _answer("Fetched", _ref("ContactFetch")),
                 "401": _answer("No token", _ref("Error")),
-                **_errors("ContactsError", 400, 402, 404, 422, 429, 502, 503),
+                **_errors("Error", 400, 402, 404, 422, 429, 502, 503),
             },
         }
     },
@@ -739,7 +742,11 @@ def spec() -> dict:
             "description": "Token-authenticated JSON API (X-API-Key, Bearer, or "
             "X-INFound-Inner-Service-Token for the ingestion routes). A token acts "
             "as its role: viewer tokens read (GET); member and admin tokens also "
-            "start jobs and ingest (POST).",
+            "start jobs and ingest (POST). Every error, in every family, is "
+            '{"error": {"code", "message", "details"}} with a 4xx or 5xx status; '
+            "success bodies keep each family's own fields (the ingestion routes' "
+            '{"code": 0, "message": "success", "data"}, the prospect search and '
+            'contact fetch routes\' {"success": true, …}).',
         },
         "servers": [{"url": "/"}],
         "security": TOKENS,

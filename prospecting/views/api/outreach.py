@@ -1,5 +1,8 @@
-"""Crawler ingestion and chatbot API (providers.md §7.4), in the {code, message, data}
-envelope that the crawlers already speak."""
+"""Crawler ingestion and chatbot API (providers.md §7.4).
+
+A success answers in the {code: 0, message: "success", data} envelope that the
+crawlers already read; an error in the one error envelope of every JSON API
+(prospecting.errors.error_body), the fields and rows at fault in its details."""
 
 import functools
 
@@ -11,55 +14,46 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from prospecting import tasks
 from prospecting.auth import token_required
-from prospecting.errors import json_envelope
+from prospecting.errors import api_family
+from prospecting.errors import error_response
 from prospecting.security import parse_json
 from prospecting.services import outreach
 from prospecting.services.errors import ServiceError
+from prospecting.services.errors import TooLarge
 from prospecting.services.outreach import schemas
 from prospecting.views.api import bp
 
 
-class ApiFailure(Exception):
-    """An error answered in the envelope with its HTTP status."""
-
-    def __init__(self, status: int, message: str, errors=None):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.errors = errors
-
-
-def _fail(status: int, message: str, errors=None):
-    body = {"code": status, "message": message, "data": None}
-    if errors:
-        body["errors"] = errors
-    return jsonify(body), status
-
-
 def envelope(fn):
-    """Answer the view's data, or its error, in the envelope (the token and its
-    role were checked by prospecting.auth.authorize)."""
+    """Answer the view's data in the crawlers' success envelope; a ServiceError
+    answers in the one error envelope (the token and its role were checked by
+    prospecting.auth.authorize)."""
 
-    @json_envelope("ingest")
+    @api_family("ingest")
     @token_required
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             data, status = fn(*args, **kwargs)
-        except ApiFailure as exc:
-            return _fail(exc.status, exc.message, exc.errors)
         except ServiceError as exc:
-            errors = exc.details if isinstance(exc.details, list) else None
-            return _fail(exc.status_code, exc.message, errors)
+            return error_response(
+                exc.status_code, exc.message, code=exc.code, details=exc.details
+            )
         return jsonify({"code": 0, "message": "success", "data": data}), status
 
     return wrapper
 
 
+class EmptyBody(ServiceError):
+    status_code = 400
+
+
 def _body():
     """The JSON body, read within the ingest size limit."""
     limit = current_app.config["OUTREACH_INGEST_MAX_BYTES"]
-    too_large = ApiFailure(413, f"The request body is larger than {limit} bytes.")
+    too_large = TooLarge(
+        f"The request body is larger than {limit} bytes.", code="too_large"
+    )
     if request.content_length is not None and request.content_length > limit:
         raise too_large
     try:
@@ -69,7 +63,7 @@ def _body():
     if len(raw) > limit:
         raise too_large
     if not raw.strip():
-        raise ApiFailure(400, "The request body is empty; send JSON.")
+        raise EmptyBody("The request body is empty; send JSON.", code="empty_body")
     return parse_json(raw)
 
 
@@ -77,7 +71,7 @@ def _rows_limit(body) -> None:
     rows = body.get("rows") if isinstance(body, dict) else None
     limit = current_app.config["OUTREACH_INGEST_MAX_ROWS"]
     if isinstance(rows, list) and len(rows) > limit:
-        raise ApiFailure(413, f"Send at most {limit} rows per request.")
+        raise TooLarge(f"Send at most {limit} rows per request.", code="too_many_rows")
 
 
 @bp.post("/samples/ingest")

@@ -9,7 +9,8 @@ from flask import request
 from prospecting import tasks
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
-from prospecting.errors import json_envelope
+from prospecting.errors import api_family
+from prospecting.errors import error_response
 from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
@@ -42,9 +43,10 @@ def _error_message(job) -> str | None:
 
 
 def envelope(fn):
-    """Domain errors as {"success": false, "error": "…"} with their 4xx status."""
+    """Domain errors in the one error envelope, with their 4xx status (a missing
+    job reads "Job not found", as the seed said)."""
 
-    @json_envelope("success")
+    @api_family("prospects")
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -52,7 +54,7 @@ def envelope(fn):
         except ServiceError as exc:
             status = exc.status_code
             message = "Job not found" if status == 404 else exc.message
-            return jsonify({"success": False, "error": message}), status
+            return error_response(status, message, code=exc.code, details=exc.details)
 
     return wrapper
 
