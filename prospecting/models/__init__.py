@@ -34,6 +34,9 @@ from prospecting.models.searches import PeopleSearch
 from prospecting.models.searches import PersonProfile
 from prospecting.models.searches import ProxyHealth
 from prospecting.models.searches import SavedSearch
+from prospecting.models.webhooks import WebhookAttempt
+from prospecting.models.webhooks import WebhookDelivery
+from prospecting.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "AirtableSettings",
@@ -45,6 +48,9 @@ __all__ = [
     "PersonProfile",
     "ProxyHealth",
     "SavedSearch",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "CrawlLog",
     "Creator",
     "MessageLog",
