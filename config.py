@@ -213,6 +213,12 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_FROM = os.environ.get("SMTP_FROM", "")
+    # Outgoing webhooks: the waits between a delivery's attempts (the last one
+    # repeats) and how long after its event a delivery is tried at all.
+    WEBHOOK_RETRY_SECONDS = _env_json(
+        "WEBHOOK_RETRY_SECONDS", [10, 30, 120, 600, 1800, 3600, 7200, 14400]
+    )
+    WEBHOOK_RETRY_HOURS = _env_float("WEBHOOK_RETRY_HOURS", 24.0)
     # ops: worker heartbeats (interval; alive / stale age thresholds), how long gone
     # workers stay listed, the banner's cached reachability check, the ops page's poll
     OPS_HEARTBEAT_SECONDS = _env_float("OPS_HEARTBEAT_SECONDS", 2.0)

@@ -8,10 +8,13 @@ from wtforms import EmailField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
 
 from prospecting.models.accounts import ROLES
 from prospecting.models.accounts import TOKEN_ROLES
@@ -95,3 +98,16 @@ class UploadForm(FlaskForm):
     file = FileField(
         "CSV file", validators=[FileRequired("Choose a CSV file to upload.")]
     )
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(
+        "Receiver URL (https)", validators=[DataRequired(), Length(max=2000)]
+    )
+    events = SelectMultipleField(
+        "Events",
+        validators=[DataRequired(message="Choose at least one event.")],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    description = StringField("Description (optional)", validators=[Length(max=200)])

@@ -39,6 +39,9 @@ from prospecting.models.searches import PeopleSearch
 from prospecting.models.searches import PersonProfile
 from prospecting.models.searches import ProxyHealth
 from prospecting.models.searches import SavedSearch
+from prospecting.models.webhooks import WebhookAttempt
+from prospecting.models.webhooks import WebhookDelivery
+from prospecting.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "AirtableSettings",
@@ -54,6 +57,9 @@ __all__ = [
     "PersonProfile",
     "ProxyHealth",
     "SavedSearch",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "CrawlLog",
     "Creator",
     "MessageLog",

@@ -16,9 +16,10 @@ def register_blueprints(app) -> None:
     from prospecting.views import outreach
     from prospecting.views import prospects
     from prospecting.views import searches
+    from prospecting.views import webhooks
 
     pages = (accounts, members, main, enrichment, jobs, searches, prospects)
-    pages += (contacts, outreach, finder)
+    pages += (contacts, outreach, finder, webhooks)
     for module in (*pages, ops):
         app.register_blueprint(module.bp)
     # The token-authenticated API and the fake providers use no session: no CSRF.

@@ -28,6 +28,7 @@ from prospecting.services.jobs.lifecycle import fail
 from prospecting.services.jobs.lifecycle import finalise
 from prospecting.services.jobs.lifecycle import get
 from prospecting.services.jobs.lifecycle import mark_running
+from prospecting.services.jobs.lifecycle import on_end
 from prospecting.services.jobs.lifecycle import pause
 from prospecting.services.jobs.lifecycle import recent
 from prospecting.services.jobs.lifecycle import rerun_exactly
@@ -91,6 +92,7 @@ __all__ = [
     "get",
     "mark_not_sent",
     "mark_running",
+    "on_end",
     "next_seq",
     "open_batches",
     "outcome",

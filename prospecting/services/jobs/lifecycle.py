@@ -12,6 +12,7 @@ batches finish waits instead of deadlocking.
 """
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam
@@ -41,6 +42,27 @@ class NewBatch:
     kind: str
     params: dict | None = None
     seq: int | None = None
+
+
+# Called with the job (fresh from the database) when it completes, fails or
+# pauses, inside the transaction that ends it, before its commit: what a listener
+# adds (a webhook delivery) commits with the job's new status or not at all.
+_end_listeners: list[Callable[[Job], None]] = []
+
+
+def on_end(listener: Callable[[Job], None]) -> Callable[[Job], None]:
+    """Register a job-end listener (once per listener)."""
+    if listener not in _end_listeners:
+        _end_listeners.append(listener)
+    return listener
+
+
+def _ended(job_id: str) -> None:
+    if not _end_listeners:
+        return
+    job = db.session.get(Job, job_id, populate_existing=True)
+    for listener in _end_listeners:
+        listener(job)
 
 
 def create(
@@ -165,6 +187,8 @@ def finalise(job_id: str) -> bool:
     result = db.session.execute(
         update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
     )
+    if result.rowcount == 1:
+        _ended(job_id)
     db.session.commit()
     return result.rowcount == 1
 
@@ -184,6 +208,8 @@ def _end(job_id: str, status: str, message: str) -> bool:
         .where(Job.id == job_id, Job.status.not_in(TERMINAL_JOB_STATUSES))
         .values(status=status, error_message=message, completed_at=now)
     )
+    if result.rowcount == 1:
+        _ended(job_id)
     db.session.commit()
     return result.rowcount == 1
 
@@ -216,6 +242,8 @@ def pause(job_id: str, reason: str) -> bool:
         .where(Job.id == job_id, Job.status.in_(("queued", "running")))
         .values(status="paused", error_message=reason[:2000])
     )
+    if result.rowcount == 1:
+        _ended(job_id)
     db.session.commit()
     return result.rowcount == 1
 

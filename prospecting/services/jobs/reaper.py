@@ -90,7 +90,8 @@ def reclaim_gone(*, host: str | None = None) -> list[tuple[int, str]]:
     and return them to enqueue (each is returned to one caller only).
 
     Every worker's heartbeat runs this, so a killed worker's batches run again
-    within seconds of its silence instead of after their lease. A worker of
+    within seconds of its silence instead of after their lease; batches marked
+    not sent go with them. A worker of
     `host` (the caller's machine) whose process no longer exists is gone at once.
     """
     now = utcnow()
@@ -107,6 +108,15 @@ def reclaim_gone(*, host: str | None = None) -> list[tuple[int, str]]:
             not_before=None,
             updated_at=now,
         )
+        .returning(JobBatch.id, JobBatch.kind, JobBatch.attempts)
+    ).all()
+    # Batches that never reached the queue (a send that failed, or rows an event
+    # added for the engine to send) go at the next beat rather than the reaper's.
+    due = or_(JobBatch.not_before.is_(None), JobBatch.not_before <= now)
+    rows += db.session.execute(
+        update(JobBatch)
+        .where(JobBatch.status == "pending", JobBatch.owner == NOT_SENT, due)
+        .values(owner=None, updated_at=now)
         .returning(JobBatch.id, JobBatch.kind, JobBatch.attempts)
     ).all()
     db.session.commit()

@@ -18,3 +18,4 @@ from prospecting.views.api import openapi  # noqa: E402,F401
 from prospecting.views.api import outreach  # noqa: E402,F401
 from prospecting.views.api import prospects  # noqa: E402,F401
 from prospecting.views.api import searches  # noqa: E402,F401
+from prospecting.views.api import webhooks  # noqa: E402,F401

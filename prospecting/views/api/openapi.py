@@ -488,6 +488,28 @@ def _ingest_operation(summary: str, body: dict, data: dict, accepted=False) -> d
     }
 
 
+WEBHOOK_EVENTS = {
+    "type": "string",
+    "enum": [
+        "job.completed",
+        "job.failed",
+        "job.paused",
+        "contact.created",
+        "contact.updated",
+        "contact.deleted",
+        "list.updated",
+    ],
+}
+WEBHOOK = _obj(
+    {
+        "id": INT,
+        "url": STR,
+        "events": {"type": "array", "items": WEBHOOK_EVENTS},
+        "description": STR,
+        "created_at": TIME,
+    }
+)
+
 COUNTS = _obj({"inserted": INT, "created": INT, "updated": INT})
 
 PATHS = {
@@ -671,6 +693,110 @@ PATHS = {
             "responses": {
                 "200": _answer("Found, or not (email null)", _ref("EmailFinder")),
                 **_errors("Error", 400, 402, 422, 429, 502),
+            },
+        }
+    },
+    "/api/v1/webhooks": {
+        "get": {
+            "summary": "The workspace's webhook endpoints",
+            "tags": ["webhooks"],
+            "responses": {
+                "200": _answer(
+                    "Endpoints",
+                    _obj({"results": {"type": "array", "items": WEBHOOK}}),
+                ),
+                **_errors("Error", 401),
+            },
+        },
+        "post": {
+            "summary": "Register a webhook endpoint (its signing secret is in the "
+            "answer, once). Deliveries are POSTed as JSON with the headers "
+            "Prospecting-Event, Prospecting-Delivery and Prospecting-Signature "
+            "(t=<unix time>,v1=<hex HMAC-SHA256 of '<t>.<body>' with the secret>), "
+            "and tried again for a day until a 2xx.",
+            "tags": ["webhooks"],
+            "requestBody": {
+                "required": True,
+                **_json(
+                    _obj(
+                        {
+                            "url": STR,
+                            "events": {
+                                "type": "array",
+                                "items": WEBHOOK_EVENTS,
+                                "minItems": 1,
+                            },
+                            "description": STR,
+                        },
+                        ("url", "events"),
+                    )
+                ),
+            },
+            "responses": {
+                "201": _answer(
+                    "Registered", {"allOf": [WEBHOOK, _obj({"secret": STR})]}
+                ),
+                **_errors("Error", 400, 401, 422),
+            },
+        },
+    },
+    "/api/v1/webhooks/{endpoint_id}": {
+        "delete": {
+            "summary": "Remove a webhook endpoint and its delivery log",
+            "tags": ["webhooks"],
+            "parameters": [_path("endpoint_id")],
+            "responses": {
+                "204": {"description": "Removed"},
+                **_errors("Error", 401, 404),
+            },
+        }
+    },
+    "/api/v1/webhooks/{endpoint_id}/deliveries": {
+        "get": {
+            "summary": "An endpoint's deliveries, newest first, with every attempt",
+            "tags": ["webhooks"],
+            "parameters": [
+                _path("endpoint_id"),
+                _query("page", INT),
+                _query("per_page", INT),
+            ],
+            "responses": {
+                "200": _answer(
+                    "A page of deliveries",
+                    _obj(
+                        {
+                            "results": {
+                                "type": "array",
+                                "items": _obj(
+                                    {
+                                        "id": INT,
+                                        "event": WEBHOOK_EVENTS,
+                                        "status": {
+                                            "type": "string",
+                                            "enum": ["pending", "delivered", "failed"],
+                                        },
+                                        "attempts": {
+                                            "type": "array",
+                                            "items": _obj(
+                                                {
+                                                    "at": TIME,
+                                                    "status_code": NINT,
+                                                    "error": NSTR,
+                                                    "duration_ms": INT,
+                                                }
+                                            ),
+                                        },
+                                        "next_attempt_at": TIME,
+                                        "created_at": TIME,
+                                        "delivered_at": TIME,
+                                    }
+                                ),
+                            },
+                            "pagination": PAGINATION,
+                        }
+                    ),
+                ),
+                **_errors("Error", 401, 404, 422),
             },
         }
     },
