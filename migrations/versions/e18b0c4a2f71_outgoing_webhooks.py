@@ -1,7 +1,7 @@
 """outgoing webhooks
 
 Revision ID: e18b0c4a2f71
-Revises: a7d3e9c1b245
+Revises: d4f20e1a7b93
 Create Date: 2026-12-07 02:43:02.236495
 
 """
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql  # noqa: F401
 
 # revision identifiers, used by Alembic.
 revision = 'e18b0c4a2f71'
-down_revision = 'a7d3e9c1b245'
+down_revision = "d4f20e1a7b93"
 branch_labels = None
 depends_on = None
 
