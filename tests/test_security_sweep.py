@@ -28,6 +28,7 @@ from prospecting.services import members
 from prospecting.services import outreach
 from prospecting.services import prospects
 from prospecting.services import searches
+from prospecting.services import webhooks
 from prospecting.services.contacts import ContactInput
 from prospecting.services.outreach import schemas
 from tests import factories
@@ -162,6 +163,11 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     invitation, _ = members.invite(
         workspace_id, "invited@b.test", "member", by_user_id=owner, by_role="owner"
     )
+    endpoint, _ = webhooks.add_endpoint(
+        workspace_id, "http://127.0.0.1:9/", ["job.failed"]
+    )
+    (delivery_id,) = webhooks.emit(workspace_id, "job.failed", {"job": None})
+    db.session.commit()
     job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
     job_ids.append(finder_job.id)
     return {
@@ -178,6 +184,8 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         "token_id": [token.id],
         "user_id": [owner],
         "invitation_id": [invitation.id],
+        "endpoint_id": [endpoint.id],
+        "delivery_id": [delivery_id],
     }
 
 
