@@ -186,3 +186,19 @@ def test_the_location_type_of_an_api_is_a_setting(app, workspace, sent):
         "REGION",
         "SALES_NAVIGATOR",
     )
+
+
+def test_an_account_whose_features_cannot_be_read_stays_active_on_classic(
+    workspace, monkeypatch
+):
+    def refused(creds):
+        raise unipile.ProviderBadResponse("Unipile API error: 500")
+
+    monkeypatch.setattr(unipile, "premium_features", refused)
+    connect(workspace.id, account_id="salesnav-9")
+    account = prospects.check_account(workspace.id)
+    assert account.status == "active" and account.last_error is None
+    assert account.premium_features is None
+    body = request_body(10)
+    del body["search_source"]
+    assert prospects.create_job(workspace.id, None, body).params["api"] == "classic"

@@ -255,7 +255,7 @@ def test_job_walks_the_cursor_to_the_target(workspace):
     job = prospects.create_job(workspace.id, None, request_body(120))
     first = factories.run_batch(jobs.open_batches(job.id)[0][0])
     ((next_id, delay),) = first.later
-    assert delay == 2.0
+    assert delay == pytest.approx(2.0, abs=0.5)  # from the provider's answer
     next_batch = db.session.get(JobBatch, next_id)
     assert next_batch.seq == 2 and next_batch.params["cursor"]
     assert drive(job.id) == 2

@@ -230,3 +230,21 @@ def test_form_page_shows_the_disconnected_account(auth_client, workspace):
     prospects.check_account(workspace.id)
     page = auth_client.get("/prospects/")
     assert b"is disconnected" in page.data and b"Reconnect it" in page.data
+
+
+def test_a_tested_account_shows_its_products_and_the_form_starts_on_the_best(
+    auth_client, workspace, app
+):
+    auth_client.post(
+        "/prospects/account",
+        data={
+            "dsn": app.config["UNIPILE_DEFAULT_DSN"],
+            "api_key": "sandbox-key",
+            "account_id": "salesnav-7",
+        },
+    )
+    page = auth_client.get("/prospects/account").get_data(as_text=True)
+    assert "LinkedIn products: classic, sales_navigator, premium" in page
+    assert "run on sales_navigator" in page
+    form = auth_client.get("/prospects/").get_data(as_text=True)
+    assert '<option value="sales_navigator" selected>' in form

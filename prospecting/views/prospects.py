@@ -42,6 +42,7 @@ def _account_page(status: int = 200, error: str | None = None, form=None):
         account=prospects.get_account(g.workspace.id),
         default_dsn=current_app.config["UNIPILE_DEFAULT_DSN"],
         sandbox=current_app.config["SANDBOX_ENABLED"],
+        default_api=prospects.default_api,
         form=form or {},
         error=error,
     ), status
@@ -73,6 +74,7 @@ def test_account():
     return render_template(
         "prospects/_account_status.html",
         account=prospects.check_account(g.workspace.id),
+        default_api=prospects.default_api,
     )
 
 
@@ -95,13 +97,16 @@ def index():
 
 def _index(status: int = 200, error: str | None = None):
     form = request.form if request.method == "POST" else {}
-    source = form.get("search_source", "classic")
+    account = prospects.get_account(g.workspace.id)
+    # The form starts on the best product the account is known to have.
+    best = prospects.default_api(account.premium_features if account else None)
+    source = form.get("search_source", best)
     source = source if source in unipile.APIS else "classic"
     return render_template(
         "prospects/index.html",
         form=form,
         error=error,
-        account=prospects.get_account(g.workspace.id),
+        account=account,
         jobs=jobs.recent(g.workspace.id, kind=prospects.KIND),
         apis=prospects.API_LABELS,
         headcounts=list(prospects.HEADCOUNTS),

@@ -12,6 +12,7 @@ from prospecting.services.prospects.account import search_locations
 from prospecting.services.prospects.criteria import API_LABELS
 from prospecting.services.prospects.criteria import HEADCOUNTS
 from prospecting.services.prospects.criteria import cap
+from prospecting.services.prospects.criteria import default_api
 from prospecting.services.prospects.criteria import estimate
 from prospecting.services.prospects.results import count
 from prospecting.services.prospects.results import export_lines
@@ -31,6 +32,7 @@ __all__ = [
     "count",
     "create_job",
     "credentials",
+    "default_api",
     "disconnect",
     "estimate",
     "export_lines",

@@ -95,7 +95,7 @@ def check_account(workspace_id: int) -> LinkedInAccount:
     try:
         creds = credentials(account)
         unipile.parameters(creds, keywords="a", limit=1)
-        account.premium_features = unipile.premium_features(creds)
+        account.premium_features = _features(creds)
     except ProviderAuthError as exc:
         _record_error(account, exc.message, disconnect=exc.status == 401)
     except ProviderError as exc:
@@ -107,6 +107,17 @@ def check_account(workspace_id: int) -> LinkedInAccount:
     account.checked_at = utcnow()
     db.session.commit()
     return account
+
+
+def _features(creds: unipile.Credentials) -> list[str] | None:
+    """The account's premium features; None (unknown) when only that read fails,
+    as searches work without them (the default api is then classic)."""
+    try:
+        return unipile.premium_features(creds)
+    except ProviderAuthError:
+        raise
+    except ProviderError:
+        return None
 
 
 def search_api(account: LinkedInAccount) -> str:

@@ -37,10 +37,10 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
     The page's prospects, the job's progress and the next page's batch (carrying
     the provider's cursor) commit together with this page's completion, so a
     killed worker resumes from the stored cursor and a page run twice stores
-    nothing twice. The next page runs PROSPECT_PAGE_DELAY_SECONDS after this one
-    ends: it is sent PROSPECT_PAGE_LEAD_SECONDS early (the queue's scheduler wakes
-    once a second and an idle worker polls, so a page sent on time starts late)
-    and waits out the rest of the delay itself.
+    nothing twice. The next page calls the provider PROSPECT_PAGE_DELAY_SECONDS
+    after this page's answer: it is queued PROSPECT_PAGE_LEAD_SECONDS early (the
+    queue's scheduler wakes once a second and an idle worker polls, so a page
+    queued on time starts late) and waits out the rest of the delay itself.
     """
     job, batch = run.job, run.batch
     if _timed_out(job):
@@ -55,7 +55,8 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
         db.session.rollback()
         disconnect(job.workspace_id, str(exc))
         return jobs.Failed(f"{exc} Enter the API key again in the account settings.")
-    return _store_page(run, page)
+    # The delay runs from the provider's answer: storing the page overlaps it.
+    return _store_page(run, page, answered=_now())
 
 
 def _wait_for_its_time(batch: JobBatch) -> None:
@@ -88,7 +89,7 @@ def _timed_out(job: Job) -> bool:
     return utcnow() - started > timedelta(seconds=limit)
 
 
-def _store_page(run: jobs.Run, page) -> jobs.Result:
+def _store_page(run: jobs.Run, page, *, answered: float) -> jobs.Result:
     job, batch = run.job, run.batch
     target = job.params["target"]
     fresh = _unseen(job.id, page.people)[: max(0, target - job.progress_current)]
@@ -106,7 +107,7 @@ def _store_page(run: jobs.Run, page) -> jobs.Result:
         if more:
             params = {"cursor": page.cursor}
             if lead > 0:
-                params["not_before"] = _now() + delay
+                params["not_before"] = answered + delay
             next_batch = jobs.add_batch(
                 job.id, kind=PAGE, seq=batch.seq + 1, params=params
             )
@@ -117,7 +118,8 @@ def _store_page(run: jobs.Run, page) -> jobs.Result:
         return None
     then = ()
     if next_batch is not None:
-        then = ((next_batch.id, delay - lead),)
+        # Queued `lead` seconds before its time (never before now).
+        then = ((next_batch.id, max(0.0, answered + delay - lead - _now())),)
     return jobs.Done(success=inserted, then=then)
 
 
