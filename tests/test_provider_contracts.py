@@ -397,3 +397,38 @@ def test_every_contract_names_a_public_source_for_each_provider_of_this_slice():
         assert files, provider
         for path in files:
             assert contracts.source(provider, path.stem).startswith("https://")
+
+
+def test_apollo_and_reachstream_sandbox_answers_match_their_contracts(client):
+    apollo = client.get(
+        "/sandbox/apollo/api/v1/organizations/enrich?domain=stripe.com",
+        headers={"x-api-key": "k"},
+    )
+    assert (
+        contracts.problems("apollo", "organizations_enrich.response", apollo.get_json())
+        == []
+    )
+    key = {"X-API-Key": "k"}
+    credits = client.post(
+        "/sandbox/reachstream/api/Search/v1/users/active/credits", headers=key
+    )
+    assert (
+        contracts.problems("reachstream", "credits.response", credits.get_json()) == []
+    )
+    for variant in ("A", "B"):
+        started = client.post(
+            "/sandbox/reachstream/api/v2/async/records/filter/data",
+            json={"fetchCount": 2, "filter": {"job_title": {"0": "CTO"}}},
+            headers={**key, "X-Sandbox": f'{{"reachstream_variant": "{variant}"}}'},
+        )
+        batch_id = reachstream.batch_id_of(started.get_json())
+        polled = client.get(
+            f"/sandbox/reachstream/api/v2/records/batch-process?batch_process_id={batch_id}",
+            headers=key,
+        )
+        assert (
+            contracts.problems(
+                "reachstream", "batch_process.response", polled.get_json()
+            )
+            == []
+        )
