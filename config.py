@@ -261,6 +261,9 @@ class Config:
     )
     ATTESTR_KEY = _env_first("ATTESTR_KEY", "ATTESTR_API_KEY", default="sandbox-key")
     ATTESTR_MAX_CONTACTS = _env_int("ATTESTR_MAX_CONTACTS", 100)
+    # The time zone whose midnight resets Attestr's daily quota (error 4293). Not
+    # published by Attestr (unconfirmed): UTC unless you know better (Asia/Kolkata?).
+    ATTESTR_QUOTA_RESET_TZ = os.environ.get("ATTESTR_QUOTA_RESET_TZ", "UTC")
     ATTESTR_PHONE_REGION = os.environ.get("ATTESTR_PHONE_REGION", "IN")
     AIRTABLE_URL = os.environ.get("AIRTABLE_URL", f"{SANDBOX_URL}/airtable")
     # The contacts table the Airtable settings form starts with (id or name).

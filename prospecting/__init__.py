@@ -53,7 +53,16 @@ def create_app(config_class=None, **overrides) -> Flask:
     register_blueprints(app)
     cli.init_app(app)
     errors.init_app(app)
+    _say_what_is_not_configured(app)
     return app
+
+
+def _say_what_is_not_configured(app: Flask) -> None:
+    """In production, log each provider still pointing at the sandbox (or unset)."""
+    from prospecting.providers import settings
+
+    for message in settings.not_configured(app.config).values():
+        app.logger.warning("%s Jobs that need it fail at once.", message)
 
 
 def _ensure_sqlite_folder(uri: str) -> None:

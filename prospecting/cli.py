@@ -414,18 +414,24 @@ def jobs_purge(older_than, dry_run):
 
 @providers.command("check")
 @click.option("--only", default=None, help="Check only this provider.")
-def providers_check(only):
+@click.option(
+    "--spend",
+    is_flag=True,
+    help="Also run the checks that cost credits (Reacher, Apollo, Attestr).",
+)
+def providers_check(only, spend):
     """Call each configured provider once and report ok or the error; exits 1 if
-    any failed."""
+    any failed. Says whether each check costs credits; those run only with
+    --spend."""
     from prospecting.services import ops
 
     try:
-        results = ops.check_providers(only)
+        results = ops.check_providers(only, spend=spend)
     except ServiceError as exc:
         _fail(exc.message)
     for r in results:
-        state = "ok   " if r.ok else "ERROR"
-        click.echo(f"{state} {r.name:<12} {r.ms:>6} ms  {r.detail}")
+        cost = "costs credits" if r.costs else "free"
+        click.echo(f"{r.state:<7} {r.name:<14} {cost:<13} {r.ms:>6} ms  {r.detail}")
     failed = [r.name for r in results if not r.ok]
     if failed:
         _fail(f"{len(failed)} provider(s) failed: {', '.join(failed)}.")

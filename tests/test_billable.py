@@ -123,3 +123,36 @@ def test_reacher_waits_at_least_a_minute_for_its_answer():
     from config import Config
 
     assert Config.PROVIDER_READ_TIMEOUTS["emails"] >= 60
+
+
+def test_a_step_that_died_while_sending_the_start_asks_before_sending_again(
+    app, workspace
+):
+    """A worker killed between the POST and its commit: the step sent again (by the
+    reaper or the safety net) pauses as outcome unknown instead of paying twice."""
+    with DropServer("error") as server:
+        app.config["REACHSTREAM_URL"] = server.url
+        search = searches.start(workspace.id, None, FILTER, 5)
+        batch = _step(search.id)
+        batch.params = {**(batch.params or {}), "start_sent_at": "2026-01-01T00:00"}
+        db.session.commit()
+        factories.run_batch(batch.id)
+        assert server.count("POST") == 0
+    db.session.refresh(search.job)
+    assert search.job.status == "paused"
+    assert "the worker stopped while sending" in search.job.error_message
+    assert "start_sent_at" not in (_step(search.id).params or {})
+
+
+def test_a_start_refused_before_sending_does_not_leave_the_sending_note(app, workspace):
+    faults.set_overrides({"rate_limit_rate": 1.0, "retry_after": 0})
+    search = searches.start(workspace.id, None, FILTER, 5)
+    tasks.enqueue_batches(jobs.open_batches(search.id))
+    assert "start_sent_at" not in (_step(search.id).params or {})
+    faults.set_overrides({})
+    batch = _step(search.id)
+    batch.not_before = None
+    db.session.commit()
+    factories.run_batch(batch.id)
+    db.session.refresh(search)
+    assert search.reachstream_batch_id is not None

@@ -117,10 +117,33 @@ def test_fetch_job_rate_limit_releases_the_batch(app, workspace):
     assert batch.status == "pending" and "rate limit" in batch.error
 
 
-@pytest.mark.parametrize("code,message", [(4293, "daily limit"), (4005, "low credit")])
-def test_fetch_job_fails_on_daily_limit_and_account_errors(
-    app, workspace, code, message
-):
+def test_fetch_job_pauses_on_the_daily_limit_until_the_quota_resets(app, workspace):
+    app.config["ATTESTR_QUOTA_RESET_TZ"] = "Asia/Kolkata"
+    company = contacts.save_company(workspace.id, name="A", registration_number=CIN)
+    job = contacts.start_fetch(workspace.id, None, company.id)
+    app.config["ATTESTR_KEY"] = "code-4293"
+    tasks.enqueue_batches(jobs.open_batches(job.id))
+    db.session.expire_all()
+    job = jobs.get(workspace.id, job.id)
+    assert job.status == "paused" and "daily limit" in job.error_message
+    assert "it can resume after" in job.error_message
+    assert "00:00 Asia/Kolkata (18:30 UTC" in job.error_message
+
+
+def test_the_daily_quota_resets_at_midnight_in_the_configured_zone():
+    from datetime import UTC
+    from datetime import datetime
+
+    now = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # 01:30 on 2 March in India
+    assert attestr.quota_reset(now, "UTC") == datetime(2026, 3, 2, tzinfo=UTC)
+    assert attestr.quota_reset(now, "Asia/Kolkata") == datetime(
+        2026, 3, 2, 18, 30, tzinfo=UTC
+    )
+    assert attestr.quota_reset(now, "Not/AZone") == datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("code,message", [(4005, "low credit")])
+def test_fetch_job_fails_on_account_errors(app, workspace, code, message):
     company = contacts.save_company(workspace.id, name="A", registration_number=CIN)
     job = contacts.start_fetch(workspace.id, None, company.id)
     app.config["ATTESTR_KEY"] = f"code-{code}"

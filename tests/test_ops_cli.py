@@ -123,32 +123,87 @@ def test_jobs_purge_needs_an_age(runner, app):
     assert runner.invoke(args=["jobs", "purge"]).exit_code == 2
 
 
-def test_providers_check_calls_each_provider_once_and_reports_ok(runner, app):
+def test_providers_check_runs_only_free_checks_without_spend(runner, app):
     result = runner.invoke(args=["providers", "check"])
     assert result.exit_code == 0, result.output
-    for name in ("emails", "companies", "reachstream"):
-        assert f"ok    {name}" in result.output
-    assert "credits left" in result.output
+    for name in ("emails", "companies", "attestr"):
+        assert f"skip    {name:<14} costs credits" in result.output
+    for name in ("reachstream", "sender"):
+        assert f"ok      {name:<14} free" in result.output
+    assert "credits left" in result.output and "no message sent" in result.output
     providers = db.session.scalars(select(ProviderCall.provider)).all()
-    assert sorted(providers) == ["companies", "emails", "reachstream"]
+    assert sorted(providers) == ["reachstream", "sender"]
+
+
+def test_providers_check_with_spend_calls_every_provider_once(runner, app):
+    result = runner.invoke(args=["providers", "check", "--spend"])
+    assert result.exit_code == 0, result.output
+    for name in ("emails", "companies", "attestr"):
+        assert f"ok      {name:<14} costs credits" in result.output
+    providers = db.session.scalars(select(ProviderCall.provider)).all()
+    assert sorted(providers) == [
+        "attestr", "companies", "emails", "reachstream", "sender"
+    ]  # fmt: skip
+
+
+def test_providers_check_covers_unipile_and_airtable_per_workspace(
+    runner, app, workspace
+):
+    from prospecting.services import contacts
+    from prospecting.services import prospects
+    from prospecting.services.contacts.airtable_settings import COMPANY_FIELDS
+    from prospecting.services.contacts.airtable_settings import CONTACT_FIELDS
+
+    prospects.save_account(
+        workspace.id, dsn=app.config["UNIPILE_DEFAULT_DSN"], api_key="k",
+        account_id="acc-1",
+    )  # fmt: skip
+    contacts.save_settings(
+        workspace.id, token="patXYZ", base_id="appAAAAAAAAAAAAAA",
+        contacts_table="Contacts", companies_table="Companies",
+        contact_fields=CONTACT_FIELDS, company_fields=COMPANY_FIELDS,
+    )  # fmt: skip
+    result = runner.invoke(args=["providers", "check"])
+    assert f"ok      unipile:{workspace.id}" in result.output, result.output
+    assert f"airtable:{workspace.id}" in result.output
+    providers = set(db.session.scalars(select(ProviderCall.provider)).all())
+    assert {"unipile", "airtable"} <= providers
 
 
 def test_providers_check_fails_naming_the_refusing_provider(runner, app):
     app.config["EMAIL_VERIFIER_KEY"] = "invalid-key"
-    result = runner.invoke(args=["providers", "check"])
+    result = runner.invoke(args=["providers", "check", "--spend"])
     assert result.exit_code == 1
-    assert "ERROR emails" in result.output
+    assert "ERROR   emails" in result.output
     assert "refused the credentials" in result.output
-    assert "ok    companies" in result.output
+    assert "ok      companies" in result.output
     assert "1 provider(s) failed: emails." in result.output
 
 
 def test_providers_check_fails_when_a_provider_is_down(runner, app):
     faults.set_overrides({"error_rate": 1.0})
-    result = runner.invoke(args=["providers", "check", "--only", "companies"])
+    result = runner.invoke(args=["providers", "check", "--only", "reachstream"])
     assert result.exit_code == 1
-    assert "ERROR companies" in result.output
+    assert "ERROR   reachstream" in result.output
     assert "emails" not in result.output
+
+
+def test_providers_check_says_could_not_connect_not_timed_out(runner, app):
+    from tests.drop_server import closed_port
+
+    app.config["REACHSTREAM_URL"] = closed_port()
+    result = runner.invoke(args=["providers", "check", "--only", "reachstream"])
+    assert result.exit_code == 1
+    assert "could not connect" in result.output and "timed out" not in result.output
+
+
+def test_in_production_a_provider_on_the_sandbox_is_not_configured(runner, app):
+    app.config["PRODUCTION"] = True
+    result = runner.invoke(args=["providers", "check", "--spend"])
+    assert result.exit_code == 1
+    assert "NOT SET reachstream" in result.output
+    assert "REACHSTREAM_URL still points at the sandbox" in result.output
+    assert db.session.scalars(select(ProviderCall)).all() == []
 
 
 def test_providers_check_of_an_unknown_provider_fails(runner, app):

@@ -361,7 +361,7 @@ def test_run_now_of_an_unknown_task_is_404(operator_client):
 
 def test_provider_health_section_shows_the_last_hours_figures(operator_client):
     runner = operator_client.application.test_cli_runner()
-    assert runner.invoke(args=["providers", "check"]).exit_code == 0
+    assert runner.invoke(args=["providers", "check", "--spend"]).exit_code == 0
     body = operator_client.get("/ops/providers").get_data(as_text=True)
     assert 'id="provider-emails"' in body
     assert 'id="provider-companies"' in body

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import JobBatch
 from prospecting.models import ProviderCall
+from prospecting.providers import attestr
 from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import http
@@ -356,3 +357,78 @@ def test_the_sandbox_delivers_one_idempotency_key_once(client):
         )
         assert response.get_json()["id"] == "outreach-message-9"
     assert len(client.get("/sandbox/chat/messages").get_json()["messages"]) == 1
+
+
+# Attestr
+
+
+def test_attestr_request_matches_the_published_contract(app, monkeypatch):
+    sent = _sent(monkeypatch)
+    attestr.fetch_contacts("U74999TG2017PTC118280", max_contacts=5)
+    ((_, method, url, kwargs),) = sent
+    assert method == "POST" and url.endswith("/api/v2/public/leadx/mca-cin-contact")
+    assert (
+        contracts.problems("attestr", "mca_cin_contact.request", kwargs["json"]) == []
+    )
+    assert kwargs["headers"]["Authorization"].startswith("Basic ")
+
+
+def test_attestr_sandbox_answers_match_the_published_contract(client):
+    ok = client.post(
+        "/sandbox/attestr/api/v2/public/leadx/mca-cin-contact",
+        json={"reg": "U74999TG2017PTC118280"},
+        headers={"Authorization": "Basic k"},
+    )
+    assert (
+        contracts.problems("attestr", "mca_cin_contact.response", ok.get_json()) == []
+    )
+    refused = client.post(
+        "/sandbox/attestr/api/v2/public/leadx/mca-cin-contact",
+        json={"reg": "U74999TG2017PTC118280", "maxContacts": 5},
+        headers={"Authorization": "Basic k"},
+    )
+    assert refused.status_code == 400 and refused.get_json()["code"] == 4001
+    assert contracts.problems("attestr", "error.response", refused.get_json()) == []
+
+
+def test_every_contract_names_a_public_source_for_each_provider_of_this_slice():
+    for provider in ("reacher", "reachstream", "apollo", "attestr", "sender"):
+        files = list((contracts.FOLDER / provider).glob("*.request.json"))
+        assert files, provider
+        for path in files:
+            assert contracts.source(provider, path.stem).startswith("https://")
+
+
+def test_apollo_and_reachstream_sandbox_answers_match_their_contracts(client):
+    apollo = client.get(
+        "/sandbox/apollo/api/v1/organizations/enrich?domain=stripe.com",
+        headers={"x-api-key": "k"},
+    )
+    assert (
+        contracts.problems("apollo", "organizations_enrich.response", apollo.get_json())
+        == []
+    )
+    key = {"X-API-Key": "k"}
+    credits = client.post(
+        "/sandbox/reachstream/api/Search/v1/users/active/credits", headers=key
+    )
+    assert (
+        contracts.problems("reachstream", "credits.response", credits.get_json()) == []
+    )
+    for variant in ("A", "B"):
+        started = client.post(
+            "/sandbox/reachstream/api/v2/async/records/filter/data",
+            json={"fetchCount": 2, "filter": {"job_title": {"0": "CTO"}}},
+            headers={**key, "X-Sandbox": f'{{"reachstream_variant": "{variant}"}}'},
+        )
+        batch_id = reachstream.batch_id_of(started.get_json())
+        polled = client.get(
+            f"/sandbox/reachstream/api/v2/records/batch-process?batch_process_id={batch_id}",
+            headers=key,
+        )
+        assert (
+            contracts.problems(
+                "reachstream", "batch_process.response", polled.get_json()
+            )
+            == []
+        )

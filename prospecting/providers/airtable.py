@@ -19,8 +19,10 @@ from limits.storage import storage_from_string
 from pyairtable import Api
 
 from prospecting import metering
+from prospecting.providers import http
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
+from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.providers.errors import ProviderUnavailable
 
@@ -193,6 +195,9 @@ class _Api(Api):
 
     def __init__(self, token: str, base_id: str):
         cfg = current_app.config
+        refusal = http.sandbox_in_production(LABEL, cfg["AIRTABLE_URL"])
+        if refusal:
+            raise ProviderNotConfigured(refusal)
         super().__init__(
             token,
             endpoint_url=cfg["AIRTABLE_URL"],
@@ -309,6 +314,15 @@ def update(
     try:
         updated = api.table(base_id, table).batch_update(records, typecast=typecast)
         return {"records": updated}
+    finally:
+        api.session.close()
+
+
+def first_record(token: str, base_id: str, table: str) -> dict | None:
+    """One record of a table (a one-record list: a free check of the settings)."""
+    api = _Api(token, base_id)
+    try:
+        return api.table(base_id, table).first()
     finally:
         api.session.close()
 

@@ -5,6 +5,8 @@ from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
 from flask import current_app
 
@@ -12,6 +14,7 @@ from prospecting.providers import http
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderQuotaExhausted
 from prospecting.providers.errors import ProviderRateLimited
 
 PROVIDER = "attestr"
@@ -28,8 +31,9 @@ class AttestrLowCredit(ProviderAuthError):
     """The Attestr account has run out of credits."""
 
 
-class AttestrDailyLimit(ProviderRateLimited):
-    """The account's daily quota is used up until midnight UTC."""
+class AttestrDailyLimit(ProviderQuotaExhausted):
+    """The account's daily quota is used up until the next midnight in
+    ATTESTR_QUOTA_RESET_TZ (unconfirmed by Attestr): the job pauses until then."""
 
 
 # Attestr error codes (providers.md §3) -> (error class, message for the user).
@@ -64,6 +68,11 @@ class CompanyContacts:
     total: int
 
 
+def request_for(reg: str) -> dict:
+    """The JSON body of one lookup (contracts/attestr/mca_cin_contact.request)."""
+    return {"reg": reg}
+
+
 def fetch_contacts(reg: str, *, max_contacts: int) -> CompanyContacts:
     """The directors and signatories of a company, at most `max_contacts` of them."""
     cfg = current_app.config
@@ -77,7 +86,7 @@ def fetch_contacts(reg: str, *, max_contacts: int) -> CompanyContacts:
         label=LABEL,
         passthrough=(401, 403, 429),
         billable=True,  # priced per call; no idempotency key is documented
-        json={"reg": reg},
+        json=request_for(reg),
         headers={"Authorization": f"Basic {cfg['ATTESTR_KEY']}"},
     )
     body = http.json_body(response, LABEL)
@@ -108,19 +117,40 @@ def _error(response, body) -> Exception:
         )
     cls, message = known
     if cls is AttestrDailyLimit:
-        return cls(message, retry_after=_seconds_to_utc_midnight())
+        return _daily_limit(message)
     if issubclass(cls, ProviderRateLimited):
         wait = http.retry_after_seconds(response, RATE_LIMIT_WAIT)
         return cls(message, retry_after=wait)
     return cls(message, status=response.status_code)
 
 
-def _seconds_to_utc_midnight() -> float:
-    now = datetime.now(UTC)
-    midnight = (now + timedelta(days=1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
+def _daily_limit(message: str) -> AttestrDailyLimit:
+    name = current_app.config.get("ATTESTR_QUOTA_RESET_TZ") or "UTC"
+    resume_at = quota_reset(datetime.now(UTC), name)
+    local = resume_at.astimezone(_zone(name))
+    return AttestrDailyLimit(
+        f"{message} The job is paused; it can resume after "
+        f"{local:%Y-%m-%d %H:%M} {name} ({resume_at:%H:%M} UTC; the reset time "
+        "zone is ATTESTR_QUOTA_RESET_TZ, unconfirmed by Attestr).",
+        resume_at=resume_at,
     )
-    return (midnight - now).total_seconds()
+
+
+def quota_reset(now: datetime, zone_name: str) -> datetime:
+    """The next midnight in the quota's time zone after `now`, as aware UTC."""
+    zone = _zone(zone_name)
+    local = now.astimezone(zone)
+    midnight = datetime.combine(
+        local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
+    )
+    return midnight.astimezone(UTC)
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def parse(reg: str, body, *, max_contacts: int) -> CompanyContacts:

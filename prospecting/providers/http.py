@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 from prospecting import metering
 from prospecting.providers import limiter
 from prospecting.providers import proxies
+from prospecting.providers import settings
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
@@ -213,18 +214,11 @@ def read_timeout(provider: str) -> float:
     return float(per.get(provider, cfg["PROVIDER_READ_TIMEOUT"]))
 
 
-def points_at_sandbox(url: str | None) -> bool:
-    """True when a provider URL is the bundled sandbox's (never real in production)."""
-    if not url:
-        return False
-    sandbox = current_app.config.get("SANDBOX_URL", "").rstrip("/")
-    return bool(sandbox) and url.rstrip("/").startswith(sandbox)
-
-
 def sandbox_in_production(label: str, url: str | None) -> str | None:
     """The "not configured" message when production still points a provider at the
     sandbox, else None."""
-    if not current_app.config.get("PRODUCTION") or not points_at_sandbox(url):
+    cfg = current_app.config
+    if not cfg.get("PRODUCTION") or not settings.points_at_sandbox(cfg, url):
         return None
     return (
         f"{label} is not configured: its URL still points at the sandbox "
@@ -404,7 +398,6 @@ __all__ = [
     "ProviderError",
     "acquire",
     "json_body",
-    "points_at_sandbox",
     "read_timeout",
     "request",
     "retry_after_seconds",

@@ -11,6 +11,7 @@ from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
+from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 CODES = {
@@ -66,6 +67,8 @@ def attestr_cin_contact(version: str):
     reg = body.get("reg") if isinstance(body, dict) else None
     if not isinstance(reg, str) or not REG.match(reg.strip().upper()):
         return _error(4001)
+    if contracts.problems("attestr", "mca_cin_contact.request", body):
+        return _error(4001)  # a parameter the published table does not have
     reg = reg.strip().upper()
     if reg.endswith("000000") or reg.endswith("-0000"):
         return jsonify({"valid": False, "message": "Data not available."})

@@ -70,9 +70,19 @@ def _periodic_context() -> dict:
 
 def _providers_context() -> dict:
     # Operators see every call and the proxy pool; others their workspace's calls.
+    # Everyone sees which providers production still points at the sandbox.
+    unset = ops.not_configured_providers()
     if current_user.is_operator:
-        return {"health": ops.provider_health(), "proxies": searches.proxy_health()}
-    return {"health": ops.provider_health(workspace_id=g.workspace.id), "proxies": []}
+        return {
+            "health": ops.provider_health(),
+            "proxies": searches.proxy_health(),
+            "not_configured": unset,
+        }
+    return {
+        "health": ops.provider_health(workspace_id=g.workspace.id),
+        "proxies": [],
+        "not_configured": unset,
+    }
 
 
 def _operator_context() -> dict:

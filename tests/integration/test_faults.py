@@ -418,8 +418,14 @@ def test_storm_every_job_kind_ends_with_verdicts_and_no_traceback_reaches_a_page
     # The storm did hit every provider involved.
     print(f"storm: sandbox calls {dict(sandbox_calls.calls)}")
     print(f"storm: faults injected {dict(sandbox_calls.faults)}")
+    # A search or fetch whose billable first call met the 5xx pauses there (its
+    # outcome is unknown): it is never sent again to meet the forced 429.
+    paused = {
+        "reachstream": outcome["people_search"].status == "paused",
+        "attestr": outcome["contact_fetch"].status == "paused",
+    }
     for name in ("reacher", "apollo", "reachstream", "unipile", "attestr", "airtable"):
-        assert sandbox_calls.faults[name] >= 2, name
+        assert sandbox_calls.faults[name] >= (1 if paused.get(name) else 2), name
     assert sandbox_calls.faults["reacher"] > 0.2 * sandbox_calls.calls["reacher"]
 
 

@@ -24,6 +24,7 @@ from prospecting.providers import emails
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import cache
@@ -175,7 +176,12 @@ def _batch_counts(job_id: str, in_batch: ColumnElement[bool]) -> dict[str, int]:
 
 
 # Errors that stop the batch rather than fail the row.
-PASS_THROUGH = (ProviderRateLimited, ProviderAuthError, ProviderCostCapReached)
+PASS_THROUGH = (
+    ProviderRateLimited,
+    ProviderAuthError,
+    ProviderCostCapReached,
+    ProviderNotConfigured,
+)
 
 
 def enrich_row(fields: dict[str, str]) -> dict:

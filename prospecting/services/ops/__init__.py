@@ -15,7 +15,6 @@ from prospecting.services.ops.heartbeats import mark_stopped
 from prospecting.services.ops.heartbeats import worker_identity
 from prospecting.services.ops.heartbeats import worker_state
 from prospecting.services.ops.heartbeats import workers
-from prospecting.services.ops.maintenance import check_providers
 from prospecting.services.ops.maintenance import parse_age
 from prospecting.services.ops.maintenance import purge_jobs
 from prospecting.services.ops.metrics import percentile
@@ -27,6 +26,8 @@ from prospecting.services.ops.periodic import periodic_tasks
 from prospecting.services.ops.periodic import record_periodic_end
 from prospecting.services.ops.periodic import record_periodic_start
 from prospecting.services.ops.periodic import task_name
+from prospecting.services.ops.provider_checks import check_providers
+from prospecting.services.ops.provider_checks import not_configured_providers
 from prospecting.services.ops.system import database_reachable
 from prospecting.services.ops.system import queue_depth
 from prospecting.services.ops.system import system_status
@@ -40,6 +41,7 @@ __all__ = [
     "failed_batches",
     "mark_stopped",
     "next_run",
+    "not_configured_providers",
     "parse_age",
     "percentile",
     "periodic_task_class",

@@ -19,6 +19,8 @@ from prospecting.models import PeopleSearch
 from prospecting.models import PersonProfile
 from prospecting.models.base import utcnow
 from prospecting.providers import reachstream
+from prospecting.providers.errors import ProviderOutcomeUnknown
+from prospecting.providers.http import MAY_BE_CHARGED
 from prospecting.services import jobs
 from prospecting.services.searches.runs import STEP
 
@@ -29,7 +31,7 @@ def advance(run: jobs.Run) -> jobs.Result:
     """Take a search one step: submit it, or poll it and store the records if ready."""
     search = db.session.get(PeopleSearch, run.job.id)
     if search.reachstream_batch_id is None:
-        return _submit(search)
+        return _submit(run, search)
     return _poll(search)
 
 
@@ -40,13 +42,37 @@ def poll_delay(attempt: int) -> float:
     return min(cap, initial * 2 ** min(attempt, 20))
 
 
-def _submit(search: PeopleSearch) -> jobs.Result:
-    ref = reachstream.start(search.query_filter, search.fetch_count)
+def _submit(run: jobs.Run, search: PeopleSearch) -> jobs.Result:
+    """Start the search at the provider, once. The step notes that it is sending
+    before it sends: a step that finds the note without a batch id was stopped (a
+    worker died) after the start may have reached the provider, so it asks the user
+    instead of paying again (the note goes, so "Send again" sends)."""
+    if run.params.get("start_sent_at"):
+        _forget_sending(run)
+        raise ProviderOutcomeUnknown(
+            f"Outcome unknown: the worker stopped while sending the search to {LABEL}. "
+            + MAY_BE_CHARGED
+        )
+    run.batch.params = {**run.params, "start_sent_at": utcnow().isoformat()}
+    db.session.commit()
+    try:
+        ref = reachstream.start(search.query_filter, search.fetch_count)
+    except BaseException:
+        # Answered, refused before sending, or unknown (which pauses): the next
+        # step, or the user's "Send again", may send it.
+        db.session.rollback()
+        _forget_sending(run)
+        raise
     search.reachstream_batch_id = ref
     search.submitted_at = utcnow()
     search.job.provider_ref = ref[:255]
     db.session.commit()
     return jobs.Later(poll_delay(0), counts=jobs.PROGRESS)
+
+
+def _forget_sending(run: jobs.Run) -> None:
+    run.batch.params = {k: v for k, v in run.params.items() if k != "start_sent_at"}
+    db.session.commit()
 
 
 def _poll(search: PeopleSearch) -> jobs.Result:
