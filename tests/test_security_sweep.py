@@ -714,6 +714,7 @@ ADMIN_ONLY = {
     "prospects.test_account",
     "prospects.remove_account",
     "contacts.save_airtable",
+    "contacts.unmap_missing_fields",
 }
 OWNER_ONLY = {
     "accounts.save_caps",
