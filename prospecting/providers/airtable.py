@@ -1,9 +1,13 @@
 """Airtable through pyairtable, with the app's throttle, 429 lockout and call log.
 
 pyairtable retries nothing here (`retry_strategy=None`): the app owns retries. Every
-request first takes a slot of a limiter of 5 requests/s per base, shared by all
-workers through RATELIMIT_STORAGE_URL; after a 429 the base is marked locked for
-AIRTABLE_LOCKOUT_SECONDS in the same storage, so no worker calls it until then.
+request first takes a slot of a window of 5 requests per base (AIRTABLE_RATE_LIMIT),
+shared by all workers through RATELIMIT_STORAGE_URL (Redis, else in-process), and
+holds it until a second and a margin after its answer; after a 429 the base is
+marked locked for AIRTABLE_LOCKOUT_SECONDS in the same storage, so no worker calls
+it until then (a waiting worker checks before every try). Limits: 5 requests/s per
+base, 10 records a request, 30 s after a 429
+(https://airtable.com/developers/web/api/rate-limits).
 """
 
 import math
