@@ -4,7 +4,6 @@ warning on the pages), never a 503 for work that runs anyway, and the reaper
 sends the saved batches once the queue is back."""
 
 import io
-import uuid
 
 import pytest
 from huey.storage import MemoryStorage
@@ -220,7 +219,7 @@ def test_fetching_contacts_with_the_queue_down_warns(auth_client, workspace, que
 
 
 def test_an_airtable_sync_with_the_queue_down_warns(auth_client, workspace, queue):
-    configure(workspace.id, "app" + uuid.uuid4().hex[:14])
+    configure(workspace.id, factories.airtable_base())
     contacts.upsert_contacts(workspace.id, [contacts.ContactInput(email="s@x.io")])
     queue.down()
     warning_shown(auth_client, auth_client.post("/contacts/airtable/sync"))

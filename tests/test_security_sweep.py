@@ -712,6 +712,13 @@ ADMIN_ONLY = {
     "prospects.remove_account",
     "contacts.save_airtable",
     "finder.save_settings",
+    "contacts.unmap_missing_fields",
+    "webhooks.create",
+    "webhooks.resend",
+    "webhooks.confirm_delete",
+    "webhooks.delete",
+    "api.create_webhook",
+    "api.delete_webhook",
 }
 OWNER_ONLY = {
     "accounts.save_caps",

@@ -1,9 +1,13 @@
 """Airtable through pyairtable, with the app's throttle, 429 lockout and call log.
 
 pyairtable retries nothing here (`retry_strategy=None`): the app owns retries. Every
-request first takes a slot of a limiter of 5 requests/s per base, shared by all
-workers through RATELIMIT_STORAGE_URL; after a 429 the base is marked locked for
-AIRTABLE_LOCKOUT_SECONDS in the same storage, so no worker calls it until then.
+request first takes a slot of a window of 5 requests per base (AIRTABLE_RATE_LIMIT),
+shared by all workers through RATELIMIT_STORAGE_URL (Redis, else in-process), and
+holds it until a second and a margin after its answer; after a 429 the base is
+marked locked for AIRTABLE_LOCKOUT_SECONDS in the same storage, so no worker calls
+it until then (a waiting worker checks before every try). Limits: 5 requests/s per
+base, 10 records a request, 30 s after a 429
+(https://airtable.com/developers/web/api/rate-limits).
 """
 
 import math
@@ -240,6 +244,28 @@ class _Api(Api):
             )
 
 
+_apis = threading.local()
+
+
+def _api(token: str, base_id: str) -> "_Api":
+    """This thread's client of a base: its connections are kept alive between
+    requests (a TLS handshake to Airtable would otherwise add to every request's
+    time in the window)."""
+    cache = getattr(_apis, "by_key", None)
+    if cache is None:
+        cache = _apis.by_key = {}
+    cfg = current_app.config
+    key = (token, base_id, cfg["AIRTABLE_URL"])
+    api = cache.get(key)
+    if api is None:
+        if len(cache) > 8:
+            for old in cache.values():
+                old.session.close()
+            cache.clear()
+        api = cache[key] = _Api(token, base_id)
+    return api
+
+
 def _mapped(exc: requests.HTTPError, base_id: str) -> Exception:
     response = exc.response
     status = response.status_code if response is not None else 0
@@ -295,13 +321,10 @@ def upsert(
     """Upsert at most 10 records in one request; the answer lists records in order."""
     if len(records) > MAX_RECORDS:
         raise ValueError(f"at most {MAX_RECORDS} records per request")
-    api = _Api(token, base_id)
-    try:
-        return api.table(base_id, table).batch_upsert(
-            records, key_fields=merge_fields, typecast=typecast
-        )
-    finally:
-        api.session.close()
+    api = _api(token, base_id)
+    return api.table(base_id, table).batch_upsert(
+        records, key_fields=merge_fields, typecast=typecast
+    )
 
 
 def update(
@@ -310,12 +333,9 @@ def update(
     """Update at most 10 records by their `id` in one request (no upsert)."""
     if len(records) > MAX_RECORDS:
         raise ValueError(f"at most {MAX_RECORDS} records per request")
-    api = _Api(token, base_id)
-    try:
-        updated = api.table(base_id, table).batch_update(records, typecast=typecast)
-        return {"records": updated}
-    finally:
-        api.session.close()
+    api = _api(token, base_id)
+    updated = api.table(base_id, table).batch_update(records, typecast=typecast)
+    return {"records": updated}
 
 
 def first_record(token: str, base_id: str, table: str) -> dict | None:
@@ -329,21 +349,15 @@ def first_record(token: str, base_id: str, table: str) -> dict | None:
 
 def list_records(token: str, base_id: str, table: str) -> list[dict]:
     """Every record of a table (paged by pyairtable)."""
-    api = _Api(token, base_id)
-    try:
-        return api.table(base_id, table).all()
-    finally:
-        api.session.close()
+    api = _api(token, base_id)
+    return api.table(base_id, table).all()
 
 
 def base_schema(token: str, base_id: str) -> list[dict]:
     """The base's tables with their fields ({id, name, type, options}), read from
     GET /v0/meta/bases/{base}/tables (needs the token's schema.bases:read scope)."""
-    api = _Api(token, base_id)
-    try:
-        answer = api.request("GET", str(api.base(base_id).urls.tables))
-    finally:
-        api.session.close()
+    api = _api(token, base_id)
+    answer = api.request("GET", str(api.base(base_id).urls.tables))
     tables = answer.get("tables") if isinstance(answer, dict) else None
     if not isinstance(tables, list):
         raise ProviderBadResponse("Airtable's base schema has no list of tables.")

@@ -19,40 +19,31 @@ create/get/update/delete pages next to it); base schema:
 https://airtable.com/developers/web/api/get-base-schema.
 """
 
-import threading
 import time
 from collections import deque
-from datetime import UTC
-from datetime import datetime
 
 from flask import current_app
 from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import airtable_schema as schema
+from prospecting.sandbox import airtable_store as store
 from prospecting.sandbox import bp
 from prospecting.sandbox import contracts
 from prospecting.sandbox import faults
 
 MAX_RECORDS = 10
 
-_lock = threading.Lock()
-_bases: dict[str, list[dict]] = {}
+_lock = store.lock
 _hits: dict[str, deque] = {}
 _locked_until: dict[str, float] = {}
 _calls: dict[str, list[dict]] = {}
 
 
-class _Refused(Exception):
-    def __init__(self, status: int, kind: str, message: str):
-        super().__init__(message)
-        self.status, self.kind, self.message = status, kind, message
-
-
 def reset() -> None:
     """Forget every base, rate window, lockout and logged call."""
     with _lock:
-        _bases.clear()
+        store.bases.clear()
         _hits.clear()
         _locked_until.clear()
         _calls.clear()
@@ -65,25 +56,28 @@ def create_base(base: str, tables: list[dict] | None = None) -> None:
         schema.table(t["name"], t["fields"]) for t in tables or schema.default_tables()
     ]
     with _lock:
-        _bases[base] = built
+        store.bases[base] = built
 
 
 def records(base: str, table: str) -> list[dict]:
     """A copy of a table's records, in creation order."""
     with _lock:
-        return [_copy(r) for r in _table(base, table)["records"].values()]
+        return [
+            store.copy_record(r)
+            for r in store.get_table(base, table)["records"].values()
+        ]
 
 
 def add(base: str, table: str, fields: dict) -> dict:
     """Insert one record directly (as a user would in Airtable's UI)."""
     with _lock:
-        return _insert(_table(base, table), fields)
+        return store.insert(store.get_table(base, table), fields)
 
 
 def remove(base: str, table: str, record_id: str) -> None:
     """Delete one record (as a user would in Airtable's UI)."""
     with _lock:
-        _table(base, table)["records"].pop(record_id, None)
+        store.get_table(base, table)["records"].pop(record_id, None)
 
 
 def calls(base: str) -> list[dict]:
@@ -95,32 +89,6 @@ def calls(base: str) -> list[dict]:
 def new_id() -> str:
     """An Airtable-style record id: `rec` and 14 letters or digits."""
     return schema.new_id("rec")
-
-
-def _table(base: str, name: str) -> dict:
-    tables = _bases.get(base)
-    if tables is None:
-        raise _Refused(
-            403,
-            "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND",
-            "Invalid permissions, or the requested model was not found. Check that "
-            "both your user and your token have the required permissions, and that "
-            "the model names and/or ids are correct.",
-        )
-    for tbl in tables:
-        if name in (tbl["name"], tbl["id"]):
-            return tbl
-    raise _Refused(
-        404, "TABLE_NOT_FOUND", f"Could not find table {name} in application {base}"
-    )
-
-
-def _copy(record: dict) -> dict:
-    return {
-        "id": record["id"],
-        "createdTime": record["createdTime"],
-        "fields": dict(record["fields"]),
-    }
 
 
 def _error(status: int, kind: str, message: str):
@@ -196,7 +164,7 @@ def _answer(base: str, table: str, work, *, size=0, typecast=None, logged=True):
     try:
         with _lock:
             body = work()
-    except _Refused as exc:
+    except store.Refused as exc:
         if logged:
             _log(base, table, size, exc.status, typecast)
         return _error(exc.status, exc.kind, exc.message)
@@ -213,7 +181,7 @@ def _body(contract: str) -> dict:
     body = request.get_json(silent=True)
     problems = contracts.problems("airtable", contract, body)
     if problems or not isinstance(body, dict):
-        raise _Refused(
+        raise store.Refused(
             422,
             "INVALID_REQUEST_UNKNOWN",
             "Invalid request: parameter validation failed. Check your request data. "
@@ -242,11 +210,14 @@ def airtable_schema_tables(base: str):
     """The base's tables with their fields, types and options."""
 
     def work():
-        if base not in _bases or _token().startswith("noschema"):
-            _table("", "")  # as Airtable answers a token without schema.bases:read
+        if base not in store.bases or _token().startswith("noschema"):
+            store.get_table(
+                "", ""
+            )  # as Airtable answers a token without schema.bases:read
         return {
             "tables": [
-                {k: v for k, v in tbl.items() if k != "records"} for tbl in _bases[base]
+                {k: v for k, v in tbl.items() if k != "records"}
+                for tbl in store.bases[base]
             ]
         }
 
@@ -264,7 +235,9 @@ def airtable_list(base: str, table: str):
         "maxRecords": args.get("maxRecords", type=int),
         "fields": args.getlist("fields[]") or None,
     }
-    return _answer(base, table, lambda: _list(base, table, options), logged=False)
+    return _answer(
+        base, table, lambda: store.list_records(base, table, options), logged=False
+    )
 
 
 @bp.post("/airtable/v0/<base>/<table>/listRecords")
@@ -273,34 +246,9 @@ def airtable_list_post(base: str, table: str):
     return _answer(
         base,
         table,
-        lambda: _list(base, table, _body("records.list.request")),
+        lambda: store.list_records(base, table, _body("records.list.request")),
         logged=False,
     )
-
-
-def _list(base: str, table: str, options: dict) -> dict:
-    tbl = _table(base, table)
-    rows = list(tbl["records"].values())
-    if options.get("filterByFormula"):
-        try:
-            keep = schema.matcher(options["filterByFormula"])
-        except ValueError as exc:
-            raise _Refused(422, "INVALID_FILTER_BY_FORMULA", str(exc)) from exc
-        rows = [r for r in rows if keep(r)]
-    if options.get("maxRecords"):
-        rows = rows[: options["maxRecords"]]
-    size = min(100, max(1, options.get("pageSize") or 100))
-    offset = options.get("offset") or "itr0"
-    start = int(offset[3:]) if offset.startswith("itr") and offset[3:].isdigit() else 0
-    page = [_copy(r) for r in rows[start : start + size]]
-    if options.get("fields"):
-        wanted = set(options["fields"])
-        for r in page:
-            r["fields"] = {k: v for k, v in r["fields"].items() if k in wanted}
-    body = {"records": page}
-    if start + size < len(rows):
-        body["offset"] = f"itr{start + size}"
-    return body
 
 
 @bp.post("/airtable/v0/<base>/<table>")
@@ -311,13 +259,15 @@ def airtable_create(base: str, table: str):
 
     def work():
         body = _body("records.create.request")
-        tbl, typecast = _table(base, table), bool(body.get("typecast"))
+        tbl, typecast = store.get_table(base, table), bool(body.get("typecast"))
         if "records" not in body:
-            return _insert(tbl, schema.cleaned(tbl, body["fields"], typecast=typecast))
+            return store.insert(
+                tbl, schema.cleaned(tbl, body["fields"], typecast=typecast)
+            )
         cells = [
             schema.cleaned(tbl, i["fields"], typecast=typecast) for i in body["records"]
         ]
-        return {"records": [_insert(tbl, c) for c in cells]}
+        return {"records": [store.insert(tbl, c) for c in cells]}
 
     return _answer(
         base, table, work, size=len(items or []) or 1, typecast=raw.get("typecast")
@@ -332,10 +282,10 @@ def airtable_update(base: str, table: str):
 
     def work():
         body = _body("records.update.request")
-        tbl, typecast = _table(base, table), bool(body.get("typecast"))
+        tbl, typecast = store.get_table(base, table), bool(body.get("typecast"))
         merge = (body.get("performUpsert") or {}).get("fieldsToMergeOn")
-        plan = _plan(tbl, body["records"], merge, typecast)
-        return _write(tbl, plan, replace=request.method == "PUT")
+        plan = store.plan(tbl, body["records"], merge, typecast)
+        return store.write(tbl, plan, replace=request.method == "PUT")
 
     return _answer(
         base,
@@ -350,7 +300,10 @@ def airtable_update(base: str, table: str):
 def airtable_get(base: str, table: str, record_id: str):
     """One record."""
     return _answer(
-        base, table, lambda: _copy(_record(base, table, record_id)), logged=False
+        base,
+        table,
+        lambda: store.copy_record(store.get_record(base, table, record_id)),
+        logged=False,
     )
 
 
@@ -362,12 +315,15 @@ def airtable_update_one(base: str, table: str, record_id: str):
 
     def work():
         body = _body("record.update.request")
-        tbl, record = _table(base, table), _record(base, table, record_id)
+        tbl, record = (
+            store.get_table(base, table),
+            store.get_record(base, table, record_id),
+        )
         cells = schema.cleaned(tbl, body["fields"], typecast=bool(body.get("typecast")))
         record["fields"] = schema.merged(
             record["fields"], cells, replace=request.method == "PUT"
         )
-        return _copy(record)
+        return store.copy_record(record)
 
     return _answer(base, table, work, size=1, typecast=raw.get("typecast"))
 
@@ -377,8 +333,8 @@ def airtable_delete_one(base: str, table: str, record_id: str):
     """Delete one record."""
 
     def work():
-        _record(base, table, record_id)
-        _table(base, table)["records"].pop(record_id)
+        store.get_record(base, table, record_id)
+        store.get_table(base, table)["records"].pop(record_id)
         return {"id": record_id, "deleted": True}
 
     return _answer(base, table, work, size=1)
@@ -390,103 +346,17 @@ def airtable_delete(base: str, table: str):
     ids = request.args.getlist("records[]")
 
     def work():
-        tbl = _table(base, table)
+        tbl = store.get_table(base, table)
         if not ids or len(ids) > MAX_RECORDS:
-            raise _Refused(
+            raise store.Refused(
                 422,
                 "INVALID_REQUEST_UNKNOWN",
                 f"Invalid request: name 1 to {MAX_RECORDS} records[] to delete.",
             )
         for rid in ids:
-            _record(base, table, rid)
+            store.get_record(base, table, rid)
         for rid in ids:
             tbl["records"].pop(rid)
         return {"records": [{"id": rid, "deleted": True} for rid in ids]}
 
     return _answer(base, table, work, size=len(ids))
-
-
-def _record(base: str, table: str, record_id: str) -> dict:
-    record = _table(base, table)["records"].get(record_id)
-    if record is None:
-        raise _Refused(
-            404, "MODEL_ID_NOT_FOUND", f"Could not find a record with ID {record_id}"
-        )
-    return record
-
-
-def _plan(tbl: dict, items: list, merge, typecast: bool) -> list:
-    """Which existing record each item updates (None: create), with its cells."""
-    rows = tbl["records"]
-    if merge is not None:
-        problem = schema.merge_problem(tbl, merge)
-        if problem:
-            raise _Refused(422, "INVALID_REQUEST_UNKNOWN", problem)
-        merge = [schema.field_named(tbl, name)["name"] for name in merge]
-    plan = []
-    for n, item in enumerate(items):
-        cells = schema.cleaned(tbl, item["fields"], typecast=typecast)
-        if item.get("id"):
-            if item["id"] not in rows:
-                raise _Refused(
-                    404,
-                    "MODEL_ID_NOT_FOUND",
-                    f"Could not find a record with ID {item['id']}",
-                )
-            plan.append((item["id"], cells))
-            continue
-        if merge is None:
-            raise _Refused(
-                422,
-                "INVALID_REQUEST_MISSING_FIELDS",
-                f"Record {n}: an update needs an `id`.",
-            )
-        if any(cells.get(f) in (None, "", []) for f in merge):
-            raise _Refused(
-                422,
-                "INVALID_VALUE_FOR_COLUMN",
-                f"Record {n}: every field of fieldsToMergeOn {merge} needs a value.",
-            )
-        matches = [
-            rid
-            for rid, row in rows.items()
-            if all(row["fields"].get(f) == cells[f] for f in merge)
-        ]
-        if len(matches) > 1:
-            raise _Refused(
-                422,
-                "INVALID_VALUE_FOR_COLUMN",
-                f"Record {n}: more than one existing record matches "
-                f"{', '.join(merge)} = {[cells[f] for f in merge]}; "
-                "cannot upsert on multiple matches.",
-            )
-        plan.append((matches[0] if matches else None, cells))
-    return plan
-
-
-def _write(tbl: dict, plan: list, *, replace: bool) -> dict:
-    rows = tbl["records"]
-    out, created, updated = [], [], []
-    for rid, cells in plan:
-        if rid is None:
-            record = _insert(tbl, cells)
-            created.append(record["id"])
-        else:
-            rows[rid]["fields"] = schema.merged(
-                rows[rid]["fields"], cells, replace=replace
-            )
-            record = _copy(rows[rid])
-            updated.append(rid)
-        out.append(record)
-    return {"records": out, "createdRecords": created, "updatedRecords": updated}
-
-
-def _insert(tbl: dict, fields: dict) -> dict:
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    record = {
-        "id": new_id(),
-        "createdTime": stamp,
-        "fields": schema.merged({}, fields, replace=True),
-    }
-    tbl["records"][record["id"]] = record
-    return _copy(record)
