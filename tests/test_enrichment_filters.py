@@ -44,7 +44,7 @@ def test_the_filter_lives_in_the_page_url_and_the_export_follows_it(
     html = page.get_data(as_text=True)
     assert "info@globex-corp.com" in html
     assert "ann@globex-corp.com" not in html
-    assert f"/enrichment/jobs/{job.id}/export.csv?flag=role" in html
+    assert f"/enrichment/jobs/{job.id}/export?flag=role" in html
     assert 'hx-push-url="/enrichment/jobs/' in html
     export = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv?flag=role")
     assert _emails(export.get_data(as_text=True)) == ["info@globex-corp.com"]

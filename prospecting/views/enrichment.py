@@ -14,9 +14,12 @@ from prospecting import tasks
 from prospecting.forms import UploadForm
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
+from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
@@ -177,6 +180,7 @@ def _results_context(job) -> dict:
         "verdicts": enrichment.VERDICTS,
         "flags": enrichment.FLAGS,
         "flag_labels": FLAG_LABELS,
+        "export_columns": enrichment.columns_of(job),
         "counts": enrichment.status_counts(job.id),
         "after": after,
         "next_after": rows[-1].row_number if has_more else None,
@@ -184,12 +188,14 @@ def _results_context(job) -> dict:
 
 
 @bp.get("/jobs/<job_id>/export.csv")
+@bp.get("/jobs/<job_id>/export")
 def export(job_id: str):
-    """The rows the filter shows: original plus enriched columns, formula-safe,
-    with a BOM for Excel."""
+    """The rows the filter shows: original plus enriched columns (or those chosen),
+    as spreadsheet CSV (formula-safe, BOM), CSV for import, or XLSX."""
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
-    lines = enrichment.export_lines(job, where=_filter())
-    return csv_download(lines, f"{_stem(job)}-enriched.csv")
+    opts = export_options()
+    header, rows = enrichment.export_table(job, where=_filter(), columns=opts.columns)
+    return export_download(exports.stream(header, rows, opts), opts, _stem(job))
 
 
 @bp.get("/jobs/<job_id>/errors.csv")

@@ -5,7 +5,9 @@ exports and re-runs. The job kind is registered in `kinds`."""
 from prospecting.services.enrichment.estimate import CostEstimate
 from prospecting.services.enrichment.estimate import estimate_cost
 from prospecting.services.enrichment.exports import EXPORT_COLUMNS
+from prospecting.services.enrichment.exports import columns_of
 from prospecting.services.enrichment.exports import export_lines
+from prospecting.services.enrichment.exports import export_table
 from prospecting.services.enrichment.planner import ROWS
 from prospecting.services.enrichment.planner import plan
 from prospecting.services.enrichment.reruns import rerun_exactly
@@ -56,7 +58,9 @@ __all__ = [
     "enrich_company",
     "enrich_row",
     "estimate_cost",
+    "columns_of",
     "export_lines",
+    "export_table",
     "get_upload",
     "mapped_fields",
     "normalise_phone",

@@ -442,6 +442,31 @@ def _ingest_operation(summary: str, body: dict, data: dict, accepted=False) -> d
 
 COUNTS = _obj({"inserted": INT, "created": INT, "updated": INT})
 
+EXPORT_PARAMETERS = [
+    {**_query("format", {"enum": ["csv", "xlsx"], "default": "csv"})},
+    {
+        **_query("mode", {"enum": ["spreadsheet", "raw"], "default": "spreadsheet"}),
+        "description": "CSV for spreadsheets (every cell quoted, a formula "
+        "neutralised with a leading ', never a plain number or phone number; "
+        "UTF-8 with a BOM) or for import into another tool (values as stored). "
+        "XLSX cells are always text.",
+    },
+    {
+        **_query("columns", STR),
+        "description": "Comma-separated column names, in the order wanted "
+        "(default: every column); an unknown name is a 422 naming it.",
+    },
+]
+EXPORT_ANSWER = {
+    "description": "The export, streamed as an attachment",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        },
+    },
+}
+
 PATHS = {
     "/health": {
         "get": {
@@ -611,6 +636,38 @@ PATHS = {
                 "200": _answer("Fetched", _ref("ContactFetch")),
                 "401": _answer("No token", _ref("Error")),
                 **_errors("ContactsError", 400, 402, 404, 422, 429, 502, 503),
+            },
+        }
+    },
+    "/api/v1/contacts/export": {
+        "get": {
+            "summary": "Export the contacts the filters show as CSV or XLSX",
+            "tags": ["contacts"],
+            "parameters": [
+                *EXPORT_PARAMETERS,
+                {
+                    **_query("q", STR),
+                    "description": "Name, email, phone or company name holds this.",
+                },
+                _query("company_id", {"type": "integer", "minimum": 1}),
+            ],
+            "responses": {
+                "200": EXPORT_ANSWER,
+                **_errors("Error", 401, 422),
+            },
+        }
+    },
+    "/api/v1/companies/export": {
+        "get": {
+            "summary": "Export the companies as CSV or XLSX",
+            "tags": ["contacts"],
+            "parameters": [
+                *EXPORT_PARAMETERS,
+                {**_query("q", STR), "description": "Name or domain holds this."},
+            ],
+            "responses": {
+                "200": EXPORT_ANSWER,
+                **_errors("Error", 401, 422),
             },
         }
     },
