@@ -18,6 +18,7 @@ from prospecting.services import jobs
 from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
@@ -266,6 +267,17 @@ def fetch_job(job_id: str):
         outcomes=contacts.fetch_outcomes(job),
         company_id=job.params.get("company_id"),
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@follows(contacts.KIND_FETCH)
+def _live_outcomes(job) -> str:
+    """The outcome per contact as the progress poll swaps it in."""
+    return render_template(
+        "contacts/_fetch_outcomes.html",
+        job=job,
+        outcomes=contacts.fetch_outcomes(job),
+        oob=True,
     )
 
 

@@ -17,6 +17,7 @@ from prospecting.services import enrichment
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
+from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
@@ -157,6 +158,14 @@ def results(job_id: str):
     return render_template("enrichment/_results.html", job=job, **_results_context(job))
 
 
+@follows(enrichment.KIND)
+def _live_results(job) -> str:
+    """The results table (and its buttons) as the progress poll swaps it in."""
+    return render_template(
+        "enrichment/_results.html", job=job, oob=True, **_results_context(job)
+    )
+
+
 def _filter():
     """The results filter in the URL (an unknown value shows every row)."""
     args = request.args
@@ -195,7 +204,8 @@ def export(job_id: str):
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
     opts = export_options()
     header, rows = enrichment.export_table(job, where=_filter(), columns=opts.columns)
-    return export_download(exports.stream(header, rows, opts), opts, _stem(job))
+    chunks = exports.stream(header, rows, opts)
+    return export_download(chunks, opts, f"{_stem(job)}-enriched")
 
 
 @bp.get("/jobs/<job_id>/errors.csv")

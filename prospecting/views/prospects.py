@@ -18,6 +18,7 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
@@ -225,6 +226,14 @@ def table(job_id: str):
     """One page of the job's prospects (fragment)."""
     job = prospects.get_job(g.workspace.id, job_id)
     return render_template("prospects/_table.html", job=job, **_table_context(job))
+
+
+@follows(prospects.KIND)
+def _live_table(job) -> str:
+    """The prospects table as the progress poll swaps it in."""
+    return render_template(
+        "prospects/_table.html", job=job, oob=True, **_table_context(job)
+    )
 
 
 def _table_context(job) -> dict:

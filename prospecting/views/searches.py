@@ -19,6 +19,7 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
+from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
@@ -109,6 +110,21 @@ def profiles(job_id: str):
     search = searches.get(g.workspace.id, job_id)
     return render_template(
         "searches/_profiles.html", search=search, **_profiles_context(search)
+    )
+
+
+@follows(searches.KIND)
+def _live_profiles(job) -> str:
+    """The profiles and the buttons as the progress poll swaps them in."""
+    search = searches.get(job.workspace_id, job.id)
+    context = {
+        "search": search,
+        "oob": True,
+        "profile_columns": [c.name for c in exports.tables.PROFILE_COLUMNS],
+        **_profiles_context(search),
+    }
+    return render_template("searches/_actions.html", **context) + render_template(
+        "searches/_profiles.html", **context
     )
 
 
