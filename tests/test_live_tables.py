@@ -70,3 +70,11 @@ def test_the_poll_brings_the_prospects_table(auth_client, workspace):
     html = auth_client.get(f"/jobs/{job.id}/progress?seen=stale").get_data(as_text=True)
     assert 'id="prospects-table"' in html and "Ada" in html
     assert "Prospects (1)" in html
+
+
+def test_a_finished_jobs_chart_says_how_many_items_it_finished(auth_client, workspace):
+    job = factories.make_job(
+        workspace.id, status="completed", progress_total=250, progress_current=250
+    )
+    html = auth_client.get(f"/ops/throughput?job_id={job.id}").get_data(as_text=True)
+    assert "250 of 250 finished in all" in html

@@ -1,4 +1,4 @@
-"""One export mechanism for every table: rows streamed from a Core query in chunks,
+"""One export mechanism for every table: rows streamed from one Core query in chunks,
 written as CSV for spreadsheets (formula-safe), CSV for import (values as stored)
 or XLSX (text cells), with a choice of columns."""
 

@@ -26,9 +26,11 @@ def guarded(value: str) -> str:
 # first character is dangerous and it is not a plain number up to its closing
 # quote. One C-speed substitution per chunk instead of a test per cell.
 _QUOTED_FIELD = re.compile(
-    r'(?:\A|(?<=",)|(?<="\r\n))"'
+    # A quote and a dangerous character first (cheap to scan for), then whether
+    # the quote opens a field, then not a plain number up to the closing quote.
+    r'"(?=[=+\-@|%\t\r\n\0])(?:(?<=\A")|(?<=",")|(?<="\r\n"))'
     rf'(?!{PLAIN_NUMBER}"(?:,|\r\n|\Z))'
-    r'([=+\-@|%\t\r\n\0](?:[^"]|"")*)"'
+    r'([^"]*(?:""[^"]*)*)"'
 )
 
 

@@ -18,8 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from prospecting.extensions import db
 from prospecting.services.errors import InvalidInput
 
-# Rows a query reads at a time; each chunk is one short statement, so a slow
-# download holds no transaction open between chunks.
+# Rows fetched at a time from the export's statement: what an export holds.
 CHUNK_ROWS = 1000
 
 
@@ -75,20 +74,21 @@ def pick(columns: Sequence[Column], requested: str | None) -> list[Column]:
 def keyset_rows(
     base: Select, key: ColumnElement, *, chunk: int | None = None, keep_key=False
 ) -> Iterator[tuple[Any, ...]]:
-    """The rows of `base` in key order, read `chunk` (CHUNK_ROWS) at a time after
-    the last key seen (with the key as a last value when `keep_key`)."""
+    """The rows of `base` in key order (with the key as a last value when
+    `keep_key`), fetched `chunk` (CHUNK_ROWS) at a time from one statement: a
+    server-side cursor on PostgreSQL, so memory holds one chunk whatever the
+    size, and one snapshot of the table for the whole export. (One statement
+    rather than a query per chunk: a query per chunk after the last key costs
+    a sort of every later row each time when the planner's statistics are stale,
+    as right after a large job.)"""
     chunk = chunk or CHUNK_ROWS
-    stmt = base.add_columns(key).order_by(key).limit(chunk)
-    after = None
-    while True:
-        page = db.session.execute(
-            stmt if after is None else stmt.where(key > after)
-        ).all()
-        if keep_key:
+    stmt = base.add_columns(key).order_by(key).execution_options(yield_per=chunk)
+    # On the session's connection, as Core: rows come as tuples, no ORM loading.
+    result = db.session.connection().execute(stmt)
+    if keep_key:
+        for page in result.partitions():
             yield from page
-        else:
+    else:
+        for page in result.partitions():
             for row in page:
                 yield row[:-1]
-        if len(page) < chunk:
-            return
-        after = page[-1][-1]
