@@ -158,6 +158,12 @@ def results(job_id: str):
     return render_template("enrichment/_results.html", job=job, **_results_context(job))
 
 
+@bp.app_template_filter("readable_name")
+def readable_name(name) -> str:
+    """A name in capitals shown in a readable case (the row keeps the original)."""
+    return enrichment.readable_name(name)
+
+
 @follows(enrichment.KIND)
 def _live_results(job) -> str:
     """The results table (and its buttons) as the progress poll swaps it in."""

@@ -20,6 +20,7 @@ from prospecting.services.enrichment.results import results_page
 from prospecting.services.enrichment.results import row_filter
 from prospecting.services.enrichment.results import status_counts
 from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.enrichment.rows import readable_name
 from prospecting.services.enrichment.rows import with_fields
 from prospecting.services.enrichment.uploads import KIND
 from prospecting.services.enrichment.uploads import PLAN
@@ -67,6 +68,7 @@ __all__ = [
     "plan",
     "preview",
     "process_rows",
+    "readable_name",
     "rerun_exactly",
     "rerun_failed",
     "results_after",
