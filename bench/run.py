@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench import airtable
 from bench import bigjob
+from bench import export
 from bench import ingest
 from bench import memory
 from bench import pollers
@@ -28,6 +29,7 @@ BENCHES = {
     "bigjob": bigjob.run,
     "airtable": airtable.run,
     "rerun": rerun.run,
+    "export": export.run,
 }
 
 

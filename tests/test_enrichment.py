@@ -335,7 +335,9 @@ def test_export_has_bom_original_and_enriched_columns_and_neutralised_formulas(
         '\ufeff"Name","Email","Note","status","email_valid","email_verdict"'
     )
     assert '"\'=HYPERLINK(""http://evil"")"' in text
-    assert '"\'@SUM(A1)"' in text and '"\'+1 attack"' in text and '"\'-2"' in text
+    assert '"\'@SUM(A1)"' in text and '"\'+1 attack"' in text
+    # A plain number is data, not a formula: never prefixed.
+    assert '"-2"' in text and "'-2" not in text
 
 
 def test_errors_csv_lists_failed_rows_with_their_reason(auth_client):

@@ -4,6 +4,9 @@ export and in the JSON API."""
 import csv
 import io
 
+import pytest
+
+from prospecting.services import enrichment
 from tests import factories
 from tests.factories import start_enrichment
 
@@ -44,7 +47,7 @@ def test_the_filter_lives_in_the_page_url_and_the_export_follows_it(
     html = page.get_data(as_text=True)
     assert "info@globex-corp.com" in html
     assert "ann@globex-corp.com" not in html
-    assert f"/enrichment/jobs/{job.id}/export.csv?flag=role" in html
+    assert f"/enrichment/jobs/{job.id}/export?flag=role" in html
     assert 'hx-push-url="/enrichment/jobs/' in html
     export = auth_client.get(f"/enrichment/jobs/{job.id}/export.csv?flag=role")
     assert _emails(export.get_data(as_text=True)) == ["info@globex-corp.com"]
@@ -89,3 +92,24 @@ def test_api_bad_verdict_or_flag_is_422_naming_the_field(
         assert response.status_code == 422
         assert response.json["error"]["code"] == f"bad_{field}"
         assert field in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("PRIYA MEHTA", "Priya Mehta"), ("O'NEIL-SMITH", "O'Neil-Smith"),
+     ("ZOË ÅNGSTRÖM", "Zoë Ångström"), ("de la Cruz", "de la Cruz"),
+     ("IBM", "Ibm"), ("", "")],
+)  # fmt: skip
+def test_a_name_in_capitals_reads_in_a_readable_case(name, shown):
+    assert enrichment.readable_name(name) == shown
+
+
+def test_the_results_show_a_capitals_name_readably_and_keep_the_original(
+    auth_client, workspace
+):
+    content = factories.csv_bytes([["Name", "Email"], ["PRIYA MEHTA", "p@acme.com"]])
+    job = run_job(auth_client, content, MAPPING)
+    html = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
+    assert '<span title="PRIYA MEHTA">Priya Mehta</span>' in html
+    export = auth_client.get(f"/enrichment/jobs/{job.id}/export?columns=Name&mode=raw")
+    assert "PRIYA MEHTA" in export.get_data(as_text=True)

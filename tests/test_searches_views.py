@@ -99,11 +99,13 @@ def test_progress_partial_polls_while_processing_and_stops_when_done(auth_client
     assert b"ReachStream is preparing the batch" in running.data
     time.sleep(0.35)
     _finish(search_id)
-    done = auth_client.get(f"/jobs/{search_id}/progress", headers=htmx)
+    done = auth_client.get(f"/jobs/{search_id}/progress?seen=x", headers=htmx)
     assert b'hx-trigger="load delay:' not in done.data
     assert b"completed" in done.data and b"6 profiles found" in done.data
-    # The terminal status loads the profiles table once.
-    assert f"/searches/{search_id}/profiles".encode() in done.data
+    # The poll that shows the search done brings its profiles and "Add to
+    # contacts" with it, out of band.
+    assert b'id="profiles" class="card" hx-swap-oob="outerHTML"' in done.data
+    assert b'id="search-actions"' in done.data and b"add-to-contacts" in done.data
 
 
 def test_failed_search_shows_its_message_and_stops_polling(app, auth_client, htmx):

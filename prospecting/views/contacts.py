@@ -14,12 +14,16 @@ from prospecting import htmx
 from prospecting import tasks
 from prospecting.services import contacts
 from prospecting.services import csvfiles
+from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import ServiceError
+from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
@@ -59,6 +63,7 @@ def index():
         "sync": sync,
         "page": _page(),
         "pages": max(1, -(-total // _per_page())),
+        "export_columns": [c.name for c in exports.tables.CONTACT_COLUMNS],
     }
     if htmx.is_partial():
         return htmx.vary_on_htmx(
@@ -77,6 +82,20 @@ def index():
             )
         )
     )
+
+
+@bp.get("/export")
+def export():
+    """The contact book, or what its search and company filter show, as CSV or
+    XLSX with the columns chosen."""
+    opts = export_options()
+    header, rows = exports.tables.contacts(
+        g.workspace.id,
+        q=request.args.get("q"),
+        company_id=request.args.get("company", type=int),
+        columns=opts.columns,
+    )
+    return export_download(exports.stream(header, rows, opts), opts, "contacts")
 
 
 @bp.get("/<int:contact_id>")
@@ -145,8 +164,23 @@ def _companies_page(values: dict, error: str | None = None, status: int = 200):
     q = request.args.get("q", "").strip()
     rows = contacts.list_companies(g.workspace.id, q=q)
     return render_template(
-        "contacts/companies.html", rows=rows, q=q, values=values, error=error
+        "contacts/companies.html",
+        rows=rows,
+        q=q,
+        values=values,
+        error=error,
+        export_columns=[c.name for c in exports.tables.COMPANY_COLUMNS],
     ), status
+
+
+@bp.get("/companies/export")
+def export_companies():
+    """The workspace's companies (or those the search shows) as CSV or XLSX."""
+    opts = export_options()
+    header, rows = exports.tables.companies(
+        g.workspace.id, q=request.args.get("q"), columns=opts.columns
+    )
+    return export_download(exports.stream(header, rows, opts), opts, "companies")
 
 
 @bp.post("/companies")
@@ -236,6 +270,17 @@ def fetch_job(job_id: str):
         outcomes=contacts.fetch_outcomes(job),
         company_id=job.params.get("company_id"),
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@follows(contacts.KIND_FETCH)
+def _live_outcomes(job) -> str:
+    """The outcome per contact as the progress poll swaps it in."""
+    return render_template(
+        "contacts/_fetch_outcomes.html",
+        job=job,
+        outcomes=contacts.fetch_outcomes(job),
+        oob=True,
     )
 
 

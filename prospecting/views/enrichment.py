@@ -14,9 +14,13 @@ from prospecting import tasks
 from prospecting.forms import UploadForm
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
+from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
+from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
@@ -154,6 +158,20 @@ def results(job_id: str):
     return render_template("enrichment/_results.html", job=job, **_results_context(job))
 
 
+@bp.app_template_filter("readable_name")
+def readable_name(name) -> str:
+    """A name in capitals shown in a readable case (the row keeps the original)."""
+    return enrichment.readable_name(name)
+
+
+@follows(enrichment.KIND)
+def _live_results(job) -> str:
+    """The results table (and its buttons) as the progress poll swaps it in."""
+    return render_template(
+        "enrichment/_results.html", job=job, oob=True, **_results_context(job)
+    )
+
+
 def _filter():
     """The results filter in the URL (an unknown value shows every row)."""
     args = request.args
@@ -177,6 +195,7 @@ def _results_context(job) -> dict:
         "verdicts": enrichment.VERDICTS,
         "flags": enrichment.FLAGS,
         "flag_labels": FLAG_LABELS,
+        "export_columns": enrichment.columns_of(job),
         "counts": enrichment.status_counts(job.id),
         "after": after,
         "next_after": rows[-1].row_number if has_more else None,
@@ -184,12 +203,15 @@ def _results_context(job) -> dict:
 
 
 @bp.get("/jobs/<job_id>/export.csv")
+@bp.get("/jobs/<job_id>/export")
 def export(job_id: str):
-    """The rows the filter shows: original plus enriched columns, formula-safe,
-    with a BOM for Excel."""
+    """The rows the filter shows: original plus enriched columns (or those chosen),
+    as spreadsheet CSV (formula-safe, BOM), CSV for import, or XLSX."""
     job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
-    lines = enrichment.export_lines(job, where=_filter())
-    return csv_download(lines, f"{_stem(job)}-enriched.csv")
+    opts = export_options()
+    header, rows = enrichment.export_table(job, where=_filter(), columns=opts.columns)
+    chunks = exports.stream(header, rows, opts)
+    return export_download(chunks, opts, f"{_stem(job)}-enriched")
 
 
 @bp.get("/jobs/<job_id>/errors.csv")

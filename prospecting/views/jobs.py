@@ -1,5 +1,7 @@
 """Job progress, cancel, resume, retry and re-run: one set of routes for every kind."""
 
+from collections.abc import Callable
+
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -61,11 +63,46 @@ def _progress(
     ), status
 
 
+# Kind name -> what renders the tables that follow a running job of that kind (its
+# area registers it with `follows`): markup swapped out of band by the progress
+# poll, so a job's page has one poll whatever it shows.
+_FOLLOWERS: dict[str, Callable] = {}
+
+
+def follows(kind: str):
+    """Register a renderer of a kind's live tables (partials carrying
+    hx-swap-oob), given the job; the poll adds them when the job moved."""
+
+    def register(render: Callable) -> Callable:
+        _FOLLOWERS[kind] = render
+        return render
+
+    return register
+
+
+@bp.app_template_global()
+def job_moved_mark(job) -> str:
+    """What the page last saw of a job: its status and counts. The poll sends it
+    back and gets the tables again only when it changed."""
+    return (
+        f"{job.status}.{job.progress_current}.{job.progress_total}."
+        f"{job.success_count}.{job.failed_count}"
+    )
+
+
 @bp.get("/<job_id>/progress")
 @read_only
 def progress(job_id: str):
-    """The progress partial; it polls itself until the job is terminal."""
-    return _progress(jobs.get(g.workspace.id, job_id), polled=True)
+    """The progress partial; it polls itself until the job is terminal. When the
+    job moved since the page's last look, the tables that follow it come along,
+    swapped out of band."""
+    job = jobs.get(g.workspace.id, job_id)
+    body, status = _progress(job, polled=True)
+    render = _FOLLOWERS.get(job.kind)
+    seen = request.args.get("seen")
+    if render is not None and seen is not None and seen != job_moved_mark(job):
+        body += render(job)
+    return body, status
 
 
 @bp.post("/<job_id>/cancel")

@@ -13,11 +13,14 @@ from flask_login import current_user
 from prospecting import tasks
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderError
+from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
-from prospecting.views.responses import csv_download
+from prospecting.views.jobs import follows
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("prospects", __name__, url_prefix="/prospects")
@@ -215,7 +218,11 @@ def show(job_id: str):
     """Job page: live progress, then the prospects and the CSV export."""
     job = prospects.get_job(g.workspace.id, job_id)
     return render_template(
-        "prospects/job.html", job=job, poll=_poll(), **_table_context(job)
+        "prospects/job.html",
+        job=job,
+        poll=_poll(),
+        prospect_columns=[c.name for c in exports.tables.PROSPECT_COLUMNS],
+        **_table_context(job),
     )
 
 
@@ -224,6 +231,14 @@ def table(job_id: str):
     """One page of the job's prospects (fragment)."""
     job = prospects.get_job(g.workspace.id, job_id)
     return render_template("prospects/_table.html", job=job, **_table_context(job))
+
+
+@follows(prospects.KIND)
+def _live_table(job) -> str:
+    """The prospects table as the progress poll swaps it in."""
+    return render_template(
+        "prospects/_table.html", job=job, oob=True, **_table_context(job)
+    )
 
 
 def _table_context(job) -> dict:
@@ -235,7 +250,11 @@ def _table_context(job) -> dict:
 
 
 @bp.get("/jobs/<job_id>/export.csv")
+@bp.get("/jobs/<job_id>/export")
 def export(job_id: str):
-    """The job's prospects as a formula-safe CSV download."""
+    """The job's prospects (the columns chosen) as CSV or XLSX."""
     job = prospects.get_job(g.workspace.id, job_id)
-    return csv_download(prospects.export_lines(job), f"prospects-{job.id[:8]}.csv")
+    opts = export_options()
+    header, rows = exports.tables.prospects(job.id, columns=opts.columns)
+    chunks = exports.stream(header, rows, opts)
+    return export_download(chunks, opts, f"prospects-{job.id[:8]}")

@@ -5,9 +5,11 @@ from collections.abc import Iterable
 from flask import Response
 from flask import flash
 from flask import jsonify
+from flask import request
 from flask import stream_with_context
 
 from prospecting import tasks
+from prospecting.services import exports
 
 
 def csv_download(lines: Iterable[str], filename: str) -> Response:
@@ -16,6 +18,27 @@ def csv_download(lines: Iterable[str], filename: str) -> Response:
         stream_with_context(lines),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def export_options():
+    """Export format, CSV mode and columns from the query string (`columns` as a
+    comma-separated list or repeated); a bad value is InvalidInput naming it."""
+    columns = ",".join(request.args.getlist("columns"))
+    return exports.options(
+        request.args.get("format"), request.args.get("mode"), columns
+    )
+
+
+def export_download(chunks: Iterable[str | bytes], opts, stem: str) -> Response:
+    """Stream an export (services.exports.stream) as an attachment named after
+    `stem` and its format."""
+    return Response(
+        stream_with_context(chunks),
+        content_type=opts.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{opts.filename(stem)}"'
+        },
     )
 
 

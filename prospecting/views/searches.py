@@ -14,11 +14,14 @@ from flask_login import current_user
 
 from prospecting import tasks
 from prospecting.providers.reachstream import FILTER_FIELDS
+from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
-from prospecting.views.responses import csv_download
+from prospecting.views.jobs import follows
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("searches", __name__, url_prefix="/searches")
@@ -90,6 +93,7 @@ def show(job_id: str):
         search=search,
         fields=FILTER_FIELDS,
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        profile_columns=[c.name for c in exports.tables.PROFILE_COLUMNS],
         **_profiles_context(search),
     )
 
@@ -106,6 +110,21 @@ def profiles(job_id: str):
     search = searches.get(g.workspace.id, job_id)
     return render_template(
         "searches/_profiles.html", search=search, **_profiles_context(search)
+    )
+
+
+@follows(searches.KIND)
+def _live_profiles(job) -> str:
+    """The profiles and the buttons as the progress poll swaps them in."""
+    search = searches.get(job.workspace_id, job.id)
+    context = {
+        "search": search,
+        "oob": True,
+        "profile_columns": [c.name for c in exports.tables.PROFILE_COLUMNS],
+        **_profiles_context(search),
+    }
+    return render_template("searches/_actions.html", **context) + render_template(
+        "searches/_profiles.html", **context
     )
 
 
@@ -127,10 +146,14 @@ def _profiles_context(search) -> dict:
 
 
 @bp.get("/<job_id>/export.csv")
+@bp.get("/<job_id>/export")
 def export(job_id: str):
-    """The search's profiles as a formula-safe CSV."""
+    """The search's profiles (the columns chosen) as CSV or XLSX."""
     search = searches.get(g.workspace.id, job_id)
-    return csv_download(searches.export_lines(search), f"people-{search.id[:8]}.csv")
+    opts = export_options()
+    header, rows = exports.tables.profiles(search.id, columns=opts.columns)
+    chunks = exports.stream(header, rows, opts)
+    return export_download(chunks, opts, f"people-{search.id[:8]}")
 
 
 @bp.post("/<job_id>/save")

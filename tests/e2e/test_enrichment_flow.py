@@ -110,8 +110,8 @@ def test_enrichment_flow_uploads_maps_watches_and_exports(
     ]
     assert all(d["status"] in ("success", "failed") for d in data)
     assert all(d["email_verdict"] for d in data if d["status"] == "success")
-    # Formula-safe export: a cell starting with "+" is neutralised with a quote.
-    assert data[4]["phone_e164"] == "'+14155550005"
+    # Formula-safe export, yet a phone number is data: never prefixed.
+    assert data[4]["phone_e164"] == "+14155550005"
     assert {d["company_domain"] for d in data} == {f"company{i}.com" for i in range(7)}
     assert app.config["HUEY_IMMEDIATE"] is False  # the work really ran in the worker
 

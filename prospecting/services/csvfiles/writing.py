@@ -9,15 +9,16 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any
 
-_DANGEROUS_PREFIXES = ("=", "+", "-", "@", "|", "%", "\t", "\r", "\n", "\0")
+from prospecting.services.exports.cells import guarded
 
 
 def safe_cell(value: Any) -> str:
-    """Render an export cell, prefixing "'" to text a spreadsheet would run."""
+    """Render an export cell, prefixing "'" to text a spreadsheet would run (never
+    to a plain number or phone number)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return f"'{value}" if value.startswith(_DANGEROUS_PREFIXES) else value
+        return guarded(value)
     return str(value)
 
 

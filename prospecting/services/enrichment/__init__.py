@@ -5,7 +5,9 @@ exports and re-runs. The job kind is registered in `kinds`."""
 from prospecting.services.enrichment.estimate import CostEstimate
 from prospecting.services.enrichment.estimate import estimate_cost
 from prospecting.services.enrichment.exports import EXPORT_COLUMNS
+from prospecting.services.enrichment.exports import columns_of
 from prospecting.services.enrichment.exports import export_lines
+from prospecting.services.enrichment.exports import export_table
 from prospecting.services.enrichment.planner import ROWS
 from prospecting.services.enrichment.planner import plan
 from prospecting.services.enrichment.reruns import rerun_exactly
@@ -18,6 +20,7 @@ from prospecting.services.enrichment.results import results_page
 from prospecting.services.enrichment.results import row_filter
 from prospecting.services.enrichment.results import status_counts
 from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.enrichment.rows import readable_name
 from prospecting.services.enrichment.rows import with_fields
 from prospecting.services.enrichment.uploads import KIND
 from prospecting.services.enrichment.uploads import PLAN
@@ -56,13 +59,16 @@ __all__ = [
     "enrich_company",
     "enrich_row",
     "estimate_cost",
+    "columns_of",
     "export_lines",
+    "export_table",
     "get_upload",
     "mapped_fields",
     "normalise_phone",
     "plan",
     "preview",
     "process_rows",
+    "readable_name",
     "rerun_exactly",
     "rerun_failed",
     "results_after",

@@ -1,5 +1,7 @@
 """A job's rows: its pages taken into rows, and the mapped fields of a row."""
 
+import re
+
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -68,3 +70,12 @@ def mapped_fields(record: dict[str, str], mapping: dict) -> dict[str, str]:
     return {
         field: fields[field].replace("\x00", "")[: _WIDTHS[field]] for field in MAPPED
     }
+
+
+def readable_name(name: str | None) -> str:
+    """A name that arrived in capitals ("PRIYA MEHTA", "O'NEIL-SMITH") in a readable
+    case ("Priya Mehta", "O'Neil-Smith"); any other name as it is. For display:
+    the row keeps what the file said."""
+    if not name or not name.isupper():
+        return name or ""
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name)

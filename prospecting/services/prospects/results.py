@@ -8,18 +8,9 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import Prospect
-from prospecting.services import csvfiles
+from prospecting.services import exports
 
-EXPORT_COLUMNS = (
-    "name",
-    "title",
-    "company",
-    "location",
-    "connection_degree",
-    "linkedin_url",
-    "provider_id",
-    "batch",
-)
+EXPORT_COLUMNS = tuple(c.name for c in exports.tables.PROSPECT_COLUMNS)
 
 
 def count(job_id: str) -> int:
@@ -42,25 +33,5 @@ def prospects_page(job_id: str, *, page: int, per_page: int) -> tuple[list, int]
 
 def export_lines(job: Job) -> Iterator[str]:
     """Formula-safe CSV text of the job's prospects."""
-    job_id = job.id
-
-    def rows():
-        after = 0
-        while True:
-            chunk = db.session.scalars(
-                select(Prospect)
-                .where(Prospect.job_id == job_id, Prospect.id > after)
-                .order_by(Prospect.id)
-                .limit(1000)
-            ).all()
-            if not chunk:
-                return
-            for p in chunk:
-                yield [
-                    "" if getattr(p, c) is None else getattr(p, c)
-                    for c in EXPORT_COLUMNS
-                ]
-            after = chunk[-1].id
-            db.session.expunge_all()
-
-    return csvfiles.write_csv(list(EXPORT_COLUMNS), rows())
+    header, rows = exports.tables.prospects(job.id)
+    return exports.stream(header, rows, exports.Options())

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import PeopleSearch
 from prospecting.models import PersonProfile
-from prospecting.services import csvfiles
+from prospecting.services import exports
 
 SORTS = {
     "name": (PersonProfile.full_name, PersonProfile.id),
@@ -16,10 +16,7 @@ SORTS = {
     "company": (PersonProfile.company_name, PersonProfile.full_name),
     "-company": (PersonProfile.company_name.desc(), PersonProfile.full_name.desc()),
 }
-EXPORT_COLUMNS = (
-    "full_name", "job_title", "company_name", "email", "linkedin_url", "location",
-    "provider_record_id",
-)  # fmt: skip
+EXPORT_COLUMNS = tuple(c.name for c in exports.tables.PROFILE_COLUMNS)
 
 
 def profiles_page(
@@ -42,25 +39,5 @@ def profiles_page(
 
 def export_lines(search: PeopleSearch) -> Iterator[str]:
     """CSV text of a search's profiles (formula-safe)."""
-
-    def rows():
-        after = 0
-        while True:
-            page = list(
-                db.session.scalars(
-                    select(PersonProfile)
-                    .where(
-                        PersonProfile.search_id == search.id, PersonProfile.id > after
-                    )
-                    .order_by(PersonProfile.id)
-                    .limit(1000)
-                )
-            )
-            if not page:
-                return
-            for profile in page:
-                yield [getattr(profile, column) or "" for column in EXPORT_COLUMNS]
-            after = page[-1].id
-            db.session.expunge_all()
-
-    return csvfiles.write_csv(list(EXPORT_COLUMNS), rows())
+    header, rows = exports.tables.profiles(search.id)
+    return exports.stream(header, rows, exports.Options())

@@ -512,6 +512,31 @@ WEBHOOK = _obj(
 
 COUNTS = _obj({"inserted": INT, "created": INT, "updated": INT})
 
+EXPORT_PARAMETERS = [
+    {**_query("format", {"enum": ["csv", "xlsx"], "default": "csv"})},
+    {
+        **_query("mode", {"enum": ["spreadsheet", "raw"], "default": "spreadsheet"}),
+        "description": "CSV for spreadsheets (every cell quoted, a formula "
+        "neutralised with a leading ', never a plain number or phone number; "
+        "UTF-8 with a BOM) or for import into another tool (values as stored). "
+        "XLSX cells are always text.",
+    },
+    {
+        **_query("columns", STR),
+        "description": "Comma-separated column names, in the order wanted "
+        "(default: every column); an unknown name is a 422 naming it.",
+    },
+]
+EXPORT_ANSWER = {
+    "description": "The export, streamed as an attachment",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        },
+    },
+}
+
 PATHS = {
     "/health": {
         "get": {
@@ -797,6 +822,38 @@ PATHS = {
                     ),
                 ),
                 **_errors("Error", 401, 404, 422),
+            },
+        }
+    },
+    "/api/v1/contacts/export": {
+        "get": {
+            "summary": "Export the contacts the filters show as CSV or XLSX",
+            "tags": ["contacts"],
+            "parameters": [
+                *EXPORT_PARAMETERS,
+                {
+                    **_query("q", STR),
+                    "description": "Name, email, phone or company name holds this.",
+                },
+                _query("company_id", {"type": "integer", "minimum": 1}),
+            ],
+            "responses": {
+                "200": EXPORT_ANSWER,
+                **_errors("Error", 401, 422),
+            },
+        }
+    },
+    "/api/v1/companies/export": {
+        "get": {
+            "summary": "Export the companies as CSV or XLSX",
+            "tags": ["contacts"],
+            "parameters": [
+                *EXPORT_PARAMETERS,
+                {**_query("q", STR), "description": "Name or domain holds this."},
+            ],
+            "responses": {
+                "200": EXPORT_ANSWER,
+                **_errors("Error", 401, 422),
             },
         }
     },

@@ -1,0 +1,94 @@
+"""Export rows read from a Core query in keyset chunks: tuples, never ORM objects."""
+
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import Select
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import case
+from sqlalchemy import cast
+from sqlalchemy import func
+from sqlalchemy.sql.elements import ColumnElement
+
+from prospecting.extensions import db
+from prospecting.services.errors import InvalidInput
+
+# Rows fetched at a time from the export's statement: what an export holds.
+CHUNK_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exportable column: its header and a Core expression of its value as
+    text (or NULL), so rows need no formatting in Python (see `text_of`)."""
+
+    name: str
+    expr: ColumnElement
+
+
+def column(name: str, expr: ColumnElement) -> Column:
+    """A Column whose value the database renders as text."""
+    return Column(name, text_of(expr))
+
+
+def text_of(expr: ColumnElement) -> ColumnElement:
+    """The text of a column's value, rendered by the database alike on PostgreSQL
+    and SQLite: booleans true/false, numbers and timestamps as their text, a JSON
+    list of words (email flags) as the words joined by ';'."""
+    kind = expr.type
+    if isinstance(kind, String | Text):
+        return expr
+    if isinstance(kind, Boolean):
+        return case((expr.is_(True), "true"), (expr.is_(False), "false"))
+    if isinstance(kind, JSON):
+        stripped = cast(expr, Text)
+        for old, new in (("[", ""), ("]", ""), ('"', ""), (", ", ";"), (",", ";")):
+            stripped = func.replace(stripped, old, new)
+        return stripped
+    return cast(expr, Text)
+
+
+def pick(columns: Sequence[Column], requested: str | None) -> list[Column]:
+    """The columns named in a comma-separated list (all when empty), in the
+    order asked; an unknown name is InvalidInput naming `columns`."""
+    names = [n.strip() for n in (requested or "").split(",") if n.strip()]
+    if not names:
+        return list(columns)
+    by_name = {c.name: c for c in columns}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise InvalidInput(
+            f"columns: unknown column {unknown[0]!r}; choose among "
+            f"{', '.join(by_name)}.",
+            code="bad_columns",
+            details={"field": "columns", "allowed": list(by_name)},
+        )
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def keyset_rows(
+    base: Select, key: ColumnElement, *, chunk: int | None = None, keep_key=False
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of `base` in key order (with the key as a last value when
+    `keep_key`), fetched `chunk` (CHUNK_ROWS) at a time from one statement: a
+    server-side cursor on PostgreSQL, so memory holds one chunk whatever the
+    size, and one snapshot of the table for the whole export. (One statement
+    rather than a query per chunk: a query per chunk after the last key costs
+    a sort of every later row each time when the planner's statistics are stale,
+    as right after a large job.)"""
+    chunk = chunk or CHUNK_ROWS
+    stmt = base.add_columns(key).order_by(key).execution_options(yield_per=chunk)
+    # On the session's connection, as Core: rows come as tuples, no ORM loading.
+    result = db.session.connection().execute(stmt)
+    if keep_key:
+        for page in result.partitions():
+            yield from page
+    else:
+        for page in result.partitions():
+            for row in page:
+                yield row[:-1]
