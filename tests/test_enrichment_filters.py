@@ -108,7 +108,7 @@ def test_the_results_show_a_capitals_name_readably_and_keep_the_original(
     auth_client, workspace
 ):
     content = factories.csv_bytes([["Name", "Email"], ["PRIYA MEHTA", "p@acme.com"]])
-    job = run_job(auth_client, content, MAPPING)
+    job = start_enrichment(auth_client, content, MAPPING)
     html = auth_client.get(f"/enrichment/jobs/{job.id}/results").get_data(as_text=True)
     assert '<span title="PRIYA MEHTA">Priya Mehta</span>' in html
     export = auth_client.get(f"/enrichment/jobs/{job.id}/export?columns=Name&mode=raw")

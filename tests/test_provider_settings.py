@@ -14,7 +14,7 @@ from prospecting.models import ProviderCall
 from prospecting.services import jobs
 from prospecting.services import searches
 from tests import factories
-from tests.test_enrichment import run_job
+from tests.factories import start_enrichment
 
 
 def test_production_says_at_start_which_providers_point_at_the_sandbox(
@@ -50,7 +50,7 @@ def test_in_production_a_search_on_the_sandbox_fails_at_once(app, workspace):
 
 def test_in_production_an_enrichment_on_the_sandbox_fails_at_once(auth_client, app):
     app.config["PRODUCTION"] = True
-    job = run_job(auth_client, factories.contacts_csv(4))
+    job = start_enrichment(auth_client, factories.contacts_csv(4))
     assert job.status == "failed"
     assert "not configured" in job.error_message
     assert job.failed_count == 0  # no row was failed one by one
