@@ -30,8 +30,8 @@ def make_user(
     return accounts.create_user(email, password, workspace=workspace)
 
 
-def make_token(workspace_id: int) -> str:
-    _, raw = accounts.create_token(workspace_id, "test")
+def make_token(workspace_id: int, role: str = "member") -> str:
+    _, raw = accounts.create_token(workspace_id, "test", role=role, by_role="owner")
     return raw
 
 

@@ -16,7 +16,6 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import WebhookAttempt
 from prospecting.models import WebhookDelivery
-from prospecting.services import accounts
 from prospecting.services import jobs
 from prospecting.services import webhooks
 from prospecting.services.errors import InvalidInput
@@ -70,8 +69,7 @@ def receiver():
 
 @pytest.fixture
 def admin_headers(workspace):
-    _, raw = accounts.create_token(workspace.id, "hooks", role="admin", by_role="owner")
-    return {"X-API-Key": raw}
+    return {"X-API-Key": factories.make_token(workspace.id, role="admin")}
 
 
 def send_due() -> None:
