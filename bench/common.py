@@ -79,7 +79,7 @@ def start(args: list[str], extra: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def wait_http(url: str, timeout: float = 20) -> None:
+def wait_http(url: str, timeout: float = 90) -> None:
     import requests
 
     deadline = time.monotonic() + timeout

@@ -13,7 +13,7 @@ import redis
 from bench import common
 from bench.throughput import contact_lines
 
-ROWS = 20_000
+ROWS = 10_000
 REPEAT = 3
 TARGET = 3000
 

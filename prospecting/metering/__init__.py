@@ -10,6 +10,7 @@ from prospecting.metering.books import Books
 from prospecting.metering.books import cache_lookup
 from prospecting.metering.books import cache_read_ahead
 from prospecting.metering.books import cache_store
+from prospecting.metering.books import count_items
 from prospecting.metering.books import current_books
 from prospecting.metering.books import current_job
 from prospecting.metering.books import job_context
@@ -40,6 +41,7 @@ __all__ = [
     "cache_store",
     "charge",
     "check_cap",
+    "count_items",
     "current_books",
     "current_job",
     "decimal",

@@ -56,9 +56,12 @@ class Books:
     known: dict[tuple[str, str], object] = field(default_factory=dict)
     # What the commit under way carries: dropped from the books once it commits.
     in_flight: tuple[int, int, dict] | None = None
+    # Items the transaction under way wrote, by job: [success, failed]. Added to
+    # the job row as it commits, dropped with a rollback (the rows are too).
+    items: dict[str, list[int]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.hits or self.cache)
+        return bool(self.calls or self.hits or self.cache or self.items)
 
     def unwritten_cost(self, job_id: str | None = None) -> Decimal:
         return sum(
@@ -125,8 +128,9 @@ def _write_books(session: Session) -> None:
         connection.execute(_INSERT_CACHE_HIT, hits)
     if cache:
         connection.execute(_cache_upsert(connection.dialect.name), list(cache.values()))
-    # The job's counters last: its row is locked for the end of the commit only.
-    if counters := _counters(calls, hits):
+    # The jobs' counters last: a job row every worker thread writes is locked
+    # for the end of the commit only.
+    if counters := _counters(calls, hits, book.items):
         connection.execute(_ADD_TO_JOB, counters)
 
 
@@ -134,7 +138,10 @@ def _write_books(session: Session) -> None:
 def _books_written(session: Session) -> None:
     book = _writing_books()
     if book is None or book.in_flight is None:
+        if book is not None:
+            book.items.clear()
         return
+    book.items.clear()
     calls, hits, cache = book.in_flight
     book.in_flight = None
     del book.calls[:calls]
@@ -149,6 +156,7 @@ def _books_not_written(session: Session) -> None:
     book = _writing_books()
     if book is not None:
         book.in_flight = None
+        book.items.clear()
 
 
 # The call log and cache hits, and the job counters they add to
@@ -163,14 +171,33 @@ _ADD_TO_JOB = (
         cost=_JOBS.c.cost + bindparam("add_cost"),
         call_count=_JOBS.c.call_count + bindparam("add_calls"),
         cache_hit_count=_JOBS.c.cache_hit_count + bindparam("add_hits"),
+        success_count=_JOBS.c.success_count + bindparam("add_success"),
+        failed_count=_JOBS.c.failed_count + bindparam("add_failed"),
+        progress_current=_JOBS.c.progress_current + bindparam("add_done"),
     )
 )
 
 
-def _counters(calls: list[dict], hits: list[dict]) -> list[dict]:
-    """What the lines add to each job's counters, in job id order (the order in
-    which two commits lock the same jobs)."""
+def count_items(job_id: str, *, success: int, failed: int) -> bool:
+    """Add items the running batch wrote to its job's counts as the transaction
+    under way commits (dropped if it rolls back); False outside a batch, where
+    the caller writes them itself."""
+    book = _writing_books()
+    if book is None:
+        return False
+    counts = book.items.setdefault(job_id, [0, 0])
+    counts[0] += success
+    counts[1] += failed
+    return True
+
+
+def _counters(calls, hits, items: dict | None = None) -> list[dict]:
+    """What the lines and items add to each job's counters, in job id order (the
+    order in which two commits lock the same jobs)."""
     jobs: dict[str, dict] = {}
+    for job_id, (success, failed) in (items or {}).items():
+        add = jobs.setdefault(job_id, _no_counts(job_id))
+        add.update(add_success=success, add_failed=failed, add_done=success + failed)
     for line in calls:
         if line["job_id"] is not None:
             add = jobs.setdefault(line["job_id"], _no_counts(line["job_id"]))
@@ -183,7 +210,15 @@ def _counters(calls: list[dict], hits: list[dict]) -> list[dict]:
 
 
 def _no_counts(job_id: str) -> dict:
-    return {"add_job_id": job_id, "add_cost": ZERO, "add_calls": 0, "add_hits": 0}
+    return {
+        "add_job_id": job_id,
+        "add_cost": ZERO,
+        "add_calls": 0,
+        "add_hits": 0,
+        "add_success": 0,
+        "add_failed": 0,
+        "add_done": 0,
+    }
 
 
 def record_call(

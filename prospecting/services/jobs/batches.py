@@ -17,6 +17,7 @@ from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
 
+from prospecting import metering
 from prospecting.extensions import db
 from prospecting.models import Job
 from prospecting.models import JobBatch
@@ -242,7 +243,11 @@ def add_counts(batch_id: int, job_id: str, *, success: int, failed: int) -> None
         "count_done": success + failed,
     }
     db.session.execute(_COUNT_BATCH, params)
-    db.session.execute(_COUNT_JOB, params)
+    # Inside a batch the job row is written as the transaction commits, with
+    # the call log's counters: every worker thread writes it, so it is locked
+    # for the end of a commit only.
+    if not metering.count_items(job_id, success=success, failed=failed):
+        db.session.execute(_COUNT_JOB, params)
 
 
 def release(

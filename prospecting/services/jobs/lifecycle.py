@@ -162,20 +162,21 @@ def mark_running(job_id: str) -> None:
     db.session.commit()
 
 
+_BATCHES = JobBatch.__table__
+_OPEN_AND_FAILED = select(
+    func.count().filter(_BATCHES.c.status.in_(OPEN_BATCH_STATUSES)),
+    func.count().filter(_BATCHES.c.status == "failed"),
+).where(_BATCHES.c.job_id == bindparam("fin_job_id"))
+
+
 def finalise(job_id: str) -> bool:
     """Finish a running job whose batches are all closed; True if this call did it."""
-    open_batches = db.session.scalar(
-        select(func.count())
-        .select_from(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status.in_(OPEN_BATCH_STATUSES))
-    )
+    # One question: is a batch still open (then nothing to do), else how many failed.
+    open_batches, failed = db.session.execute(
+        _OPEN_AND_FAILED, {"fin_job_id": job_id}
+    ).one()
     if open_batches:
         return False
-    failed = db.session.scalar(
-        select(func.count())
-        .select_from(JobBatch)
-        .where(JobBatch.job_id == job_id, JobBatch.status == "failed")
-    )
     values = {"status": "completed", "completed_at": utcnow()}
     if failed:
         values = {

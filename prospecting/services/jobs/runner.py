@@ -238,7 +238,8 @@ def run(batch_id: int, *, dispatch: Dispatch) -> Outcome:
     if job.status == "paused":
         batches.pause_batch(batch_id, owner, job.error_message or "Paused.")
         return Outcome()
-    lifecycle.mark_running(job.id)
+    if job.status == "queued":  # the claim just read it: no write per batch
+        lifecycle.mark_running(job.id)
     current = Run(batch, job, owner, spec.policy, dispatch)
     with metering.job_context(job.id, batch=True):
         try:
