@@ -5,12 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from prospecting.extensions import db
-from prospecting.models import Contact
 from prospecting.models import ProviderCall
 from prospecting.models.base import utcnow
 from prospecting.services import accounts
+from prospecting.services import contacts
 from prospecting.services import ledger
 from prospecting.services import overview
+from prospecting.services.contacts import ContactInput
 from tests import factories
 
 
@@ -85,7 +86,7 @@ def test_running_jobs_show_the_live_progress_box(auth_client, workspace):
     body = auth_client.get("/").get_data(as_text=True)
     running_section = body.split('id="running"', 1)[1].split("</section>", 1)[0]
     assert f'id="job-{running.id}"' in running_section
-    assert f'hx-get="/jobs/{running.id}/progress"' in running_section
+    assert f'hx-get="/jobs/{running.id}/progress' in running_section
     assert f'id="job-{done.id}"' not in running_section
 
 
@@ -116,18 +117,20 @@ def test_outcomes_of_the_last_30_days_are_counted_honestly(auth_client, workspac
 
 
 def test_contacts_are_counted_by_verdict(auth_client, workspace, other_workspace):
-    db.session.add_all(
+    def person(name, email=None, verdict=None, phone=None):
+        return ContactInput(name=name, email=email, email_verdict=verdict, phone=phone)
+
+    contacts.upsert_contacts(
+        workspace.id,
         [
-            Contact(workspace_id=workspace.id, name="A", email="a@x.test"),
-            Contact(workspace_id=workspace.id, name="B", email="b@x.test"),
-            Contact(workspace_id=workspace.id, name="C", phone="+14155550100"),
-            Contact(workspace_id=other_workspace.id, name="D", email="d@x.test"),
-        ]
+            person("A", "a@x.test", "valid"),
+            person("B", "b@x.test", "valid"),
+            person("C", phone="+14155550100"),
+        ],
     )
-    db.session.commit()
+    contacts.upsert_contacts(other_workspace.id, [person("D", "d@x.test", "valid")])
     verdicts = overview.contacts_by_verdict(workspace.id)
-    assert sum(verdicts.values()) == 3
-    assert verdicts["no email"] == 1
+    assert verdicts == {"valid": 2, "no email": 1}
     body = auth_client.get("/").get_data(as_text=True)
     assert "<strong>3</strong> in the book" in body
     assert 'id="verdicts"' in body

@@ -9,15 +9,14 @@ from decimal import Decimal
 
 from sqlalchemy import case
 from sqlalchemy import func
-from sqlalchemy import literal
 from sqlalchemy import select
 
 from prospecting import metering
-from prospecting import models
 from prospecting.extensions import db
 from prospecting.models import AirtableSettings
 from prospecting.models import ApiToken
 from prospecting.models import Contact
+from prospecting.models import ContactEmail
 from prospecting.models import Creator
 from prospecting.models import Job
 from prospecting.models import LinkedInAccount
@@ -123,29 +122,18 @@ def outcome_counts(
 
 
 def contacts_by_verdict(workspace_id: int) -> dict[str, int]:
-    """Contacts by the verifier's verdict on their primary email.
-
-    The verdict is kept on the contact's emails when the book stores them
-    (`ContactEmail.verdict`); before that, a contact with an email counts as
-    not verified."""
-    contact_email = getattr(models, "ContactEmail", None)
-    if contact_email is not None:
-        verdict = func.coalesce(contact_email.verdict, "not verified")
-        stmt = (
-            select(verdict, func.count())
-            .select_from(contact_email)
-            .where(
-                contact_email.workspace_id == workspace_id,
-                contact_email.is_primary.is_(True),
-            )
-            .group_by(verdict)
+    """Contacts by the verifier's verdict on their primary email (an email never
+    verified counts as "not verified")."""
+    verdict = func.coalesce(ContactEmail.verdict, "not verified")
+    stmt = (
+        select(verdict, func.count())
+        .select_from(ContactEmail)
+        .where(
+            ContactEmail.workspace_id == workspace_id,
+            ContactEmail.is_primary.is_(True),
         )
-    else:
-        stmt = (
-            select(literal("not verified"), func.count())
-            .select_from(Contact)
-            .where(Contact.workspace_id == workspace_id, Contact.email.is_not(None))
-        )
+        .group_by(verdict)
+    )
     counts = {key: n for key, n in db.session.execute(stmt) if n}
     no_email = db.session.scalar(
         select(func.count())
