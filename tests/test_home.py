@@ -123,12 +123,12 @@ def test_contacts_are_counted_by_verdict(auth_client, workspace, other_workspace
     contacts.upsert_contacts(
         workspace.id,
         [
-            person("A", "a@x.test", "valid"),
-            person("B", "b@x.test", "valid"),
+            person("A", "a@acme.com", "valid"),
+            person("B", "b@acme.com", "valid"),
             person("C", phone="+14155550100"),
         ],
     )
-    contacts.upsert_contacts(other_workspace.id, [person("D", "d@x.test", "valid")])
+    contacts.upsert_contacts(other_workspace.id, [person("D", "d@acme.com", "valid")])
     verdicts = overview.contacts_by_verdict(workspace.id)
     assert verdicts == {"valid": 2, "no email": 1}
     body = auth_client.get("/").get_data(as_text=True)
