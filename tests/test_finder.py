@@ -1,6 +1,7 @@
 """The email finder: pattern ranking from the book, the catch-all stop, the
 waterfall per field, the JSON API, the bulk job and freshness."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -246,3 +247,139 @@ def test_freshness_reverifies_stale_contacts_and_flags_those_gone_bad(app, works
     assert db.session.get(Contact, fine.id).email_verified_at > old
     assert db.session.get(Contact, recent.id).email_verified_at is not None
     assert [c.id for c in freshness.bad_contacts(workspace.id)] == [gone.id]
+
+
+# The waterfall, the finder and the conditions in CSV enrichment runs
+
+FINDER_CSV = factories.csv_bytes(
+    [
+        ["Name", "Email", "Company", "Phone", "Website"],
+        ["Known Person", "unknown.person@example-co.com", "", "", ""],
+        ["John Smith", "", "Northwind", "", "northwind.io"],
+        ["Jane Roe", "", "Globex", "", ""],
+        ["No Company", "", "", "", ""],
+        ["Has Company", "has.company@initech.com", "Initech", "", ""],
+    ]
+)
+MAPPING = {
+    "name": "Name",
+    "email": "Email",
+    "company": "Company",
+    "phone": "Phone",
+    "website": "Website",
+}
+
+
+def _enrich(workspace, content, options):
+    from prospecting.services import enrichment
+
+    upload = enrichment.save_upload(workspace.id, None, "people.csv",
+                                    __import__("io").BytesIO(content))  # fmt: skip
+    job = enrichment.start(workspace.id, None, upload.id, mapping=MAPPING,
+                           options=options)  # fmt: skip
+    pending = list(_batches(job))
+    while pending:
+        for batch_id in pending:
+            factories.run_batch(batch_id)
+        db.session.expire_all()
+        pending = [
+            b.id
+            for b in db.session.scalars(
+                select(JobBatch).where(
+                    JobBatch.job_id == job.id, JobBatch.status == "pending"
+                )
+            )
+        ]
+    return job, upload
+
+
+def _rows(job):
+    from prospecting.models import EnrichmentRow
+
+    db.session.expire_all()
+    return {
+        r.row_number: r
+        for r in db.session.scalars(
+            select(EnrichmentRow).where(EnrichmentRow.job_id == job.id)
+        )
+    }
+
+
+def test_csv_rows_record_who_gave_each_value_down_the_waterfall(app, workspace):
+    finder.save_settings(workspace.id, {"company": ["pdl", "apollo"]})
+    job, _ = _enrich(workspace, FINDER_CSV, {})
+    rows = _rows(job)
+    first = rows[1]
+    assert first.email_verdict == "valid"
+    verification = first.provenance["email_verification"]
+    assert verification["provider"] == "hunter"
+    assert [t["provider"] for t in verification["tried"]] == ["reacher", "hunter"]
+    assert first.provenance["company"]["provider"] in ("pdl", "apollo")
+    assert rows[2].status == "failed"  # no email, and the finder is off
+
+
+def test_the_finder_option_finds_emails_for_rows_with_a_name_and_a_company(
+    app, workspace
+):
+    job, _ = _enrich(workspace, FINDER_CSV, {"find_emails": True})
+    rows = _rows(job)
+    assert rows[2].email_normalized == "jsmith@northwind.io"
+    assert rows[2].provenance["email_finding"]["pattern"] == "flast"
+    assert rows[3].email_normalized == "jane.roe@globex.com"  # Globex → domain
+    assert rows[4].status == "failed"  # no company to search at
+
+
+def test_company_if_empty_skips_the_look_up_for_rows_that_have_a_company(
+    app, workspace
+):
+    job, _ = _enrich(workspace, FINDER_CSV, {"company_if_empty": True})
+    rows = _rows(job)
+    assert rows[5].company_name is None and "company" not in rows[5].provenance
+    assert rows[1].company_name
+
+
+def test_the_estimate_counts_only_the_rows_that_will_run_and_the_fall_through(
+    app, workspace
+):
+    from prospecting.services import enrichment
+
+    app.config["PROVIDER_PRICES"] = {
+        "emails": {"check_email": 1},
+        "hunter": {"email-verifier": 1, "email-finder": 1},
+        "companies": {"organizations/enrich": 1},
+        "pdl": {"company/enrich": 1},
+    }
+    _, upload = _enrich(workspace, FINDER_CSV, {})
+    pv = enrichment.preview(workspace.id, upload.id)
+
+    def lines(options):
+        estimate = enrichment.estimate_cost(upload, pv, options)
+        return {line["label"]: line["calls"] for line in estimate.estimate.lines}
+
+    plain = lines({})
+    assert plain["Email checks"] == 2
+    assert plain["Company look-ups"] == 2
+    assert any("falling through to Hunter" in label for label in plain)
+    assert lines({"company_if_empty": True})["Company look-ups"] == 1
+    with_finder = lines({"find_emails": True})
+    assert with_finder["Email checks"] == 2 + 2 * bulk.EXPECTED_CANDIDATES
+
+
+def test_conditional_reverification_counts_only_the_contacts_it_will_verify(
+    app, workspace
+):
+    old = utcnow() - timedelta(days=40)
+    unknown = _verified(workspace, "Un Known", "unk@northwind.io", verdict="unknown")
+    _verified(workspace, "Old Valid", "ovalid@northwind.io", at=old)
+    _verified(workspace, "New Valid", "nvalid@northwind.io")
+    only_unknown = freshness.conditions_from({"only_unknown": "1"}, workspace.id)
+    assert freshness.due_contacts(workspace.id, conditions=only_unknown) == [unknown.id]
+    older = freshness.conditions_from({"older_than_days": "30"}, workspace.id)
+    assert len(freshness.due_contacts(workspace.id, conditions=older)) == 1
+    assert freshness.due_contacts(workspace.id) == []  # none older than 90 days
+    app.config["PROVIDER_PRICES"] = {"emails": {"check_email": 1}}
+    assert freshness.estimate(workspace.id, only_unknown).total == 1
+    job = freshness.start(workspace.id, None, only_unknown)
+    assert job.progress_total == 1
+    with pytest.raises(InvalidInput):
+        freshness.conditions_from({"older_than_days": "soon"}, workspace.id)

@@ -76,7 +76,9 @@ def _ask(
     hit = cache.MISSING if fresh else cache.get(adapter.provider, key)
     if hit is not cache.MISSING:
         metering.record_cache_hit(adapter.provider, adapter.endpoint)
-        return (None if hit is None else load(hit)), "cached", ZERO
+        if hit is None:
+            return None, "not_found (cached)", ZERO
+        return load(hit), "cached", ZERO
     price = metering.price(adapter.provider, adapter.endpoint)
     try:
         value = call()
