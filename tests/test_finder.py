@@ -17,6 +17,7 @@ from prospecting.models import ProviderCall
 from prospecting.models import WorkspaceBudget
 from prospecting.models.base import utcnow
 from prospecting.sandbox import faults
+from prospecting.services import enrichment
 from prospecting.services import finder
 from prospecting.services.errors import InvalidInput
 from prospecting.services.finder import bulk
@@ -271,12 +272,12 @@ MAPPING = {
 
 
 def _enrich(workspace, content, options):
-    from prospecting.services import enrichment
-
-    upload = enrichment.save_upload(workspace.id, None, "people.csv",
-                                    __import__("io").BytesIO(content))  # fmt: skip
-    job = enrichment.start(workspace.id, None, upload.id, mapping=MAPPING,
-                           options=options)  # fmt: skip
+    upload = enrichment.save_upload(
+        workspace.id, None, "people.csv", io.BytesIO(content)
+    )
+    job = enrichment.start(
+        workspace.id, None, upload.id, mapping=MAPPING, options=options
+    )
     pending = list(_batches(job))
     while pending:
         for batch_id in pending:
@@ -341,8 +342,6 @@ def test_company_if_empty_skips_the_look_up_for_rows_that_have_a_company(
 def test_the_estimate_counts_only_the_rows_that_will_run_and_the_fall_through(
     app, workspace
 ):
-    from prospecting.services import enrichment
-
     app.config["PROVIDER_PRICES"] = {
         "emails": {"check_email": 1},
         "hunter": {"email-verifier": 1, "email-finder": 1},
