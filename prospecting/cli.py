@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -271,6 +272,12 @@ def demo_seed(email, password, workspace):
     operator = None if current_app.config["PRODUCTION"] else True
     accounts.create_user(email, password, workspace=workspace, is_operator=operator)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
+    if current_app.config["SANDBOX_ENABLED"]:
+        from prospecting.services.finder import demo
+
+        ws = accounts.get_or_create_workspace(workspace)
+        path = demo.seed(ws.id, Path(current_app.instance_path))
+        click.echo(f"Email finder demo: /finder (contacts and companies), {path}")
 
 
 @sync.command("airtable")

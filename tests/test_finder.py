@@ -382,3 +382,54 @@ def test_conditional_reverification_counts_only_the_contacts_it_will_verify(
     assert job.progress_total == 1
     with pytest.raises(InvalidInput):
         freshness.conditions_from({"older_than_days": "soon"}, workspace.id)
+
+
+# The demo mix and the pages
+
+
+def test_the_demo_mix_shows_ranking_catch_all_waterfall_and_freshness(
+    app, workspace, tmp_path
+):
+    from prospecting.services.finder import demo
+
+    path = demo.seed(workspace.id, tmp_path)
+    demo.seed(workspace.id, tmp_path)  # idempotent
+    assert "Laura Palmer" in path.read_text()
+    ranked = finder.find_email(
+        workspace.id, full_name="John Smith", company="Northwind"
+    )
+    assert ranked.candidates_tried == ["jsmith@northwind.io"]
+    catch_all = finder.find_email(workspace.id, full_name="Emma Frost", company="Wonka")
+    assert catch_all.verdict == "risky" and len(catch_all.candidates_tried) == 1
+    assert waterfall.verify("unknown.person@example-co.com").provider == "hunter"
+    assert len(freshness.due_contacts(workspace.id)) == 1
+    assert len(bulk.people_without_email(workspace.id, "contacts")) == 4
+
+
+def test_finder_pages_look_up_save_the_waterfall_and_estimate(
+    app, auth_client, workspace
+):
+    page = auth_client.get("/finder/")
+    assert page.status_code == 200 and "waterfall-settings" in page.get_data(
+        as_text=True
+    )
+    found = auth_client.post(
+        "/finder/", data={"full_name": "Jane Roe", "domain": "globex.com"}
+    )
+    assert "jane.roe@globex.com" in found.get_data(as_text=True)
+    missing = auth_client.post("/finder/", data={"full_name": "Jane Roe"})
+    assert missing.status_code == 422
+    saved = auth_client.post(
+        "/finder/settings",
+        data={"company:pdl": "1", "company:apollo": "2", "company:unknown": "3",
+              "freshness": "45"},
+    )  # fmt: skip
+    assert saved.status_code == 302
+    assert finder.provider_order(workspace.id, "company") == ["pdl", "apollo"]
+    assert finder.freshness_days(workspace.id) == 45
+    estimate = auth_client.get("/finder/bulk?source=contacts")
+    assert estimate.status_code == 200 and "finder-estimate" in estimate.get_data(
+        as_text=True
+    )
+    bad = auth_client.get("/finder/bad?only_unknown=1")
+    assert bad.status_code == 200 and "reverify-estimate" in bad.get_data(as_text=True)

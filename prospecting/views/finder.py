@@ -76,7 +76,8 @@ def save_settings():
         picked = [(request.form.get(f"{name}:{c}", "").strip(), c)
                   for c in finder.field_choices(name)]  # fmt: skip
         ranked = sorted((int(p), c) for p, c in picked if p.isdigit() and int(p) > 0)
-        orders[name] = [c for _, c in ranked]
+        if ranked:  # a field left blank keeps its order
+            orders[name] = [c for _, c in ranked]
     try:
         finder.save_settings(g.workspace.id, orders, request.form.get("freshness"))
         flash("Waterfall settings saved.", "info")
