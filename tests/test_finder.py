@@ -233,7 +233,12 @@ def test_bulk_finds_the_emails_of_contacts_without_one(app, workspace):
 
 def test_freshness_reverifies_stale_contacts_and_flags_those_gone_bad(app, workspace):
     old = utcnow() - timedelta(days=120)
-    gone = _verified(workspace, "Gone Away", "gone.away@northwind.io", at=old)
+    gone = _verified(
+        workspace, "Gone Away", "gone.away@northwind.io", at=old, synced_at=utcnow()
+    )
+    gone.updated_at = old
+    db.session.commit()
+    assert gone.sync_state == "synced"
     fine = _verified(workspace, "Jane Doe", "jdoe@northwind.io", at=old)
     recent = _verified(workspace, "New One", "nnew@northwind.io")
     assert set(freshness.due_contacts(workspace.id)) == {gone.id, fine.id}
@@ -244,6 +249,7 @@ def test_freshness_reverifies_stale_contacts_and_flags_those_gone_bad(app, works
         factories.run_batch(batch_id)
     db.session.expire_all()
     assert db.session.get(Contact, gone.id).email_bad is True
+    assert db.session.get(Contact, gone.id).sync_state == "pending"  # to Airtable
     assert db.session.get(Contact, fine.id).email_bad is False
     assert db.session.get(Contact, fine.id).email_verified_at > old
     assert db.session.get(Contact, recent.id).email_verified_at is not None
