@@ -439,3 +439,30 @@ def test_finder_pages_look_up_save_the_waterfall_and_estimate(
     )
     bad = auth_client.get("/finder/bad?only_unknown=1")
     assert bad.status_code == 200 and "reverify-estimate" in bad.get_data(as_text=True)
+
+
+def test_bulk_finds_prospects_emails_into_the_book(app, workspace):
+    from prospecting.models import Prospect
+
+    db.session.add(
+        Company(workspace_id=workspace.id, name="Globex", domain="globex.com")
+    )
+    search = factories.make_job(
+        workspace.id, kind="prospect_search", status="completed"
+    )
+    db.session.add(
+        Prospect(job_id=search.id, batch=0, provider_id="p1", name="Dan Brown",
+                 company="Globex")
+    )  # fmt: skip
+    db.session.commit()
+    assert [
+        p.name for p in bulk.people_without_email(workspace.id, "prospects", search.id)
+    ] == ["Dan Brown"]
+    job = bulk.start(workspace.id, None, "prospects", search.id)
+    for batch_id in _batches(job):
+        factories.run_batch(batch_id)
+    contact = db.session.scalar(select(Contact).where(Contact.name == "Dan Brown"))
+    assert contact.email == "dan.brown@globex.com" and contact.source == "email_finder"
+    assert contact.email_verdict == "valid"
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).success_count == 1
