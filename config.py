@@ -304,6 +304,9 @@ class ProdConfig(Config):
     PRODUCTION = True
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", False)
+    # The second providers are asked only once given a key of their own.
+    HUNTER_KEY = os.environ.get("HUNTER_KEY", "")
+    PDL_KEY = os.environ.get("PDL_KEY", "")
     # Whatever SANDBOX_ENABLED or the environment says: https to public addresses.
     ALLOW_PRIVATE_PROVIDER_URLS = False
     SESSION_COOKIE_SECURE = True

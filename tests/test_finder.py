@@ -103,6 +103,7 @@ def test_a_catch_all_domain_returns_the_best_candidate_as_risky_without_spending
 def test_when_the_patterns_find_nothing_hunter_is_asked_next(app, workspace):
     # piedpiper.com keeps first_last addresses, past the candidates tried here.
     app.config["EMAIL_FINDER_MAX_CANDIDATES"] = 2
+    finder.save_settings(workspace.id, {"email_finding": ["patterns", "hunter"]})
     result = finder.find_email(
         workspace.id, first_name="Tony", last_name="Stark", domain="piedpiper.com"
     )
@@ -127,7 +128,9 @@ def test_a_company_name_is_resolved_to_a_domain_by_the_book_then_the_enricher(
 def test_email_verification_waterfall_moves_on_from_unknown(app, workspace):
     job = factories.make_job(workspace.id)
     with metering.job_context(job.id):
-        answer = waterfall.verify("unknown.person@example-co.com")
+        answer = waterfall.verify(
+            "unknown.person@example-co.com", ["reacher", "hunter"]
+        )
     assert answer.provider == "hunter" and answer.value.verdict == "valid"
     assert [t["outcome"] for t in answer.tried] == ["unknown", "answered"]
 
@@ -155,7 +158,8 @@ def test_company_waterfall_first_misses_second_answers_and_only_the_hit_is_charg
 
 
 def test_settings_order_each_field_and_refuse_unknown_providers(app, workspace):
-    assert finder.provider_order(workspace.id, "company") == ["apollo", "pdl"]
+    # A second, separately paid provider is asked once the workspace adds it.
+    assert finder.provider_order(workspace.id, "company") == ["apollo"]
     finder.save_settings(workspace.id, {"company": ["pdl", "apollo"]}, "30")
     assert finder.provider_order(workspace.id, "company") == ["pdl", "apollo"]
     assert finder.freshness_days(workspace.id) == 30
@@ -313,7 +317,10 @@ def _rows(job):
 
 
 def test_csv_rows_record_who_gave_each_value_down_the_waterfall(app, workspace):
-    finder.save_settings(workspace.id, {"company": ["pdl", "apollo"]})
+    finder.save_settings(
+        workspace.id,
+        {"company": ["pdl", "apollo"], "email_verification": ["reacher", "hunter"]},
+    )
     job, _ = _enrich(workspace, FINDER_CSV, {})
     rows = _rows(job)
     first = rows[1]
@@ -355,6 +362,7 @@ def test_the_estimate_counts_only_the_rows_that_will_run_and_the_fall_through(
         "pdl": {"company/enrich": 1},
     }
     _, upload = _enrich(workspace, FINDER_CSV, {})
+    finder.save_settings(workspace.id, {"email_verification": ["reacher", "hunter"]})
     pv = enrichment.preview(workspace.id, upload.id)
 
     def lines(options):
@@ -407,7 +415,8 @@ def test_the_demo_mix_shows_ranking_catch_all_waterfall_and_freshness(
     assert ranked.candidates_tried == ["jsmith@northwind.io"]
     catch_all = finder.find_email(workspace.id, full_name="Emma Frost", company="Wonka")
     assert catch_all.verdict == "risky" and len(catch_all.candidates_tried) == 1
-    assert waterfall.verify("unknown.person@example-co.com").provider == "hunter"
+    order = finder.provider_order(workspace.id, "email_verification")
+    assert waterfall.verify("unknown.person@example-co.com", order).provider == "hunter"
     assert len(freshness.due_contacts(workspace.id)) == 1
     assert len(bulk.people_without_email(workspace.id, "contacts")) == 4
 

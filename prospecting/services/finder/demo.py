@@ -12,6 +12,14 @@ from prospecting.extensions import db
 from prospecting.models import Company
 from prospecting.models import Contact
 from prospecting.models.base import utcnow
+from prospecting.services.finder.settings import save_settings
+
+# The demo workspace asks every provider, so the fall-through shows.
+WATERFALL = {
+    "email_finding": ["patterns", "hunter"],
+    "email_verification": ["reacher", "hunter"],
+    "company": ["apollo", "pdl"],
+}
 
 COMPANIES = {
     "Northwind": "northwind.io",  # flast: the book shows it
@@ -76,6 +84,7 @@ def seed(workspace_id: int, folder: Path) -> Path:
             )
         )  # fmt: skip
     db.session.commit()
+    save_settings(workspace_id, WATERFALL)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "finder-waterfall-demo.csv"
     path.write_text(CSV)
