@@ -153,6 +153,15 @@ class Config:
     HUNTER_KEY = os.environ.get("HUNTER_KEY", "sandbox-key")
     PDL_URL = os.environ.get("PDL_URL", f"{SANDBOX_URL}/pdl")
     PDL_KEY = os.environ.get("PDL_KEY", "sandbox-key")
+    # Share of the rows each field's provider is expected not to answer (the
+    # estimate sends that share on to the next provider): "field" or
+    # "field:provider".
+    WATERFALL_MISS_RATES = _env_json(
+        "WATERFALL_MISS_RATES",
+        {"email_verification": 0.05, "company": 0.15, "email_finding": 0.3},
+    )
+    # Verifications older than this many days are redone (a workspace's default).
+    FRESHNESS_DAYS = _env_int("FRESHNESS_DAYS", 90)
     # Candidates the email finder verifies at most for one person.
     EMAIL_FINDER_MAX_CANDIDATES = _env_int("EMAIL_FINDER_MAX_CANDIDATES", 8)
     # Requests per provider shared by every worker ("limits" notation). Hunter's
@@ -349,6 +358,9 @@ class ProdConfig(Config):
     PRODUCTION = True
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SANDBOX_ENABLED = _env_bool("SANDBOX_ENABLED", False)
+    # The second providers are asked only once given a key of their own.
+    HUNTER_KEY = os.environ.get("HUNTER_KEY", "")
+    PDL_KEY = os.environ.get("PDL_KEY", "")
     # Whatever SANDBOX_ENABLED or the environment says: https to public addresses.
     ALLOW_PRIVATE_PROVIDER_URLS = False
     SESSION_COOKIE_SECURE = True

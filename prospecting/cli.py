@@ -4,6 +4,7 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -278,6 +279,12 @@ def demo_seed(email, password, workspace):
     if current_app.config["SANDBOX_ENABLED"]:
         _seed_demo_workspace(_workspace(workspace), user)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
+    if current_app.config["SANDBOX_ENABLED"]:
+        from prospecting.services.finder import demo
+
+        ws = accounts.get_or_create_workspace(workspace)
+        path = demo.seed(ws.id, Path(current_app.instance_path))
+        click.echo(f"Email finder demo: /finder (contacts and companies), {path}")
 
 
 # Provider settings pointed at the sandbox while the demo's jobs run.

@@ -26,6 +26,10 @@ def test_every_field_has_two_providers_behind_one_contract(app):
     order = adapters.ordered("company", ["pdl", "nobody"])
     assert [a.name for a in order] == ["pdl"]
     assert [a.name for a in adapters.ordered("company", [])] == ["apollo", "pdl"]
+    app.config["PDL_KEY"] = ""  # a provider without a key is never asked
+    assert [a.name for a in adapters.ordered("company", ["pdl", "apollo"])] == [
+        "apollo"
+    ]
 
 
 def test_hunter_verifier_maps_its_statuses_to_the_neutral_verdict(app):

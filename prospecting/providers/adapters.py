@@ -19,6 +19,8 @@ The pattern finder ("patterns") lives in services and registers itself there.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+
 from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers import hunter
@@ -41,6 +43,10 @@ class Adapter:
     endpoint: str  # metering endpoint key
     call: Callable
     by_name: Callable | None = None  # company: a company name → CompanyData
+    key: str | None = None  # the config key it needs; unset = not asked
+
+    def configured(self) -> bool:
+        return self.key is None or bool(current_app.config.get(self.key))
 
 
 _REGISTRY: dict[str, dict[str, Adapter]] = {f: {} for f in FIELDS}
@@ -67,7 +73,7 @@ def ordered(field: str, order: list[str] | None) -> list[Adapter]:
     when none is given."""
     known = _REGISTRY[field]
     chosen = [n for n in (order or []) if n in known]
-    return [known[n] for n in (chosen or list(known))]
+    return [known[n] for n in (chosen or list(known)) if known[n].configured()]
 
 
 register(
@@ -88,6 +94,7 @@ register(
         hunter.PROVIDER,
         hunter.VERIFIER,
         hunter.verify,
+        key="HUNTER_KEY",
     )
 )
 register(
@@ -109,6 +116,7 @@ register(
         pdl.ENDPOINT,
         pdl.enrich,
         by_name=pdl.enrich_by_name,
+        key="PDL_KEY",
     )
 )
 register(
@@ -119,5 +127,6 @@ register(
         hunter.PROVIDER,
         hunter.FINDER,
         hunter.find,
+        key="HUNTER_KEY",
     )
 )

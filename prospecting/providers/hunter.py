@@ -62,6 +62,7 @@ def _get(path: str, endpoint: str, params: dict):
         endpoint=endpoint,
         label=LABEL,
         params={**params, "api_key": cfg["HUNTER_KEY"]},
+        billable=True,  # each search and verification is charged; no idempotency key
         # Hunter's 403 is "too many requests", not refused credentials.
         passthrough=(400, 403, 404, 451),
     )

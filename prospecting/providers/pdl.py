@@ -47,6 +47,7 @@ def _enrich(params: dict, domain: str) -> CompanyData:
         label=LABEL,
         params=params,
         headers={"X-Api-Key": cfg["PDL_KEY"]},
+        billable=True,  # a match is charged a credit; no idempotency key
         passthrough=(400, 402, 404),
     )
     status = response.status_code

@@ -16,6 +16,7 @@ from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import exports
 from prospecting.services import jobs
+from prospecting.services.enrichment.worker import OPTIONS
 from prospecting.services.errors import InvalidInput
 from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
@@ -78,6 +79,7 @@ def preview(upload_id: int):
     upload = enrichment.get_upload(g.workspace.id, upload_id)
     encoding = request.args.get("encoding") or None
     delimiter = request.args.get("delimiter") or None
+    options = {o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS}
     try:
         pv = enrichment.preview(
             g.workspace.id, upload_id, encoding=encoding, delimiter=delimiter
@@ -99,7 +101,8 @@ def preview(upload_id: int):
         error=None,
         encoding=encoding,
         delimiter=delimiter,
-        cost=enrichment.estimate_cost(upload, pv),
+        cost=enrichment.estimate_cost(upload, pv, options),
+        options=options,
         default_cap=current_app.config["COST_CAP_PER_JOB"],
         **_choices(),
     )
@@ -126,6 +129,7 @@ def start(upload_id: int):
             delimiter=request.form.get("delimiter") or None,
             mapping=mapping,
             cost_cap=request.form.get("cost_cap"),
+            options={o: bool(request.form.get(f"opt_{o}")) for o in OPTIONS},
         )
     except InvalidInput as exc:
         flash(_describe(exc), "error")

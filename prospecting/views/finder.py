@@ -76,7 +76,8 @@ def save_settings():
         picked = [(request.form.get(f"{name}:{c}", "").strip(), c)
                   for c in finder.field_choices(name)]  # fmt: skip
         ranked = sorted((int(p), c) for p, c in picked if p.isdigit() and int(p) > 0)
-        orders[name] = [c for _, c in ranked]
+        if ranked:  # a field left blank keeps its order
+            orders[name] = [c for _, c in ranked]
     try:
         finder.save_settings(g.workspace.id, orders, request.form.get("freshness"))
         flash("Waterfall settings saved.", "info")
@@ -122,9 +123,14 @@ def start_bulk():
 @bp.post("/reverify")
 def reverify():
     """Re-verify now the contacts whose verification went stale."""
-    job = freshness.start(g.workspace.id, current_user.id)
+    try:
+        conditions = freshness.conditions_from(request.form, g.workspace.id)
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("finder.bad"))
+    job = freshness.start(g.workspace.id, current_user.id, conditions)
     if job is None:
-        flash("No contact's verification is older than the window.", "info")
+        flash("No contact matches, or a re-verification is running.", "info")
         return redirect(url_for("finder.bad"))
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("finder.job", job_id=job.id))
@@ -146,10 +152,18 @@ def job(job_id: str):
 
 @bp.get("/bad")
 def bad():
-    """The smart list of people whose address went bad at re-verification."""
+    """The smart list of people whose address went bad, and a conditional
+    re-verification run with its estimate (only the contacts it will verify)."""
+    try:
+        conditions = freshness.conditions_from(request.args, g.workspace.id)
+    except InvalidInput as exc:
+        flash(exc.message, "error")
+        conditions = freshness.conditions_from({}, g.workspace.id)
     return render_template(
         "finder/bad.html",
         contacts=freshness.bad_contacts(g.workspace.id),
-        stale=len(freshness.due_contacts(g.workspace.id)),
+        conditions=conditions,
+        selected=len(freshness.due_contacts(g.workspace.id, conditions=conditions)),
+        estimate=freshness.estimate(g.workspace.id, conditions),
         days=finder.freshness_days(g.workspace.id),
     )

@@ -39,6 +39,7 @@ def contact_record(conn: Connection, contact: Contact) -> tuple[str | None, dict
         "linkedin_url": contact.linkedin_url,
         "source": contact.source,
         "din": (contact.provider_ids or {}).get("din"),
+        "email_status": "bad" if contact.email_bad else contact.email_verdict,
     }
     fields = _fields(conn.contact_fields, values)
     link = conn.contact_fields.get("company")

@@ -27,6 +27,8 @@ CONTACT_FIELDS = {
     "source": "Source",
     "din": "DIN",
     "company": "Company",
+    # Off until named: the last verification ("bad" once an address went bad).
+    "email_status": "",
 }
 COMPANY_FIELDS = {"name": "Name", "registration_number": "CIN", "domain": "Domain"}
 CONTACT_MERGE_FIELDS = ("email", "phone")

@@ -93,6 +93,7 @@ def rerun_exactly(job: Job, user_id: int | None) -> Job:
         delimiter=params["delimiter"],
         mapping=params["mapping"],
         cost_cap=params.get("cost_cap"),
+        options=params.get("options"),
     )
 
 

@@ -149,8 +149,13 @@ def start(
     delimiter: str | None = None,
     mapping: dict[str, str | None] | None = None,
     cost_cap=None,
+    options: dict | None = None,
 ) -> Job:
-    """Create the job and its planning batch (committed, not yet enqueued)."""
+    """Create the job and its planning batch (committed, not yet enqueued).
+
+    `options` (worker.OPTIONS) switch on the email finder for rows without an
+    email, and the company look-up only for rows whose company field is empty.
+    """
     upload = get_upload(workspace_id, upload_id)
     cap = None if cost_cap is None else ledger.parse_cap(cost_cap)
     pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
@@ -173,6 +178,9 @@ def start(
     }
     if cap is not None:
         params["cost_cap"] = str(cap)
+    chosen_options = {k: True for k, on in (options or {}).items() if on}
+    if chosen_options:
+        params["options"] = chosen_options
     job = jobs.create(
         KIND,
         params,

@@ -1,6 +1,9 @@
 """The work of a rows batch: verify and enrich its pending rows one by one."""
 
 import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+from dataclasses import field
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -23,7 +26,6 @@ from prospecting.providers import companies
 from prospecting.providers import emails
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderCostCapReached
-from prospecting.providers.errors import ProviderError
 from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
@@ -32,6 +34,10 @@ from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.enrichment.rows import _take_pages
 from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.errors import InvalidInput
+from prospecting.services.finder import find_email
+from prospecting.services.finder import provider_order
+from prospecting.services.finder import waterfall
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,36 @@ FREE_MAIL = frozenset(
     "yandex.com yandex.ru mail.ru qq.com 163.com 126.com zoho.com fastmail.com "
     "hey.com tutanota.com rediffmail.com".split()
 )
+
+
+# A run's options (params["options"]): find the email of rows that have none
+# (a name and a company or website), and look up the company only for rows
+# whose company field is empty.
+OPTIONS = ("find_emails", "company_if_empty")
+
+
+@dataclass
+class RowOptions:
+    workspace_id: int | None = None
+    verify_order: list[str] | None = None
+    company_order: list[str] | None = None
+    chosen: dict = field(default_factory=dict)
+
+    def on(self, name: str) -> bool:
+        return bool(self.chosen.get(name))
+
+
+_options: ContextVar[RowOptions | None] = ContextVar("row_options", default=None)
+
+
+def row_options(job: Job) -> RowOptions:
+    """The waterfall orders of the job's workspace and the run's options."""
+    return RowOptions(
+        workspace_id=job.workspace_id,
+        verify_order=provider_order(job.workspace_id, "email_verification"),
+        company_order=provider_order(job.workspace_id, "company"),
+        chosen=dict((job.params or {}).get("options") or {}),
+    )
 
 
 def process_rows(run: jobs.Run) -> jobs.Result:
@@ -72,6 +108,7 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     ]
     _read_cache_ahead(rows)
     worked: list[dict] = []
+    token = _options.set(row_options(job))
     try:
         for number, fields in run.each(rows):
             values = {**_BLANK, **fields, **enrich_row(fields)}
@@ -81,6 +118,8 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     except BaseException:
         _keep_what_was_worked(run, worked)
         raise
+    finally:
+        _options.reset(token)
     _write_rows(run, worked)
     counts = _batch_counts(job_id, in_batch)
     return jobs.Done(success=counts["success"], failed=counts["failed"])
@@ -140,7 +179,7 @@ _ROWS = EnrichmentRow.__table__
 _BLANK = dict.fromkeys(
     ("email_normalized", "email_valid", "email_verdict", "email_flags",
      "phone_e164", "company_domain", "company_name", "company_size",
-     "company_industry", "location", "error_message")
+     "company_industry", "location", "error_message", "provenance")
 )  # fmt: skip
 _WRITE_ROW = update(_ROWS).where(
     _ROWS.c.job_id == bindparam("write_job_id"),
@@ -187,51 +226,65 @@ PASS_THROUGH = (
 def enrich_row(fields: dict[str, str]) -> dict:
     """The verdict, company and phone of one row's mapped fields, as column values.
 
-    Rate limits and refused credentials propagate; other provider failures
-    become a failed row with the reason.
+    Each field goes down its waterfall (the workspace's provider order) and the
+    row records who gave each value (`provenance`). Rate limits, refused
+    credentials and cost caps propagate; other provider failures that no
+    provider outlived become a failed row with the reason.
     """
+    options = _options.get() or RowOptions()
     values = {"processed_at": utcnow(), "status": "success", "error_message": None}
     values["phone_e164"] = normalise_phone(fields["phone"])
+    provenance: dict = {}
     if not fields["email"].strip():
-        return {
-            **values,
-            "status": "failed",
-            "error_message": "No email address in this row.",
-        }
-    try:
-        normalized = validate_email(
-            fields["email"].strip(), check_deliverability=False
-        ).normalized
-    except EmailNotValidError as exc:
-        return {
-            **values,
-            "email_valid": False,
-            "email_verdict": "invalid",
-            "email_flags": [],
-            "error_message": f"Invalid email: {exc}",
-        }
-    values["email_normalized"] = normalized
-    try:
-        verdict = verify_email(normalized)
-    except ProviderError as exc:
-        if isinstance(exc, PASS_THROUGH):
-            raise
-        return {**values, "status": "failed", "error_message": exc.message}
-    values.update(
-        email_valid=verdict.is_valid,
-        email_verdict=verdict.verdict,
-        email_flags=verdict.flags,
-    )
+        found = _find(options, fields, provenance)
+        if found is None:
+            message = "No email address in this row."
+            if options.on("find_emails"):
+                message = "No email address in this row, and none was found."
+            return {**values, "status": "failed", "error_message": message,
+                    "provenance": provenance or None}  # fmt: skip
+        normalized = found.email
+        values.update(
+            email_normalized=normalized,
+            email_valid=found.verdict == "valid",
+            email_verdict=found.verdict,
+            email_flags=found.flags,
+        )
+    else:
+        try:
+            normalized = validate_email(
+                fields["email"].strip(), check_deliverability=False
+            ).normalized
+        except EmailNotValidError as exc:
+            return {
+                **values,
+                "email_valid": False,
+                "email_verdict": "invalid",
+                "email_flags": [],
+                "error_message": f"Invalid email: {exc}",
+            }
+        values["email_normalized"] = normalized
+        answer = waterfall.verify(normalized, options.verify_order)
+        if answer.value is None:
+            message = answer.error or "No verifier answered."
+            return {**values, "status": "failed", "error_message": message}
+        verdict = answer.value
+        provenance["email_verification"] = answer.provenance()
+        values.update(
+            email_valid=verdict.is_valid,
+            email_verdict=verdict.verdict,
+            email_flags=verdict.flags,
+        )
+    values["provenance"] = provenance
     domain = company_domain(fields["website"], normalized)
     values["company_domain"] = domain
-    if domain:
-        try:
-            company = enrich_company(domain)
-        except ProviderError as exc:
-            if isinstance(exc, PASS_THROUGH):
-                raise
-            return {**values, "status": "failed", "error_message": exc.message}
+    if domain and not (options.on("company_if_empty") and fields["company"].strip()):
+        answer = waterfall.company(domain, options.company_order)
+        if answer.value is None and answer.error:
+            return {**values, "status": "failed", "error_message": answer.error}
+        company = answer.value
         if company is not None:
+            provenance["company"] = answer.provenance()
             values.update(
                 company_name=company.name,
                 company_size=company.size_range,
@@ -239,6 +292,38 @@ def enrich_row(fields: dict[str, str]) -> dict:
                 location=company.location or None,
             )
     return values
+
+
+def wants_finder(fields: dict[str, str]) -> bool:
+    """A row the finder can work: no email, a name, and a company or website."""
+    return (
+        not fields["email"].strip()
+        and bool(fields["name"].strip())
+        and bool(fields["website"].strip() or fields["company"].strip())
+    )
+
+
+def _find(options: RowOptions, fields: dict[str, str], provenance: dict):
+    """The finder's answer for a row without an email (None when off or none)."""
+    if not (options.on("find_emails") and wants_finder(fields)):
+        return None
+    try:
+        result = find_email(
+            options.workspace_id,
+            full_name=fields["name"],
+            domain=company_domain(fields["website"], None),
+            company=fields["company"].strip() or None,
+        )
+    except InvalidInput:
+        return None
+    provenance["email_finding"] = {
+        **(result.provenance or {}),
+        "pattern": result.pattern,
+        "confidence": result.confidence,
+        "candidates_tried": result.candidates_tried,
+        "cost": str(result.cost),
+    }
+    return result if result.email else None
 
 
 def verify_email(email: str) -> emails.EmailVerdict:

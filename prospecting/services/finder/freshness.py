@@ -12,6 +12,8 @@ from prospecting.models import Job
 from prospecting.models import Workspace
 from prospecting.models.base import utcnow
 from prospecting.services import jobs
+from prospecting.services import ledger
+from prospecting.services.errors import InvalidInput
 from prospecting.services.finder import waterfall
 from prospecting.services.finder.settings import freshness_days
 from prospecting.services.finder.settings import provider_order
@@ -23,35 +25,72 @@ BATCH_SIZE = 50
 GOOD = ("valid", "risky")
 
 
-def due_contacts(workspace_id: int, days: int | None = None) -> list[int]:
-    """Ids of the contacts whose last verification is older than `days`."""
-    days = days or freshness_days(workspace_id)
-    cutoff = utcnow() - timedelta(days=days)
-    return list(
-        db.session.scalars(
-            select(Contact.id)
-            .where(Contact.workspace_id == workspace_id)
-            .where(Contact.email.is_not(None))
-            .where(Contact.email_verified_at < cutoff)
-            .order_by(Contact.id)
-        )
+def conditions_from(values, workspace_id: int) -> dict:
+    """A run's conditions from a form: only unknown verdicts, only verifications
+    older than N days (default: the workspace's freshness window)."""
+    days = str(values.get("older_than_days") or "").strip()
+    only_unknown = bool(values.get("only_unknown"))
+    if days and not days.isdigit():
+        raise InvalidInput("Older than: a whole number of days.", code="bad_days")
+    return {
+        "only_unknown": only_unknown,
+        "older_than_days": int(days) if days else
+        (None if only_unknown else freshness_days(workspace_id)),
+    }  # fmt: skip
+
+
+def due_contacts(
+    workspace_id: int, days: int | None = None, *, conditions: dict | None = None
+) -> list[int]:
+    """Ids of the contacts a run would verify: by default those whose last
+    verification is older than the freshness window; `conditions` may ask for
+    only unknown verdicts and/or verifications older than N days."""
+    if conditions is None:
+        conditions = {"older_than_days": days or freshness_days(workspace_id)}
+    query = (
+        select(Contact.id)
+        .where(Contact.workspace_id == workspace_id)
+        .where(Contact.email.is_not(None))
+        .order_by(Contact.id)
     )
+    if conditions.get("only_unknown"):
+        query = query.where(Contact.email_verdict == "unknown")
+    if conditions.get("older_than_days"):
+        cutoff = utcnow() - timedelta(days=int(conditions["older_than_days"]))
+        query = query.where(Contact.email_verified_at < cutoff)
+    return list(db.session.scalars(query))
 
 
-def start(workspace_id: int, user_id: int | None = None) -> Job | None:
-    """A re-verification job over the stale contacts (committed), or None when
-    none is due or one is already open."""
+def estimate(workspace_id: int, conditions: dict | None = None) -> ledger.Estimate:
+    """The cost of a run: only the contacts it will verify, down the waterfall."""
+    count = len(due_contacts(workspace_id, conditions=conditions))
+    order = provider_order(workspace_id, "email_verification")
+    lines = [
+        (f"Verifications ({adapter.label})", adapter.provider, adapter.endpoint,
+         round(calls), 0)
+        for adapter, calls in waterfall.expected_calls(
+            "email_verification", order, count
+        )
+    ]  # fmt: skip
+    return ledger.estimate(lines)
+
+
+def start(
+    workspace_id: int, user_id: int | None = None, conditions: dict | None = None
+) -> Job | None:
+    """A re-verification job over the contacts its conditions select (default:
+    the stale ones; committed), or None when none is due or one is open."""
     open_job = db.session.scalar(
         select(Job.id)
         .where(Job.workspace_id == workspace_id, Job.kind == KIND)
         .where(Job.status.in_(("queued", "running", "paused")))
     )
-    ids = due_contacts(workspace_id)
+    ids = due_contacts(workspace_id, conditions=conditions)
     if open_job or not ids:
         return None
     job = jobs.create(
         KIND,
-        {"days": freshness_days(workspace_id)},
+        {"days": freshness_days(workspace_id), "conditions": conditions or {}},
         [
             NewBatch(ROWS, params={"ids": ids[i : i + BATCH_SIZE]})
             for i in range(0, len(ids), BATCH_SIZE)

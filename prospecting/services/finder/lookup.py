@@ -129,7 +129,11 @@ def _resolve_domain(workspace_id: int, company: str, result: FinderResult):
     )
     if known:
         return known
-    answer = waterfall.company_by_name(company, provider_order(workspace_id, "company"))
+    # Only a provider that matches names can (People Data Labs): after the
+    # workspace's own order, whichever can.
+    order = provider_order(workspace_id, "company")
+    order += [n for n in adapters.names("company") if n not in order]
+    answer = waterfall.company_by_name(company, order)
     result.cost += answer.total_cost
     return answer.value.domain if answer.value is not None else None
 
@@ -170,6 +174,8 @@ def _answer(result, email, verdict, confidence, pattern) -> None:
 
 def _by_provider(name: str, first: str, last: str, result: FinderResult) -> bool:
     adapter = adapters.get("email_finding", name)
+    if not adapter.configured():
+        return False
     key = f"find:{patterns.slug(first)}|{patterns.slug(last)}|{result.domain}"
     answer = waterfall.Answer(at=utcnow().isoformat() + "Z")
     hit = cache.get(adapter.provider, key)

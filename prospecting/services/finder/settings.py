@@ -21,12 +21,13 @@ def field_choices(field: str) -> list[str]:
 
 def provider_order(workspace_id: int | None, field: str) -> list[str]:
     """The workspace's order for a field (every known provider it lists, in its
-    order), else the default order."""
+    order), else the field's first provider alone: a second, separately paid
+    provider is asked only once the workspace puts it in its waterfall."""
     choices = field_choices(field)
     row = db.session.get(EnrichmentSettings, workspace_id) if workspace_id else None
     chosen = (row.provider_order or {}).get(field) if row else None
     order = [n for n in (chosen or []) if n in choices]
-    return order or choices
+    return order or choices[:1]
 
 
 def freshness_days(workspace_id: int) -> int:

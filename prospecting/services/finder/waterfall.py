@@ -34,6 +34,8 @@ from prospecting.services import cache
 # Errors that stop the batch rather than move on to the next provider.
 PASS_THROUGH = (ProviderRateLimited, ProviderAuthError, ProviderCostCapReached)
 ZERO = metering.ZERO
+# Without an order, a field asks its first provider alone (settings.provider_order).
+DEFAULT = {f: (lambda f=f: adapters.names(f)[:1]) for f in adapters.FIELDS}
 
 
 @dataclass
@@ -76,7 +78,9 @@ def _ask(
     hit = cache.MISSING if fresh else cache.get(adapter.provider, key)
     if hit is not cache.MISSING:
         metering.record_cache_hit(adapter.provider, adapter.endpoint)
-        return (None if hit is None else load(hit)), "cached", ZERO
+        if hit is None:
+            return None, "not_found (cached)", ZERO
+        return load(hit), "cached", ZERO
     price = metering.price(adapter.provider, adapter.endpoint)
     try:
         value = call()
@@ -92,7 +96,7 @@ def _run(
     field_name: str, order, key: str, args: tuple, load, dump, counts, fresh=False
 ) -> Answer:
     answer = Answer()
-    for adapter in adapters.ordered(field_name, order):
+    for adapter in adapters.ordered(field_name, order or DEFAULT[field_name]()):
         try:
             value, outcome, cost = _ask(
                 adapter, key, lambda a=adapter: a.call(*args), load, dump, fresh
@@ -151,7 +155,7 @@ def company(domain: str, order: list[str] | None = None) -> Answer:
 def company_by_name(name: str, order: list[str] | None = None) -> Answer:
     """The first company matched to a name by a provider that matches names."""
     answer = Answer()
-    for adapter in adapters.ordered("company", order):
+    for adapter in adapters.ordered("company", order or adapters.names("company")):
         if adapter.by_name is None:
             continue
         named = adapters.Adapter(
