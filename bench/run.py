@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from bench import bigjob
+from bench import book_import
 from bench import ingest
 from bench import memory
 from bench import pollers
@@ -24,6 +25,7 @@ BENCHES = {
     "prospects": prospects.run,
     "recovery": recovery.run,
     "bigjob": bigjob.run,
+    "book_import": book_import.run,
 }
 
 

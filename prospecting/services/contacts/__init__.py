@@ -29,9 +29,11 @@ from prospecting.services.contacts.book import delete_contact
 from prospecting.services.contacts.book import get_contact
 from prospecting.services.contacts.book import update_contact
 from prospecting.services.contacts.companies import company_by_registration
+from prospecting.services.contacts.companies import company_contacts
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.companies import list_companies
+from prospecting.services.contacts.companies import page_companies
 from prospecting.services.contacts.companies import save_company
 from prospecting.services.contacts.fetch import KIND_FETCH
 from prospecting.services.contacts.fetch import FetchReport
@@ -88,6 +90,8 @@ __all__ = [
     "cap_max_contacts",
     "companies_in_state",
     "company_by_registration",
+    "company_contacts",
+    "page_companies",
     "company_for",
     "connection",
     "contacts_query",
