@@ -53,6 +53,8 @@ from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import SORTS
+from prospecting.services.contacts.query import VERDICTS
 from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
@@ -76,7 +78,9 @@ __all__ = [
     "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
     "KIND_IMPORT",
+    "SORTS",
     "SYNC_STATES",
+    "VERDICTS",
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",
