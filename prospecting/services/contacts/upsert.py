@@ -10,6 +10,8 @@ transaction. When a concurrent writer inserts the same person first, our insert
 skips it and the next pass matches and updates it instead.
 """
 
+import random
+import time
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -79,7 +81,9 @@ def upsert_contacts(
 
 
 def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[UpsertItem]:
-    for _ in range(4):
+    for attempt in range(8):
+        if attempt:  # a deadlock or a race: let the other writer finish first
+            time.sleep(random.uniform(0, 0.05 * attempt))
         items, people, by_key = [], [], {}
         for index, data in pairs:
             judged = gate.judge(
@@ -204,13 +208,18 @@ def _write(workspace_id: int, people: list[_Person]) -> None:
     pending = people
     for _ in range(3):
         owners = _owners(workspace_id, pending)
-        new = []
+        new, known = [], []
         for person in pending:
             found = _match(person, owners)
             if found is None:
                 new.append(person)
             else:
-                _update(workspace_id, person, *found, owners)
+                known.append((found, person))
+        # One order for every writer (contact id, then key), so that concurrent
+        # imports of the same people take their row locks in the same order.
+        for found, person in sorted(known, key=lambda k: k[0][0]):
+            _update(workspace_id, person, *found, owners)
+        new.sort(key=lambda p: _keys(p.emails, p.phones, p.linkedin_key)[0][1])
         pending = _insert_new(workspace_id, new)
         if not pending:
             return
