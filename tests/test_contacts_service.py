@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.models import Contact
+from prospecting.models import ContactEmail
 from prospecting.models.base import utcnow
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
@@ -172,7 +173,7 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
         if calls["n"] == 1:
             # Another process inserts the same email between our lookup and insert.
             with db.engine.begin() as conn:
-                conn.execute(
+                contact_id = conn.execute(
                     Contact.__table__.insert().values(
                         workspace_id=workspace_id,
                         email="race@x.io",
@@ -183,6 +184,17 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
                         sync_failed=False,
                         created_at=utcnow(),
                         updated_at=utcnow(),
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    ContactEmail.__table__.insert().values(
+                        workspace_id=workspace_id,
+                        contact_id=contact_id,
+                        email="race@x.io",
+                        flags=[],
+                        is_primary=True,
+                        source="manual",
+                        created_at=utcnow(),
                     )
                 )
             return {}

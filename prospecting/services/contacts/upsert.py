@@ -232,10 +232,8 @@ def _owners(workspace_id, people) -> dict[tuple[str, str], int]:
     phones = {n for p in people for n in p.phones}
     profiles = {p.linkedin_key for p in people if p.linkedin_key}
     owners: dict[tuple[str, str], int] = {}
-    # The primary columns too: they hold what a writer outside this module added.
+    # contact_emails and contact_phones hold every value, the primary ones too.
     for kind, column, owner, values in (
-        ("email", Contact.email, Contact.id, emails),
-        ("phone", Contact.phone, Contact.id, phones),
         ("email", ContactEmail.email, ContactEmail.contact_id, emails),
         ("phone", ContactPhone.phone, ContactPhone.contact_id, phones),
         ("linkedin", Contact.linkedin_key, Contact.id, profiles),
