@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench import airtable
 from bench import bigjob
+from bench import book_import
 from bench import export
 from bench import ingest
 from bench import memory
@@ -30,6 +31,7 @@ BENCHES = {
     "airtable": airtable.run,
     "rerun": rerun.run,
     "export": export.run,
+    "book_import": book_import.run,
 }
 
 

@@ -254,3 +254,19 @@ def test_a_csv_without_a_channel_column_is_refused_naming_the_field(auth_client)
     )
     assert response.status_code == 422
     assert "file: no email, phone or LinkedIn column" in response.get_data(as_text=True)
+
+
+def test_the_html_book_filters_by_verdict_and_shows_each_email(auth_client, workspace):
+    contacts.upsert_contacts(
+        workspace.id,
+        [
+            ContactInput(name="Val", email="val@globex.com", email_verdict="valid"),
+            ContactInput(name="Ris", email="ris@globex.com", email_verdict="risky"),
+        ],
+        include_risky=True,
+    )
+    body = auth_client.get("/contacts/?verdict=risky").get_data(as_text=True)
+    assert "Ris" in body and "Val" not in body
+    (ris,) = db.session.scalars(select(Contact).where(Contact.name == "Ris")).all()
+    page = auth_client.get(f"/contacts/{ris.id}").get_data(as_text=True)
+    assert 'id="contact-emails"' in page and "risky" in page

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.models import Contact
+from prospecting.models import ContactEmail
 from prospecting.models.base import utcnow
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
@@ -172,7 +173,7 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
         if calls["n"] == 1:
             # Another process inserts the same email between our lookup and insert.
             with db.engine.begin() as conn:
-                conn.execute(
+                contact_id = conn.execute(
                     Contact.__table__.insert().values(
                         workspace_id=workspace_id,
                         email="race@x.io",
@@ -183,6 +184,17 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
                         sync_failed=False,
                         created_at=utcnow(),
                         updated_at=utcnow(),
+                    )
+                ).inserted_primary_key[0]
+                conn.execute(
+                    ContactEmail.__table__.insert().values(
+                        workspace_id=workspace_id,
+                        contact_id=contact_id,
+                        email="race@x.io",
+                        flags=[],
+                        is_primary=True,
+                        source="manual",
+                        created_at=utcnow(),
                     )
                 )
             return {}
@@ -281,3 +293,93 @@ def test_cap_max_contacts(app):
     for bad in (0, -1, "x", True):
         with pytest.raises(InvalidInput):
             contacts.cap_max_contacts(bad)
+
+
+def test_a_known_person_under_a_second_company_is_linked_to_both(workspace):
+    """A director fetched under another company with a new phone keeps the first
+    phone as primary, gains the new one, and is linked to both with a role."""
+    first = contacts.company_for(workspace.id, name="Globex")
+    second = contacts.company_for(workspace.id, name="Umbrella Health")
+    contacts.upsert_contacts(
+        workspace.id,
+        [
+            ContactInput(
+                name="Gita",
+                email="gita@globex.com",
+                phone="+1 415 555 0170",
+                company_id=first.id,
+                role="Director",
+            )
+        ],
+    )
+    report = contacts.upsert_contacts(
+        workspace.id,
+        [
+            ContactInput(
+                name="Gita R",
+                email="gita@globex.com",
+                phone="+1 415 555 0171",
+                company_id=second.id,
+                role="Chair",
+                source="attestr",
+            )
+        ],
+    )
+    (item,) = report.items
+    assert (item.status, item.matched_on) == ("updated", "email")
+    contact = db.session.get(Contact, item.contact_id)
+    assert contact.phone == "+14155550170" and contact.company_id == first.id
+    assert [(p.phone, p.is_primary) for p in contact.phones] == [
+        ("+14155550170", True),
+        ("+14155550171", False),
+    ]
+    assert {(link.company_id, link.role) for link in contact.links} == {
+        (first.id, "Director"),
+        (second.id, "Chair"),
+    }
+    assert {s.source for s in contact.sources} == {"manual", "attestr"}
+    # found again by the second number
+    again = contacts.upsert_contacts(
+        workspace.id, [ContactInput(phone="+1 415 555 0171", title="CFO")]
+    )
+    assert again.items[0].contact_id == contact.id
+
+
+def test_a_new_email_for_a_known_phone_is_added_as_an_additional_address(workspace):
+    contacts.upsert_contacts(
+        workspace.id, [ContactInput(email="a1@globex.com", phone="+1 415 555 0172")]
+    )
+    report = contacts.upsert_contacts(
+        workspace.id, [ContactInput(email="a2@globex.com", phone="+1 415 555 0172")]
+    )
+    contact = db.session.get(Contact, report.items[0].contact_id)
+    assert report.items[0].status == "updated"
+    assert contact.email == "a1@globex.com"
+    assert [e.email for e in contact.emails] == ["a1@globex.com", "a2@globex.com"]
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("Globex", "globex"),
+        ("Stark Industries", "Starkindustries"),
+        ("Wayne Ent", "Wayne Enterprises"),
+        ("Umbrella Health", "Umbrellahealth"),
+        ("Acme Pvt. Ltd.", "ACME Private Limited"),
+        ("Initech, Inc.", "Initech LLC"),
+        ("Hooli GmbH", "hooli"),
+    ],
+)
+def test_companies_with_the_same_normalised_name_are_one(workspace, a, b):
+    assert (
+        contacts.company_for(workspace.id, name=a).id
+        == contacts.company_for(workspace.id, name=b).id
+    )
+
+
+def test_a_company_found_by_name_takes_the_domain_it_lacked(workspace):
+    by_name = contacts.company_for(workspace.id, name="Globex Corp")
+    by_domain = contacts.company_for(workspace.id, name="Globex", domain="globex.com")
+    assert by_domain.id == by_name.id and by_name.domain == "globex.com"
+    other = contacts.company_for(workspace.id, name="Globex", domain="globex.io")
+    assert other.id != by_name.id  # same name, another domain: another company

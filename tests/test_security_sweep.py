@@ -148,6 +148,9 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     fetch_job = contacts.start_fetch(workspace_id, None, company.id)
     sync_job = factories.make_job(workspace_id, kind="airtable_sync")
     finder_job = factories.make_job(workspace_id, kind="email_finder")
+    import_job = factories.make_job(
+        workspace_id, kind="contact_import", params={"source": "enrichment"}
+    )
     report = contacts.upsert_contacts(workspace_id, [ContactInput(email="b@b.io")])
     ingest_samples(workspace_id, "b-creator")
     creator = db.session.scalars(outreach.search_creators(workspace_id)).first()
@@ -170,6 +173,14 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     db.session.commit()
     job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
     job_ids.append(finder_job.id)
+    job_ids = [
+        enrichment_job.id,
+        search.id,
+        prospect_job.id,
+        fetch_job.id,
+        sync_job.id,
+        import_job.id,
+    ]
     return {
         "job_id": job_ids,
         "search_id": job_ids,
@@ -559,6 +570,8 @@ JSON_ENDPOINTS = {
     "/api/linkedin/search/create-job": "prospects",
     "/api/v1/email-finder": "finder",
     "/api/v1/webhooks": "webhooks",
+    "/api/v1/contacts": "contacts",
+    "/api/v1/contacts/import": "contacts",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -737,7 +750,13 @@ SELF_SERVICE = {
     "accounts.switch_workspace",
 }
 # Pages that only serve a member's action (its form): they need member.
-MEMBER_PAGES = {"contacts.edit", "outreach.edit_rule", "outreach.confirm_delete_rule"}
+MEMBER_PAGES = {
+    "contacts.edit",
+    "contacts.new",
+    "contacts.import_csv_form",
+    "outreach.edit_rule",
+    "outreach.confirm_delete_rule",
+}
 ROLE_NAMES = ("viewer", "member", "admin", "owner")
 BIG_ID = 10**6
 

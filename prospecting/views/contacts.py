@@ -47,11 +47,17 @@ def index():
     company_id = request.args.get("company", type=int)
     sync = request.args.get("sync") or None
     sync = sync if sync in contacts.SYNC_STATES else None
+    verdict = request.args.get("verdict") or None
+    source = request.args.get("source") or None
+    sort = request.args.get("sort") or "name"
     rows, total = contacts.search_contacts(
         g.workspace.id,
         q=q,
         company_id=company_id,
         sync=sync,
+        verdict=verdict,
+        source=source,
+        sort=sort,
         page=_page(),
         per_page=_per_page(),
     )
@@ -61,6 +67,9 @@ def index():
         "q": q,
         "company_id": company_id,
         "sync": sync,
+        "verdict": verdict,
+        "source": source,
+        "sort": sort,
         "page": _page(),
         "pages": max(1, -(-total // _per_page())),
         "export_columns": [c.name for c in exports.tables.CONTACT_COLUMNS],
@@ -78,6 +87,10 @@ def index():
                 "contacts/index.html",
                 companies=companies,
                 states=contacts.SYNC_STATES,
+                verdicts=contacts.VERDICTS,
+                sources=("manual", "csv", "enrichment", "people_search")
+                + ("prospects", "attestr"),
+                sorts=list(contacts.SORTS),
                 **context,
             )
         )

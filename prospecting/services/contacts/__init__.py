@@ -34,9 +34,11 @@ from prospecting.services.contacts.book import delete_contact
 from prospecting.services.contacts.book import get_contact
 from prospecting.services.contacts.book import update_contact
 from prospecting.services.contacts.companies import company_by_registration
+from prospecting.services.contacts.companies import company_contacts
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.companies import list_companies
+from prospecting.services.contacts.companies import page_companies
 from prospecting.services.contacts.companies import save_company
 from prospecting.services.contacts.fetch import KIND_FETCH
 from prospecting.services.contacts.fetch import FetchReport
@@ -57,6 +59,8 @@ from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import SORTS
+from prospecting.services.contacts.query import VERDICTS
 from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
@@ -83,7 +87,9 @@ __all__ = [
     "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
     "KIND_IMPORT",
+    "SORTS",
     "SYNC_STATES",
+    "VERDICTS",
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",
@@ -97,6 +103,8 @@ __all__ = [
     "cap_max_contacts",
     "companies_in_state",
     "company_by_registration",
+    "company_contacts",
+    "page_companies",
     "company_for",
     "connection",
     "contacts_query",

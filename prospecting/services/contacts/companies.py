@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from prospecting.extensions import db
 from prospecting.models import Company
 from prospecting.models import Contact
+from prospecting.models import ContactCompany
 from prospecting.models.base import utcnow
 from prospecting.services.contacts.normalise import company_name_key
 from prospecting.services.contacts.normalise import normalise_domain
@@ -163,3 +164,45 @@ def company_by_registration(
         company.crm_record_id = crm_record_id
     db.session.commit()
     return company
+
+
+def page_companies(
+    workspace_id: int, *, q: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[tuple[Company, int]], int]:
+    """A page of the workspace's companies (matching `q`, by name) with how many
+    contacts each is linked to, and the total."""
+    count = (
+        select(func.count())
+        .select_from(ContactCompany)
+        .where(ContactCompany.company_id == Company.id)
+        .scalar_subquery()
+    )
+    stmt = select(Company).where(Company.workspace_id == workspace_id)
+    if q and q.strip():
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Company.name).like(like),
+                func.lower(Company.domain).like(like),
+                func.lower(Company.registration_number).like(like),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.execute(
+        stmt.add_columns(count)
+        .order_by(Company.name, Company.id)
+        .offset((max(1, page) - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return [(c, n) for c, n in rows], total or 0
+
+
+def company_contacts(company: Company) -> list[tuple[Contact, str | None]]:
+    """The contacts linked to a company, each with its role there."""
+    rows = db.session.execute(
+        select(Contact, ContactCompany.role)
+        .join(ContactCompany, ContactCompany.contact_id == Contact.id)
+        .where(ContactCompany.company_id == company.id)
+        .order_by(Contact.name, Contact.id)
+    ).all()
+    return [(c, role) for c, role in rows]

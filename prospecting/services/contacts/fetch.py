@@ -17,6 +17,7 @@ from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
 from prospecting.services.contacts.companies import company_by_registration
 from prospecting.services.contacts.companies import get_company
+from prospecting.services.contacts.normalise import company_name_key
 from prospecting.services.contacts.normalise import normalise_registration
 from prospecting.services.contacts.upsert import upsert_contacts
 from prospecting.services.errors import InvalidInput
@@ -93,6 +94,7 @@ def fetch_by_registration(
 def _store(workspace_id: int, company: Company, data) -> FetchReport:
     if data.business_name and company.name in ("", company.registration_number):
         company.name = data.business_name[:255]
+        company.name_key = company_name_key(company.name)
         company.updated_at = utcnow()
         db.session.commit()
     region = current_app.config["ATTESTR_PHONE_REGION"]
@@ -105,8 +107,10 @@ def _store(workspace_id: int, company: Company, data) -> FetchReport:
             addresses=d.addresses,
             location=_location(d.addresses),
             source="attestr",
+            source_ref=company.registration_number,
             provider_ids={"din": d.din},
             company_id=company.id,
+            role="Director",
         )
         for d in data.contacts
     ]
@@ -162,7 +166,7 @@ def run_fetch(run: jobs.Run) -> jobs.Result:
         max_contacts=job.params.get("max_contacts"),
     )
     items = report.upsert.items
-    failed = sum(1 for i in items if i.status == "skipped" and i.contact_id is None)
+    failed = sum(1 for i in items if i.contact_id is None)
     return jobs.Done(
         success=len(items) - failed,
         failed=failed,

@@ -11,16 +11,21 @@ rule of the gate kept out, with those rows for the kept-out CSV.
 from sqlalchemy import select
 
 from prospecting.extensions import db
+from prospecting.models import Company
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
+from prospecting.models.base import utcnow
 from prospecting.services import jobs
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.gate import RULES
+from prospecting.services.contacts.normalise import company_name_key
+from prospecting.services.contacts.normalise import normalise_domain
+from prospecting.services.contacts.upsert import insert_ignoring
 from prospecting.services.contacts.upsert import upsert_contacts
 from prospecting.services.errors import InvalidInput
 
@@ -170,19 +175,97 @@ def _counts(report: UpsertReport) -> dict:
 
 
 class _Companies:
-    """Find-or-create of the companies of one batch, each looked up once."""
+    """Find-or-create of the companies of one batch: the known ones read in one
+    query (by domain and by name key), the missing ones created once each."""
 
     def __init__(self, workspace_id: int):
         self.workspace_id, self.ids = workspace_id, {}
+        self.by_domain: dict[str, tuple[int, str | None]] = {}
+        self.by_key: dict[str, tuple[int, str | None]] = {}
+
+    def preload(self, pairs) -> None:
+        domains = {d for d in (normalise_domain(d) for _, d in pairs) if d}
+        keys = {k for k in (company_name_key(n) for n, _ in pairs) if k}
+        if not (domains or keys):
+            return
+        self._remember(self._lookup(domains, keys))
+        self._create_missing(pairs)
+
+    def _lookup(self, domains, keys) -> list:
+        """The companies of these domains, then of these name keys (two index
+        lookups rather than one OR), oldest first."""
+        found = []
+        for column, values in ((Company.domain, domains), (Company.name_key, keys)):
+            if values:
+                found += db.session.execute(
+                    select(Company.id, Company.domain, Company.name_key)
+                    .where(
+                        Company.workspace_id == self.workspace_id, column.in_(values)
+                    )
+                    .order_by(Company.id)
+                ).all()
+        return found
+
+    def _known(self, domain, key) -> tuple[int, str | None] | None:
+        """The company of this domain, else of this name (unless that one has
+        another domain), as company_for finds it."""
+        if domain and domain in self.by_domain:
+            return self.by_domain[domain]
+        found = self.by_key.get(key) if key else None
+        if found is not None and not (domain and found[1] and found[1] != domain):
+            return found
+        return None
+
+    def _remember(self, rows) -> None:
+        for company_id, domain, key in rows:
+            if domain:
+                self.by_domain.setdefault(domain, (company_id, domain))
+            if key:
+                self.by_key.setdefault(key, (company_id, domain))
+
+    def _create_missing(self, pairs) -> None:
+        """The batch's new companies in one statement (a concurrent writer's
+        company of the same domain wins; the lookup below reads it)."""
+        new, now = {}, utcnow()
+        for name, domain in pairs:
+            domain = normalise_domain(domain)
+            key = company_name_key(name)
+            if self._known(domain, key) or not (domain or key):
+                continue
+            new.setdefault(
+                domain or key,
+                {
+                    "workspace_id": self.workspace_id,
+                    "name": ((name or "").strip() or domain)[:255],
+                    "name_key": key,
+                    "domain": domain,
+                    "registration_number": None,
+                    "sync_failed": False,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+        if not new:
+            return
+        db.session.execute(insert_ignoring(Company.__table__), list(new.values()))
+        domains = [r["domain"] for r in new.values() if r["domain"]]
+        keys = [r["name_key"] for r in new.values() if r["name_key"]]
+        self._remember(self._lookup(domains, keys))
+        db.session.commit()
 
     def __call__(self, name: str | None, domain: str | None = None) -> int | None:
         name = (name or "").strip() or None
-        key = (domain or "", (name or "").lower())
         if not (name or domain):
             return None
-        if key not in self.ids:
+        key = (domain or "", (name or "").lower())
+        if key in self.ids:
+            return self.ids[key]
+        found = self._known(normalise_domain(domain), company_name_key(name))
+        if found is None:
             company = company_for(self.workspace_id, domain=domain, name=name)
             self.ids[key] = company.id if company else None
+        else:
+            self.ids[key] = found[0]
         return self.ids[key]
 
 
@@ -192,8 +275,23 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
     source, ref = job.params["source"], job.params.get("source_job_id") or job.id
     inputs, originals = [], []
     if source == "enrichment":
-        rows = db.session.scalars(
-            select(EnrichmentRow)
+        e = EnrichmentRow
+        rows = db.session.execute(
+            select(
+                e.row_number,
+                e.name,
+                e.email,
+                e.email_normalized,
+                e.email_verdict,
+                e.email_flags,
+                e.processed_at,
+                e.phone,
+                e.phone_e164,
+                e.location,
+                e.company,
+                e.company_name,
+                e.company_domain,
+            )
             .where(
                 EnrichmentRow.job_id == ref,
                 EnrichmentRow.row_number.between(params["first"], params["last"]),
@@ -201,6 +299,8 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
             )
             .order_by(EnrichmentRow.row_number)
         )
+        rows = rows.all()
+        company.preload([(r.company_name or r.company, r.company_domain) for r in rows])
         for row in rows:
             email = row.email_normalized or (row.email or "").strip() or None
             verdict = row.email_verdict
@@ -213,7 +313,9 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                     email_verdict=verdict,
                     email_flags=row.email_flags or [],
                     verified_at=row.processed_at if row.email_verdict else None,
-                    phone=row.phone_e164 or row.phone,
+                    phone=row.phone_e164,
+                    # the worker normalised the address and number already
+                    normalised=bool(row.email_normalized or not email),
                     location=row.location,
                     source="enrichment",
                     source_ref=ref,
@@ -224,14 +326,26 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
             )
             originals.append([row.row_number, row.name, row.email, row.phone, None])
     elif source == "people_search":
-        rows = db.session.scalars(
-            select(PersonProfile)
+        p = PersonProfile
+        rows = db.session.execute(
+            select(
+                p.id,
+                p.full_name,
+                p.email,
+                p.job_title,
+                p.location,
+                p.linkedin_url,
+                p.provider_record_id,
+                p.company_name,
+            )
             .where(
                 PersonProfile.search_id == ref,
                 PersonProfile.id.between(params["first"], params["last"]),
             )
             .order_by(PersonProfile.id)
         )
+        rows = rows.all()
+        company.preload([(r.company_name, None) for r in rows])
         for row in rows:
             inputs.append(
                 ContactInput(
@@ -250,14 +364,24 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                 [row.id, row.full_name, row.email, None, row.linkedin_url or None]
             )
     elif source == "prospects":
-        rows = db.session.scalars(
-            select(Prospect)
+        rows = db.session.execute(
+            select(
+                Prospect.id,
+                Prospect.name,
+                Prospect.title,
+                Prospect.location,
+                Prospect.linkedin_url,
+                Prospect.provider_id,
+                Prospect.company,
+            )
             .where(
                 Prospect.job_id == ref,
                 Prospect.id.between(params["first"], params["last"]),
             )
             .order_by(Prospect.id)
         )
+        rows = rows.all()
+        company.preload([(r.company, None) for r in rows])
         for row in rows:
             inputs.append(
                 ContactInput(
@@ -273,6 +397,9 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
             )
             originals.append([row.id, row.name, None, None, row.linkedin_url])
     else:
+        company.preload(
+            [(r.get("company"), r.get("website")) for r in params.get("rows", [])]
+        )
         for n, row in enumerate(params.get("rows", [])):
             inputs.append(
                 ContactInput(

@@ -10,11 +10,16 @@ transaction. When a concurrent writer inserts the same person first, our insert
 skips it and the next pass matches and updates it instead.
 """
 
+import random
+import time
 from dataclasses import dataclass
 from dataclasses import field
 
+import orjson
+from sqlalchemy import JSON
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -76,8 +81,10 @@ def upsert_contacts(
 
 
 def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[UpsertItem]:
-    for _ in range(4):
-        items, people = [], []
+    for attempt in range(8):
+        if attempt:  # a deadlock or a race: let the other writer finish first
+            time.sleep(random.uniform(0, 0.05 * attempt))
+        items, people, by_key = [], [], {}
         for index, data in pairs:
             judged = gate.judge(
                 email=data.email,
@@ -105,7 +112,7 @@ def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[Upser
                 continue
             if judged.dropped:
                 item.dropped = [e.address for e in judged.dropped]
-            _group(people, data, judged, item)
+            _group(people, by_key, data, judged, item)
         try:
             _write(workspace_id, people)
             db.session.commit()
@@ -124,39 +131,39 @@ def _keys(emails, phones, linkedin) -> list[tuple[str, str]]:
     return keys + ([("linkedin", linkedin)] if linkedin else [])
 
 
-def _group(people: list[_Person], data, judged, item) -> None:
-    """Merge the row into the chunk's person it shares a key with, or add one."""
-    keys = _keys(judged.emails, [judged.phone] if judged.phone else [], None)
-    if judged.linkedin_key:
-        keys.append(("linkedin", judged.linkedin_key))
-    for person in people:
-        mine = set(_keys(person.emails, person.phones, person.linkedin_key))
-        hit = next((k for k in keys if k in mine), None)
-        if hit is None:
-            continue
-        item.matched_on = hit[0]
+def _group(people: list[_Person], index: dict, data, judged, item) -> None:
+    """Merge the row into the chunk's person it shares a key with (`index`: key ->
+    person), or add one."""
+    keys = _keys(
+        judged.emails, [judged.phone] if judged.phone else [], judged.linkedin_key
+    )
+    person = next((index[k] for k in keys if k in index), None)
+    if person is not None:
+        item.matched_on = next(k for k in keys if k in index)[0]
         changed = _merge_row(person, data, judged)
         item.status = "updated" if changed else "skipped"
         if not changed:
             item.reason = "Already in the contact book; nothing new."
         person.items.append(item)
-        return
-    person = _Person(
-        data=data,
-        emails=list(judged.emails),
-        phones=[judged.phone] if judged.phone else [],
-        linkedin_key=judged.linkedin_key,
-        items=[item],
-    )
-    person.values = {f: _clean(getattr(data, f)) for f in FILLABLE}
-    person.values["addresses"] = list(data.addresses or [])
-    person.values["provider_ids"] = {
-        k: v for k, v in (data.provider_ids or {}).items() if v
-    }
-    if data.company_id:
-        person.companies[data.company_id] = _clean(data.role or data.title)
-    person.sources.add((data.source, data.source_ref or ""))
-    people.append(person)
+    else:
+        person = _Person(
+            data=data,
+            emails=list(judged.emails),
+            phones=[judged.phone] if judged.phone else [],
+            linkedin_key=judged.linkedin_key,
+            items=[item],
+        )
+        person.values = {f: _clean(getattr(data, f)) for f in FILLABLE}
+        person.values["addresses"] = list(data.addresses or [])
+        person.values["provider_ids"] = {
+            k: v for k, v in (data.provider_ids or {}).items() if v
+        }
+        if data.company_id:
+            person.companies[data.company_id] = _clean(data.role or data.title)
+        person.sources.add((data.source, data.source_ref or ""))
+        people.append(person)
+    for key in _keys(person.emails, person.phones, person.linkedin_key):
+        index.setdefault(key, person)
 
 
 def _merge_row(person: _Person, data, judged) -> bool:
@@ -201,13 +208,18 @@ def _write(workspace_id: int, people: list[_Person]) -> None:
     pending = people
     for _ in range(3):
         owners = _owners(workspace_id, pending)
-        new = []
+        new, known = [], []
         for person in pending:
             found = _match(person, owners)
             if found is None:
                 new.append(person)
             else:
-                _update(workspace_id, person, *found, owners)
+                known.append((found, person))
+        # One order for every writer (contact id, then key), so that concurrent
+        # imports of the same people take their row locks in the same order.
+        for found, person in sorted(known, key=lambda k: k[0][0]):
+            _update(workspace_id, person, *found, owners)
+        new.sort(key=lambda p: _keys(p.emails, p.phones, p.linkedin_key)[0][1])
         pending = _insert_new(workspace_id, new)
         if not pending:
             return
@@ -220,10 +232,8 @@ def _owners(workspace_id, people) -> dict[tuple[str, str], int]:
     phones = {n for p in people for n in p.phones}
     profiles = {p.linkedin_key for p in people if p.linkedin_key}
     owners: dict[tuple[str, str], int] = {}
-    # The primary columns too: they hold what a writer outside this module added.
+    # contact_emails and contact_phones hold every value, the primary ones too.
     for kind, column, owner, values in (
-        ("email", Contact.email, Contact.id, emails),
-        ("phone", Contact.phone, Contact.id, phones),
         ("email", ContactEmail.email, ContactEmail.contact_id, emails),
         ("phone", ContactPhone.phone, ContactPhone.contact_id, phones),
         ("linkedin", Contact.linkedin_key, Contact.id, profiles),
@@ -372,6 +382,58 @@ def _insert(table):
     return insert(table)
 
 
+def insert_ignoring(table):
+    """INSERT … ON CONFLICT DO NOTHING on PostgreSQL and SQLite."""
+    return _insert(table).on_conflict_do_nothing()
+
+
+def _bulk_insert(table, rows: list[dict], returning=()) -> list:
+    """Insert rows, skipping those a unique index refuses; the returning columns
+    of the inserted ones. On PostgreSQL the rows are COPied into a temporary table
+    and moved with one INSERT … SELECT … ON CONFLICT DO NOTHING (COPY speed, no
+    giant statement to build); elsewhere one cached statement, executemany."""
+    if not rows:
+        return []
+    if db.session.get_bind().dialect.name != "postgresql":
+        stmt = insert_ignoring(table)
+        if returning:
+            return db.session.execute(
+                stmt.returning(*(table.c[c] for c in returning)), rows
+            ).all()
+        db.session.execute(stmt, rows)
+        return []
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    temp = f"tmp_{table.name}"
+    raw = db.session.connection().connection.driver_connection
+    with raw.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        cur.execute(f"TRUNCATE {temp}")
+        json_columns = {
+            c for c in columns if isinstance(table.c[c].type, (JSON, JSONB))
+        }
+        with cur.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        orjson.dumps(row[c]).decode() if c in json_columns else row[c]
+                        for c in columns
+                    ]
+                )
+        sql = (
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {temp} "
+            "ON CONFLICT DO NOTHING"
+        )
+        if returning:
+            cur.execute(f"{sql} RETURNING {', '.join(returning)}")
+            return cur.fetchall()
+        cur.execute(sql)
+        return []
+
+
 def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
     """Insert the new people; those a concurrent writer inserted first come back."""
     if not people:
@@ -402,13 +464,9 @@ def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
                 "updated_at": now,
             }
         )
-    table = Contact.__table__
-    inserted = db.session.execute(
-        _insert(table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(table.c.id, table.c.email, table.c.phone, table.c.linkedin_key)
-    ).all()
+    inserted = _bulk_insert(
+        Contact.__table__, rows, ("id", "email", "phone", "linkedin_key")
+    )
     ids = {}
     for contact_id, email, phone, profile in inserted:
         for key in (("email", email), ("phone", phone), ("linkedin", profile)):
@@ -483,24 +541,18 @@ def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
         (ContactCompany, links),
         (ContactSource, sources),
     ):
-        if values:
-            db.session.execute(
-                _insert(model.__table__).values(values).on_conflict_do_nothing()
-            )
+        _bulk_insert(model.__table__, values)
     return raced
 
 
 def _add_sources(person: _Person, contact_id: int) -> None:
     now = utcnow()
     db.session.execute(
-        _insert(ContactSource.__table__)
-        .values(
-            [
-                {"contact_id": contact_id, "source": s, "ref": r, "created_at": now}
-                for s, r in person.sources
-            ]
-        )
-        .on_conflict_do_nothing()
+        _insert(ContactSource.__table__).on_conflict_do_nothing(),
+        [
+            {"contact_id": contact_id, "source": s, "ref": r, "created_at": now}
+            for s, r in person.sources
+        ],
     )
 
 

@@ -10,6 +10,7 @@ def iso(value):
     return value.isoformat() + "Z" if value else None
 
 
+from prospecting.views.api import book  # noqa: E402,F401
 from prospecting.views.api import contacts  # noqa: E402,F401
 from prospecting.views.api import enrichment  # noqa: E402,F401
 from prospecting.views.api import exports  # noqa: E402,F401

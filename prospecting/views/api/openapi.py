@@ -67,6 +67,102 @@ PAGINATION = _obj(
 
 # One field at fault (the ingestion routes' details).
 ERROR_DETAIL = _obj({"row": NINT, "field": STR, "message": STR})
+BOOK_COMPANY = _obj(
+    {
+        "id": INT,
+        "name": STR,
+        "domain": NSTR,
+        "registration_number": NSTR,
+        "created_at": TIME,
+    },
+    ("id", "name"),
+)
+BOOK_CONTACT = _obj(
+    {
+        "id": INT,
+        "name": STR,
+        "email": {**NSTR, "description": "The primary email"},
+        "phone": {**NSTR, "description": "The primary phone (E.164)"},
+        "title": NSTR,
+        "location": NSTR,
+        "linkedin_url": NSTR,
+        "emails": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "email": STR,
+                    "verdict": {
+                        "enum": ["valid", "risky", "invalid", "unknown", None],
+                        "description": "null: never verified",
+                    },
+                    "flags": {"type": "array", "items": STR},
+                    "verified_at": TIME,
+                    "primary": BOOL,
+                    "source": STR,
+                }
+            ),
+        },
+        "phones": {
+            "type": "array",
+            "items": _obj({"phone": STR, "primary": BOOL, "source": STR}),
+        },
+        "companies": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "id": INT,
+                    "name": STR,
+                    "domain": NSTR,
+                    "role": NSTR,
+                    "primary": BOOL,
+                }
+            ),
+        },
+        "sources": {
+            "type": "array",
+            "items": _obj({"source": STR, "ref": NSTR, "added_at": TIME}),
+        },
+        "sync_state": {"enum": ["pending", "synced", "failed"]},
+        "created_at": TIME,
+        "updated_at": TIME,
+        "outcome": {
+            "enum": ["created", "updated", "skipped"],
+            "description": "POST only: new, merged with something new, or known",
+        },
+    },
+    ("id", "name", "emails", "phones", "companies", "sources"),
+)
+CONTACT_WRITE = {
+    "name": STR,
+    "email": NSTR,
+    "phone": NSTR,
+    "title": NSTR,
+    "location": NSTR,
+    "company_id": NINT,
+}
+CONTACT_IMPORT = _obj(
+    {
+        "job_id": STR,
+        "status": STR,
+        "source": STR,
+        "source_job_id": NSTR,
+        "include_risky": BOOL,
+        "total_count": INT,
+        "processed_count": INT,
+        "entered": {**INT, "description": "New contacts"},
+        "merged": {**INT, "description": "Rows merged into a contact already there"},
+        "kept_out": INT,
+        "kept_out_by_rule": {
+            "type": "object",
+            "description": "invalid_email, disposable_email, risky_email, no_channel",
+            "additionalProperties": INT,
+        },
+        "error_message": NSTR,
+        "completed_at": TIME,
+        "notice": NOTICE,
+    },
+    ("job_id", "status", "entered", "merged", "kept_out", "kept_out_by_rule"),
+)
 
 SCHEMAS = {
     "Error": _obj(
@@ -237,6 +333,63 @@ SCHEMAS = {
         },
         ("job_id", "results", "pagination"),
     ),
+    "BookContact": BOOK_CONTACT,
+    "BookContacts": _obj(
+        {"results": {"type": "array", "items": BOOK_CONTACT}, "pagination": PAGINATION},
+        ("results", "pagination"),
+    ),
+    "BookCompany": BOOK_COMPANY,
+    "BookCompanies": _obj(
+        {
+            "results": {
+                "type": "array",
+                "items": {"allOf": [BOOK_COMPANY, _obj({"contact_count": INT})]},
+            },
+            "pagination": PAGINATION,
+        },
+        ("results", "pagination"),
+    ),
+    "BookCompanyWithContacts": {
+        "allOf": [
+            BOOK_COMPANY,
+            _obj(
+                {
+                    "contacts": {
+                        "type": "array",
+                        "items": _obj(
+                            {
+                                "id": INT,
+                                "name": STR,
+                                "email": NSTR,
+                                "phone": NSTR,
+                                "role": NSTR,
+                            }
+                        ),
+                    }
+                }
+            ),
+        ]
+    },
+    "BookContactNew": _obj(
+        {**CONTACT_WRITE, "linkedin_url": NSTR, "keep_undeliverable": BOOL},
+        description="A person needs a deliverable email, a phone or a LinkedIn "
+        "profile; an invalid or disposable email is not stored unless "
+        "keep_undeliverable.",
+    ),
+    "BookContactPatch": _obj(
+        CONTACT_WRITE,
+        description="Only the fields sent change; null clears one.",
+        additionalProperties=False,
+    ),
+    "BookImportRequest": _obj(
+        {
+            "source": {"enum": ["enrichment", "people_search", "prospects"]},
+            "job_id": STR,
+            "include_risky": BOOL,
+        },
+        ("source", "job_id"),
+    ),
+    "BookImport": CONTACT_IMPORT,
     "ProspectJobRequest": _obj(
         {
             "search_criteria": _obj(
@@ -657,6 +810,130 @@ PATHS = {
                 **_errors("Error", 401, 404, 422),
             },
         }
+    },
+    "/api/v1/contacts": {
+        "get": {
+            "summary": "A page of the contact book",
+            "tags": ["contact book"],
+            "parameters": [
+                _query("q", STR),
+                _query(
+                    "verdict",
+                    {"enum": ["valid", "risky", "invalid", "unknown", "unverified"]},
+                ),
+                _query("company_id", {"type": "integer", "minimum": 1}),
+                _query("source", STR),
+                _query(
+                    "sort",
+                    {
+                        "enum": [
+                            "name",
+                            "-name",
+                            "created",
+                            "-created",
+                            "updated",
+                            "-updated",
+                            "email",
+                            "-email",
+                        ]
+                    },
+                ),
+                _query("page", {"type": "integer", "minimum": 1}),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
+            ],
+            "responses": {
+                "200": _answer("A page", _ref("BookContacts")),
+                **_errors("Error", 401, 422),
+            },
+        },
+        "post": {
+            "summary": "Add a person through the quality gate",
+            "tags": ["contact book"],
+            "requestBody": {"required": True, **_json(_ref("BookContactNew"))},
+            "responses": {
+                "201": _answer("Added", _ref("BookContact")),
+                "200": _answer("Merged into the contact they are", _ref("BookContact")),
+                **_errors("Error", 400, 401, 404, 422),
+            },
+        },
+    },
+    "/api/v1/contacts/{contact_id}": {
+        "get": {
+            "summary": "A contact with its emails, phones, companies and sources",
+            "tags": ["contact book"],
+            "parameters": [_path("contact_id")],
+            "responses": {
+                "200": _answer("The contact", _ref("BookContact")),
+                **_errors("Error", 401, 404),
+            },
+        },
+        "patch": {
+            "summary": "Change a contact's fields",
+            "tags": ["contact book"],
+            "parameters": [_path("contact_id")],
+            "requestBody": {"required": True, **_json(_ref("BookContactPatch"))},
+            "responses": {
+                "200": _answer("The contact", _ref("BookContact")),
+                **_errors("Error", 400, 401, 404, 422),
+            },
+        },
+        "delete": {
+            "summary": "Remove a contact",
+            "tags": ["contact book"],
+            "parameters": [_path("contact_id")],
+            "responses": {
+                "204": {"description": "Removed"},
+                **_errors("Error", 401, 404),
+            },
+        },
+    },
+    "/api/v1/contacts/import": {
+        "post": {
+            "summary": "Add a job's people to the book through the gate, as a job",
+            "tags": ["contact book"],
+            "requestBody": {"required": True, **_json(_ref("BookImportRequest"))},
+            "responses": {
+                "202": _answer("Started (or saved, see notice)", _ref("BookImport")),
+                **_errors("Error", 400, 401, 404, 422),
+            },
+        },
+    },
+    "/api/v1/contacts/import/{job_id}": {
+        "get": {
+            "summary": "How an import stands: entered, merged, kept out by rule",
+            "tags": ["contact book"],
+            "parameters": [_path("job_id")],
+            "responses": {
+                "200": _answer("The import", _ref("BookImport")),
+                **_errors("Error", 401, 404),
+            },
+        },
+    },
+    "/api/v1/companies": {
+        "get": {
+            "summary": "A page of the workspace's companies",
+            "tags": ["contact book"],
+            "parameters": [
+                _query("q", STR),
+                _query("page", {"type": "integer", "minimum": 1}),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
+            ],
+            "responses": {
+                "200": _answer("A page", _ref("BookCompanies")),
+                **_errors("Error", 401, 422),
+            },
+        },
+    },
+    "/api/v1/companies/{company_id}": {
+        "get": {
+            "summary": "A company with its contacts and their roles",
+            "tags": ["contact book"],
+            "parameters": [_path("company_id")],
+            "responses": {
+                "200": _answer("The company", _ref("BookCompanyWithContacts")),
+                **_errors("Error", 401, 404),
+            },
+        },
     },
     "/api/linkedin/search/create-job": {
         "post": {
