@@ -5,8 +5,8 @@ import pytest
 from prospecting.services import accounts
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
-from tests.test_contacts_gate import mixed_file
 from tests.factories import start_enrichment
+from tests.test_contacts_gate import mixed_file
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import WebhookAttempt
 from prospecting.models import WebhookDelivery
+from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services import webhooks
+from prospecting.services.contacts import ContactInput
 from prospecting.services.errors import InvalidInput
 from prospecting.tasks import enqueue_batches
 from tests import factories
@@ -279,3 +281,40 @@ def test_the_api_refuses_bad_input_naming_the_field(
     response = client.post("/api/v1/webhooks", json=payload, headers=admin_headers)
     assert response.status_code == 422
     assert response.get_json()["error"]["details"]["field"] == field
+
+
+def test_contacts_created_updated_and_deleted_are_announced(app, workspace, receiver):
+    hook = receiver()
+    events = ["contact.created", "contact.updated", "contact.deleted"]
+    webhooks.add_endpoint(workspace.id, hook.url, events)
+    report = contacts.upsert_contacts(
+        workspace.id,
+        [
+            ContactInput(name="Ann", email="ann@acme.com", email_verdict="valid"),
+            ContactInput(name="Bob", phone="+14155550100"),
+        ],
+    )
+    ann_id = report.items[0].contact_id
+    contacts.update_contact(
+        workspace.id, ann_id, name="Ann Lee", email="ann@acme.com", phone=None
+    )
+    contacts.delete_contact(workspace.id, ann_id)
+    send_due()
+    bodies = [json.loads(r["body"]) for r in hook.requests]
+    assert [b["type"] for b in bodies] == events
+    created = bodies[0]["data"]["contacts"]
+    assert [c["name"] for c in created] == ["Ann", "Bob"]
+    assert bodies[1]["data"]["contacts"][0]["name"] == "Ann Lee"
+    assert bodies[2]["data"]["contacts"] == [
+        {"id": ann_id, "name": "Ann Lee", "email": "ann@acme.com", "phone": None}
+    ]
+
+
+def test_an_import_that_is_refused_announces_nothing(app, workspace, receiver):
+    hook = receiver()
+    webhooks.add_endpoint(workspace.id, hook.url, ["contact.created"])
+    contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="Bad", email="bounce@mailinator.com")]
+    )
+    send_due()
+    assert hook.requests == [] and deliveries() == []

@@ -15,6 +15,7 @@ from prospecting.models import ContactCompany
 from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models.base import utcnow
+from prospecting.services import webhooks
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
@@ -173,6 +174,8 @@ def update_contact(
     contact.updated_at = utcnow()
     contact.sync_failed, contact.sync_error = False, None
     try:
+        db.session.flush()
+        webhooks.emit(workspace_id, "contact.updated", {"contacts": [_brief(contact)]})
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -226,5 +229,16 @@ def link_company(contact: Contact, company_id: int, *, role: str | None) -> None
 def delete_contact(workspace_id: int, contact_id: int) -> None:
     """Remove a contact with its emails, phones, company links and sources."""
     contact = get_contact(workspace_id, contact_id)
+    webhooks.emit(workspace_id, "contact.deleted", {"contacts": [_brief(contact)]})
     db.session.delete(contact)
     db.session.commit()
+
+
+def _brief(contact: Contact) -> dict:
+    """A contact as webhook events carry it."""
+    return {
+        "id": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+    }

@@ -30,6 +30,7 @@ from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models import ContactSource
 from prospecting.models.base import utcnow
+from prospecting.services import webhooks
 from prospecting.services.contacts import gate
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertItem
@@ -115,6 +116,7 @@ def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[Upser
             _group(people, by_key, data, judged, item)
         try:
             _write(workspace_id, people)
+            _announce(workspace_id, items)
             db.session.commit()
             return items
         except IntegrityError:
@@ -202,6 +204,22 @@ def _clean(value):
 
 
 # Writing a chunk
+
+
+def _announce(workspace_id: int, items: list[UpsertItem]) -> None:
+    """contact.created / contact.updated for the chunk's people (one event each,
+    written with the chunk: see services/webhooks)."""
+    for status, event in (
+        ("created", "contact.created"),
+        ("updated", "contact.updated"),
+    ):
+        people = [
+            {"id": i.contact_id, "name": i.name, "email": i.email, "phone": i.phone}
+            for i in items
+            if i.status == status and i.contact_id
+        ]
+        if people:
+            webhooks.emit(workspace_id, event, {"contacts": people})
 
 
 def _write(workspace_id: int, people: list[_Person]) -> None:
