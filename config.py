@@ -342,7 +342,12 @@ class TestConfig(Config):
     SANDBOX = {**Config.SANDBOX, "latency_ms": 0, "timeout_seconds": 2}
     PROVIDER_READ_TIMEOUT = 1.0
     PROVIDER_READ_TIMEOUTS: dict = {}
-    PROVIDER_RATE_LIMITS = {"emails": "50/second", "companies": "50/second"}
+    # Apollo's per-minute default would slow every test's company lookups.
+    PROVIDER_RATE_LIMITS = {
+        **Config.PROVIDER_RATE_LIMITS,
+        "emails": "50/second",
+        "companies": "50/second",
+    }
     PROVIDER_BACKOFF = 0.01
     LOGIN_RATE_LIMIT = "1000/minute"
     # contacts: a short Airtable lockout so tests need not wait 30 s

@@ -332,7 +332,8 @@ def _seed_demo_workspace(ws, user) -> None:
         huey.immediate = True
         job = demo_service.start_enrichment(ws.id, user.id)
         tasks.enqueue_batches(jobs_service.open_batches(job.id))
-        contacts.import_enrichment(ws.id, job.id)
+        added = contacts.start_import(ws.id, user.id, "enrichment", job.id)
+        tasks.enqueue_batches(jobs_service.open_batches(added.id))
         fetch = demo_service.start_fetch(ws.id, user.id)
         tasks.enqueue_batches(jobs_service.open_batches(fetch.id))
     finally:

@@ -200,12 +200,12 @@ def test_companies_export_as_xlsx(auth_client, workspace):
 
 def test_enrichment_export_picks_columns_and_writes_xlsx(auth_client, workspace):
     from tests import factories
-    from tests.test_enrichment import run_job
+    from tests.factories import start_enrichment
 
     content = factories.csv_bytes(
         [["Name", "Email", "Phone"], ["Ann", "ann@acme.com", "+12747482542"]]
     )
-    job = run_job(
+    job = start_enrichment(
         auth_client,
         content,
         {"map_name": "Name", "map_email": "Email", "map_phone": "Phone"},

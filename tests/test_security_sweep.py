@@ -171,14 +171,13 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     )
     (delivery_id,) = webhooks.emit(workspace_id, "job.failed", {"job": None})
     db.session.commit()
-    job_ids = [enrichment_job.id, search.id, prospect_job.id, fetch_job.id, sync_job.id]
-    job_ids.append(finder_job.id)
     job_ids = [
         enrichment_job.id,
         search.id,
         prospect_job.id,
         fetch_job.id,
         sync_job.id,
+        finder_job.id,
         import_job.id,
     ]
     return {

@@ -27,12 +27,22 @@ from prospecting.providers.emails import EmailVerdict
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderCostCapReached
 from prospecting.providers.errors import ProviderError
+from prospecting.providers.errors import ProviderNotConfigured
 from prospecting.providers.errors import ProviderNotFound
+from prospecting.providers.errors import ProviderQuotaExhausted
 from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import cache
 
 # Errors that stop the batch rather than move on to the next provider.
-PASS_THROUGH = (ProviderRateLimited, ProviderAuthError, ProviderCostCapReached)
+# Errors that stop the row's job rather than move on to the next provider: the
+# runner's Policy meets them (wait, fail, pause).
+PASS_THROUGH = (
+    ProviderRateLimited,
+    ProviderAuthError,
+    ProviderCostCapReached,
+    ProviderNotConfigured,
+    ProviderQuotaExhausted,
+)
 ZERO = metering.ZERO
 # Without an order, a field asks its first provider alone (settings.provider_order).
 DEFAULT = {f: (lambda f=f: adapters.names(f)[:1]) for f in adapters.FIELDS}
