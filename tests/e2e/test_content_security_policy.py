@@ -23,7 +23,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
   window.__csp.push(`${e.violatedDirective} ${e.blockedURI || "inline"} ${where}`);
 });
 """
-DOWNLOADS = (".csv", ".xlsx")
+# Routes that answer a file (the browser downloads it: no page to check).
+DOWNLOADS = (".csv", ".xlsx", "/export")
 
 
 def refused(text: str) -> bool:

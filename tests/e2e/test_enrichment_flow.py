@@ -144,7 +144,8 @@ def test_enrichment_rerun_failed_rows_succeeds_after_provider_outage(
     page.get_by_role("button", name="Start enrichment").click()
     page.wait_for_url(re.compile(r"/enrichment/jobs/[\w-]+$"))
     box = page.locator(".progress-box")
-    assert _watch_progress(page, box, timeout=40)[-1] == ("completed", 100)
+    # Every row failed: the job reads as failed, not a green "completed".
+    assert _watch_progress(page, box, timeout=40)[-1] == ("failed", 100)
     expect(box.locator("dd.bad")).to_have_text(str(RERUN_ROWS + 2))
     expect(box.locator("dd.ok")).to_have_text("0")
 
@@ -163,7 +164,11 @@ def test_enrichment_rerun_failed_rows_succeeds_after_provider_outage(
     page.locator("#rerun-button").click()
     expect(page.locator(".flash")).to_contain_text("The failed work is queued again.")
     box = page.locator(".progress-box")
-    assert _watch_progress(page, box, timeout=40)[-1] == ("completed", 100)
+    # The two rows without an address stay failed.
+    assert _watch_progress(page, box, timeout=40)[-1] == (
+        "completed with failures",
+        100,
+    )
     expect(box.locator("dd.ok")).to_have_text(str(RERUN_ROWS))
     expect(box.locator("dd.bad")).to_have_text("2")
 
@@ -173,7 +178,7 @@ def test_enrichment_rerun_failed_rows_succeeds_after_provider_outage(
     results.locator(".filters a", has_text="failed (2)").click()
     expect(results.locator("tbody tr[id^=row-]")).to_have_count(2)
     expect(results.locator("tbody")).to_contain_text("No Mail B")
-    expect(results.locator(".filters a[aria-current]")).to_have_text("failed (2)")
+    expect(results.locator("#status-failed[aria-current]")).to_have_text("failed (2)")
     results.locator(".filters a", has_text=f"success ({RERUN_ROWS})").click()
     expect(results.locator("tbody tr[id^=row-]")).to_have_count(RERUN_ROWS)
     expect(results.locator("tbody .badge-success")).to_have_count(RERUN_ROWS)
