@@ -262,20 +262,15 @@ def _work(run_: Run, work: Callable[[Run], Any]) -> Result:
         db.session.rollback()
         batches.pause_batch(run_.batch.id, run_.owner, exc.reason)
         return None
-    except ProviderCostCapReached as exc:
-        # The items stay pending, so resume() picks them up exactly once.
-        db.session.rollback()
-        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
-        return None
-    except ProviderOutcomeUnknown as exc:
-        # A billable call may have been charged: never sent again on our own. The
-        # batch waits, paused with the reason, for the user to send it again.
-        db.session.rollback()
-        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
-        return None
-    except ProviderQuotaExhausted as exc:
-        # An hour's or a day's quota: the job pauses with the reason and the time
-        # it can resume, instead of retrying all that while.
+    except (
+        ProviderCostCapReached,
+        ProviderOutcomeUnknown,
+        ProviderQuotaExhausted,
+    ) as exc:
+        # The batch pauses with the reason: a cost cap (its items stay pending, so
+        # resume() picks them up exactly once); a billable call that may have been
+        # charged (never sent again on our own: the user decides); an hour's or a
+        # day's quota (the reason says when it can resume, instead of retrying).
         db.session.rollback()
         batches.pause_batch(run_.batch.id, run_.owner, exc.message)
         return None
