@@ -1,0 +1,170 @@
+"""Airtable settings, the sync job and its pending, failed and stats pages."""
+
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.services import contacts
+from prospecting.services import jobs
+from prospecting.services.contacts import airtable_sync
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+from prospecting.services.errors import ServiceError
+from prospecting.views.contacts import bp
+from prospecting.views.contacts import page_number
+from prospecting.views.contacts import per_page
+from prospecting.views.responses import warn_if_not_sent
+
+
+@bp.get("/airtable")
+def airtable():
+    """The workspace's Airtable settings; with `check=1`, held against the base's
+    schema (missing fields, types, merge fields)."""
+    report = check_error = None
+    if request.args.get("check") == "1":
+        report, check_error = _schema_report()
+    return _airtable_page(
+        contacts.settings_for_form(g.workspace.id),
+        report=report,
+        check_error=check_error,
+    )
+
+
+def _schema_report():
+    """The schema check of the saved settings, or the reason it could not run."""
+    try:
+        return contacts.check_schema(g.workspace.id), None
+    except ServiceError as exc:
+        return None, exc.message
+
+
+def _airtable_page(settings, error=None, status=200, report=None, check_error=None):
+    return render_template(
+        "contacts/airtable.html",
+        settings=settings,
+        error=error,
+        report=report,
+        check_error=check_error,
+        contact_keys=list(contacts.CONTACT_FIELDS),
+        company_keys=list(contacts.COMPANY_FIELDS),
+        merge_choices=contacts.CONTACT_MERGE_FIELDS,
+        company_merge_choices=contacts.COMPANY_MERGE_FIELDS,
+        running=contacts.open_sync(g.workspace.id),
+        recent=jobs.recent(g.workspace.id, kind=airtable_sync.KIND, limit=10),
+    ), status
+
+
+@bp.post("/airtable")
+def save_airtable():
+    """Save the Airtable settings (a blank token keeps the stored one)."""
+    form = request.form
+    try:
+        contacts.save_settings(
+            g.workspace.id,
+            token=form.get("token"),
+            base_id=form.get("base_id", ""),
+            contacts_table=form.get("contacts_table", ""),
+            companies_table=form.get("companies_table", ""),
+            contact_fields={
+                k: form.get(f"contact_field_{k}", "") for k in contacts.CONTACT_FIELDS
+            },
+            company_fields={
+                k: form.get(f"company_field_{k}", "") for k in contacts.COMPANY_FIELDS
+            },
+            merge_field=form.get("merge_field", "email"),
+            company_merge_field=form.get("company_merge_field", "name"),
+            sync_interval_minutes=form.get("sync_interval_minutes", 0, type=int) or 0,
+        )
+    except InvalidInput as exc:
+        db_settings = contacts.settings_for_form(g.workspace.id)
+        return _airtable_page(db_settings, exc.message, 422)
+    flash("Airtable settings saved.", "info")
+    return redirect(url_for("contacts.airtable", check="1"))
+
+
+@bp.post("/airtable/unmap")
+def unmap_missing_fields():
+    """Leave unmapped the mapped fields the base lacks."""
+    try:
+        dropped = contacts.unmap_missing(g.workspace.id)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("contacts.airtable", check="1"))
+    names = ", ".join(dropped) or "none"
+    flash(f"Left unmapped: {names}.", "info")
+    return redirect(url_for("contacts.airtable", check="1"))
+
+
+@bp.post("/airtable/sync")
+def start_sync():
+    """Start an Airtable sync of the pending companies and contacts."""
+    retry_failed = request.form.get("retry_failed") == "1"
+    report, _ = _schema_report()
+    if report is not None and report.blocking:
+        flash(airtable_sync.schema_message(report), "error")
+        return redirect(url_for("contacts.airtable", check="1"))
+    try:
+        job = contacts.start_sync(
+            g.workspace.id, current_user.id, retry_failed=retry_failed
+        )
+    except contacts.AirtableNotConfigured as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("contacts.airtable"))
+    except Conflict as exc:
+        flash(exc.message, "warning")
+        running = contacts.open_sync(g.workspace.id)
+        return redirect(url_for("contacts.sync_job", job_id=running.id))
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("contacts.sync_job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>/sync")
+def sync_job(job_id: str):
+    """An Airtable sync job's live progress."""
+    job = jobs.get(g.workspace.id, job_id, kind=airtable_sync.KIND)
+    return render_template(
+        "contacts/sync_job.html",
+        job=job,
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@bp.get("/sync/pending")
+def pending():
+    """Contacts never synced or changed since their last sync."""
+    return _state_page("pending", "contacts/pending.html")
+
+
+@bp.get("/sync/failed")
+def failed():
+    """Contacts (and companies) whose last sync failed, with the error and "retry"."""
+    return _state_page("failed", "contacts/failed.html")
+
+
+def _state_page(state: str, template: str):
+    rows, total = contacts.contacts_in_state(
+        g.workspace.id, state, page=page_number(), per_page=per_page()
+    )
+    return render_template(
+        template,
+        contacts=rows,
+        total=total,
+        page=page_number(),
+        pages=max(1, -(-total // per_page())),
+        companies=contacts.companies_in_state(g.workspace.id, state),
+        configured=contacts.get_settings(g.workspace.id) is not None,
+    )
+
+
+@bp.get("/sync/stats")
+def stats():
+    """Contacts per company: total, synced, pending, failed."""
+    return render_template(
+        "contacts/stats.html", rows=contacts.stats_by_company(g.workspace.id)
+    )

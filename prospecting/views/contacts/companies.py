@@ -1,0 +1,155 @@
+"""Companies: list, export, edit, and the contact fetch by CIN."""
+
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from prospecting import tasks
+from prospecting.services import contacts
+from prospecting.services import exports
+from prospecting.services import jobs
+from prospecting.services.errors import Conflict
+from prospecting.services.errors import InvalidInput
+from prospecting.views.contacts import bp
+from prospecting.views.jobs import follows
+from prospecting.views.responses import export_download
+from prospecting.views.responses import export_options
+from prospecting.views.responses import warn_if_not_sent
+
+
+@bp.get("/companies")
+def companies():
+    """The workspace's companies and a form to add one."""
+    return _companies_page({})
+
+
+def _companies_page(values: dict, error: str | None = None, status: int = 200):
+    q = request.args.get("q", "").strip()
+    rows = contacts.list_companies(g.workspace.id, q=q)
+    return render_template(
+        "contacts/companies.html",
+        rows=rows,
+        q=q,
+        values=values,
+        error=error,
+        export_columns=[c.name for c in exports.tables.COMPANY_COLUMNS],
+    ), status
+
+
+@bp.get("/companies/export")
+def export_companies():
+    """The workspace's companies (or those the search shows) as CSV or XLSX."""
+    opts = export_options()
+    header, rows = exports.tables.companies(
+        g.workspace.id, q=request.args.get("q"), columns=opts.columns
+    )
+    return export_download(exports.stream(header, rows, opts), opts, "companies")
+
+
+@bp.post("/companies")
+def create_company():
+    """Add a company (name, domain, CIN or LLPIN)."""
+    values = {
+        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
+    }
+    try:
+        company = contacts.save_company(g.workspace.id, **values)
+    except (InvalidInput, Conflict) as exc:
+        return _companies_page(values, exc.message, exc.status_code)
+    flash(f"Company {company.name} added.", "info")
+    return redirect(url_for("contacts.company", company_id=company.id))
+
+
+@bp.get("/companies/<int:company_id>")
+def company(company_id: int):
+    """A company with its contacts, its details form and "Fetch contacts"."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    return _company_page(found, _company_values(found))
+
+
+def _company_values(company) -> dict:
+    return {
+        "name": company.name,
+        "domain": company.domain or "",
+        "registration_number": company.registration_number or "",
+    }
+
+
+def _company_page(company, values, error=None, status=200):
+    fetches = [
+        j
+        for j in jobs.recent(g.workspace.id, kind=contacts.KIND_FETCH, limit=50)
+        if j.params.get("company_id") == company.id
+    ][:10]
+    return render_template(
+        "contacts/company.html",
+        company=company,
+        values=values,
+        error=error,
+        fetches=fetches,
+        max_contacts=current_app.config["ATTESTR_MAX_CONTACTS"],
+    ), status
+
+
+@bp.post("/companies/<int:company_id>")
+def update_company(company_id: int):
+    """Save a company's name, domain and registration number."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    values = {
+        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
+    }
+    try:
+        contacts.save_company(g.workspace.id, company_id=company_id, **values)
+    except (InvalidInput, Conflict) as exc:
+        return _company_page(found, values, exc.message, exc.status_code)
+    flash("Company saved.", "info")
+    return redirect(url_for("contacts.company", company_id=company_id))
+
+
+@bp.post("/companies/<int:company_id>/fetch")
+def fetch(company_id: int):
+    """Start a job that fetches the company's contacts by its CIN or LLPIN."""
+    found = contacts.get_company(g.workspace.id, company_id)
+    try:
+        job = contacts.start_fetch(
+            g.workspace.id,
+            current_user.id,
+            company_id,
+            max_contacts=request.form.get("max_contacts") or None,
+        )
+    except InvalidInput as exc:
+        return _company_page(found, _company_values(found), exc.message, 422)
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    return redirect(url_for("contacts.fetch_job", job_id=job.id))
+
+
+@bp.get("/jobs/<job_id>/fetch")
+def fetch_job(job_id: str):
+    """A contact fetch job: live progress, then the outcome per contact."""
+    job = jobs.get(g.workspace.id, job_id, kind=contacts.KIND_FETCH)
+    return render_template(
+        "contacts/fetch_job.html",
+        job=job,
+        outcomes=contacts.fetch_outcomes(job),
+        company_id=job.params.get("company_id"),
+        poll=current_app.config["PROGRESS_POLL_SECONDS"],
+    )
+
+
+@follows(contacts.KIND_FETCH)
+def _live_outcomes(job) -> str:
+    """The outcome per contact as the progress poll swaps it in."""
+    return render_template(
+        "contacts/_fetch_outcomes.html",
+        job=job,
+        outcomes=contacts.fetch_outcomes(job),
+        oob=True,
+    )
+
+
+# Adding people to the book: "Add to contacts" as a job, a CSV file, one person
