@@ -128,11 +128,13 @@ def test_providers_check_runs_only_free_checks_without_spend(runner, app):
     assert result.exit_code == 0, result.output
     for name in ("emails", "companies", "attestr"):
         assert f"skip    {name:<14} costs credits" in result.output
-    for name in ("reachstream", "sender"):
+    for name in ("reachstream", "sender", "hunter", "pdl"):
         assert f"ok      {name:<14} free" in result.output
     assert "credits left" in result.output and "no message sent" in result.output
+    assert "verifications left this period" in result.output
     providers = db.session.scalars(select(ProviderCall.provider)).all()
-    assert sorted(providers) == ["reachstream", "sender"]
+    assert sorted(providers) == ["hunter", "pdl", "reachstream", "sender"]
+    assert db.session.scalar(select(func.sum(ProviderCall.cost))) in (0, None)
 
 
 def test_providers_check_with_spend_calls_every_provider_once(runner, app):
@@ -142,7 +144,7 @@ def test_providers_check_with_spend_calls_every_provider_once(runner, app):
         assert f"ok      {name:<14} costs credits" in result.output
     providers = db.session.scalars(select(ProviderCall.provider)).all()
     assert sorted(providers) == [
-        "attestr", "companies", "emails", "reachstream", "sender"
+        "attestr", "companies", "emails", "hunter", "pdl", "reachstream", "sender"
     ]  # fmt: skip
 
 

@@ -155,3 +155,48 @@ def test_a_pdl_miss_is_logged_and_not_charged(app, workspace):
         (200, 0.02),
         (404, 0),
     ]
+
+
+def test_the_free_checks_of_hunter_and_pdl_match_their_published_contracts(
+    app, sandbox_url
+):
+    account = requests.get(
+        f"{sandbox_url}/hunter/v2/account", params={"api_key": "k"}, timeout=5
+    )
+    assert contracts.problems("hunter", "account.response", account.json()) == []
+    extra = requests.get(
+        f"{sandbox_url}/hunter/v2/account",
+        params={"api_key": "k", "domain": "a.com"},
+        timeout=5,
+    )
+    assert extra.status_code == 400  # Hunter's account call takes only the key
+    suggest = requests.get(
+        f"{sandbox_url}/pdl/v5/autocomplete",
+        params={"field": "company", "text": "acme", "size": "1"},
+        headers={"X-Api-Key": "k"},
+        timeout=5,
+    )
+    assert contracts.problems("pdl", "autocomplete.response", suggest.json()) == []
+    no_field = requests.get(
+        f"{sandbox_url}/pdl/v5/autocomplete",
+        params={"text": "acme"},
+        headers={"X-Api-Key": "k"},
+        timeout=5,
+    )
+    assert no_field.status_code == 400
+
+
+def test_the_hunter_and_pdl_checks_are_free_and_say_what_is_left(app):
+    assert "500 searches and 1000 verifications left" in hunter.check()
+    assert "1 suggestion" in pdl.check()
+    calls = db.session.scalars(select(ProviderCall)).all()
+    assert {c.provider for c in calls} == {"hunter", "pdl"}
+    assert all(not c.cost for c in calls)
+
+
+def test_a_provider_without_a_key_is_reported_as_not_used(app):
+    app.config["HUNTER_KEY"] = ""
+    app.config["PDL_KEY"] = ""
+    assert hunter.check().startswith("not used: HUNTER_KEY is not set")
+    assert pdl.check().startswith("not used: PDL_KEY is not set")
+    assert db.session.scalars(select(ProviderCall)).all() == []

@@ -25,9 +25,11 @@ from prospecting.providers.errors import ProviderNotFound
 from prospecting.providers.errors import ProviderRateLimited
 
 PROVIDER = "hunter"
+ACCOUNT = "account"
 FINDER = "email-finder"
 VERIFIER = "email-verifier"
 LABEL = "Hunter"
+CHECK_COSTS = False  # `flask providers check` calls the free account call
 
 # Hunter's verifier `status` (the documented field; `result` is deprecated) to the
 # neutral verdict and flags (providers.md §5).
@@ -53,7 +55,7 @@ class FoundEmail:
     raw: dict | None = None
 
 
-def _get(path: str, endpoint: str, params: dict):
+def _get(path: str, endpoint: str, params: dict, *, billable: bool = True):
     cfg = current_app.config
     response = http.request(
         PROVIDER,
@@ -62,7 +64,9 @@ def _get(path: str, endpoint: str, params: dict):
         endpoint=endpoint,
         label=LABEL,
         params={**params, "api_key": cfg["HUNTER_KEY"]},
-        billable=True,  # each search and verification is charged; no idempotency key
+        # Each search and verification is charged (no idempotency key); the
+        # account call is free.
+        billable=billable,
         # Hunter's 403 is "too many requests", not refused credentials.
         passthrough=(400, 403, 404, 451),
     )
@@ -146,4 +150,27 @@ def parse_finding(body) -> FoundEmail:
         verdict=verdict,
         flags=list(flags),
         raw=data,
+    )
+
+
+def account() -> dict:
+    """What is left of this period's searches and verifications (a free call:
+    https://hunter.io/api-documentation/v2#account)."""
+    body = _get(ACCOUNT, ACCOUNT, {}, billable=False)
+    requests_left = (body.get("data") or {}).get("requests") or {}
+    return {
+        meter: int((requests_left.get(meter) or {}).get("available", 0))
+        - int((requests_left.get(meter) or {}).get("used", 0))
+        for meter in ("searches", "verifications")
+    }
+
+
+def check() -> str:
+    """`flask providers check`: the free account call, and what is left."""
+    if not current_app.config.get("HUNTER_KEY"):
+        return "not used: HUNTER_KEY is not set (needed once a waterfall lists Hunter)"
+    left = account()
+    return (
+        f"{left['searches']} searches and {left['verifications']} verifications "
+        "left this period (the account call is free)"
     )

@@ -7,7 +7,10 @@ https://docs.peopledatalabs.com/docs/quickstart-company-enrichment-api (the
 https://docs.peopledatalabs.com/docs/output-response-company-enrichment-api (the
 profile fields at the top level, beside `status` and `likelihood`; 404 when no
 company matches, and a match is what is charged) and
-https://docs.peopledatalabs.com/docs/errors (402 when out of credits).
+https://docs.peopledatalabs.com/docs/errors (402 when out of credits). The
+Autocomplete API, a supporting API that consumes no credits
+(https://docs.peopledatalabs.com/support/billing/how-credits-work), is the
+free call `flask providers check` makes.
 """
 
 from flask import current_app
@@ -22,6 +25,8 @@ from prospecting.providers.errors import ProviderUnavailable
 PROVIDER = "pdl"
 ENDPOINT = "company/enrich"
 LABEL = "People Data Labs"
+AUTOCOMPLETE = "autocomplete"
+CHECK_COSTS = False  # `flask providers check` calls the free Autocomplete API
 
 
 def enrich(domain: str) -> CompanyData:
@@ -94,3 +99,26 @@ def parse(domain: str, body) -> CompanyData:
         provider="pdl",
         provider_id=body.get("id"),
     )
+
+
+def autocomplete(field: str, text: str, size: int = 1) -> list[str]:
+    """PDL's suggestions for `text` in `field` (free: a supporting API)."""
+    cfg = current_app.config
+    response = http.request(
+        PROVIDER,
+        "GET",
+        f"{cfg['PDL_URL']}/v5/autocomplete",
+        endpoint=AUTOCOMPLETE,
+        label=LABEL,
+        params={"field": field, "text": text, "size": str(size)},
+        headers={"X-Api-Key": cfg["PDL_KEY"]},
+    )
+    return [str(s.get("name", "")) for s in http.json_body(response, LABEL)["data"]]
+
+
+def check() -> str:
+    """`flask providers check`: one free autocomplete call."""
+    if not current_app.config.get("PDL_KEY"):
+        return "not used: PDL_KEY is not set (needed once a waterfall lists PDL)"
+    found = autocomplete("company", "acme")
+    return f"answered ({len(found)} suggestion for 'acme'; free)"

@@ -145,3 +145,26 @@ def hunter_email_finder():
 
 def _domain_of(company: str) -> str:
     return "".join(c for c in company.lower() if c.isalnum()) + ".com"
+
+
+@bp.get("/hunter/v2/account")
+def hunter_account():
+    """Hunter's free account call: the plan and what is left this period."""
+    refused = _refused("account")
+    if refused is not None:
+        return _rate_status(refused)
+    return jsonify(
+        {
+            "data": {
+                "email": "sandbox@example.com",
+                "plan_name": "Sandbox",
+                "plan_level": 1,
+                "reset_date": "2027-01-01",
+                "team_id": None,
+                "requests": {
+                    "searches": {"used": 0, "available": 500},
+                    "verifications": {"used": 0, "available": 1000},
+                },
+            }
+        }
+    )

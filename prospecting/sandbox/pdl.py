@@ -73,3 +73,23 @@ def pdl_company_enrich():
             },
         }
     )
+
+
+@bp.get("/pdl/v5/autocomplete")
+def pdl_autocomplete():
+    """PDL's free Autocomplete API: suggestions for the text typed in a field."""
+    key = request.headers.get("X-Api-Key", "")
+    if not key or key.startswith("invalid"):
+        return _error(401, "invalid_auth", "Invalid API key.")
+    problems = contracts.problems("pdl", "autocomplete.request", dict(request.args))
+    if problems:
+        return _error(400, "invalid_request_error", "; ".join(problems))
+    text = request.args.get("text", "").strip().lower()
+    size = int(request.args.get("size", "10"))
+    seed = faults.seed("pdl-autocomplete", text)
+    names = [f"{text or 'acme'}{suffix}" for suffix in ("", " labs", " group")]
+    data = [
+        {"name": name, "count": (seed >> (4 * i)) % 5000, "meta": {}}
+        for i, name in enumerate(names[:size])
+    ]
+    return jsonify({"status": 200, "data": data, "fields": [request.args["field"]]})
