@@ -4,7 +4,6 @@ import logging
 import os
 import sys
 import threading
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -279,12 +278,6 @@ def demo_seed(email, password, workspace):
     if current_app.config["SANDBOX_ENABLED"]:
         _seed_demo_workspace(_workspace(workspace), user)
     click.echo(f"Demo login: {email} / {password} (workspace '{workspace}')")
-    if current_app.config["SANDBOX_ENABLED"]:
-        from prospecting.services.finder import demo
-
-        ws = accounts.get_or_create_workspace(workspace)
-        path = demo.seed(ws.id, Path(current_app.instance_path))
-        click.echo(f"Email finder demo: /finder (contacts and companies), {path}")
 
 
 # Provider settings pointed at the sandbox while the demo's jobs run.
@@ -309,9 +302,10 @@ def _seed_demo_workspace(ws, user) -> None:
     from prospecting.services import demo as demo_service
 
     app = current_app._get_current_object()
-    demo_service.seed_settings_and_outreach(
+    path = demo_service.seed_settings_and_outreach(
         ws.id, sandbox_url=app.config["SANDBOX_URL"]
     )
+    click.echo(f"Email finder demo: /finder (contacts and companies), {path}")
     if demo_service.has_jobs(ws.id):
         click.echo("Demo workspace: already seeded.")
         return

@@ -19,6 +19,7 @@ from prospecting.services import contacts
 from prospecting.services import enrichment
 from prospecting.services import outreach
 from prospecting.services import prospects
+from prospecting.services.finder import demo as finder_demo
 from prospecting.services.outreach import rulebook
 from prospecting.services.outreach import schemas
 
@@ -41,12 +42,14 @@ def sample_path() -> Path:
     return Path(current_app.static_folder) / SAMPLE_FILE
 
 
-def seed_settings_and_outreach(workspace_id: int, *, sandbox_url: str) -> None:
-    """Everything but the jobs (idempotent); `sandbox_url` is where the sandbox
-    answers once the app serves (the settings pages keep it)."""
+def seed_settings_and_outreach(workspace_id: int, *, sandbox_url: str) -> Path:
+    """Everything but the jobs (idempotent): provider settings, outreach data and
+    the email finder's mix; `sandbox_url` is where the sandbox answers once the
+    app serves (the settings pages keep it). Returns the finder demo's CSV."""
     connect_providers(workspace_id, sandbox_url=sandbox_url)
     ingest_outreach(workspace_id)
     add_rule(workspace_id)
+    return finder_demo.seed(workspace_id, Path(current_app.instance_path))
 
 
 def connect_providers(workspace_id: int, *, sandbox_url: str) -> None:
