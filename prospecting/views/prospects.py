@@ -18,9 +18,11 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
+from prospecting.views.responses import requested_page
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("prospects", __name__, url_prefix="/prospects")
@@ -243,10 +245,9 @@ def _live_table(job) -> str:
 
 def _table_context(job) -> dict:
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, total = prospects.prospects_page(job.id, page=page, per_page=per_page)
-    pages = max(1, -(-total // per_page))
-    return {"rows": rows, "total": total, "page": page, "pages": pages}
+    number = requested_page()
+    rows, total = prospects.prospects_page(job.id, page=number, per_page=per_page)
+    return {"page": Page(rows, number, per_page, total)}
 
 
 @bp.get("/jobs/<job_id>/export.csv")

@@ -1,7 +1,5 @@
 """People search pages: filter form, live status, profiles, export, saved searches."""
 
-import math
-
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -19,9 +17,11 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
+from prospecting.views.responses import requested_page
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("searches", __name__, url_prefix="/searches")
@@ -132,17 +132,11 @@ def _profiles_context(search) -> dict:
     sort = request.args.get("sort") or ""
     if sort not in searches.SORTS:
         sort = ""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    number = requested_page()
     rows, total = searches.profiles_page(
-        search.id, page=page, per_page=PER_PAGE, sort=sort
+        search.id, page=number, per_page=PER_PAGE, sort=sort
     )
-    return {
-        "rows": rows,
-        "total": total,
-        "page": page,
-        "pages": max(1, math.ceil(total / PER_PAGE)),
-        "sort": sort,
-    }
+    return {"page": Page(rows, number, PER_PAGE, total), "sort": sort}
 
 
 @bp.get("/<job_id>/export.csv")
