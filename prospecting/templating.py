@@ -42,4 +42,7 @@ def format_datetime(value, fmt: str = "minutes", default: str = "") -> Markup:
 
 
 def init_app(app: Flask) -> None:
+    from prospecting.forms import new_form
+
+    app.add_template_global(new_form)
     app.add_template_filter(format_datetime, "datetime")

@@ -41,3 +41,14 @@ def test_datetime_filter_is_registered_for_templates(app):
     with app.app_context():
         template = app.jinja_env.from_string("{{ when|datetime('date') }}")
         assert template.render(when=datetime(2026, 1, 2)).endswith(">2026-01-02</time>")
+
+
+def test_new_form_renders_the_csrf_token_and_ignores_the_request(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.test_request_context("/", method="POST", data={"cost_cap": "9"}):
+        html = app.jinja_env.from_string(
+            "{% set f = new_form('ResumeForm', cost_cap='2') %}"
+            "{{ f.csrf_token }}{{ f.cost_cap }}"
+        ).render()
+    assert 'name="csrf_token" type="hidden"' in html
+    assert 'value="2"' in html and 'value="9"' not in html
