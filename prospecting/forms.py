@@ -11,6 +11,7 @@ from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
@@ -206,7 +207,58 @@ class ProspectSearchForm(FlaskForm):
         from prospecting.services import prospects
 
         super().__init__(*args, **kwargs)
-        self.search_source.choices = list(prospects.API_LABELS.items())
-        self.company_headcount.choices = [(b, b) for b in prospects.HEADCOUNTS]
+        self.search_source.choices = [
+            SelectChoice(k, v) for k, v in prospects.API_LABELS.items()
+        ]
+        self.company_headcount.choices = [SelectChoice(b) for b in prospects.HEADCOUNTS]
         unit = current_app.config["COST_UNIT"]
         self.cost_cap.label.text = f"Cost cap ({unit}, 0 = no cap)"
+
+
+# People search (ReachStream)
+
+
+class _PeopleSearchBase(FlaskForm):
+    fetch_count = StringField(
+        "Records to fetch",
+        validators=[Length(max=12)],
+    )
+    cost_cap = StringField(
+        "Cost cap (0 = no cap)", validators=[Optional(), Length(max=40), _cap]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        top = current_app.config["REACHSTREAM_MAX_FETCH"]
+        self.fetch_count.label.text = f"Records to fetch (1–{top})"
+        unit = current_app.config["COST_UNIT"]
+        self.cost_cap.label.text = f"Cost cap ({unit}, 0 = no cap)"
+
+
+def people_search_form(fields: dict[str, str], choices: dict[str, tuple]) -> type:
+    """The people search form class: one field per provider filter (a multi-select
+    where the vocabulary is fixed, else typed values), then the records and the cap."""
+    attrs = {}
+    for key, label in fields.items():
+        if key in choices:
+            # The provider checks the values: the service refuses what it cannot send.
+            attrs[key] = SelectMultipleField(
+                label,
+                choices=[SelectChoice(c) for c in choices[key]],
+                validate_choice=False,
+            )
+        else:
+            attrs[key] = StringField(label, validators=[Length(max=2000)])
+    return type("PeopleSearchForm", (_PeopleSearchBase,), attrs)
+
+
+class SaveSearchForm(FlaskForm):
+    name = StringField(
+        "Name this filter",
+        validators=[
+            DataRequired("Give the saved search a name (up to 120 characters)."),
+            Length(
+                max=120, message="Give the saved search a name (up to 120 characters)."
+            ),
+        ],
+    )
