@@ -6,6 +6,7 @@ from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
@@ -15,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
@@ -262,3 +264,47 @@ class SaveSearchForm(FlaskForm):
             ),
         ],
     )
+
+
+# Email finder
+
+
+class FinderLookupForm(FlaskForm):
+    first_name = StringField("First name", validators=[Length(max=200)])
+    last_name = StringField("Last name", validators=[Length(max=200)])
+    full_name = StringField("or full name", validators=[Length(max=400)])
+    domain = StringField("Company domain", validators=[Length(max=255)])
+    company = StringField("or company name", validators=[Length(max=255)])
+
+
+class _WaterfallBase(FlaskForm):
+    freshness = StringField(
+        "Re-verify contacts older than (days)", validators=[Length(max=12)]
+    )
+
+
+def waterfall_form(fields: dict[str, list[str]]) -> type:
+    """The waterfall settings form class: a position (1–9, blank = off) for each
+    provider of each field, named "<field>:<provider>", and the freshness window."""
+    attrs = {
+        f"{name}:{choice}": IntegerField(
+            f"{choice} (position, blank = off)",
+            validators=[
+                Optional(),
+                NumberRange(1, 9, "A position from 1 to 9, or blank for off."),
+            ],
+        )
+        for name, choices in fields.items()
+        for choice in choices
+    }
+    return type("WaterfallForm", (_WaterfallBase,), attrs)
+
+
+class BulkFindForm(FlaskForm):
+    source = HiddenField(validators=[DataRequired(), Length(max=40)])
+    scope = HiddenField(validators=[Optional(), Length(max=64)])
+
+
+class ReverifyForm(FlaskForm):
+    only_unknown = HiddenField(validators=[Optional(), Length(max=5)])
+    older_than_days = HiddenField(validators=[Optional(), Length(max=12)])
