@@ -22,6 +22,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     from prospecting import inputs
     from prospecting import models  # noqa: F401  (registers every table)
     from prospecting import security
+    from prospecting import templating
     from prospecting.extensions import csrf
     from prospecting.extensions import db
     from prospecting.extensions import init_huey
@@ -50,6 +51,7 @@ def create_app(config_class=None, **overrides) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     inputs.init_app(app)
+    templating.init_app(app)
     register_blueprints(app)
     cli.init_app(app)
     errors.init_app(app)

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from prospecting.htmx import is_htmx
 from prospecting.security import InvalidJson
 from prospecting.services.errors import ServiceError
 
@@ -75,11 +76,7 @@ def error_response(status: int, message: str, *, code: str | None = None, detail
         return jsonify(
             error_body(code or CODES.get(status, str(status)), message, details)
         ), status
-    template = (
-        "errors/_error.html"
-        if request.headers.get("HX-Request")
-        else "errors/error.html"
-    )
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
     return render_template(template, status=status, message=message), status
 
 

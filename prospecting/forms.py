@@ -1,23 +1,30 @@
 """WTForms classes for the HTML pages."""
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from flask_wtf.file import FileRequired
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
+from wtforms.validators import Optional
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
 from prospecting.models.accounts import ROLES
 from prospecting.models.accounts import TOKEN_ROLES
+from prospecting.services.errors import InvalidInput
 
 
 class LoginForm(FlaskForm):
@@ -111,3 +118,193 @@ class WebhookForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     description = StringField("Description (optional)", validators=[Length(max=200)])
+
+
+def new_form(name: str = "ConfirmForm", **data) -> FlaskForm:
+    """A form of this module by class name, filled from `data` and never from the
+    request: for fragments that many views render (a job's resume box, a row's
+    action button), where no view hands the template a form."""
+    form_class = globals()[name]
+    if not (isinstance(form_class, type) and issubclass(form_class, FlaskForm)):
+        raise LookupError(f"{name} is not a form")
+    return form_class(formdata=None, data=data)
+
+
+# Jobs
+
+
+def _cap(form, field) -> None:
+    """A cost cap as the ledger reads it: blank, or a number from 0 (no cap)."""
+    from prospecting.services import ledger
+
+    if field.data not in (None, ""):
+        try:
+            ledger.parse_cap(field.data)
+        except InvalidInput as exc:
+            raise ValidationError(exc.message) from None
+
+
+class ResumeForm(FlaskForm):
+    """Raise a paused job's caps and resume it."""
+
+    cost_cap = StringField(
+        "Job cost cap (0 = none)", validators=[Optional(), Length(max=40), _cap]
+    )
+    daily_cap = StringField(
+        "Workspace daily cap (blank = unchanged)",
+        validators=[Optional(), Length(max=40), _cap],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        unit = current_app.config["COST_UNIT"]
+        self.cost_cap.label.text = f"Job cost cap ({unit}, 0 = none)"
+
+    def add_error(self, exc: InvalidInput) -> None:
+        """Put a refusal of the ledger under the field it is about."""
+        field = self.daily_cap if exc.code == "daily_cap_too_low" else self.cost_cap
+        field.errors = [*field.errors, exc.message]
+
+
+# LinkedIn prospect search (the service checks the values; the messages match it)
+
+
+class LinkedInAccountForm(FlaskForm):
+    dsn = StringField(
+        "DSN (base URL)",
+        validators=[
+            DataRequired("Enter the DSN (base URL) of your Unipile account."),
+            Length(max=255),
+        ],
+    )
+    api_key = PasswordField("API key", validators=[Optional(), Length(max=500)])
+    account_id = StringField(
+        "Account id",
+        validators=[
+            DataRequired("Enter the Unipile account id (up to 120 characters)."),
+            Length(
+                max=120, message="Enter the Unipile account id (up to 120 characters)."
+            ),
+        ],
+    )
+
+
+class ProspectSearchForm(FlaskForm):
+    keywords = StringField("Keywords", validators=[Length(max=200)])
+    title = StringField("Title", validators=[Length(max=200)])
+    search_source = SelectField("Source", default="classic")
+    target_count = StringField(
+        "Target count",
+        default="100",
+        validators=[DataRequired("Enter how many prospects to fetch."), Length(max=12)],
+    )
+    # "id::title" pairs found by the location search: not a fixed list.
+    location = SelectMultipleField("Location", validate_choice=False)
+    company_headcount = SelectMultipleField("Company headcount")
+    cost_cap = StringField(
+        "Cost cap (0 = no cap)", validators=[Optional(), Length(max=40), _cap]
+    )
+
+    def __init__(self, *args, **kwargs):
+        from prospecting.services import prospects
+
+        super().__init__(*args, **kwargs)
+        self.search_source.choices = [
+            SelectChoice(k, v) for k, v in prospects.API_LABELS.items()
+        ]
+        self.company_headcount.choices = [SelectChoice(b) for b in prospects.HEADCOUNTS]
+        unit = current_app.config["COST_UNIT"]
+        self.cost_cap.label.text = f"Cost cap ({unit}, 0 = no cap)"
+
+
+# People search (ReachStream)
+
+
+class _PeopleSearchBase(FlaskForm):
+    fetch_count = StringField(
+        "Records to fetch",
+        validators=[Length(max=12)],
+    )
+    cost_cap = StringField(
+        "Cost cap (0 = no cap)", validators=[Optional(), Length(max=40), _cap]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        top = current_app.config["REACHSTREAM_MAX_FETCH"]
+        self.fetch_count.label.text = f"Records to fetch (1–{top})"
+        unit = current_app.config["COST_UNIT"]
+        self.cost_cap.label.text = f"Cost cap ({unit}, 0 = no cap)"
+
+
+def people_search_form(fields: dict[str, str], choices: dict[str, tuple]) -> type:
+    """The people search form class: one field per provider filter (a multi-select
+    where the vocabulary is fixed, else typed values), then the records and the cap."""
+    attrs = {}
+    for key, label in fields.items():
+        if key in choices:
+            # The provider checks the values: the service refuses what it cannot send.
+            attrs[key] = SelectMultipleField(
+                label,
+                choices=[SelectChoice(c) for c in choices[key]],
+                validate_choice=False,
+            )
+        else:
+            attrs[key] = StringField(label, validators=[Length(max=2000)])
+    return type("PeopleSearchForm", (_PeopleSearchBase,), attrs)
+
+
+class SaveSearchForm(FlaskForm):
+    name = StringField(
+        "Name this filter",
+        validators=[
+            DataRequired("Give the saved search a name (up to 120 characters)."),
+            Length(
+                max=120, message="Give the saved search a name (up to 120 characters)."
+            ),
+        ],
+    )
+
+
+# Email finder
+
+
+class FinderLookupForm(FlaskForm):
+    first_name = StringField("First name", validators=[Length(max=200)])
+    last_name = StringField("Last name", validators=[Length(max=200)])
+    full_name = StringField("or full name", validators=[Length(max=400)])
+    domain = StringField("Company domain", validators=[Length(max=255)])
+    company = StringField("or company name", validators=[Length(max=255)])
+
+
+class _WaterfallBase(FlaskForm):
+    freshness = StringField(
+        "Re-verify contacts older than (days)", validators=[Length(max=12)]
+    )
+
+
+def waterfall_form(fields: dict[str, list[str]]) -> type:
+    """The waterfall settings form class: a position (1–9, blank = off) for each
+    provider of each field, named "<field>:<provider>", and the freshness window."""
+    attrs = {
+        f"{name}:{choice}": IntegerField(
+            f"{choice} (position, blank = off)",
+            validators=[
+                Optional(),
+                NumberRange(1, 9, "A position from 1 to 9, or blank for off."),
+            ],
+        )
+        for name, choices in fields.items()
+        for choice in choices
+    }
+    return type("WaterfallForm", (_WaterfallBase,), attrs)
+
+
+class BulkFindForm(FlaskForm):
+    source = HiddenField(validators=[DataRequired(), Length(max=40)])
+    scope = HiddenField(validators=[Optional(), Length(max=64)])
+
+
+class ReverifyForm(FlaskForm):
+    only_unknown = HiddenField(validators=[Optional(), Length(max=5)])
+    older_than_days = HiddenField(validators=[Optional(), Length(max=12)])

@@ -475,3 +475,28 @@ def test_bulk_finds_prospects_emails_into_the_book(app, workspace):
     assert contact.email_verdict == "valid"
     db.session.expire_all()
     assert db.session.get(Job, job.id).success_count == 1
+
+
+def test_waterfall_with_a_bad_position_or_freshness_names_the_field_with_422(
+    auth_client, workspace
+):
+    position = auth_client.post(
+        "/finder/settings", data={"company:pdl": "12", "freshness": "45"}
+    )
+    body = position.get_data(as_text=True)
+    assert position.status_code == 422
+    assert '<ul class="errors"><li>A position from 1 to 9' in body
+    assert 'value="12"' in body and finder.freshness_days(workspace.id) != 45
+    days = auth_client.post("/finder/settings", data={"freshness": "0"})
+    assert days.status_code == 422
+    assert b'<ul class="errors"><li>Freshness must be a number of days' in days.data
+
+
+def test_lookup_with_a_too_long_name_names_the_field_with_422(auth_client):
+    response = auth_client.post(
+        "/finder/", data={"full_name": "x" * 401, "domain": "globex.com"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="errors"><li>Field cannot be longer than 400' in body
+    assert 'value="globex.com"' in body

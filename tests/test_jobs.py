@@ -309,3 +309,30 @@ def test_a_worker_of_this_machine_whose_process_is_gone_is_freed_at_once(workspa
     assert jobs.reclaim_gone(host="here") == [(batch.id, ROWS)]
     db.session.expire_all()
     assert db.session.get(WorkerHeartbeat, 1).stopped_at is not None
+
+
+def test_resume_with_a_bad_cap_renders_the_field_error_with_422(
+    auth_client, workspace, htmx
+):
+    job = factories.make_job(workspace.id, status="paused", params={"cost_cap": "1"})
+    response = auth_client.post(
+        f"/jobs/{job.id}/resume", data={"cost_cap": "lots"}, headers=htmx
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in body
+    assert f'id="resume-form-{job.id}"' in body
+    assert '<ul class="errors"><li>A cost cap must be a number' in body
+    db.session.expire_all()
+    assert jobs.get(workspace.id, job.id).status == "paused"
+
+
+def test_resume_with_a_bad_cap_from_the_page_flashes_and_redirects(
+    auth_client, workspace
+):
+    job = factories.make_job(workspace.id, status="paused", params={"cost_cap": "1"})
+    response = auth_client.post(
+        f"/jobs/{job.id}/resume", data={"daily_cap": "-3"}, follow_redirects=True
+    )
+    assert "A cost cap must be a number" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert jobs.get(workspace.id, job.id).status == "paused"

@@ -248,3 +248,31 @@ def test_a_tested_account_shows_its_products_and_the_form_starts_on_the_best(
     assert "run on sales_navigator" in page
     form = auth_client.get("/prospects/").get_data(as_text=True)
     assert '<option value="sales_navigator" selected>' in form
+
+
+def test_search_form_without_a_target_names_the_field_with_422(auth_client, workspace):
+    connect(workspace.id)
+    response = auth_client.post("/prospects/", data={**FORM, "target_count": ""})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="errors"><li>Enter how many prospects to fetch.' in body
+    assert 'value="developer"' in body and not jobs.recent(workspace.id)
+
+
+def test_search_form_with_a_bad_cost_cap_names_the_field_with_422(
+    auth_client, workspace
+):
+    connect(workspace.id)
+    response = auth_client.post("/prospects/", data={**FORM, "cost_cap": "-1"})
+    assert response.status_code == 422
+    assert b'<ul class="errors"><li>A cost cap must be a number' in response.data
+
+
+def test_account_form_shows_the_missing_field_under_it(auth_client):
+    response = auth_client.post(
+        "/prospects/account", data={"dsn": "api.example.com", "account_id": ""}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="errors"><li>Enter the Unipile account id' in body
+    assert 'value="api.example.com"' in body

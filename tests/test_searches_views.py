@@ -209,3 +209,24 @@ def test_nav_links_to_people_search(auth_client):
 def test_home_page_links_the_search_job_to_its_page(auth_client):
     search_id = _submit(auth_client)
     assert f'href="/searches/{search_id}"'.encode() in auth_client.get("/").data
+
+
+def test_a_bad_cost_cap_renders_the_field_error_with_422(auth_client):
+    response = auth_client.post(
+        "/searches/", data={"job_title": "CTO", "fetch_count": "5", "cost_cap": "x"}
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<ul class="errors"><li>A cost cap must be a number' in body
+    assert 'value="CTO"' in body
+
+
+def test_saving_without_a_name_shows_the_page_with_the_field_error(
+    auth_client, workspace
+):
+    search_id = _submit(auth_client, fetch_count="3")
+    response = auth_client.post(f"/searches/{search_id}/save", data={"name": " "})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="save-form"' in body
+    assert '<ul class="errors"><li>Give the saved search a name' in body
+    assert searches.saved_searches(workspace.id) == []

@@ -12,6 +12,10 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import BulkFindForm
+from prospecting.forms import FinderLookupForm
+from prospecting.forms import ReverifyForm
+from prospecting.forms import waterfall_form
 from prospecting.providers import adapters
 from prospecting.providers.errors import ProviderError
 from prospecting.services import finder
@@ -26,63 +30,92 @@ bp = Blueprint("finder", __name__, url_prefix="/finder")
 PERSON = ("first_name", "last_name", "full_name", "domain", "company")
 
 
-def _settings_context() -> dict:
+def _waterfall_form_class() -> type:
+    return waterfall_form({n: finder.field_choices(n) for n in adapters.FIELDS})
+
+
+def _page(
+    *,
+    lookup=None,
+    settings=None,
+    result=None,
+    error: str | None = None,
+    status: int = 200,
+):
+    """The finder page: the lookup form, its result and the waterfall settings."""
     workspace_id = g.workspace.id
-    return {
-        "fields": [
-            {
-                "name": name,
-                "label": adapters.FIELD_LABELS[name],
-                "order": finder.provider_order(workspace_id, name),
-                "choices": finder.field_choices(name),
-            }
-            for name in adapters.FIELDS
-        ],
-        "freshness": finder.freshness_days(workspace_id),
-    }
+    fields = [
+        {
+            "name": name,
+            "label": adapters.FIELD_LABELS[name],
+            "order": finder.provider_order(workspace_id, name),
+            "choices": finder.field_choices(name),
+        }
+        for name in adapters.FIELDS
+    ]
+    freshness_days = finder.freshness_days(workspace_id)
+    if settings is None:
+        positions = {
+            f"{f['name']}:{c}": f["order"].index(c) + 1
+            for f in fields
+            for c in f["choices"]
+            if c in f["order"]
+        }
+        settings = _waterfall_form_class()(
+            formdata=None, data={**positions, "freshness": str(freshness_days)}
+        )
+    return render_template(
+        "finder/index.html",
+        form=lookup or FinderLookupForm(formdata=None),
+        settings_form=settings,
+        result=result,
+        error=error,
+        fields=fields,
+        freshness=freshness_days,
+    ), status
 
 
 @bp.get("/")
 def index():
     """The single lookup form and the waterfall each field follows."""
-    return render_template("finder/index.html", result=None, **_settings_context())
+    return _page()
 
 
 @bp.post("/")
 def find():
     """Find one person's address (synchronous, under the caps)."""
-    form = request.form
-    person = {k: form.get(k, "").strip() or None for k in PERSON}
-    error = result = None
+    form = FinderLookupForm()
+    if not form.validate():
+        return _page(lookup=form, status=422)
+    person = {k: (form[k].data or "").strip() or None for k in PERSON}
     try:
         result = finder.lookup(g.workspace.id, current_user.id, **person)
     except (InvalidInput, ProviderError) as exc:
-        error = exc.message
-    status = 422 if error else 200
-    return render_template(
-        "finder/index.html",
-        result=result,
-        error=error,
-        person=person,
-        **_settings_context(),
-    ), status
+        return _page(lookup=form, error=exc.message, status=422)
+    return _page(lookup=form, result=result)
 
 
 @bp.post("/settings")
 def save_settings():
-    """Save the provider order of each field and the freshness window."""
+    """Save the provider order of each field and the freshness window (the page
+    again, 422, with the error under the field on bad input)."""
+    form = _waterfall_form_class()()
+    if not form.validate():
+        return _page(settings=form, status=422)
     orders = {}
     for name in adapters.FIELDS:
-        picked = [(request.form.get(f"{name}:{c}", "").strip(), c)
-                  for c in finder.field_choices(name)]  # fmt: skip
-        ranked = sorted((int(p), c) for p, c in picked if p.isdigit() and int(p) > 0)
+        picked = [(form[f"{name}:{c}"].data, c) for c in finder.field_choices(name)]
+        ranked = sorted((p, c) for p, c in picked if p)
         if ranked:  # a field left blank keeps its order
             orders[name] = [c for _, c in ranked]
     try:
-        finder.save_settings(g.workspace.id, orders, request.form.get("freshness"))
-        flash("Waterfall settings saved.", "info")
+        finder.save_settings(g.workspace.id, orders, form.freshness.data)
     except InvalidInput as exc:
-        flash(exc.message, "error")
+        if exc.code == "bad_freshness":
+            form.freshness.errors = [*form.freshness.errors, exc.message]
+            return _page(settings=form, status=422)
+        return _page(settings=form, error=exc.message, status=422)
+    flash("Waterfall settings saved.", "info")
     return redirect(url_for("finder.index"))
 
 
@@ -106,12 +139,12 @@ def estimate():
 @bp.post("/bulk")
 def start_bulk():
     """Start the finder job over a source's people without an email."""
+    form = BulkFindForm()
     try:
+        if not form.validate():
+            raise InvalidInput("Choose whose emails to find (the source is missing).")
         job = bulk.start(
-            g.workspace.id,
-            current_user.id,
-            request.form.get("source", ""),
-            request.form.get("scope") or None,
+            g.workspace.id, current_user.id, form.source.data, form.scope.data or None
         )
     except InvalidInput as exc:
         flash(exc.message, "error")
@@ -123,8 +156,11 @@ def start_bulk():
 @bp.post("/reverify")
 def reverify():
     """Re-verify now the contacts whose verification went stale."""
+    form = ReverifyForm()
     try:
-        conditions = freshness.conditions_from(request.form, g.workspace.id)
+        if not form.validate():
+            raise InvalidInput("Older than: a whole number of days.", code="bad_days")
+        conditions = freshness.conditions_from(form.data, g.workspace.id)
     except InvalidInput as exc:
         flash(exc.message, "error")
         return redirect(url_for("finder.bad"))

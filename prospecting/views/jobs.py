@@ -15,6 +15,7 @@ from flask_login import current_user
 from prospecting import metering
 from prospecting import tasks
 from prospecting.auth import read_only
+from prospecting.forms import ResumeForm
 from prospecting.htmx import is_htmx
 from prospecting.services import jobs
 from prospecting.services import ledger
@@ -48,7 +49,7 @@ def _progress(
     job,
     *,
     status: int = 200,
-    resume_error: str | None = None,
+    resume_form: ResumeForm | None = None,
     notice: str | None = None,
     polled: bool = False,
 ):
@@ -57,7 +58,7 @@ def _progress(
         job=job,
         kind=kinds.get(job.kind),
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
-        resume_error=resume_error,
+        resume_form=resume_form,
         notice=notice,
         polled=polled,
     ), status
@@ -141,18 +142,19 @@ def can_rerun(job) -> bool:
 @bp.post("/<job_id>/resume")
 def resume(job_id: str):
     """Resume a paused job, after raising its cost cap (or the daily cap)."""
+    form = ResumeForm()
     try:
+        if not form.validate():
+            raise InvalidInput(_first_error(form))
         job = ledger.resume_job(
-            g.workspace.id,
-            job_id,
-            cap=request.form.get("cost_cap"),
-            daily=request.form.get("daily_cap"),
+            g.workspace.id, job_id, cap=form.cost_cap.data, daily=form.daily_cap.data
         )
     except InvalidInput as exc:
+        if not form.errors:
+            form.add_error(exc)
         if is_htmx():
-            return _progress(
-                jobs.get(g.workspace.id, job_id), status=422, resume_error=exc.message
-            )
+            job = jobs.get(g.workspace.id, job_id)
+            return _progress(job, status=422, resume_form=form)
         flash(exc.message, "error")
         return redirect(job_url(jobs.get(g.workspace.id, job_id)))
     sent = tasks.enqueue_batches(jobs.open_batches(job.id))
@@ -189,3 +191,8 @@ def rerun_exactly(job_id: str):
     else:
         warn_if_not_sent(False)
     return redirect(job_url(new))
+
+
+def _first_error(form) -> str:
+    """The first message of an invalid form, for a flash."""
+    return next(iter(form.errors.values()))[0]

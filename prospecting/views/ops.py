@@ -22,6 +22,7 @@ from prospecting.errors import wants_json
 from prospecting.extensions import db
 from prospecting.extensions import huey
 from prospecting.extensions import login_manager
+from prospecting.htmx import is_htmx
 from prospecting.services import jobs
 from prospecting.services import ops
 from prospecting.services import searches
@@ -39,10 +40,6 @@ QUEUE_DOWN = (
     "The job queue is unreachable right now. Work already saved is sent again "
     "once it is back; try the action again in a moment."
 )
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _poll() -> int:
@@ -170,12 +167,12 @@ def _act(action, template: str, context, done: str):
     try:
         sent = action()
     except ServiceError as exc:
-        if not _is_htmx():
+        if not is_htmx():
             raise
         return _partial(template, context, notice=exc.message, status=exc.status_code)
     if sent is False:
         done = NOT_SENT_BATCH
-    if _is_htmx():
+    if is_htmx():
         return _partial(template, context, notice=done)
     flash(done, "info" if sent is not False else "warning")
     return redirect(url_for("ops.index"))
@@ -264,7 +261,7 @@ def database_error(exc):
 def _unavailable(message: str, *, database_ok, queue_ok):
     if wants_json():
         return jsonify(error_body("unavailable", message)), 503
-    template = "ops/_unavailable.html" if _is_htmx() else "ops/unavailable.html"
+    template = "ops/_unavailable.html" if is_htmx() else "ops/unavailable.html"
     return render_template(
         template,
         message=message,

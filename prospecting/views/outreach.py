@@ -26,6 +26,8 @@ from prospecting.models.outreach import MESSAGE_STATUSES
 from prospecting.models.outreach import SCHEDULE_STATUSES
 from prospecting.services import outreach
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
+from prospecting.views.responses import requested_page
 
 bp = Blueprint("outreach", __name__, url_prefix="/outreach")
 
@@ -59,10 +61,9 @@ class RuleForm(FlaskForm):
     )
 
 
-def _page(stmt):
+def _page(stmt) -> Page:
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return Page.of_select(stmt, requested_page(), per_page)
 
 
 def _choice(value: str | None, allowed) -> str | None:

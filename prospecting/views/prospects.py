@@ -11,6 +11,8 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import LinkedInAccountForm
+from prospecting.forms import ProspectSearchForm
 from prospecting.providers import unipile
 from prospecting.providers.errors import ProviderError
 from prospecting.services import exports
@@ -18,9 +20,11 @@ from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
+from prospecting.views.responses import requested_page
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("prospects", __name__, url_prefix="/prospects")
@@ -40,13 +44,20 @@ def account():
 
 
 def _account_page(status: int = 200, error: str | None = None, form=None):
+    account = prospects.get_account(g.workspace.id)
+    if form is None:
+        form = LinkedInAccountForm(
+            formdata=None,
+            dsn=account.dsn if account else current_app.config["UNIPILE_DEFAULT_DSN"],
+            account_id=account.account_id if account else "",
+        )
     return render_template(
         "prospects/account.html",
-        account=prospects.get_account(g.workspace.id),
+        account=account,
         default_dsn=current_app.config["UNIPILE_DEFAULT_DSN"],
         sandbox=current_app.config["SANDBOX_ENABLED"],
         default_api=prospects.default_api,
-        form=form or {},
+        form=form,
         error=error,
     ), status
 
@@ -54,15 +65,18 @@ def _account_page(status: int = 200, error: str | None = None, form=None):
 @bp.post("/account")
 def save_account():
     """Connect or update the account, then test it."""
+    form = LinkedInAccountForm()
+    if not form.validate():
+        return _account_page(422, form=form)
     try:
         prospects.save_account(
             g.workspace.id,
-            dsn=request.form.get("dsn", ""),
-            api_key=request.form.get("api_key", ""),
-            account_id=request.form.get("account_id", ""),
+            dsn=form.dsn.data,
+            api_key=form.api_key.data or "",
+            account_id=form.account_id.data,
         )
     except InvalidInput as exc:
-        return _account_page(422, exc.message, form=request.form)
+        return _account_page(422, exc.message, form=form)
     saved = prospects.check_account(g.workspace.id)
     if saved.is_active and not saved.last_error:
         flash("LinkedIn account connected.", "info")
@@ -98,12 +112,17 @@ def index():
     return _index()
 
 
-def _index(status: int = 200, error: str | None = None):
-    form = request.form if request.method == "POST" else {}
+def _index(status: int = 200, error: str | None = None, form=None):
     account = prospects.get_account(g.workspace.id)
-    # The form starts on the best product the account is known to have.
-    best = prospects.default_api(account.premium_features if account else None)
-    source = form.get("search_source", best)
+    if form is None:
+        # The form starts on the best product the account is known to have.
+        best = prospects.default_api(account.premium_features if account else None)
+        form = ProspectSearchForm(
+            formdata=None,
+            search_source=best if best in unipile.APIS else "classic",
+            cost_cap=str(current_app.config["COST_CAP_PER_JOB"]),
+        )
+    source = form.search_source.data
     source = source if source in unipile.APIS else "classic"
     return render_template(
         "prospects/index.html",
@@ -111,35 +130,36 @@ def _index(status: int = 200, error: str | None = None):
         error=error,
         account=account,
         jobs=jobs.recent(g.workspace.id, kind=prospects.KIND),
-        apis=prospects.API_LABELS,
-        headcounts=list(prospects.HEADCOUNTS),
-        selected=_selected_locations(form.getlist("location") if form else []),
-        **_estimate_context(source, form.get("target_count", "100")),
+        selected=_selected_locations(form.location.data or []),
+        **_estimate_context(source, form.target_count.data),
     ), status
 
 
 @bp.post("/")
 def create():
     """Create a search job from the form, enqueue its first page, go to its page."""
-    chosen = _selected_locations(request.form.getlist("location"))
+    form = ProspectSearchForm()
+    if not form.validate():
+        return _index(422, form=form)
+    chosen = _selected_locations(form.location.data or [])
     data = {
-        "search_source": request.form.get("search_source", "classic"),
-        "target_count": request.form.get("target_count", ""),
+        "search_source": form.search_source.data,
+        "target_count": form.target_count.data,
         "search_criteria": {
             "category": "people",
-            "keywords": request.form.get("keywords", ""),
-            "title": request.form.get("title", ""),
+            "keywords": form.keywords.data or "",
+            "title": form.title.data or "",
             "location": [i for i, _ in chosen],
-            "company_headcount": request.form.getlist("company_headcount"),
+            "company_headcount": form.company_headcount.data or [],
         },
     }
     try:
-        cap = ledger.parse_cap(request.form.get("cost_cap"))
+        cap = ledger.parse_cap(form.cost_cap.data)
         job = prospects.create_job(
             g.workspace.id, current_user.id, data, location_titles=dict(chosen)
         )
     except InvalidInput as exc:
-        return _index(422, exc.message)
+        return _index(422, exc.message, form=form)
     ledger.set_job_cap(job.id, cap)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("prospects.show", job_id=job.id))
@@ -243,10 +263,9 @@ def _live_table(job) -> str:
 
 def _table_context(job) -> dict:
     per_page = current_app.config["RESULTS_PER_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    rows, total = prospects.prospects_page(job.id, page=page, per_page=per_page)
-    pages = max(1, -(-total // per_page))
-    return {"rows": rows, "total": total, "page": page, "pages": pages}
+    number = requested_page()
+    rows, total = prospects.prospects_page(job.id, page=number, per_page=per_page)
+    return {"page": Page(rows, number, per_page, total)}
 
 
 @bp.get("/jobs/<job_id>/export.csv")

@@ -54,3 +54,8 @@ def created(body: dict, status: int, *, sent: bool):
     if sent:
         return jsonify(body), status
     return jsonify({**body, "notice": tasks.NOT_SENT_NOTICE}), 202
+
+
+def requested_page() -> int:
+    """The 1-based `?page=` of an HTML pager; missing or bad values are page 1."""
+    return max(1, request.args.get("page", 1, type=int) or 1)

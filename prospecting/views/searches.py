@@ -1,7 +1,5 @@
 """People search pages: filter form, live status, profiles, export, saved searches."""
 
-import math
-
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -13,15 +11,19 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import SaveSearchForm
+from prospecting.forms import people_search_form
 from prospecting.providers.reachstream import FILTER_FIELDS
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services import ledger
 from prospecting.services import searches
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
+from prospecting.views.responses import requested_page
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("searches", __name__, url_prefix="/searches")
@@ -41,25 +43,28 @@ CHOICES = {
     ),
 }  # fmt: skip
 PER_PAGE = 50
+PeopleSearchForm = people_search_form(FILTER_FIELDS, CHOICES)
 
 
 @bp.get("/")
 def index():
     """The search form, saved searches and recent searches."""
-    return _index({}, searches.DEFAULT_FETCH)
+    form = PeopleSearchForm(
+        formdata=None,
+        fetch_count=searches.DEFAULT_FETCH,
+        cost_cap=current_app.config["COST_CAP_PER_JOB"],
+    )
+    return _index(form)
 
 
-def _index(values: dict, fetch_count, *, error: str | None = None, status=200):
+def _index(form, *, error: str | None = None, status=200):
     return render_template(
         "searches/index.html",
+        form=form,
         fields=FILTER_FIELDS,
         choices=CHOICES,
-        values=values,
-        fetch_count=fetch_count,
-        max_fetch=current_app.config["REACHSTREAM_MAX_FETCH"],
         error=error,
         cost=ledger.people_search_estimate(),
-        cost_cap=request.form.get("cost_cap", current_app.config["COST_CAP_PER_JOB"]),
         saved=searches.saved_searches(g.workspace.id),
         recent=searches.recent(g.workspace.id),
     ), status
@@ -68,34 +73,44 @@ def _index(values: dict, fetch_count, *, error: str | None = None, status=200):
 @bp.post("/")
 def create():
     """Start a search from the form, then show its page."""
-    form = request.form
-    values = {
-        key: [v for raw in form.getlist(key) for v in searches.split_values(raw)]
-        for key in FILTER_FIELDS
-    }
-    fetch_count = request.form.get("fetch_count", "")
+    form = PeopleSearchForm()
+    if not form.validate():
+        return _index(form, status=422)
+    values = {key: _values(form[key].data) for key in FILTER_FIELDS}
+    fetch_count = form.fetch_count.data or ""
     try:
-        cap = ledger.parse_cap(request.form.get("cost_cap"))
+        cap = ledger.parse_cap(form.cost_cap.data)
         search = searches.start(g.workspace.id, current_user.id, values, fetch_count)
     except ServiceError as exc:
-        return _index(values, fetch_count, error=exc.message, status=422)
+        return _index(form, error=exc.message, status=422)
     ledger.set_job_cap(search.id, cap)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(search.id)))
     return redirect(url_for("searches.show", job_id=search.id))
 
 
+def _values(data) -> list[str]:
+    """A filter's values: the options picked, or the values typed in one box."""
+    if isinstance(data, list):
+        return [v for raw in data for v in searches.split_values(raw)]
+    return searches.split_values(data)
+
+
 @bp.get("/<job_id>")
 def show(job_id: str):
     """A search: live status, then its profiles."""
-    search = searches.get(g.workspace.id, job_id)
+    return _show(searches.get(g.workspace.id, job_id))
+
+
+def _show(search, *, save_form=None, status: int = 200):
     return render_template(
         "searches/show.html",
         search=search,
         fields=FILTER_FIELDS,
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
         profile_columns=[c.name for c in exports.tables.PROFILE_COLUMNS],
+        save_form=save_form,
         **_profiles_context(search),
-    )
+    ), status
 
 
 @bp.app_template_global()
@@ -132,17 +147,11 @@ def _profiles_context(search) -> dict:
     sort = request.args.get("sort") or ""
     if sort not in searches.SORTS:
         sort = ""
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    number = requested_page()
     rows, total = searches.profiles_page(
-        search.id, page=page, per_page=PER_PAGE, sort=sort
+        search.id, page=number, per_page=PER_PAGE, sort=sort
     )
-    return {
-        "rows": rows,
-        "total": total,
-        "page": page,
-        "pages": max(1, math.ceil(total / PER_PAGE)),
-        "sort": sort,
-    }
+    return {"page": Page(rows, number, PER_PAGE, total), "sort": sort}
 
 
 @bp.get("/<job_id>/export.csv")
@@ -158,15 +167,19 @@ def export(job_id: str):
 
 @bp.post("/<job_id>/save")
 def save(job_id: str):
-    """Save the search's filter under a name."""
+    """Save the search's filter under a name (the page again, 422, on a bad name)."""
+    search = searches.get(g.workspace.id, job_id)
+    form = SaveSearchForm()
+    if not form.validate():
+        return _show(search, save_form=form, status=422)
     try:
-        saved = searches.save(g.workspace.id, job_id, request.form.get("name", ""))
+        saved = searches.save(g.workspace.id, job_id, form.name.data)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
-        flash(exc.message, "error")
-    else:
-        flash(f"Saved as “{saved.name}”.", "info")
+        form.name.errors = [*form.name.errors, exc.message]
+        return _show(search, save_form=form, status=exc.status_code)
+    flash(f"Saved as “{saved.name}”.", "info")
     return redirect(url_for("searches.show", job_id=job_id))
 
 

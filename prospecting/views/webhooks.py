@@ -15,11 +15,14 @@ from prospecting.forms import WebhookForm
 from prospecting.services import jobs
 from prospecting.services import webhooks
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.accounts import pop_secret
 from prospecting.views.accounts import stash_secret
+from prospecting.views.responses import requested_page
 from prospecting.views.responses import warn_if_not_sent
 
 bp = Blueprint("webhooks", __name__)
+DELIVERIES_PER_PAGE = 50
 
 
 def _form(*, submitted: bool = False) -> WebhookForm:
@@ -66,16 +69,16 @@ def create():
 def show(endpoint_id: int):
     """An endpoint's deliveries, newest first, each with its attempts."""
     endpoint = webhooks.get_endpoint(g.workspace.id, endpoint_id)
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    deliveries, total = webhooks.deliveries_of(g.workspace.id, endpoint.id, page=page)
+    number = requested_page()
+    deliveries, total = webhooks.deliveries_of(
+        g.workspace.id, endpoint.id, page=number, per_page=DELIVERIES_PER_PAGE
+    )
     return render_template(
         "webhooks/show.html",
         endpoint=endpoint,
         deliveries=deliveries,
         attempts=webhooks.attempts_of([d.id for d in deliveries]),
-        page=page,
-        pages=max(1, -(-total // 50)),
-        total=total,
+        page=Page(deliveries, number, DELIVERIES_PER_PAGE, total),
         form=ConfirmForm(),
     )
 

@@ -1,7 +1,6 @@
 """JSON API of the LinkedIn prospect search jobs (providers.md §7.3)."""
 
 import functools
-import math
 
 from flask import jsonify
 from flask import request
@@ -15,6 +14,7 @@ from prospecting.services import jobs
 from prospecting.services import prospects
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
 from prospecting.views.api import bp
 from prospecting.views.api import iso
 from prospecting.views.responses import created
@@ -137,20 +137,13 @@ def prospect_job_results():
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(f"per_page must be between 1 and {MAX_PER_PAGE}.")
     rows, total = prospects.prospects_page(job.id, page=page, per_page=per_page)
-    pages = math.ceil(total / per_page) if total else 0
     return jsonify(
         {
             "success": True,
             "job_id": job.id,
             "job_status": seed_status(job),
             "prospects": [_prospect(p) for p in rows],
-            "pagination": {
-                "page": page,
-                "per_page": per_page,
-                "total": total,
-                "total_pages": pages,
-                "has_more": page < pages,
-            },
+            "pagination": Page(rows, page, per_page, total).pagination(),
         }
     )
 

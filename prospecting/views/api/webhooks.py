@@ -1,8 +1,6 @@
 """JSON API of the workspace's outgoing webhooks (issue: the contact book as the
 team's working list, item 7)."""
 
-import math
-
 from flask import jsonify
 from flask import request
 
@@ -10,6 +8,7 @@ from prospecting.auth import token_required
 from prospecting.auth import workspace_id
 from prospecting.services import webhooks
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.api import bp
 from prospecting.views.api import iso
 
@@ -88,7 +87,6 @@ def webhook_deliveries(endpoint_id: int):
         workspace_id(), endpoint_id, page=page, per_page=per_page
     )
     attempts = webhooks.attempts_of([d.id for d in deliveries])
-    pages = math.ceil(total / per_page) if total else 0
     return jsonify(
         {
             "results": [
@@ -111,12 +109,6 @@ def webhook_deliveries(endpoint_id: int):
                 }
                 for d in deliveries
             ],
-            "pagination": {
-                "page": page,
-                "per_page": per_page,
-                "total": total,
-                "total_pages": pages,
-                "has_more": page < pages,
-            },
+            "pagination": Page(deliveries, page, per_page, total).pagination(),
         }
     )
