@@ -1,5 +1,5 @@
 """The UI kit's behaviour in a real browser: a destructive action asks first in a
-dialog, and a file dropped on an upload's drop zone is the one sent."""
+dialog (hx-confirm too), and a file dropped on an upload's drop zone is the one sent."""
 
 import pytest
 from playwright.sync_api import expect
@@ -54,3 +54,21 @@ def test_a_file_dropped_on_the_upload_zone_is_the_one_sent(page, live_server):
     page.get_by_role("button", name="Upload and preview").click()
     expect(page.locator("main")).to_contain_text("dropped.csv")
     expect(page.locator("main")).to_contain_text("ada@example.com")
+
+
+def test_an_hx_confirm_asks_in_the_same_dialog_before_the_request(page, live_server):
+    user = factories.make_user(email="hx@acme.test", workspace="Acme")
+    ws = user.memberships[0].workspace_id
+    job = factories.make_job(ws, status="running", title="Long job", progress_total=9)
+    sign_in(page, user.email)
+    page.goto("/")
+    box = page.locator(f"#job-{job.id}")
+    box.get_by_role("button", name="Cancel").click()
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog).to_contain_text("Cancel this job?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(box.locator(".badge")).to_have_text("running")
+
+    box.get_by_role("button", name="Cancel").click()
+    dialog.get_by_role("button", name="Confirm").click()
+    expect(box.locator(".badge")).to_have_text("cancelled")
