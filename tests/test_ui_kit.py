@@ -40,6 +40,8 @@ def test_the_navigation_marks_the_current_page_and_has_a_menu_button(auth_client
     body = auth_client.get("/outreach/").get_data(as_text=True)
     assert 'class="menu-button" aria-expanded="false"' in body
     assert 'href="/outreach/" aria-current="page">Outreach</a>' in body
+    assert '<nav class="tabs" id="outreach-tabs">' in body
+    assert 'href="/outreach/" aria-current="page">Creators</a>' in body
     assert "/static/js/kit.js" in body
 
 
