@@ -5,9 +5,11 @@ from flask import current_app
 from flask import g
 from flask import render_template
 
+from prospecting import labels
 from prospecting.services import overview
 
 bp = Blueprint("main", __name__)
+bp.add_app_template_filter(labels.field_label)
 
 
 @bp.get("/")

@@ -51,9 +51,14 @@ def test_people_search_filters_watches_status_and_exports(page, live_server, wor
     page.goto("/searches/")
     form = page.locator("#search-form")
     form.locator("input[name=job_title]").fill("CTO, VP Engineering")
-    form.locator("select[name=contact_job_title_level_1]").select_option(
-        ["C-Level", "VP"]
+    # A multi-value filter is chips with typeahead: type, Enter picks the suggestion.
+    levels = form.locator(
+        ".chips", has=page.locator("[name=contact_job_title_level_1]")
     )
+    for typed in ("c-le", "VP"):
+        levels.locator(".chip-input").fill(typed)
+        levels.locator(".chip-input").press("Enter")
+    expect(levels.locator(".chip")).to_have_text(["C-Level ×", "VP ×"])
     form.locator("input[name=company_address_country]").fill("India; Germany")
     form.locator("input[name=fetch_count]").fill(str(FETCH))
     form.get_by_role("button", name="Search").click()
