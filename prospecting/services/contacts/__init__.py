@@ -59,11 +59,14 @@ from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import COUNT_CAP
 from prospecting.services.contacts.query import SORTS
+from prospecting.services.contacts.query import SOURCES
 from prospecting.services.contacts.query import VERDICTS
 from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
+from prospecting.services.contacts.query import page_of_contacts
 from prospecting.services.contacts.query import search_contacts
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
@@ -87,7 +90,9 @@ __all__ = [
     "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
     "KIND_IMPORT",
+    "COUNT_CAP",
     "SORTS",
+    "SOURCES",
     "SYNC_STATES",
     "VERDICTS",
     "AirtableNotConfigured",
@@ -110,6 +115,7 @@ __all__ = [
     "contacts_query",
     "delete_contact",
     "list_contacts",
+    "page_of_contacts",
     "contacts_in_state",
     "due_periodic_syncs",
     "fetch_by_registration",
