@@ -73,6 +73,7 @@ from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
 from prospecting.services.contacts.sync_state import contacts_in_state
 from prospecting.services.contacts.sync_state import stats_by_company
+from prospecting.services.contacts.sync_state import stats_page
 from prospecting.services.contacts.sync_state import sync_filter
 from prospecting.services.contacts.upsert import add_contact
 from prospecting.services.contacts.upsert import upsert_contacts
@@ -141,6 +142,7 @@ __all__ = [
     "start_fetch",
     "start_sync",
     "stats_by_company",
+    "stats_page",
     "sync_filter",
     "sync_now",
     "update_contact",

@@ -62,6 +62,7 @@ SORT_COLUMNS = {
     "updated": Contact.updated_at,
     "verified": Contact.email_verified_at,
 }
+NULLABLE_SORTS = ("email", "company", "verdict", "verified")
 SORTS = tuple(k for key in SORT_COLUMNS for k in (key, f"-{key}"))
 # The filter's fields as query-string parameters, in the order links carry them.
 DATE_FIELDS = ("created_from", "created_to", "verified_from", "verified_to")
@@ -166,10 +167,12 @@ def _matching(workspace_id: int, where: ContactFilter):
             .join(Company, Company.id == Contact.company_id)
             .where(in_ws, Company.name.ilike(like, escape="\\")),
         ]
-        if digits := re.sub(r"\D", "", q):
-            parts.append(
-                select(Contact.id).where(in_ws, Contact.phone.like(f"%{digits}%"))
-            )
+        # Only a text that looks like a number searches phones: "ada 2" would
+        # otherwise match every phone with a 2 in it.
+        digits = re.sub(r"\D", "", q)
+        if digits and not re.search(r"[^\W\d_]", q):
+            phone = Contact.phone.like(f"%{digits}%")
+            parts.append(select(Contact.id).where(in_ws, phone))
     return union(*parts) if len(parts) > 1 else (parts[0] if parts else None)
 
 
@@ -255,16 +258,20 @@ def _sorted(stmt, sort: str):
     column = SORT_COLUMNS.get(key, Contact.name)
     if key == "company":
         stmt = stmt.outerjoin(Company, Company.id == Contact.company_id)
-    if sort.startswith("-"):
-        order = (column.desc().nulls_last(), Contact.id.desc())
-    else:
-        order = (column.asc().nulls_last(), Contact.id)
+    descending = sort.startswith("-")
+    column = column.desc() if descending else column.asc()
+    if key in NULLABLE_SORTS:
+        # Blanks last both ways; on NOT NULL columns the plain order keeps the
+        # (workspace, column) indexes usable in either direction.
+        column = column.nulls_last()
+    order = (column, Contact.id.desc() if descending else Contact.id)
     return stmt.order_by(*order)
 
 
-def capped_count(stmt, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """How many rows the SELECT returns, counted no further than `cap`: (count,
-    True when there are more)."""
+def capped_count(stmt, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows the SELECT returns, counted no further than `cap` (default
+    `COUNT_CAP`): (count, True when there are more)."""
+    cap = COUNT_CAP if cap is None else cap
     found = db.session.scalar(
         select(func.count()).select_from(
             stmt.order_by(None).with_only_columns(Contact.id).limit(cap + 1).subquery()
