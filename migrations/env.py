@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from prospecting.models.base import on_dialect
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -93,8 +95,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Trigram indexes exist on PostgreSQL only: SQLite is not missing them.
+        include = {"include_object": on_dialect(connection.dialect.name)}
         context.configure(
-            connection=connection, target_metadata=get_metadata(), **conf_args
+            connection=connection,
+            target_metadata=get_metadata(),
+            **{**include, **conf_args},
         )
 
         with context.begin_transaction():

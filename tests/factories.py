@@ -190,3 +190,41 @@ def airtable_base(tables: list[dict] | None = None) -> str:
     base = "app" + uuid.uuid4().hex[:14]
     sandbox.create_base(base, tables)
     return base
+
+
+def book_contact(
+    workspace_id: int,
+    name: str,
+    email: str | None = None,
+    *,
+    company=None,
+    source: str = "manual",
+    phone: str | None = None,
+    **columns,
+):
+    """A contact added to the book through the gate, then given `columns` (e.g.
+    created_at, email_verdict, synced_at) as stored values."""
+    from prospecting.models import Contact
+    from prospecting.services import contacts
+
+    report = contacts.upsert_contacts(
+        workspace_id,
+        [
+            contacts.ContactInput(
+                name=name,
+                email=email,
+                phone=phone,
+                source=source,
+                company_id=company.id if company else None,
+                email_verdict=columns.get("email_verdict"),
+                verified_at=columns.get("email_verified_at"),
+            )
+        ],
+        include_risky=True,
+        keep_undeliverable=True,
+    )
+    contact = db.session.get(Contact, report.items[0].contact_id)
+    for key, value in columns.items():
+        setattr(contact, key, value)
+    db.session.commit()
+    return contact

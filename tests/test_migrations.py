@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from prospecting.extensions import db
+from prospecting.models.base import on_dialect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,8 @@ def upgrade(url: str) -> subprocess.CompletedProcess:
 def schema_diff(url: str) -> list:
     engine = create_engine(url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        opts = {"compare_type": False, "include_object": on_dialect(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         diff = compare_metadata(context, db.metadata)
     engine.dispose()
     return diff

@@ -30,3 +30,14 @@ class JSONText(TypeDecorator):
 def utcnow() -> datetime:
     """Naive UTC now: timestamps are naive UTC on SQLite and PostgreSQL alike."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def on_dialect(dialect: str):
+    """An Alembic `include_object` hook: leaves out of the comparison the indexes
+    declared for another database only (`Index(...).ddl_if(dialect=...)`)."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        only = getattr(obj, "_ddl_if", None)
+        return type_ != "index" or only is None or only.dialect in (None, dialect)
+
+    return include

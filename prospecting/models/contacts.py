@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
+from sqlalchemy import DDL
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import event
 from sqlalchemy import false
 from sqlalchemy import text
 from sqlalchemy.orm import Mapped
@@ -28,6 +30,26 @@ def _partial_unique(name: str, *columns: str, where: str) -> Index:
     )
 
 
+def _trigram(name: str, column: str) -> Index:
+    # Substring search (ILIKE '%text%') served by an index: PostgreSQL only (the
+    # pg_trgm extension); SQLite scans, which is fine at its sizes.
+    return Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
+# `create_all` on PostgreSQL (tests, benchmarks) needs the extension the
+# migration creates before the trigram indexes.
+event.listen(
+    db.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
+
+
 class Company(db.Model):
     __tablename__ = "companies"
     __table_args__ = (
@@ -45,6 +67,7 @@ class Company(db.Model):
         ),
         Index("ix_companies_workspace_name", "workspace_id", "name"),
         Index("ix_companies_workspace_name_key", "workspace_id", "name_key"),
+        _trigram("ix_companies_name_trgm", "name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,6 +117,10 @@ class Contact(db.Model):
         ),
         Index("ix_contacts_workspace_name", "workspace_id", "name"),
         Index("ix_contacts_workspace_sync", "workspace_id", "sync_failed", "synced_at"),
+        Index("ix_contacts_workspace_created", "workspace_id", "created_at"),
+        _trigram("ix_contacts_name_trgm", "name"),
+        _trigram("ix_contacts_email_trgm", "email"),
+        _trigram("ix_contacts_phone_trgm", "phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,6 +194,7 @@ class ContactEmail(db.Model):
         Index(
             "uq_contact_emails_workspace_email", "workspace_id", "email", unique=True
         ),
+        _trigram("ix_contact_emails_email_trgm", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

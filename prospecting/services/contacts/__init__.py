@@ -59,17 +59,21 @@ from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
 from prospecting.services.contacts.normalise import normalise_registration
+from prospecting.services.contacts.query import COUNT_CAP
 from prospecting.services.contacts.query import SORTS
+from prospecting.services.contacts.query import SOURCES
 from prospecting.services.contacts.query import VERDICTS
 from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
+from prospecting.services.contacts.query import page_of_contacts
 from prospecting.services.contacts.query import search_contacts
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
 from prospecting.services.contacts.sync_state import contacts_in_state
 from prospecting.services.contacts.sync_state import stats_by_company
+from prospecting.services.contacts.sync_state import stats_page
 from prospecting.services.contacts.sync_state import sync_filter
 from prospecting.services.contacts.upsert import add_contact
 from prospecting.services.contacts.upsert import upsert_contacts
@@ -87,7 +91,9 @@ __all__ = [
     "KEPT_OUT_COLUMNS",
     "KIND_FETCH",
     "KIND_IMPORT",
+    "COUNT_CAP",
     "SORTS",
+    "SOURCES",
     "SYNC_STATES",
     "VERDICTS",
     "AirtableNotConfigured",
@@ -110,6 +116,7 @@ __all__ = [
     "contacts_query",
     "delete_contact",
     "list_contacts",
+    "page_of_contacts",
     "contacts_in_state",
     "due_periodic_syncs",
     "fetch_by_registration",
@@ -135,6 +142,7 @@ __all__ = [
     "start_fetch",
     "start_sync",
     "stats_by_company",
+    "stats_page",
     "sync_filter",
     "sync_now",
     "update_contact",

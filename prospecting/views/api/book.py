@@ -126,13 +126,7 @@ def _id(raw: str, what: str) -> int:
 def list_contacts():
     """A page of the contact book, filtered and sorted."""
     page, per_page = _page_args()
-    where = contacts.ContactFilter(
-        q=request.args.get("q") or None,
-        verdict=request.args.get("verdict") or None,
-        company_id=_whole("company_id"),
-        source=request.args.get("source") or None,
-        sort=request.args.get("sort") or "name",
-    ).check()
+    where = contacts.ContactFilter.from_args(request.args)
     rows, total = contacts.list_contacts(
         workspace_id(), where, page=page, per_page=per_page
     )

@@ -2,6 +2,7 @@
 
 from flask import jsonify
 
+from prospecting.services.contacts import query
 from prospecting.views.api import bp
 
 TOKENS = [{"ApiKey": []}, {"Bearer": []}]
@@ -43,6 +44,7 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 NSTR = {"type": ["string", "null"]}
 NINT = {"type": ["integer", "null"]}
+DATE = {"type": "string", "format": "date"}
 BOOL = {"type": "boolean"}
 NBOOL = {"type": ["boolean", "null"]}
 TIME = {"type": ["string", "null"], "format": "date-time"}
@@ -817,27 +819,15 @@ PATHS = {
             "tags": ["contact book"],
             "parameters": [
                 _query("q", STR),
-                _query(
-                    "verdict",
-                    {"enum": ["valid", "risky", "invalid", "unknown", "unverified"]},
-                ),
+                _query("name", STR),
+                _query("email", STR),
+                _query("verdict", {"enum": list(query.VERDICTS)}),
                 _query("company_id", {"type": "integer", "minimum": 1}),
-                _query("source", STR),
-                _query(
-                    "sort",
-                    {
-                        "enum": [
-                            "name",
-                            "-name",
-                            "created",
-                            "-created",
-                            "updated",
-                            "-updated",
-                            "email",
-                            "-email",
-                        ]
-                    },
-                ),
+                _query("company_name", STR),
+                _query("source", {"enum": list(query.SOURCES)}),
+                _query("sync", {"enum": list(query.SYNC_STATES)}),
+                *(_query(name, DATE) for name in query.DATE_FIELDS),
+                _query("sort", {"enum": list(query.SORTS)}),
                 _query("page", {"type": "integer", "minimum": 1}),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
             ],

@@ -164,7 +164,10 @@ def _state_page(state: str, template: str):
 
 @bp.get("/sync/stats")
 def stats():
-    """Contacts per company: total, synced, pending, failed."""
+    """Contacts per company, a page at a time: total, synced, pending, failed."""
+    rows, more = contacts.stats_page(
+        g.workspace.id, page=page_number(), per_page=per_page()
+    )
     return render_template(
-        "contacts/stats.html", rows=contacts.stats_by_company(g.workspace.id)
+        "contacts/stats.html", rows=rows, more=more, page=page_number()
     )

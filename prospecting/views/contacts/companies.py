@@ -16,6 +16,8 @@ from prospecting.services import jobs
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
+from prospecting.views.contacts import page_number
+from prospecting.views.contacts import per_page
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
@@ -30,10 +32,15 @@ def companies():
 
 def _companies_page(values: dict, error: str | None = None, status: int = 200):
     q = request.args.get("q", "").strip()
-    rows = contacts.list_companies(g.workspace.id, q=q)
+    rows, total = contacts.page_companies(
+        g.workspace.id, q=q, page=page_number(), per_page=per_page()
+    )
     return render_template(
         "contacts/companies.html",
         rows=rows,
+        total=total,
+        page=page_number(),
+        pages=max(1, -(-total // per_page())),
         q=q,
         values=values,
         error=error,

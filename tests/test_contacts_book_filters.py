@@ -1,0 +1,192 @@
+"""Sort and filter on every column of the book, with the table's state in the URL."""
+
+import re
+from datetime import datetime
+
+import pytest
+
+from prospecting.services import contacts
+from prospecting.services.contacts import ContactFilter
+from prospecting.services.errors import InvalidInput
+from tests.factories import book_contact
+
+
+@pytest.fixture
+def book(workspace):
+    """Three contacts that differ on every column."""
+    globex = contacts.company_for(workspace.id, name="Globex Inc.")
+    initech = contacts.company_for(workspace.id, name="Initech")
+    ada = book_contact(
+        workspace.id,
+        "Ada Lovelace",
+        "ada@globex.com",
+        company=globex,
+        source="enrichment",
+        email_verdict="valid",
+        email_verified_at=datetime(2026, 3, 2, 10),
+        created_at=datetime(2026, 1, 5),
+    )
+    bob = book_contact(
+        workspace.id,
+        "Bob Byte",
+        "bob@initech.com",
+        company=initech,
+        source="csv",
+        email_verdict="risky",
+        email_verified_at=datetime(2026, 5, 1),
+        created_at=datetime(2026, 2, 10),
+        synced_at=datetime(2030, 1, 1),
+    )
+    cy = book_contact(
+        workspace.id,
+        "Cy Young",
+        phone="+1 415 555 0150",
+        created_at=datetime(2026, 4, 1),
+        sync_failed=True,
+    )
+    return {"ada": ada, "bob": bob, "cy": cy, "globex": globex, "initech": initech}
+
+
+def names(workspace, **where):
+    rows, _, _ = contacts.page_of_contacts(workspace.id, ContactFilter(**where).check())
+    return [c.name for c in rows]
+
+
+@pytest.mark.parametrize(
+    "where,expected",
+    [
+        ({"name": "lovel"}, ["Ada Lovelace"]),
+        ({"email": "@INITECH"}, ["Bob Byte"]),
+        ({"company_name": "globex"}, ["Ada Lovelace"]),
+        ({"verdict": "risky"}, ["Bob Byte"]),
+        ({"source": "csv"}, ["Bob Byte"]),
+        ({"sync": "failed"}, ["Cy Young"]),
+        ({"sync": "synced"}, ["Bob Byte"]),
+        ({"created_from": "2026-02-10"}, ["Bob Byte", "Cy Young"]),
+        ({"created_to": "2026-02-09"}, ["Ada Lovelace"]),
+        (
+            {"verified_from": "2026-03-02", "verified_to": "2026-03-02"},
+            ["Ada Lovelace"],
+        ),
+        ({"q": "initech"}, ["Bob Byte"]),
+        ({"q": "0150"}, ["Cy Young"]),
+        ({"q": "%"}, []),
+    ],
+)
+def test_each_column_filters_the_book(workspace, book, where, expected):
+    assert names(workspace, **where) == expected
+
+
+@pytest.mark.parametrize(
+    "sort,expected",
+    [
+        ("name", ["Ada Lovelace", "Bob Byte", "Cy Young"]),
+        ("-name", ["Cy Young", "Bob Byte", "Ada Lovelace"]),
+        ("-created", ["Cy Young", "Bob Byte", "Ada Lovelace"]),
+        ("company", ["Ada Lovelace", "Bob Byte", "Cy Young"]),
+        ("-company", ["Bob Byte", "Ada Lovelace", "Cy Young"]),
+        ("verdict", ["Bob Byte", "Ada Lovelace", "Cy Young"]),
+        ("-verified", ["Bob Byte", "Ada Lovelace", "Cy Young"]),
+        ("source", ["Bob Byte", "Ada Lovelace", "Cy Young"]),
+        ("sync", ["Cy Young", "Ada Lovelace", "Bob Byte"]),
+    ],
+)
+def test_each_column_sorts_the_book_with_blanks_last(workspace, book, sort, expected):
+    assert names(workspace, sort=sort) == expected
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("verdict", "great"),
+        ("source", "carrier pigeon"),
+        ("sync", "later"),
+        ("sort", "age"),
+        ("created_from", "yesterday"),
+        ("verified_to", "2026-13-01"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_field(field, value):
+    with pytest.raises(InvalidInput, match=field):
+        ContactFilter(**{field: value}).check()
+
+
+def test_the_filter_round_trips_through_the_query_string():
+    where = ContactFilter.from_args(
+        {"q": "a", "company": "7", "created_from": "2026-01-02", "sort": "-company"}
+    )
+    assert where.to_args() == {
+        "q": "a",
+        "company": 7,
+        "created_from": "2026-01-02",
+        "sort": "-company",
+    }
+    assert ContactFilter.from_args(where.to_args()) == where
+
+
+def test_the_page_keeps_every_parameter_in_its_links(auth_client, book):
+    state = "source=csv&verdict=risky&created_from=2026-01-01&q=b"
+    page = auth_client.get(f"/contacts/?{state}&sort=-created").get_data(as_text=True)
+    assert 'id="contact-{}"'.format(book["bob"].id) in page
+    headers = re.findall(r'<th[^>]*><a href="([^"]+)"', page)
+    assert len(headers) == 8
+    for href in headers:
+        for part in ("source=csv", "verdict=risky", "created_from=2026-01-01", "q=b"):
+            assert part in href.replace("&amp;", "&")
+    # The column sorted descending flips to ascending; the others sort ascending.
+    assert any("sort=created" in h and "sort=-created" not in h for h in headers)
+    assert 'value="-created" selected' in page
+    assert 'name="created_from" value="2026-01-01"' in page
+
+
+def test_the_pager_keeps_the_filter_and_sort(auth_client, app, workspace):
+    app.config["RESULTS_PER_PAGE"] = 2
+    for n in range(5):
+        book_contact(workspace.id, f"P{n}", f"p{n}@example.com", source="csv")
+    page = auth_client.get("/contacts/?source=csv&sort=-name").get_data(as_text=True)
+    (next_link,) = re.findall(r'href="([^"]+)">Next', page)
+    assert next_link.replace("&amp;", "&") == "/contacts/?source=csv&sort=-name&page=2"
+    second = auth_client.get(next_link.replace("&amp;", "&")).get_data(as_text=True)
+    assert "P2" in second and "P4" not in second
+
+
+def test_a_bad_parameter_is_a_400_naming_it_and_keeps_what_was_typed(auth_client):
+    response = auth_client.get("/contacts/?verdict=great&q=ada")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "verdict must be one of" in page
+    assert 'name="q" value="ada"' in page
+
+
+def test_the_company_filter_is_a_search_not_a_menu_of_every_company(
+    auth_client, book, monkeypatch
+):
+    # Counting each company's contacts for a menu costs a query per company at scale.
+    def no_counts(*args, **kwargs):
+        raise AssertionError("the book's filter listed every company")
+
+    monkeypatch.setattr(contacts, "list_companies", no_counts)
+    monkeypatch.setattr(contacts, "page_companies", no_counts)
+    page = auth_client.get("/contacts/?company_name=glob").get_data(as_text=True)
+    assert 'name="company_name" value="glob"' in page
+    assert '<select name="company"' not in page
+    assert "Ada Lovelace" in page and "Bob Byte" not in page
+    chosen = auth_client.get(f"/contacts/?company={book['initech'].id}")
+    assert 'id="company-chosen"' in chosen.get_data(as_text=True)
+
+
+def test_the_api_lists_with_the_same_filters_and_sorts(client, api_headers, book):
+    body = client.get(
+        "/api/v1/contacts?sync=synced&email=initech&sort=-verified",
+        headers=api_headers,
+    ).get_json()
+    assert [c["name"] for c in body["results"]] == ["Bob Byte"]
+    bad = client.get("/api/v1/contacts?created_to=soon", headers=api_headers)
+    assert bad.status_code == 422
+    assert "created_to" in bad.get_json()["error"]["message"]
+
+
+def test_the_count_stops_at_the_cap(workspace, book, monkeypatch):
+    stmt = contacts.contacts_query(workspace.id, ContactFilter())
+    assert contacts.query.capped_count(stmt, cap=2) == (2, True)
+    assert contacts.query.capped_count(stmt, cap=3) == (3, False)
