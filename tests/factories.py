@@ -190,3 +190,22 @@ def airtable_base(tables: list[dict] | None = None) -> str:
     base = "app" + uuid.uuid4().hex[:14]
     sandbox.create_base(base, tables)
     return base
+
+
+def make_contact(workspace_id: int, **fields):
+    """One contact added to the book through the upsert (source "manual")."""
+    from prospecting.models import Contact
+    from prospecting.services import contacts
+
+    report = contacts.upsert_contacts(
+        workspace_id, [contacts.ContactInput(**fields)], include_risky=True
+    )
+    (item,) = report.items
+    assert item.contact_id, item
+    return db.session.get(Contact, item.contact_id)
+
+
+def make_company(workspace_id: int, name: str = "Acme", domain: str | None = None):
+    from prospecting.services import contacts
+
+    return contacts.save_company(workspace_id, name=name, domain=domain)

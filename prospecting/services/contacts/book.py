@@ -175,7 +175,7 @@ def update_contact(
     contact.sync_failed, contact.sync_error = False, None
     try:
         db.session.flush()
-        webhooks.emit(workspace_id, "contact.updated", {"contacts": [_brief(contact)]})
+        webhooks.emit(workspace_id, "contact.updated", {"contacts": [brief(contact)]})
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -229,12 +229,12 @@ def link_company(contact: Contact, company_id: int, *, role: str | None) -> None
 def delete_contact(workspace_id: int, contact_id: int) -> None:
     """Remove a contact with its emails, phones, company links and sources."""
     contact = get_contact(workspace_id, contact_id)
-    webhooks.emit(workspace_id, "contact.deleted", {"contacts": [_brief(contact)]})
+    webhooks.emit(workspace_id, "contact.deleted", {"contacts": [brief(contact)]})
     db.session.delete(contact)
     db.session.commit()
 
 
-def _brief(contact: Contact) -> dict:
+def brief(contact: Contact) -> dict:
     """A contact as webhook events carry it."""
     return {
         "id": contact.id,
