@@ -65,6 +65,7 @@ from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
 from prospecting.services.contacts.query import search_contacts
+from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
@@ -90,6 +91,7 @@ __all__ = [
     "SORTS",
     "SYNC_STATES",
     "VERDICTS",
+    "UPDATE_STRATEGIES",
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",

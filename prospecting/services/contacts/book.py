@@ -16,6 +16,7 @@ from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models.base import utcnow
 from prospecting.services import webhooks
+from prospecting.services.contacts import strategy
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
@@ -162,6 +163,17 @@ def update_contact(
                 f"{label}.",
                 code="duplicate",
             )
+    contact.locked_fields = strategy.locks(
+        contact,
+        {
+            "name": (name or "").strip()[:255],
+            "email": clean_email,
+            "phone": clean_phone,
+            "title": _clean(title),
+            "location": _clean(location),
+            "company_id": company_id or None,
+        },
+    )
     contact.name = (name or "").strip()[:255]
     _set_primary(contact, ContactEmail, "email", clean_email)
     _set_primary(contact, ContactPhone, "phone", clean_phone)

@@ -123,6 +123,11 @@ BOOK_CONTACT = _obj(
             "items": _obj({"source": STR, "ref": NSTR, "added_at": TIME}),
         },
         "sync_state": {"enum": ["pending", "synced", "failed"]},
+        "locked_fields": {
+            "type": "array",
+            "items": STR,
+            "description": "Fields edited by hand: no import overwrites them",
+        },
         "created_at": TIME,
         "updated_at": TIME,
         "outcome": {
@@ -132,6 +137,11 @@ BOOK_CONTACT = _obj(
     },
     ("id", "name", "emails", "phones", "companies", "sources"),
 )
+UPDATE_STRATEGY = {
+    "enum": ["fill", "overwrite"],
+    "description": "A known contact's fields: fill the empty ones (default) or "
+    "overwrite with the newer value; fields edited by hand are never written",
+}
 CONTACT_WRITE = {
     "name": STR,
     "email": NSTR,
@@ -147,6 +157,7 @@ CONTACT_IMPORT = _obj(
         "source": STR,
         "source_job_id": NSTR,
         "include_risky": BOOL,
+        "update_strategy": UPDATE_STRATEGY,
         "total_count": INT,
         "processed_count": INT,
         "entered": {**INT, "description": "New contacts"},
@@ -452,6 +463,7 @@ SCHEMAS = {
             "source": {"enum": ["enrichment", "people_search", "prospects"]},
             "job_id": STR,
             "include_risky": BOOL,
+            "update_strategy": UPDATE_STRATEGY,
         },
         ("source", "job_id"),
     ),

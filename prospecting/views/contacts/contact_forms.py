@@ -1,6 +1,7 @@
 """WTForms classes of the contacts area: a contact, a merge, an erase."""
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import StringField
@@ -42,6 +43,12 @@ class ContactForm(FlaskForm):
         return {n: (getattr(self, n).data or "") for n in names} | {
             "company_id": self.company_id.data
         }
+
+
+class NewContactForm(ContactForm):
+    keep_undeliverable = BooleanField(
+        "Keep the address even if it is invalid or disposable"
+    )
 
 
 class MergeForm(FlaskForm):
