@@ -228,3 +228,22 @@ def book_contact(
         setattr(contact, key, value)
     db.session.commit()
     return contact
+
+
+def make_contact(workspace_id: int, **fields):
+    """One contact added to the book through the upsert (source "manual")."""
+    from prospecting.models import Contact
+    from prospecting.services import contacts
+
+    report = contacts.upsert_contacts(
+        workspace_id, [contacts.ContactInput(**fields)], include_risky=True
+    )
+    (item,) = report.items
+    assert item.contact_id, item
+    return db.session.get(Contact, item.contact_id)
+
+
+def make_company(workspace_id: int, name: str = "Acme", domain: str | None = None):
+    from prospecting.services import contacts
+
+    return contacts.save_company(workspace_id, name=name, domain=domain)

@@ -30,6 +30,7 @@ from prospecting.services import prospects
 from prospecting.services import searches
 from prospecting.services import webhooks
 from prospecting.services.contacts import ContactInput
+from prospecting.services.contacts import merge
 from prospecting.services.outreach import schemas
 from tests import factories
 from tests.conftest import provider_urls
@@ -171,6 +172,12 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     )
     (delivery_id,) = webhooks.emit(workspace_id, "job.failed", {"job": None})
     db.session.commit()
+    pair = contacts.upsert_contacts(
+        workspace_id, [ContactInput(email="m1@b.io"), ContactInput(email="m2@b.io")]
+    )
+    _, merged = merge.merge(
+        workspace_id, pair.items[0].contact_id, [pair.items[1].contact_id]
+    )
     job_ids = [
         enrichment_job.id,
         search.id,
@@ -196,6 +203,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         "invitation_id": [invitation.id],
         "endpoint_id": [endpoint.id],
         "delivery_id": [delivery_id],
+        "merge_id": [merged.id],
     }
 
 
@@ -571,6 +579,7 @@ JSON_ENDPOINTS = {
     "/api/v1/webhooks": "webhooks",
     "/api/v1/contacts": "contacts",
     "/api/v1/contacts/import": "contacts",
+    "/api/v1/contacts/merge": "contacts",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -753,6 +762,7 @@ MEMBER_PAGES = {
     "contacts.edit",
     "contacts.new",
     "contacts.import_csv_form",
+    "contacts.merge_preview",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }

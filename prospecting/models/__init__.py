@@ -5,13 +5,16 @@ from prospecting.models.accounts import Invitation
 from prospecting.models.accounts import Membership
 from prospecting.models.accounts import User
 from prospecting.models.accounts import Workspace
+from prospecting.models.audit import AuditEvent
 from prospecting.models.contacts import AirtableSettings
 from prospecting.models.contacts import Company
 from prospecting.models.contacts import Contact
 from prospecting.models.contacts import ContactCompany
 from prospecting.models.contacts import ContactEmail
+from prospecting.models.contacts import ContactMerge
 from prospecting.models.contacts import ContactPhone
 from prospecting.models.contacts import ContactSource
+from prospecting.models.contacts import Suppression
 from prospecting.models.enrichment import EnrichmentPage
 from prospecting.models.enrichment import EnrichmentRow
 from prospecting.models.enrichment import EnrichmentSettings
@@ -45,6 +48,9 @@ from prospecting.models.webhooks import WebhookEndpoint
 
 __all__ = [
     "AirtableSettings",
+    "AuditEvent",
+    "ContactMerge",
+    "Suppression",
     "Company",
     "Contact",
     "ContactCompany",

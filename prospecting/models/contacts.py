@@ -151,6 +151,10 @@ class Contact(db.Model):
     email_verified_at: Mapped[datetime | None]
     email_bad: Mapped[bool] = mapped_column(default=False, server_default=false())
     email_provenance: Mapped[dict | None] = mapped_column(JSONType)
+    # Fields a person edited by hand: no import or sync overwrites them.
+    locked_fields: Mapped[list] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -264,6 +268,47 @@ class ContactSource(db.Model):
     )
     source: Mapped[str] = mapped_column(String(40))
     ref: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactMerge(db.Model):
+    """A merge of duplicates into one contact, with what undoing it needs: the
+    losers' rows, the rows that moved as they were, the winner's values before."""
+
+    __tablename__ = "contact_merges"
+    __table_args__ = (Index("ix_contact_merges_workspace", "workspace_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    # No foreign key: the record outlives a winner deleted later (undo refuses).
+    winner_id: Mapped[int]
+    loser_ids: Mapped[list] = mapped_column(JSONType, default=list)
+    snapshot: Mapped[dict] = mapped_column(JSONType, default=dict)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+
+
+class Suppression(db.Model):
+    """An erased person's email or phone, kept only as a hash so that later imports
+    and fetches of the workspace skip them."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        Index(
+            "uq_suppressions_workspace_digest", "workspace_id", "digest", unique=True
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(8))  # email | phone
+    # sha256 hex of "<kind>:<normalised email or E.164 phone>".
+    digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,5 +1,6 @@
 """Audit: what a job ran with, recorded once when its row is inserted (inputs digest,
-the kind's audit fields, providers with their URLs and prices, app version)."""
+the kind's audit fields, providers with their URLs and prices, app version), and
+the trail of actions on people's data (`record`: who deleted, erased or merged)."""
 
 import functools
 import hashlib
@@ -13,6 +14,8 @@ from flask import current_app
 from flask import has_app_context
 from sqlalchemy import event
 
+from prospecting.extensions import db
+from prospecting.models import AuditEvent
 from prospecting.models import Job
 from prospecting.models.base import utcnow
 from prospecting.services.jobs import kinds
@@ -107,3 +110,32 @@ def _record_audit(mapper, connection, job: Job) -> None:
     if "audit" not in params:
         params["audit"] = audit_inputs(job.kind, params)
         job.params = params
+
+
+def record(
+    workspace_id: int,
+    action: str,
+    subject: str,
+    *,
+    user_id: int | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Add an audit event to the caller's transaction (who: `user_id`, or None
+    for an API token; when: now). Never pass personal data in `details`."""
+    event = AuditEvent(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        action=action,
+        subject=subject[:120],
+        details=dict(details or {}),
+    )
+    db.session.add(event)
+    return event
+
+
+def trail(workspace_id: int, *, subject: str | None = None) -> list[AuditEvent]:
+    """The workspace's audit events, newest first (of one subject if given)."""
+    query = db.session.query(AuditEvent).filter_by(workspace_id=workspace_id)
+    if subject:
+        query = query.filter_by(subject=subject)
+    return query.order_by(AuditEvent.id.desc()).limit(500).all()

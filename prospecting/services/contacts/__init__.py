@@ -68,6 +68,7 @@ from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
 from prospecting.services.contacts.query import page_of_contacts
 from prospecting.services.contacts.query import search_contacts
+from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
@@ -96,6 +97,7 @@ __all__ = [
     "SOURCES",
     "SYNC_STATES",
     "VERDICTS",
+    "UPDATE_STRATEGIES",
     "AirtableNotConfigured",
     "CompanyStats",
     "Connection",

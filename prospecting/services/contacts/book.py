@@ -16,6 +16,7 @@ from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models.base import utcnow
 from prospecting.services import webhooks
+from prospecting.services.contacts import strategy
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
@@ -162,6 +163,17 @@ def update_contact(
                 f"{label}.",
                 code="duplicate",
             )
+    contact.locked_fields = strategy.locks(
+        contact,
+        {
+            "name": (name or "").strip()[:255],
+            "email": clean_email,
+            "phone": clean_phone,
+            "title": _clean(title),
+            "location": _clean(location),
+            "company_id": company_id or None,
+        },
+    )
     contact.name = (name or "").strip()[:255]
     _set_primary(contact, ContactEmail, "email", clean_email)
     _set_primary(contact, ContactPhone, "phone", clean_phone)
@@ -175,7 +187,7 @@ def update_contact(
     contact.sync_failed, contact.sync_error = False, None
     try:
         db.session.flush()
-        webhooks.emit(workspace_id, "contact.updated", {"contacts": [_brief(contact)]})
+        webhooks.emit(workspace_id, "contact.updated", {"contacts": [brief(contact)]})
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -229,12 +241,12 @@ def link_company(contact: Contact, company_id: int, *, role: str | None) -> None
 def delete_contact(workspace_id: int, contact_id: int) -> None:
     """Remove a contact with its emails, phones, company links and sources."""
     contact = get_contact(workspace_id, contact_id)
-    webhooks.emit(workspace_id, "contact.deleted", {"contacts": [_brief(contact)]})
+    webhooks.emit(workspace_id, "contact.deleted", {"contacts": [brief(contact)]})
     db.session.delete(contact)
     db.session.commit()
 
 
-def _brief(contact: Contact) -> dict:
+def brief(contact: Contact) -> dict:
     """A contact as webhook events carry it."""
     return {
         "id": contact.id,

@@ -19,6 +19,7 @@ from prospecting.models import PersonProfile
 from prospecting.models import Prospect
 from prospecting.models.base import utcnow
 from prospecting.services import jobs
+from prospecting.services.contacts import strategy
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
 from prospecting.services.contacts.companies import company_for
@@ -55,6 +56,7 @@ def start_import(
     keep_undeliverable: bool = False,
     rows: list[dict] | None = None,
     filename: str = "",
+    update_strategy: str | None = None,
 ) -> Job:
     """Create the import job and its batches (committed, not yet enqueued).
 
@@ -72,6 +74,7 @@ def start_import(
         "source": source,
         "include_risky": include_risky,
         "keep_undeliverable": bool(keep_undeliverable),
+        "update_strategy": strategy.check(update_strategy),
     }
     if source == "csv":
         rows = list(rows or [])
@@ -145,6 +148,7 @@ def run_chunk(run: jobs.Run) -> jobs.Result:
         inputs,
         include_risky=bool(job.params.get("include_risky")),
         keep_undeliverable=bool(job.params.get("keep_undeliverable")),
+        strategy=job.params.get("update_strategy") or strategy.DEFAULT,
     )
     kept = [
         [originals[i.index][0], *originals[i.index][1:], i.rule, i.reason]
@@ -468,7 +472,13 @@ def rerun_import(job: Job, user_id: int | None) -> Job:
         ]
         if not rows:
             raise InvalidInput("Upload the file again to import it again.")
-        return start_import(job.workspace_id, user_id, "csv", rows=rows)
+        return start_import(
+            job.workspace_id,
+            user_id,
+            "csv",
+            rows=rows,
+            update_strategy=job.params.get("update_strategy"),
+        )
     return start_import(
         job.workspace_id,
         user_id,
@@ -476,6 +486,7 @@ def rerun_import(job: Job, user_id: int | None) -> Job:
         job.params["source_job_id"],
         include_risky=bool(job.params.get("include_risky")),
         keep_undeliverable=bool(job.params.get("keep_undeliverable")),
+        update_strategy=job.params.get("update_strategy"),
     )
 
 

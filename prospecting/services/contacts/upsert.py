@@ -3,9 +3,11 @@ email, then phone, then LinkedIn profile (every known value of a contact, not
 only its primary ones), new contacts written with one INSERT … ON CONFLICT DO
 NOTHING a chunk and their emails, phones, company links and sources beside.
 
-A known contact only gains: empty fields are filled, a new address or number is
-added as an additional value (the first stays primary), a new company is linked
-with its role; nothing known is replaced or blanked. Each chunk is one
+A known contact only gains: empty fields are filled (or, with the "overwrite"
+update strategy, replaced by the newer value, never where a person edited the
+field by hand: see `strategy`), a new address or number is added as an
+additional value (the first stays primary), a new company is linked with its
+role; nothing known is blanked. Each chunk is one
 transaction. When a concurrent writer inserts the same person first, our insert
 skips it and the next pass matches and updates it instead.
 """
@@ -32,6 +34,7 @@ from prospecting.models import ContactSource
 from prospecting.models.base import utcnow
 from prospecting.services import webhooks
 from prospecting.services.contacts import gate
+from prospecting.services.contacts import strategy as strategies
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertItem
 from prospecting.services.contacts.book import UpsertReport
@@ -64,24 +67,25 @@ def upsert_contacts(
     *,
     include_risky: bool = False,
     keep_undeliverable: bool = False,
+    strategy: str = strategies.DEFAULT,
 ) -> UpsertReport:
     """Add people to the book through the gate; see the module's docstring."""
+    strategy = strategies.check(strategy)
     report, chunk = UpsertReport(), []
+    options = (include_risky, keep_undeliverable, strategy)
     for index, data in enumerate(inputs):
         chunk.append((index, data))
         if len(chunk) >= CHUNK:
-            report.items.extend(
-                _chunk(workspace_id, chunk, include_risky, keep_undeliverable)
-            )
+            report.items.extend(_chunk(workspace_id, chunk, *options))
             chunk = []
     if chunk:
-        report.items.extend(
-            _chunk(workspace_id, chunk, include_risky, keep_undeliverable)
-        )
+        report.items.extend(_chunk(workspace_id, chunk, *options))
     return report
 
 
-def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[UpsertItem]:
+def _chunk(
+    workspace_id, pairs, include_risky, keep_undeliverable, strategy
+) -> list[UpsertItem]:
     for attempt in range(8):
         if attempt:  # a deadlock or a race: let the other writer finish first
             time.sleep(random.uniform(0, 0.05 * attempt))
@@ -113,9 +117,9 @@ def _chunk(workspace_id, pairs, include_risky, keep_undeliverable) -> list[Upser
                 continue
             if judged.dropped:
                 item.dropped = [e.address for e in judged.dropped]
-            _group(people, by_key, data, judged, item)
+            _group(people, by_key, data, judged, item, strategy)
         try:
-            _write(workspace_id, people)
+            _write(workspace_id, people, strategy)
             _announce(workspace_id, items)
             db.session.commit()
             return items
@@ -133,7 +137,7 @@ def _keys(emails, phones, linkedin) -> list[tuple[str, str]]:
     return keys + ([("linkedin", linkedin)] if linkedin else [])
 
 
-def _group(people: list[_Person], index: dict, data, judged, item) -> None:
+def _group(people: list[_Person], index: dict, data, judged, item, strategy) -> None:
     """Merge the row into the chunk's person it shares a key with (`index`: key ->
     person), or add one."""
     keys = _keys(
@@ -142,7 +146,7 @@ def _group(people: list[_Person], index: dict, data, judged, item) -> None:
     person = next((index[k] for k in keys if k in index), None)
     if person is not None:
         item.matched_on = next(k for k in keys if k in index)[0]
-        changed = _merge_row(person, data, judged)
+        changed = _merge_row(person, data, judged, strategy)
         item.status = "updated" if changed else "skipped"
         if not changed:
             item.reason = "Already in the contact book; nothing new."
@@ -168,7 +172,7 @@ def _group(people: list[_Person], index: dict, data, judged, item) -> None:
         index.setdefault(key, person)
 
 
-def _merge_row(person: _Person, data, judged) -> bool:
+def _merge_row(person: _Person, data, judged, strategy: str) -> bool:
     changed = False
     known = {e.address for e in person.emails}
     for email in judged.emails:
@@ -182,9 +186,16 @@ def _merge_row(person: _Person, data, judged) -> bool:
         person.linkedin_key, changed = judged.linkedin_key, True
     for name in FILLABLE:
         value = _clean(getattr(data, name))
-        if value and not person.values.get(name):
+        if strategies.takes(
+            person.values.get(name), value, field=name, strategy=strategy
+        ):
             person.values[name], changed = value, True
-    if data.addresses and not person.values["addresses"]:
+    if strategies.takes(
+        person.values["addresses"],
+        list(data.addresses or []),
+        field="addresses",
+        strategy=strategy,
+    ):
         person.values["addresses"], changed = list(data.addresses), True
     for key, value in (data.provider_ids or {}).items():
         if value and not person.values["provider_ids"].get(key):
@@ -222,7 +233,7 @@ def _announce(workspace_id: int, items: list[UpsertItem]) -> None:
             webhooks.emit(workspace_id, event, {"contacts": people})
 
 
-def _write(workspace_id: int, people: list[_Person]) -> None:
+def _write(workspace_id: int, people: list[_Person], strategy: str) -> None:
     pending = people
     for _ in range(3):
         owners = _owners(workspace_id, pending)
@@ -236,7 +247,7 @@ def _write(workspace_id: int, people: list[_Person]) -> None:
         # One order for every writer (contact id, then key), so that concurrent
         # imports of the same people take their row locks in the same order.
         for found, person in sorted(known, key=lambda k: k[0][0]):
-            _update(workspace_id, person, *found, owners)
+            _update(workspace_id, person, *found, owners, strategy)
         new.sort(key=lambda p: _keys(p.emails, p.phones, p.linkedin_key)[0][1])
         pending = _insert_new(workspace_id, new)
         if not pending:
@@ -275,7 +286,9 @@ def _match(person: _Person, owners) -> tuple[int, str] | None:
     return None
 
 
-def _update(workspace_id, person: _Person, contact_id: int, on: str, owners) -> None:
+def _update(
+    workspace_id, person: _Person, contact_id: int, on: str, owners, strategy: str
+) -> None:
     contact = db.session.get(Contact, contact_id)
     person.contact_id = contact.id
     first = person.items[0]
@@ -320,13 +333,16 @@ def _update(workspace_id, person: _Person, contact_id: int, on: str, owners) -> 
             contact.linkedin_key = person.linkedin_key
             owners[("linkedin", person.linkedin_key)] = contact.id
             changed = True
-    for name in FILLABLE:
+    locked = contact.locked_fields or ()
+    for name in ("addresses", *FILLABLE):
         value = person.values.get(name)
-        if value and not getattr(contact, name):
-            setattr(contact, name, value)
+        # The profile URL stays with its de-duplication key: filled, never replaced.
+        how = "fill" if name == "linkedin_url" else strategy
+        if strategies.takes(
+            getattr(contact, name), value, field=name, strategy=how, locked=locked
+        ):
+            setattr(contact, name, list(value) if name == "addresses" else value)
             changed = True
-    if person.values["addresses"] and not contact.addresses:
-        contact.addresses, changed = list(person.values["addresses"]), True
     ids = dict(contact.provider_ids or {})
     for key, value in person.values["provider_ids"].items():
         if value and not ids.get(key):

@@ -12,6 +12,7 @@ def iso(value):
 
 from prospecting.views.api import book  # noqa: E402,F401
 from prospecting.views.api import contacts  # noqa: E402,F401
+from prospecting.views.api import duplicates  # noqa: E402,F401
 from prospecting.views.api import enrichment  # noqa: E402,F401
 from prospecting.views.api import exports  # noqa: E402,F401
 from prospecting.views.api import finder  # noqa: E402,F401

@@ -80,6 +80,7 @@ def contact_body(contact) -> dict:
             for s in contact.sources
         ],
         "sync_state": contact.sync_state,
+        "locked_fields": list(contact.locked_fields or []),
         "created_at": iso(contact.created_at),
         "updated_at": iso(contact.updated_at),
     }
@@ -304,6 +305,7 @@ def import_contacts():
         source,
         job_id,
         include_risky=_flag(body, "include_risky"),
+        update_strategy=body.get("update_strategy"),
     )
     sent = tasks.enqueue_batches(jobs.open_batches(job.id))
     db_job = jobs.get(workspace_id(), job.id)
@@ -326,6 +328,7 @@ def _import_body(job) -> dict:
         "source": job.params.get("source"),
         "source_job_id": job.params.get("source_job_id"),
         "include_risky": bool(job.params.get("include_risky")),
+        "update_strategy": job.params.get("update_strategy") or "fill",
         "total_count": job.progress_total,
         "processed_count": job.progress_current,
         "entered": summary["entered"],

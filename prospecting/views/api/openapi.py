@@ -125,6 +125,11 @@ BOOK_CONTACT = _obj(
             "items": _obj({"source": STR, "ref": NSTR, "added_at": TIME}),
         },
         "sync_state": {"enum": ["pending", "synced", "failed"]},
+        "locked_fields": {
+            "type": "array",
+            "items": STR,
+            "description": "Fields edited by hand: no import overwrites them",
+        },
         "created_at": TIME,
         "updated_at": TIME,
         "outcome": {
@@ -134,6 +139,11 @@ BOOK_CONTACT = _obj(
     },
     ("id", "name", "emails", "phones", "companies", "sources"),
 )
+UPDATE_STRATEGY = {
+    "enum": ["fill", "overwrite"],
+    "description": "A known contact's fields: fill the empty ones (default) or "
+    "overwrite with the newer value; fields edited by hand are never written",
+}
 CONTACT_WRITE = {
     "name": STR,
     "email": NSTR,
@@ -149,6 +159,7 @@ CONTACT_IMPORT = _obj(
         "source": STR,
         "source_job_id": NSTR,
         "include_risky": BOOL,
+        "update_strategy": UPDATE_STRATEGY,
         "total_count": INT,
         "processed_count": INT,
         "entered": {**INT, "description": "New contacts"},
@@ -166,7 +177,73 @@ CONTACT_IMPORT = _obj(
     ("job_id", "status", "entered", "merged", "kept_out", "kept_out_by_rule"),
 )
 
+DUPLICATE_GROUP = _obj(
+    {
+        "contact_ids": {"type": "array", "items": INT},
+        "rules": {
+            "type": "array",
+            "items": {"enum": ["email", "phone", "linkedin", "name_company"]},
+        },
+        "strong": BOOL,
+        "contacts": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "id": INT,
+                    "name": STR,
+                    "email": NSTR,
+                    "phone": NSTR,
+                    "company_id": NINT,
+                    "created_at": TIME,
+                }
+            ),
+        },
+    }
+)
+MERGE_REQUEST = _obj(
+    {
+        "winner_id": INT,
+        "loser_ids": {"type": "array", "items": INT, "minItems": 1, "maxItems": 20},
+        "dry_run": BOOL,
+    },
+    ("winner_id", "loser_ids"),
+)
+MERGE_ANSWER = _obj(
+    {
+        "dry_run": BOOL,
+        "merge_id": NINT,
+        "undo_until": TIME,
+        "preview": _obj(
+            {
+                "winner_id": INT,
+                "loser_ids": {"type": "array", "items": INT},
+                "fields": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "field": STR,
+                            "value": ANY,
+                            "from": NINT,
+                            "others": {"type": "array", "items": ANY},
+                        }
+                    ),
+                },
+                "moves": {
+                    "type": "array",
+                    "items": _obj(
+                        {"table": STR, "rows": {"type": "array", "items": ANY}}
+                    ),
+                },
+                "provider_ids": {"type": "object"},
+                "locked_fields": {"type": "array", "items": STR},
+            }
+        ),
+    }
+)
 SCHEMAS = {
+    "DuplicateGroup": DUPLICATE_GROUP,
+    "MergeRequest": MERGE_REQUEST,
+    "MergeAnswer": MERGE_ANSWER,
     "Error": _obj(
         {
             "error": _obj(
@@ -388,6 +465,7 @@ SCHEMAS = {
             "source": {"enum": ["enrichment", "people_search", "prospects"]},
             "job_id": STR,
             "include_risky": BOOL,
+            "update_strategy": UPDATE_STRATEGY,
         },
         ("source", "job_id"),
     ),
@@ -874,6 +952,40 @@ PATHS = {
             "responses": {
                 "204": {"description": "Removed"},
                 **_errors("Error", 401, 404),
+            },
+        },
+    },
+    "/api/v1/duplicates": {
+        "get": {
+            "summary": "Groups of candidate duplicates with the rules that matched",
+            "tags": ["contact book"],
+            "parameters": [
+                _query("page", INT),
+                _query("per_page", {"type": "integer", "maximum": 500}),
+            ],
+            "responses": {
+                "200": _answer(
+                    "A page of groups",
+                    _obj(
+                        {"results": {"type": "array", "items": _ref("DuplicateGroup")}}
+                        | {"pagination": PAGINATION}
+                    ),
+                ),
+                **_errors("Error", 401, 422),
+            },
+        },
+    },
+    "/api/v1/contacts/merge": {
+        "post": {
+            "summary": "Merge duplicates into one contact (dry_run: the preview only)",
+            "tags": ["contact book"],
+            "requestBody": {"required": True, **_json(_ref("MergeRequest"))},
+            "responses": {
+                "200": _answer(
+                    "The preview, and the merge record unless a dry run",
+                    _ref("MergeAnswer"),
+                ),
+                **_errors("Error", 400, 401, 404, 422),
             },
         },
     },

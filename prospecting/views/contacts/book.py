@@ -15,8 +15,12 @@ from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.contacts.contact_forms import ContactForm
+from prospecting.views.contacts.contact_forms import NewContactForm
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
+
+EDIT_FIELDS = ("name", "email", "phone", "title", "location")
 
 # The contact book
 
@@ -111,44 +115,32 @@ def show(contact_id: int):
 def edit(contact_id: int):
     """The edit form of a contact."""
     contact = contacts.get_contact(g.workspace.id, contact_id)
-    return _edit_form(contact, dict(_contact_values(contact)))
+    return _edit_form(contact, ContactForm(obj=contact))
 
 
-def _contact_values(contact) -> dict:
-    return {
-        "name": contact.name,
-        "email": contact.email or "",
-        "phone": contact.phone or "",
-        "title": contact.title or "",
-        "location": contact.location or "",
-        "company_id": contact.company_id,
-    }
+def _companies() -> list:
+    return [c for c, _ in contacts.list_companies(g.workspace.id)]
 
 
-def _edit_form(contact, values: dict, error: str | None = None, status: int = 200):
-    companies = [c for c, _ in contacts.list_companies(g.workspace.id)]
+def _edit_form(contact, form, error: str | None = None, status: int = 200):
+    form.with_companies(_companies())
     return render_template(
-        "contacts/edit.html",
-        contact=contact,
-        values=values,
-        companies=companies,
-        error=error,
+        "contacts/edit.html", contact=contact, form=form, error=error
     ), status
 
 
 @bp.post("/<int:contact_id>/edit")
 def update(contact_id: int):
-    """Save a contact's edit, or show the form again with the problem (422)."""
+    """Save a contact's edit (the fields changed become locked against imports),
+    or show the form again with the problem (422)."""
     contact = contacts.get_contact(g.workspace.id, contact_id)
-    values = {
-        k: request.form.get(k, "")
-        for k in ("name", "email", "phone", "title", "location")
-    }
-    values["company_id"] = request.form.get("company_id", type=int)
+    form = ContactForm().with_companies(_companies())
+    if not form.validate_on_submit():
+        return _edit_form(contact, form, None, 422)
     try:
-        contacts.update_contact(g.workspace.id, contact_id, **values)
+        contacts.update_contact(g.workspace.id, contact_id, **form.values(*EDIT_FIELDS))
     except InvalidInput as exc:
-        return _edit_form(contact, values, exc.message, 422)
+        return _edit_form(contact, form, exc.message, 422)
     flash("Contact saved.", "info")
     return redirect(url_for("contacts.show", contact_id=contact_id))
 
@@ -159,28 +151,28 @@ def update(contact_id: int):
 @bp.get("/new")
 def new():
     """The form to add one person to the book."""
-    return _new_form({})
+    return _new_form(NewContactForm())
 
 
-def _new_form(values: dict, error: str | None = None, status: int = 200):
-    companies = [c for c, _ in contacts.list_companies(g.workspace.id)]
-    return render_template(
-        "contacts/new.html", values=values, companies=companies, error=error
-    ), status
+def _new_form(form, error: str | None = None, status: int = 200):
+    form.with_companies(_companies())
+    return render_template("contacts/new.html", form=form, error=error), status
 
 
 @bp.post("/new")
 def create():
     """Add one person through the gate (or merge them into the contact they are)."""
-    values = {
-        k: request.form.get(k, "")
-        for k in ("name", "email", "phone", "title", "location", "linkedin_url")
-    }
-    values["company_id"] = request.form.get("company_id", type=int)
+    form = NewContactForm().with_companies(_companies())
+    if not form.validate_on_submit():
+        return _new_form(form, None, 422)
     try:
-        contact, _ = contacts.add_contact(g.workspace.id, **values)
+        contact, _ = contacts.add_contact(
+            g.workspace.id,
+            **form.values(*EDIT_FIELDS, "linkedin_url"),
+            keep_undeliverable=form.keep_undeliverable.data,
+        )
     except InvalidInput as exc:
-        return _new_form(values, exc.message, 422)
+        return _new_form(form, exc.message, 422)
     flash("Contact saved.", "info")
     return redirect(url_for("contacts.show", contact_id=contact.id))
 

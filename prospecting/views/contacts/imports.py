@@ -44,6 +44,7 @@ def _start_import(source: str, job_id: str):
         job_id,
         include_risky=request.form.get("include_risky") == "1",
         keep_undeliverable=request.form.get("keep_undeliverable") == "1",
+        update_strategy=request.form.get("update_strategy"),
     )
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
@@ -52,7 +53,9 @@ def _start_import(source: str, job_id: str):
 @bp.get("/import/csv")
 def import_csv_form():
     """The form to import a CSV file straight into the book."""
-    return render_template("contacts/import_csv.html", error=None)
+    return render_template(
+        "contacts/import_csv.html", error=None, strategies=contacts.UPDATE_STRATEGIES
+    )
 
 
 @bp.post("/import/csv")
@@ -69,9 +72,14 @@ def import_csv():
             filename=(upload.filename or "") if upload else "",
             include_risky=request.form.get("include_risky") == "1",
             keep_undeliverable=request.form.get("keep_undeliverable") == "1",
+            update_strategy=request.form.get("update_strategy"),
         )
     except InvalidInput as exc:
-        return render_template("contacts/import_csv.html", error=exc.message), 422
+        return render_template(
+            "contacts/import_csv.html",
+            error=exc.message,
+            strategies=contacts.UPDATE_STRATEGIES,
+        ), 422
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
 
