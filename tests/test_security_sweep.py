@@ -753,6 +753,7 @@ MEMBER_PAGES = {
     "contacts.edit",
     "contacts.new",
     "contacts.import_csv_form",
+    "contacts.import_csv_preview",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }

@@ -47,13 +47,13 @@ from prospecting.services.contacts.fetch import fetch_by_registration
 from prospecting.services.contacts.fetch import fetch_contacts
 from prospecting.services.contacts.fetch import fetch_outcomes
 from prospecting.services.contacts.fetch import start_fetch
+from prospecting.services.contacts.files import read_book_rows
 from prospecting.services.contacts.gate import RULES as GATE_RULES
 from prospecting.services.contacts.imports import KEPT_OUT_COLUMNS
 from prospecting.services.contacts.imports import KIND as KIND_IMPORT
 from prospecting.services.contacts.imports import SOURCES as IMPORT_SOURCES
 from prospecting.services.contacts.imports import import_summary
 from prospecting.services.contacts.imports import kept_out_rows
-from prospecting.services.contacts.imports import read_book_csv
 from prospecting.services.contacts.imports import start_import
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
@@ -120,7 +120,7 @@ __all__ = [
     "get_settings",
     "import_summary",
     "kept_out_rows",
-    "read_book_csv",
+    "read_book_rows",
     "start_import",
     "list_companies",
     "normalise_domain",
