@@ -65,6 +65,9 @@ from prospecting.services.contacts.query import ContactFilter
 from prospecting.services.contacts.query import contacts_query
 from prospecting.services.contacts.query import list_contacts
 from prospecting.services.contacts.query import search_contacts
+from prospecting.services.contacts.sync_results import SyncRow
+from prospecting.services.contacts.sync_results import sync_counts
+from prospecting.services.contacts.sync_results import sync_results
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
@@ -75,6 +78,9 @@ from prospecting.services.contacts.upsert import add_contact
 from prospecting.services.contacts.upsert import upsert_contacts
 
 __all__ = [
+    "SyncRow",
+    "sync_counts",
+    "sync_results",
     "SchemaReport",
     "check_schema",
     "unmap_missing",
