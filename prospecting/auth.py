@@ -147,6 +147,8 @@ RULES: dict[str, set[str]] = {
         "contacts.import_prospects",
         "contacts.import_csv_form",
         "contacts.import_csv",
+        "contacts.import_csv_preview",
+        "contacts.import_csv_start",
         "contacts.new",
         "contacts.create",
         "contacts.start_sync",

@@ -25,6 +25,10 @@ from wtforms.widgets import ListWidget
 from prospecting.models.accounts import ROLES
 from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.services.errors import InvalidInput
+from prospecting.services.csvfiles import BOOK_FIELDS
+from prospecting.services.csvfiles import FIELDS
+from prospecting.services.contacts.strategy import DEFAULT as DEFAULT_STRATEGY
+from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
 
 
 class LoginForm(FlaskForm):
@@ -103,8 +107,47 @@ class AcceptForm(FlaskForm):
 
 class UploadForm(FlaskForm):
     file = FileField(
-        "CSV file", validators=[FileRequired("Choose a CSV file to upload.")]
+        "CSV or XLSX file",
+        validators=[FileRequired("Choose a CSV or XLSX file to upload.")],
     )
+
+
+class _MappingForm(FlaskForm):
+    """An upload preview's choices: how to read the file and a column per field."""
+
+    encoding = StringField("Encoding", validators=[Optional(), Length(max=40)])
+    delimiter = StringField("Delimiter", validators=[Optional(), Length(max=4)])
+    sheet = StringField("Sheet", validators=[Optional(), Length(max=6)])
+
+    def mapping(self, fields) -> dict:
+        """The chosen column of each field (None when none was chosen)."""
+        return {f: (self[f"map_{f}"].data or "").strip() or None for f in fields}
+
+
+def mapping_form(fields, **extra):
+    """A mapping form class with a map_<field> choice per field, plus `extra`."""
+    columns = {f"map_{f}": StringField(f, validators=[Optional()]) for f in fields}
+    return type("MappingForm", (_MappingForm,), {**columns, **extra})
+
+
+EnrichmentStartForm = mapping_form(
+    FIELDS,
+    cost_cap=StringField("Cost cap", validators=[Optional(), Length(max=30)]),
+    opt_find_emails=BooleanField("Find the email of rows that have none"),
+    opt_company_if_empty=BooleanField("Look up the company only where it is empty"),
+)
+BookImportForm = mapping_form(
+    BOOK_FIELDS,
+    include_risky=BooleanField("Let risky and catch-all addresses in"),
+    keep_undeliverable=BooleanField(
+        "Keep invalid or disposable addresses of people who enter by another channel"
+    ),
+    update_strategy=SelectField(
+        "People already in the book",
+        choices=list(UPDATE_STRATEGIES.items()),
+        default=DEFAULT_STRATEGY,
+    ),
+)
 
 
 class WebhookForm(FlaskForm):

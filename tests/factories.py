@@ -73,6 +73,20 @@ def csv_bytes(
     return out.getvalue().encode(encoding)
 
 
+def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
+    """An XLSX workbook with these sheets (name -> rows of cell values), in order."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def contacts_csv(
     n: int, *, header=("Name", "Email", "Company", "Phone", "Website")
 ) -> bytes:
@@ -133,6 +147,27 @@ def start_upload(client, upload_id: str, mapping=None, **form) -> Job:
     assert started.status_code == 302, started.get_data(as_text=True)
     db.session.expire_all()
     return db.session.get(Job, started.headers["Location"].rsplit("/", 1)[1])
+
+
+def import_book_file(client, content: bytes, name: str = "book.csv", **form):
+    """Upload a file to the book's import and start it with the mapping its
+    preview suggests (`form` adds or overrides fields); the start's response."""
+    import re
+
+    uploaded = client.post(
+        "/contacts/import/csv", data={"file": (io.BytesIO(content), name)}
+    )
+    assert uploaded.status_code == 302, uploaded.get_data(as_text=True)
+    preview = client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    suggested = {}
+    for select in preview.split('<select name="')[1:]:
+        name, options = select.split('"', 1)
+        chosen = re.search(
+            r'<option value="([^"]*)" selected>', options.split("</select>")[0]
+        )
+        if name.startswith("map_") and chosen:
+            suggested[name] = chosen.group(1)
+    return client.post(uploaded.headers["Location"], data={**suggested, **form})
 
 
 def start_enrichment(client, content: bytes, mapping=None, **form) -> Job:

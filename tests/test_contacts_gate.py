@@ -1,7 +1,5 @@
 """The quality gate into the contact book and "Add to contacts" as a job."""
 
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -234,9 +232,7 @@ def test_a_csv_file_goes_straight_into_the_book_through_the_gate(
             ["", "", "", "", "Nobody"],
         ]
     )
-    response = auth_client.post(
-        "/contacts/import/csv", data={"file": (io.BytesIO(content), "book.csv")}
-    )
+    response = factories.import_book_file(auth_client, content)
     assert response.status_code == 302
     job = db.session.get(Job, response.headers["Location"].split("/")[-2])
     summary = contacts.import_summary(job)
@@ -249,11 +245,11 @@ def test_a_csv_file_goes_straight_into_the_book_through_the_gate(
 
 def test_a_csv_without_a_channel_column_is_refused_naming_the_field(auth_client):
     content = factories.csv_bytes([["Name", "Company"], ["A", "B"]])
-    response = auth_client.post(
-        "/contacts/import/csv", data={"file": (io.BytesIO(content), "x.csv")}
-    )
+    response = factories.import_book_file(auth_client, content, "x.csv")
     assert response.status_code == 422
-    assert "file: no email, phone or LinkedIn column" in response.get_data(as_text=True)
+    assert "mapping: no email, phone or LinkedIn column" in response.get_data(
+        as_text=True
+    )
 
 
 def test_the_html_book_filters_by_verdict_and_shows_each_email(auth_client, workspace):

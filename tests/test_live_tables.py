@@ -78,3 +78,99 @@ def test_a_finished_jobs_chart_says_how_many_items_it_finished(auth_client, work
     )
     html = auth_client.get(f"/ops/throughput?job_id={job.id}").get_data(as_text=True)
     assert "250 of 250 finished in all" in html
+
+
+# The Airtable sync's records follow the poll
+
+
+def _sync_job_with_a_sent_chunk(workspace_id):
+    from prospecting.models import Company
+    from prospecting.models import JobBatch
+    from prospecting.services.contacts import airtable_sync
+
+    job = factories.make_job(
+        workspace_id, kind=airtable_sync.KIND, status="running", progress_total=2,
+        progress_current=1, success_count=1, params={},
+    )  # fmt: skip
+    sent = Company(workspace_id=workspace_id, name="Globex", crm_record_id="recGLOBEX")
+    db.session.add(sent)
+    db.session.flush()
+    db.session.add(
+        JobBatch(
+            job_id=job.id, seq=1, kind=airtable_sync.COMPANIES, status="done",
+            params={"ids": [sent.id]}, success_count=1,
+        )
+    )  # fmt: skip
+    db.session.commit()
+    return job
+
+
+def test_the_poll_brings_the_sync_jobs_records_when_it_moved(auth_client, workspace):
+    job = _sync_job_with_a_sent_chunk(workspace.id)
+    page = auth_client.get(f"/contacts/jobs/{job.id}/sync").get_data(as_text=True)
+    assert 'id="sync-results"' in page and "recGLOBEX" in page
+    html = auth_client.get(f"/jobs/{job.id}/progress?seen=stale").get_data(as_text=True)
+    assert 'id="sync-results-card" hx-swap-oob="outerHTML"' in html
+    assert "Globex" in html and "recGLOBEX" in html
+    assert "Companies: <strong>1</strong> synced" in html
+
+
+# Counters, tabs, rate, ETA and cost agree
+
+
+def test_a_cancelled_jobs_tabs_count_its_cancelled_rows(auth_client, workspace):
+    job = factories.make_job(
+        workspace.id, status="cancelled", progress_total=3000, progress_current=200,
+        success_count=200, params={"headers": ["Email"], "mapping": {"email": "Email"}},
+    )  # fmt: skip
+    db.session.add(EnrichmentRow(job_id=job.id, row_number=201, data=["x@y.com"]))
+    db.session.commit()
+    html = auth_client.get(f"/enrichment/jobs/{job.id}").get_data(as_text=True)
+    assert "cancelled (2800)" in html and "pending (0)" in html
+    assert 'id="rerun-button"' in html  # its never-worked rows can still run
+    tab = auth_client.get(f"/enrichment/jobs/{job.id}/results?status=cancelled")
+    body = tab.get_data(as_text=True)
+    assert "x@y.com" in body and "badge-cancelled" in body
+    pending = auth_client.get(f"/enrichment/jobs/{job.id}/results?status=pending")
+    assert "x@y.com" not in pending.get_data(as_text=True)
+
+
+def test_after_resume_the_rate_counts_from_the_resume(app, workspace, monkeypatch):
+    from datetime import timedelta
+
+    from prospecting.models import Job
+    from prospecting.models import JobBatch
+    from prospecting.models import jobs as job_models
+    from prospecting.models.base import utcnow
+    from prospecting.services import jobs
+
+    started = utcnow() - timedelta(hours=1)
+    job = factories.make_job(
+        workspace.id, status="paused", started_at=started, progress_total=1000,
+        progress_current=100, success_count=100,
+    )  # fmt: skip
+    db.session.add(JobBatch(job_id=job.id, seq=1, kind="enrichment.rows",
+                            status="paused", params={}))  # fmt: skip
+    db.session.commit()
+    jobs.resume(workspace.id, job.id)
+    job = db.session.get(Job, job.id)
+    resumed_at = job.params["resumed"]["at"]
+    assert job.params["resumed"]["from"] == 100
+    job.progress_current = 120
+    later = job_models.datetime.fromisoformat(resumed_at) + timedelta(seconds=10)
+    monkeypatch.setattr(job_models, "utcnow", lambda: later)
+    # 20 rows in the 10 s since the resume, not 120 over the hour and the pause.
+    assert job.rate == 2.0
+    assert job.eta_seconds == 440
+
+
+def test_the_cost_shows_while_rows_are_processed(auth_client, workspace):
+    job = factories.make_job(
+        workspace.id, status="running", progress_total=300, progress_current=140,
+        success_count=140, cost=1.4, call_count=140,
+        params={"headers": ["Email"], "mapping": {"email": "Email"}},
+    )  # fmt: skip
+    html = auth_client.get(f"/jobs/{job.id}/progress?seen=stale").get_data(as_text=True)
+    cost = html.split(f'id="job-cost-{job.id}">', 1)[1].split("<", 1)[0]
+    assert cost.strip() not in ("", "0", "0 credits", "0.00")
+    assert "1.4" in cost

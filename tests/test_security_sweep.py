@@ -763,6 +763,7 @@ MEMBER_PAGES = {
     "contacts.new",
     "contacts.import_csv_form",
     "contacts.merge_preview",
+    "contacts.import_csv_preview",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }

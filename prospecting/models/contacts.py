@@ -141,6 +141,8 @@ class Contact(db.Model):
     source: Mapped[str] = mapped_column(String(40), default="manual")
     # Provider identifiers such as {"din": "07864946"}.
     provider_ids: Mapped[dict] = mapped_column(JSONType, default=dict)
+    # The columns of an imported file that map to no field ({header: value}).
+    extra: Mapped[dict | None] = mapped_column(JSONType)
     crm_record_id: Mapped[str | None] = mapped_column(String(32))
     synced_at: Mapped[datetime | None]
     sync_failed: Mapped[bool] = mapped_column(default=False)

@@ -64,12 +64,20 @@ class Job(db.Model):
 
     @property
     def rate(self) -> float | None:
-        """Items per second since the job started."""
-        if not self.started_at or not self.progress_current:
+        """Items per second since the job started, or since it was last resumed
+        (params["resumed"]: when, at which count), so a pause is not averaged in."""
+        since, base = self.started_at, 0
+        resumed = (self.params or {}).get("resumed") or {}
+        if resumed.get("at"):
+            at = datetime.fromisoformat(resumed["at"])
+            if since is None or at >= since:  # not a resume of another job
+                since, base = at, resumed.get("from") or 0
+        worked = (self.progress_current or 0) - base
+        if not since or worked <= 0:
             return None
         end = self.completed_at or utcnow()
-        seconds = (end - self.started_at).total_seconds()
-        return self.progress_current / seconds if seconds > 0 else None
+        seconds = (end - since).total_seconds()
+        return worked / seconds if seconds > 0 else None
 
     @property
     def eta_seconds(self) -> int | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import Upload
 from prospecting.models import Workspace
+from prospecting.services import csvfiles
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 
@@ -80,6 +81,8 @@ def delete_workspace(workspace_id: int, *, confirm_name: str) -> str:
     db.session.commit()
     for path in files:
         try:
+            for converted in csvfiles.converted_paths(path):  # a workbook's sheets
+                converted.unlink(missing_ok=True)
             Path(path).unlink(missing_ok=True)
         except OSError as exc:  # the rows are gone; a stray file is only logged
             logger.warning("could not remove upload %s: %s", path, exc)

@@ -11,6 +11,7 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import EnrichmentStartForm
 from prospecting.forms import UploadForm
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
@@ -75,14 +76,21 @@ def _describe(exc: InvalidInput) -> str:
 
 @bp.get("/uploads/<int:upload_id>")
 def preview(upload_id: int):
-    """Detected encoding, delimiter and mapping of an upload, each overridable."""
+    """Detected encoding, delimiter and mapping of an upload (of the chosen sheet
+    of a workbook), each overridable."""
     upload = enrichment.get_upload(g.workspace.id, upload_id)
     encoding = request.args.get("encoding") or None
     delimiter = request.args.get("delimiter") or None
+    sheet = request.args.get("sheet") or None
     options = {o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS}
     try:
+        sheets = enrichment.sheets(upload)
         pv = enrichment.preview(
-            g.workspace.id, upload_id, encoding=encoding, delimiter=delimiter
+            g.workspace.id,
+            upload_id,
+            encoding=encoding,
+            delimiter=delimiter,
+            sheet=sheet,
         )
     except InvalidInput as exc:
         return render_template(
@@ -92,8 +100,10 @@ def preview(upload_id: int):
             error=_describe(exc),
             encoding=encoding,
             delimiter=delimiter,
+            sheet=sheet,
+            sheets=[],
             **_choices(),
-        ), 422
+        ), exc.status_code
     return render_template(
         "enrichment/preview.html",
         upload=upload,
@@ -101,6 +111,8 @@ def preview(upload_id: int):
         error=None,
         encoding=encoding,
         delimiter=delimiter,
+        sheet=sheet,
+        sheets=sheets,
         cost=enrichment.estimate_cost(upload, pv, options),
         options=options,
         default_cap=current_app.config["COST_CAP_PER_JOB"],
@@ -119,25 +131,26 @@ def _choices() -> dict:
 @bp.post("/uploads/<int:upload_id>/start")
 def start(upload_id: int):
     """Confirm the mapping: create the job, then enqueue its planning."""
-    mapping = {f: request.form.get(f"map_{f}") or None for f in csvfiles.FIELDS}
+    form = EnrichmentStartForm()
+    args = {k: form[k].data for k in ("encoding", "delimiter", "sheet") if form[k].data}
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{name}: {' '.join(errors)}", "error")
+        return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
     try:
         job = enrichment.start(
             g.workspace.id,
             current_user.id,
             upload_id,
-            encoding=request.form.get("encoding") or None,
-            delimiter=request.form.get("delimiter") or None,
-            mapping=mapping,
-            cost_cap=request.form.get("cost_cap"),
-            options={o: bool(request.form.get(f"opt_{o}")) for o in OPTIONS},
+            encoding=form.encoding.data or None,
+            delimiter=form.delimiter.data or None,
+            sheet=form.sheet.data or None,
+            mapping=form.mapping(csvfiles.FIELDS),
+            cost_cap=form.cost_cap.data,
+            options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
         )
     except InvalidInput as exc:
         flash(_describe(exc), "error")
-        args = {
-            k: request.form.get(k)
-            for k in ("encoding", "delimiter")
-            if request.form.get(k)
-        }
         return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("enrichment.show", job_id=job.id))

@@ -47,13 +47,13 @@ from prospecting.services.contacts.fetch import fetch_by_registration
 from prospecting.services.contacts.fetch import fetch_contacts
 from prospecting.services.contacts.fetch import fetch_outcomes
 from prospecting.services.contacts.fetch import start_fetch
+from prospecting.services.contacts.files import read_book_rows
 from prospecting.services.contacts.gate import RULES as GATE_RULES
 from prospecting.services.contacts.imports import KEPT_OUT_COLUMNS
 from prospecting.services.contacts.imports import KIND as KIND_IMPORT
 from prospecting.services.contacts.imports import SOURCES as IMPORT_SOURCES
 from prospecting.services.contacts.imports import import_summary
 from prospecting.services.contacts.imports import kept_out_rows
-from prospecting.services.contacts.imports import read_book_csv
 from prospecting.services.contacts.imports import start_import
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.normalise import normalise_email
@@ -69,6 +69,9 @@ from prospecting.services.contacts.query import list_contacts
 from prospecting.services.contacts.query import page_of_contacts
 from prospecting.services.contacts.query import search_contacts
 from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
+from prospecting.services.contacts.sync_results import SyncRow
+from prospecting.services.contacts.sync_results import sync_counts
+from prospecting.services.contacts.sync_results import sync_results
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import CompanyStats
 from prospecting.services.contacts.sync_state import companies_in_state
@@ -80,6 +83,9 @@ from prospecting.services.contacts.upsert import add_contact
 from prospecting.services.contacts.upsert import upsert_contacts
 
 __all__ = [
+    "SyncRow",
+    "sync_counts",
+    "sync_results",
     "SchemaReport",
     "check_schema",
     "unmap_missing",
@@ -129,7 +135,7 @@ __all__ = [
     "get_settings",
     "import_summary",
     "kept_out_rows",
-    "read_book_csv",
+    "read_book_rows",
     "start_import",
     "list_companies",
     "normalise_domain",

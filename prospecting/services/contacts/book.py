@@ -49,6 +49,8 @@ class ContactInput:
     role: str | None = None
     # The job (or file) it came with, kept in the contact's sources.
     source_ref: str | None = None
+    # A file's columns that map to no field ({header: value}), kept on the contact.
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -415,6 +415,7 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                     linkedin_url=row.get("linkedin_url"),
                     source="csv",
                     source_ref=job.id,
+                    extra=row.get("extra") or {},
                     company_id=company(row.get("company"), row.get("website")),
                 )
             )
@@ -488,85 +489,3 @@ def rerun_import(job: Job, user_id: int | None) -> Job:
         keep_undeliverable=bool(job.params.get("keep_undeliverable")),
         update_strategy=job.params.get("update_strategy"),
     )
-
-
-# A CSV file straight into the book
-
-# Header (lower case, spaces and punctuation as "_") -> book field.
-CSV_HEADERS = {
-    "name": "name",
-    "full_name": "name",
-    "contact_name": "name",
-    "email": "email",
-    "e_mail": "email",
-    "email_address": "email",
-    "work_email": "email",
-    "phone": "phone",
-    "mobile": "phone",
-    "phone_number": "phone",
-    "telephone": "phone",
-    "title": "title",
-    "job_title": "title",
-    "role": "title",
-    "designation": "title",
-    "company": "company",
-    "company_name": "company",
-    "organization": "company",
-    "organisation": "company",
-    "website": "website",
-    "domain": "website",
-    "company_website": "website",
-    "company_domain": "website",
-    "linkedin": "linkedin_url",
-    "linkedin_url": "linkedin_url",
-    "linkedin_profile": "linkedin_url",
-    "location": "location",
-    "city": "location",
-}
-MAX_CSV_ROWS = 100_000
-
-
-def read_book_csv(upload) -> list[dict]:
-    """The rows of an uploaded CSV file as book fields (columns named as in
-    CSV_HEADERS; others ignored); InvalidInput naming the problem."""
-    import csv
-    import io
-    import re
-
-    if upload is None or not getattr(upload, "filename", ""):
-        raise InvalidInput("file: choose a CSV file.", code="file_required")
-    raw = upload.read()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    if "\x00" in text:
-        raise InvalidInput("file: this is not a CSV file.", code="bad_file")
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None) or []
-    fields = [
-        CSV_HEADERS.get(re.sub(r"[^a-z0-9]+", "_", h.strip().lower()).strip("_"))
-        for h in header
-    ]
-    if not {"email", "phone", "linkedin_url"} & set(fields):
-        raise InvalidInput(
-            "file: no email, phone or LinkedIn column (name one email, phone or "
-            "linkedin_url).",
-            code="no_channel_column",
-        )
-    rows = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        row = {}
-        for name, value in zip(fields, values, strict=False):
-            if name and value.strip() and name not in row:
-                row[name] = value.strip()[:500]
-        rows.append(row)
-        if len(rows) > MAX_CSV_ROWS:
-            raise InvalidInput(
-                f"file: at most {MAX_CSV_ROWS:,} rows a file.", code="too_many_rows"
-            )
-    if not rows:
-        raise InvalidInput("file: the file has no rows.", code="empty_file")
-    return rows

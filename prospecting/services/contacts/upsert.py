@@ -164,6 +164,7 @@ def _group(people: list[_Person], index: dict, data, judged, item, strategy) -> 
         person.values["provider_ids"] = {
             k: v for k, v in (data.provider_ids or {}).items() if v
         }
+        person.values["extra"] = {k: v for k, v in (data.extra or {}).items() if v}
         if data.company_id:
             person.companies[data.company_id] = _clean(data.role or data.title)
         person.sources.add((data.source, data.source_ref or ""))
@@ -200,6 +201,9 @@ def _merge_row(person: _Person, data, judged, strategy: str) -> bool:
     for key, value in (data.provider_ids or {}).items():
         if value and not person.values["provider_ids"].get(key):
             person.values["provider_ids"][key], changed = value, True
+    for key, value in (data.extra or {}).items():
+        if value and not person.values["extra"].get(key):
+            person.values["extra"][key], changed = value, True
     if data.company_id and data.company_id not in person.companies:
         person.companies[data.company_id] = _clean(data.role or data.title)
         changed = True
@@ -348,6 +352,12 @@ def _update(
         if value and not ids.get(key):
             ids[key], changed = value, True
     contact.provider_ids = ids
+    # A file's other columns fill what the contact lacks; nothing is replaced.
+    extra = dict(contact.extra or {})
+    for key, value in person.values["extra"].items():
+        if value and not extra.get(key):
+            extra[key], changed = value, True
+    contact.extra = extra
     linked = set(
         db.session.scalars(
             select(ContactCompany.company_id).where(
@@ -490,6 +500,7 @@ def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
                 "addresses": values.get("addresses") or [],
                 "source": person.data.source,
                 "provider_ids": values.get("provider_ids") or {},
+                "extra": values.get("extra") or {},
                 "crm_record_id": None,
                 "synced_at": None,
                 "sync_failed": False,

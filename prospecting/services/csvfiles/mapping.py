@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 FIELDS = ("name", "first_name", "last_name", "email", "company", "phone", "website")
+# Every field of a contact a file can fill (the book's CSV/XLSX import).
+BOOK_FIELDS = (*FIELDS, "title", "linkedin_url", "location")
 
 
 _SYNONYM_NOISE = re.compile(r"[\s_\-.]+")
@@ -51,15 +53,26 @@ _SYNONYMS = {
         "company domain",
         "site",
     ),
+    "title": ("title", "job title", "jobtitle", "position", "role", "designation"),
+    "linkedin_url": (
+        "linkedin url",
+        "linkedin",
+        "linkedin profile",
+        "linkedin profile url",
+        "profile url",
+    ),
+    "location": ("location", "city", "address", "region", "country"),
 }
 
 
-def auto_map(headers: list[str]) -> dict[str, str | None]:
-    """Map each of FIELDS to the header matching its synonyms, each header once."""
+def auto_map(
+    headers: list[str], fields: tuple[str, ...] = FIELDS
+) -> dict[str, str | None]:
+    """Map each of `fields` to the header matching its synonyms, each header once."""
     keys = {header: _synonym_key(header) for header in headers}
     used: set[str] = set()
     mapping: dict[str, str | None] = {}
-    for field in FIELDS:
+    for field in fields:
         mapping[field] = None
         for synonym in _SYNONYMS[field]:
             wanted = _synonym_key(synonym)
@@ -92,3 +105,20 @@ def apply_mapping(
 
 def _synonym_key(value: str) -> str:
     return _SYNONYM_NOISE.sub("", value.casefold())
+
+
+def apply_book_mapping(
+    record: dict[str, str], mapping: dict[str, str | None]
+) -> dict[str, object]:
+    """Every book field of a row, plus its unmapped non-empty columns as `extra`."""
+    fields: dict[str, object] = dict(apply_mapping(record, mapping))
+    for name in ("title", "linkedin_url", "location"):
+        column = mapping.get(name)
+        fields[name] = (record.get(column) or "").strip() if column else ""
+    used = {column for column in mapping.values() if column}
+    fields["extra"] = {
+        column: value.strip()
+        for column, value in record.items()
+        if column not in used and value and value.strip()
+    }
+    return fields

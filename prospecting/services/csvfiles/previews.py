@@ -8,6 +8,7 @@ from itertools import islice
 from prospecting.services.csvfiles.dialect import Dialect
 from prospecting.services.csvfiles.dialect import StrPath
 from prospecting.services.csvfiles.dialect import detect_dialect
+from prospecting.services.csvfiles.mapping import FIELDS
 from prospecting.services.csvfiles.mapping import auto_map
 from prospecting.services.csvfiles.reading import MAX_FIELD_BYTES
 from prospecting.services.csvfiles.reading import _header_only
@@ -25,6 +26,8 @@ class Preview:
     rows: list[list[str]]
     mapping: dict[str, str | None]
     warnings: list[str]
+    # The CSV read (an XLSX upload's converted sheet), for the readers after it.
+    path: str = ""
 
 
 def preview(
@@ -34,6 +37,7 @@ def preview(
     delimiter: str | None = None,
     limit: int = 10,
     max_columns: int = 500,
+    fields: tuple[str, ...] = FIELDS,
 ) -> Preview:
     """Detect the dialect and return headers, first rows, auto mapping and warnings."""
     dialect = detect_dialect(path, encoding=encoding, delimiter=delimiter)
@@ -42,16 +46,17 @@ def preview(
     with _open_table(path, dialect, max_columns, MAX_FIELD_BYTES) as table:
         width = len(table.headers)
         # Scanning past `limit` rows surfaces ragged rows and parse errors early.
-        for _, fields in islice(table.records, PREVIEW_SCAN_ROWS):
+        for _, record in islice(table.records, PREVIEW_SCAN_ROWS):
             scanned += 1
-            short += len(fields) < width
-            long += len(fields) > width
+            short += len(record) < width
+            long += len(record) > width
             if len(rows) < limit:
-                rows.append((fields + [""] * width)[:width])
+                rows.append((record + [""] * width)[:width])
     if not scanned:
         raise _header_only()
     warnings = table.warnings + _ragged_warnings(short, long, scanned)
-    return Preview(dialect, table.headers, rows, auto_map(table.headers), warnings)
+    mapping = auto_map(table.headers, fields)
+    return Preview(dialect, table.headers, rows, mapping, warnings, str(path))
 
 
 def _ragged_warnings(short: int, long: int, scanned: int) -> list[str]:

@@ -31,7 +31,10 @@ from prospecting.services.enrichment.uploads import clean_mapping
 from prospecting.services.enrichment.uploads import delete_upload
 from prospecting.services.enrichment.uploads import get_upload
 from prospecting.services.enrichment.uploads import preview
+from prospecting.services.enrichment.uploads import readable_path
+from prospecting.services.enrichment.uploads import remove_files
 from prospecting.services.enrichment.uploads import save_upload
+from prospecting.services.enrichment.uploads import sheets
 from prospecting.services.enrichment.uploads import start
 from prospecting.services.enrichment.uploads import start_from_file
 from prospecting.services.enrichment.worker import company_domain
@@ -74,7 +77,10 @@ __all__ = [
     "results_after",
     "results_page",
     "row_filter",
+    "readable_path",
+    "remove_files",
     "save_upload",
+    "sheets",
     "start",
     "start_from_file",
     "status_counts",

@@ -44,8 +44,9 @@ def estimate_cost(
     emails_seen, domains_seen = set(), set()
     email_calls = company_calls = sampled = finder_rows = 0
     truncated = False
+    path = pv.path or upload.stored_path
     rows = csvfiles.iter_rows(
-        upload.stored_path,
+        path,
         pv.dialect,
         max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
     )
@@ -72,7 +73,7 @@ def estimate_cost(
                 company_calls += 1
     except csvfiles.CsvError:
         pass  # the estimate covers the readable part; the run reports the error
-    total = max(_data_lines(upload.stored_path), sampled) if truncated else sampled
+    total = max(_data_lines(path), sampled) if truncated else sampled
     scale = total / sampled if sampled else 0
     workspace_id = upload.workspace_id
     verify_order = provider_order(workspace_id, "email_verification")

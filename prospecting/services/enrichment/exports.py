@@ -18,6 +18,7 @@ from prospecting.models import Job
 from prospecting.services import exports
 from prospecting.services.enrichment.results import RowFilter
 from prospecting.services.enrichment.results import _matching
+from prospecting.services.enrichment.results import as_stored
 
 EXPORT_COLUMNS = (
     "status", "email_valid", "email_verdict", "email_flags", "email_normalized",
@@ -48,7 +49,7 @@ def export_table(
     headers = list(job.params.get("headers", []))
     if only_failed:
         where, columns = RowFilter(status="failed"), None
-    where = where or RowFilter()
+    where = as_stored(job, where or RowFilter())
     originals = [exports.Column(h, EnrichmentRow.data) for h in headers]
     enriched = (
         [c for c in ENRICHED if c.name == FAILED_COLUMNS] if only_failed else ENRICHED

@@ -48,7 +48,7 @@ def plan(run: jobs.Run) -> jobs.Result:
         has_bom=job.params.get("has_bom", False),
     )
     chunks = csvfiles.iter_chunks(
-        upload.stored_path,
+        csvfiles.table_path(upload.stored_path, job.params.get("sheet")),
         dialect,
         chunk_rows=size * max(1, min(commit_rows, WRITE_ROWS) // size),
         start_after=done,

@@ -12,6 +12,7 @@ from prospecting.extensions import db
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import Upload
+from prospecting.models.base import utcnow
 from prospecting.services import jobs
 from prospecting.services.enrichment.planner import ROWS
 from prospecting.services.enrichment.rows import _take_all_pages
@@ -55,10 +56,13 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
         )
         jobs.add_batch(job.id, kind=ROWS, seq=seq, params={"row_numbers": part})
         seq += 1
+    # The rate (and ETA) count from the re-run, not from the first run's start.
+    resumed = {"at": utcnow().isoformat(), "from": succeeded}
     db.session.execute(
         update(Job)
         .where(Job.id == job.id)
         .values(
+            params={**job.params, "resumed": resumed},
             status="running",
             completed_at=None,
             error_message=None,

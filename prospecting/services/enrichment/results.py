@@ -4,6 +4,7 @@ by status, email verdict and email flag."""
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import replace
 from itertools import islice
 from operator import attrgetter
 
@@ -77,6 +78,16 @@ def row_filter(
     return RowFilter(**values)
 
 
+def as_stored(job: Job, where: RowFilter) -> RowFilter:
+    """The filter on the rows as stored: a cancelled job's never-worked rows are
+    kept as pending, and are what its "cancelled" tab shows (its "pending" tab
+    none), as its counts say (jobs.counts)."""
+    if job.status != "cancelled" or where.status not in ("pending", "cancelled"):
+        return where
+    swapped = "pending" if where.status == "cancelled" else "cancelled"
+    return replace(where, status=swapped)
+
+
 def status_counts(job_id: str) -> dict[str, int]:
     """The job's rows by status, from the counts its row keeps (jobs.counts): no
     count of its rows, however many it has."""
@@ -105,7 +116,7 @@ def results_after(
     """Rows after a row number (keyset pagination), optionally of one status (or
     of a RowFilter); rows still in pages come as unsaved pending rows, in row
     order with the rest."""
-    where = where or RowFilter(status=status)
+    where = as_stored(job, where or RowFilter(status=status))
     status = where.status
     stmt = select(EnrichmentRow).where(
         EnrichmentRow.job_id == job.id, EnrichmentRow.row_number > after
@@ -156,7 +167,7 @@ def results_page(
     where: RowFilter | None = None,
 ) -> tuple[list[EnrichmentRow], int]:
     """Page N of the rows and the total; unfiltered pages seek by row number."""
-    where = where or RowFilter(status=status)
+    where = as_stored(job, where or RowFilter(status=status))
     status = where.status
     skip = (page - 1) * per_page
     if status is None and not where.by_email:

@@ -26,8 +26,8 @@ PLAN = "enrichment.plan"
 def save_upload(
     workspace_id: int, user_id: int | None, filename: str, stream
 ) -> Upload:
-    """Store an uploaded file, check that it reads as CSV within the size and row
-    limits, and record it. A refused file is deleted: nothing is kept."""
+    """Store an uploaded file (CSV or XLSX), check that it reads within the size
+    and row limits, and record it. A refused file is deleted: nothing is kept."""
     folder = Path(current_app.config["UPLOAD_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid.uuid4().hex}.csv"
@@ -35,11 +35,39 @@ def save_upload(
         return _store_upload(workspace_id, user_id, filename, stream, path)
     except BaseException:
         db.session.rollback()
-        path.unlink(missing_ok=True)
+        remove_files(path)
+        remove_files(path.with_suffix(csvfiles.workbooks.XLSX_SUFFIX))
         raise
 
 
+def remove_files(path) -> None:
+    """Delete a stored upload and the CSVs converted from its sheets."""
+    for converted in csvfiles.converted_paths(path):
+        converted.unlink(missing_ok=True)
+    Path(path).unlink(missing_ok=True)
+
+
 def _store_upload(workspace_id, user_id, filename, stream, path: Path) -> Upload:
+    path, size, digest = _write_file(stream, path)
+    readable = readable_path(path)
+    pv = check_readable(readable)
+    check_row_limit(readable, pv.dialect)
+    upload = Upload(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        filename=clean_filename(filename),
+        stored_path=str(path),
+        size_bytes=size,
+        sha256=digest.hexdigest(),
+    )
+    db.session.add(upload)
+    db.session.commit()
+    return upload
+
+
+def _write_file(stream, path: Path):
+    """Copy the stream to `path` within the size limit; a workbook is renamed to
+    the .xlsx suffix its readers know it by. Returns (path, size, sha256)."""
     digest, size = hashlib.sha256(), 0
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     with open(path, "wb") as out:
@@ -53,19 +81,31 @@ def _store_upload(workspace_id, user_id, filename, stream, path: Path) -> Upload
                 )
             digest.update(chunk)
             out.write(chunk)
-    pv = check_readable(path)
-    check_row_limit(path, pv.dialect)
-    upload = Upload(
-        workspace_id=workspace_id,
-        user_id=user_id,
-        filename=clean_filename(filename),
-        stored_path=str(path),
-        size_bytes=size,
-        sha256=digest.hexdigest(),
-    )
-    db.session.add(upload)
-    db.session.commit()
-    return upload
+    with open(path, "rb") as f:
+        kind = csvfiles.sniff_kind(f.read(8))
+    if kind == "ole":
+        raise _invalid(csvfiles.refuse_ole())
+    if kind == "xlsx":
+        path = path.rename(path.with_suffix(csvfiles.workbooks.XLSX_SUFFIX))
+    return path, size, digest
+
+
+def readable_path(path, sheet=None) -> str:
+    """The CSV the readers read for a stored upload: itself, or the chosen sheet
+    (the first by default) of a workbook, converted once; InvalidInput or
+    TooLarge naming the problem."""
+    try:
+        return csvfiles.table_path(
+            path, sheet, max_rows=current_app.config["MAX_UPLOAD_ROWS"]
+        )
+    except csvfiles.CsvError as exc:
+        raise _invalid(exc) from exc
+
+
+def _invalid(exc: csvfiles.CsvError) -> InvalidInput:
+    if exc.code == "too_many_rows":
+        return TooLarge(exc.message, code=exc.code)
+    return InvalidInput(exc.message, code=exc.code, details={"row": exc.row})
 
 
 _NAME_CONTROLS = re.compile("[\x00-\x1f\x7f]")
@@ -96,7 +136,9 @@ def check_row_limit(path, dialect: csvfiles.Dialect) -> int:
     return rows
 
 
-def check_readable(path, *, encoding=None, delimiter=None) -> csvfiles.Preview:
+def check_readable(
+    path, *, encoding=None, delimiter=None, fields=csvfiles.FIELDS
+) -> csvfiles.Preview:
     """The file's preview, or InvalidInput carrying the CSV problem and its row."""
     cfg = current_app.config
     try:
@@ -105,6 +147,7 @@ def check_readable(path, *, encoding=None, delimiter=None) -> csvfiles.Preview:
             encoding=encoding,
             delimiter=delimiter,
             max_columns=cfg["MAX_UPLOAD_COLUMNS"],
+            fields=fields,
         )
     except csvfiles.CsvError as exc:
         raise InvalidInput(
@@ -119,10 +162,28 @@ def get_upload(workspace_id: int, upload_id: int) -> Upload:
     return upload
 
 
-def preview(workspace_id: int, upload_id: int, *, encoding=None, delimiter=None):
-    """Detected dialect, headers, first rows and auto mapping of an upload."""
+def preview(
+    workspace_id: int,
+    upload_id: int,
+    *,
+    encoding=None,
+    delimiter=None,
+    sheet=None,
+    fields=csvfiles.FIELDS,
+):
+    """Detected dialect, headers, first rows and auto mapping of an upload (of
+    the chosen sheet of a workbook)."""
     upload = get_upload(workspace_id, upload_id)
-    return check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
+    path = readable_path(upload.stored_path, sheet)
+    return check_readable(path, encoding=encoding, delimiter=delimiter, fields=fields)
+
+
+def sheets(upload: Upload) -> list[str]:
+    """A workbook upload's sheet names ([] for a CSV)."""
+    try:
+        return csvfiles.sheet_names(upload.stored_path)
+    except csvfiles.CsvError as exc:
+        raise _invalid(exc) from exc
 
 
 def clean_mapping(headers: list[str], mapping: dict[str, str | None]) -> dict:
@@ -150,6 +211,7 @@ def start(
     mapping: dict[str, str | None] | None = None,
     cost_cap=None,
     options: dict | None = None,
+    sheet=None,
 ) -> Job:
     """Create the job and its planning batch (committed, not yet enqueued).
 
@@ -158,13 +220,13 @@ def start(
     """
     upload = get_upload(workspace_id, upload_id)
     cap = None if cost_cap is None else ledger.parse_cap(cost_cap)
-    pv = check_readable(upload.stored_path, encoding=encoding, delimiter=delimiter)
-    if (encoding or delimiter) and pv.dialect != csvfiles.detect_dialect(
-        upload.stored_path
-    ):
+    path = readable_path(upload.stored_path, sheet)
+    pv = check_readable(path, encoding=encoding, delimiter=delimiter)
+    if (encoding or delimiter) and pv.dialect != csvfiles.detect_dialect(path):
         # The upload was counted as detected; another dialect may split it into
-        # other records (UTF-16, quotes after another delimiter).
-        check_row_limit(upload.stored_path, pv.dialect)
+        # other records (UTF-16, quotes after another delimiter). A sheet is
+        # counted as it is converted.
+        check_row_limit(path, pv.dialect)
     chosen = clean_mapping(pv.headers, mapping if mapping is not None else pv.mapping)
     params = {
         "upload_id": upload.id,
@@ -176,6 +238,8 @@ def start(
         "headers": pv.headers,
         "mapping": chosen,
     }
+    if csvfiles.is_workbook(upload.stored_path):
+        params["sheet"] = csvfiles.sheet_index(upload.stored_path, sheet)
     if cap is not None:
         params["cost_cap"] = str(cap)
     chosen_options = {k: True for k, on in (options or {}).items() if on}
@@ -209,6 +273,6 @@ def start_from_file(
 
 def delete_upload(upload: Upload) -> None:
     """Forget an upload that no job uses: its file and its record."""
-    Path(upload.stored_path).unlink(missing_ok=True)
+    remove_files(upload.stored_path)
     db.session.delete(upload)
     db.session.commit()

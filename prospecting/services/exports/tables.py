@@ -4,6 +4,8 @@ import re
 from collections.abc import Iterator
 
 from sqlalchemy import Select
+from sqlalchemy import Text
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -30,6 +32,8 @@ CONTACT_COLUMNS = (
     column("company", Company.name),
     column("company_domain", Company.domain),
     column("source", Contact.source),
+    # The imported file's other columns, as a JSON object.
+    Column("extra", func.nullif(cast(Contact.extra, Text), "{}")),
     column("created_at", Contact.created_at),
     column("updated_at", Contact.updated_at),
 )

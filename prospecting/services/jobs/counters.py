@@ -24,6 +24,8 @@ class Counts:
     cost: Decimal
     calls: int
     cache_hits: int
+    # Items a cancelled job will never work (its "pending" ones, once it ended).
+    cancelled: int = 0
 
     def by_status(self) -> dict[str, int]:
         """The item counts by status, leaving out the empty ones."""
@@ -31,6 +33,7 @@ class Counts:
             "success": self.success,
             "failed": self.failed,
             "pending": self.pending,
+            "cancelled": self.cancelled,
         }
         return {status: n for status, n in counts.items() if n}
 
@@ -38,12 +41,15 @@ class Counts:
 def counts(job: Job) -> Counts:
     """A job's counts, from its row alone (no query when the job is loaded)."""
     done = job.progress_current or 0
+    remaining = max(0, (job.progress_total or 0) - done)
+    cancelled = remaining if job.status == "cancelled" else 0
     return Counts(
         total=job.progress_total or 0,
         done=done,
         success=job.success_count or 0,
         failed=job.failed_count or 0,
-        pending=max(0, (job.progress_total or 0) - done),
+        pending=remaining - cancelled,
+        cancelled=cancelled,
         cost=Decimal(job.cost or 0),
         calls=job.call_count or 0,
         cache_hits=job.cache_hit_count or 0,

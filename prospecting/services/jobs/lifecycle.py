@@ -269,8 +269,9 @@ def resume(workspace_id: int, job_id: str, *, params: dict | None = None) -> Job
             status="pending", owner=None, not_before=None, error=None, updated_at=now
         )
     )
-    if params:
-        job.params = {**job.params, **params}
+    # The rate (and ETA) count from here: the pause was no work.
+    resumed = {"at": now.isoformat(), "from": job.progress_current or 0}
+    job.params = {**job.params, **(params or {}), "resumed": resumed}
     job.status = "running" if job.started_at else "queued"
     job.error_message = None
     db.session.commit()

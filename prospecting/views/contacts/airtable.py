@@ -19,6 +19,7 @@ from prospecting.services.errors import ServiceError
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.jobs import follows
 from prospecting.views.responses import warn_if_not_sent
 
 
@@ -126,13 +127,29 @@ def start_sync():
 
 @bp.get("/jobs/<job_id>/sync")
 def sync_job(job_id: str):
-    """An Airtable sync job's live progress."""
+    """An Airtable sync job's live progress and the records it sent."""
     job = jobs.get(g.workspace.id, job_id, kind=airtable_sync.KIND)
     return render_template(
         "contacts/sync_job.html",
         job=job,
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
+        **_sync_results(job),
     )
+
+
+@follows(airtable_sync.KIND)
+def _live_sync_results(job) -> str:
+    """The records the sync sent, as the progress poll swaps them in."""
+    return render_template(
+        "contacts/_sync_results.html", job=job, oob=True, **_sync_results(job)
+    )
+
+
+def _sync_results(job) -> dict:
+    return {
+        "results": contacts.sync_results(job),
+        "sync_counts": contacts.sync_counts(job),
+    }
 
 
 @bp.get("/sync/pending")

@@ -1,4 +1,4 @@
-"""Adding people to the book: from a job's results or a CSV file."""
+"""Adding people to the book: from a job's results or a CSV or XLSX file."""
 
 from flask import current_app
 from flask import g
@@ -9,8 +9,11 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import BookImportForm
+from prospecting.forms import UploadForm
 from prospecting.services import contacts
 from prospecting.services import csvfiles
+from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
@@ -44,7 +47,6 @@ def _start_import(source: str, job_id: str):
         job_id,
         include_risky=request.form.get("include_risky") == "1",
         keep_undeliverable=request.form.get("keep_undeliverable") == "1",
-        update_strategy=request.form.get("update_strategy"),
     )
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
@@ -52,36 +54,101 @@ def _start_import(source: str, job_id: str):
 
 @bp.get("/import/csv")
 def import_csv_form():
-    """The form to import a CSV file straight into the book."""
-    return render_template(
-        "contacts/import_csv.html", error=None, strategies=contacts.UPDATE_STRATEGIES
-    )
+    """The form to upload a CSV or XLSX file to import into the book."""
+    return _upload_page(UploadForm())
+
+
+def _upload_page(form, status=200, error=None):
+    return render_template("contacts/import_csv.html", form=form, error=error), status
 
 
 @bp.post("/import/csv")
 def import_csv():
-    """Import a CSV file's people straight into the book (a job, through the gate)."""
-    upload = request.files.get("file")
+    """Store the file and go to its preview, where its columns are mapped."""
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _upload_page(form, 422)
+    file = form.file.data
     try:
-        rows = contacts.read_book_csv(upload)
+        saved = enrichment.save_upload(
+            g.workspace.id, current_user.id, file.filename, file.stream
+        )
+    except InvalidInput as exc:
+        return _upload_page(form, exc.status_code, f"file: {exc.message}")
+    return redirect(url_for("contacts.import_csv_preview", upload_id=saved.id))
+
+
+@bp.get("/import/csv/<int:upload_id>")
+def import_csv_preview(upload_id: int):
+    """The file's first rows, its sheets, and a column for each book field."""
+    return _preview_page(upload_id, BookImportForm(), request.args.get("sheet"))
+
+
+@bp.post("/import/csv/<int:upload_id>")
+def import_csv_start(upload_id: int):
+    """Import the file's people into the book with the chosen columns (a job,
+    through the gate)."""
+    form = BookImportForm()
+    sheet = form.sheet.data or None
+    if not form.validate_on_submit():
+        return _preview_page(upload_id, form, sheet, status=422)
+    upload = enrichment.get_upload(g.workspace.id, upload_id)
+    try:
+        pv = enrichment.preview(
+            g.workspace.id, upload_id, sheet=sheet, fields=csvfiles.BOOK_FIELDS
+        )
+        mapping = {
+            f: column if column in pv.headers else None
+            for f, column in form.mapping(csvfiles.BOOK_FIELDS).items()
+        }
+        rows = contacts.read_book_rows(
+            pv.path,
+            pv.dialect,
+            mapping,
+            max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
+        )
         job = contacts.start_import(
             g.workspace.id,
             current_user.id,
             "csv",
             rows=rows,
-            filename=(upload.filename or "") if upload else "",
-            include_risky=request.form.get("include_risky") == "1",
-            keep_undeliverable=request.form.get("keep_undeliverable") == "1",
-            update_strategy=request.form.get("update_strategy"),
+            filename=upload.filename,
+            include_risky=bool(form.include_risky.data),
+            keep_undeliverable=bool(form.keep_undeliverable.data),
+            update_strategy=form.update_strategy.data,
         )
     except InvalidInput as exc:
-        return render_template(
-            "contacts/import_csv.html",
-            error=exc.message,
-            strategies=contacts.UPDATE_STRATEGIES,
-        ), 422
+        return _preview_page(upload_id, form, sheet, exc.status_code, exc.message)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
+
+
+def _preview_page(upload_id, form, sheet, status=200, error=None):
+    upload = enrichment.get_upload(g.workspace.id, upload_id)
+    pv, sheets = None, []
+    try:
+        sheets = enrichment.sheets(upload)
+        pv = enrichment.preview(
+            g.workspace.id, upload_id, sheet=sheet, fields=csvfiles.BOOK_FIELDS
+        )
+    except InvalidInput as exc:
+        error, status = exc.message, exc.status_code
+    chosen = form.mapping(csvfiles.BOOK_FIELDS) if request.method == "POST" else {}
+    return render_template(
+        "contacts/import_preview.html",
+        upload=upload,
+        form=form,
+        pv=pv,
+        sheets=sheets,
+        sheet=sheet,
+        error=error,
+        fields=csvfiles.BOOK_FIELDS,
+        labels=FIELD_LABELS,
+        mapping=chosen if request.method == "POST" else (pv.mapping if pv else {}),
+    ), status
+
+
+FIELD_LABELS = {"website": "company website", "linkedin_url": "LinkedIn URL"}
 
 
 @bp.get("/jobs/<job_id>/import")
