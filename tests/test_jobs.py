@@ -309,3 +309,38 @@ def test_a_worker_of_this_machine_whose_process_is_gone_is_freed_at_once(workspa
     assert jobs.reclaim_gone(host="here") == [(batch.id, ROWS)]
     db.session.expire_all()
     assert db.session.get(WorkerHeartbeat, 1).stopped_at is not None
+
+
+def test_periodic_messages_in_the_queue_do_not_keep_a_lost_batch_waiting(
+    workspace, app
+):
+    # A worker with fewer free threads than periodic tasks leaves some of them
+    # queued when the reaper runs: a lost pending batch is still sent again.
+    from prospecting import tasks
+    from prospecting.extensions import huey
+
+    _, (lost,) = _job_with_batches(workspace.id, n=1)
+    old = utcnow() - timedelta(seconds=app.config["BATCH_PENDING_TOO_LONG_SECONDS"] + 5)
+    db.session.execute(db.update(JobBatch).values(updated_at=old))
+    db.session.commit()
+    huey.immediate = False
+    try:
+        for periodic in (
+            "contacts.periodic_airtable_sync",
+            "outreach.publish_outreach",
+            "searches.resume_stranded_searches",
+        ):
+            task = huey._registry.string_to_task(f"prospecting.tasks.{periodic}")
+            huey.enqueue(task())
+        assert not tasks.batch_message_queued()
+        tasks.reap_batches.call_local()
+        queued = [t.args for t in huey.pending() if t.name.endswith("run_batch")]
+        assert queued == [(lost.id,)]
+        assert tasks.batch_message_queued()
+        # Its message now waits in the queue: the next pass leaves it alone.
+        db.session.execute(db.update(JobBatch).values(updated_at=old))
+        db.session.commit()
+        tasks.reap_batches.call_local()
+        assert len([t for t in huey.pending() if t.name.endswith("run_batch")]) == 1
+    finally:
+        huey.immediate = True
