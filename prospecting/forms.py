@@ -24,11 +24,11 @@ from wtforms.widgets import ListWidget
 
 from prospecting.models.accounts import ROLES
 from prospecting.models.accounts import TOKEN_ROLES
-from prospecting.services.errors import InvalidInput
-from prospecting.services.csvfiles import BOOK_FIELDS
-from prospecting.services.csvfiles import FIELDS
 from prospecting.services.contacts.strategy import DEFAULT as DEFAULT_STRATEGY
 from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
+from prospecting.services.csvfiles import BOOK_FIELDS
+from prospecting.services.csvfiles import FIELDS
+from prospecting.services.errors import InvalidInput
 
 
 class LoginForm(FlaskForm):

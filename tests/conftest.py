@@ -1,10 +1,20 @@
 """Fixtures: a per-test app on a temp SQLite file, Huey in immediate mode, and the
-sandbox providers served over real HTTP by a live server thread."""
+sandbox providers served over real HTTP by a live server thread.
 
+Three costs paid once a session instead of once a test: the empty schema (each
+test gets a copy of one SQLite file), the URL builders of the app's rules
+(compiled when first used), and scrypt (a pure function, remembered on its
+inputs; factories.make_user shares one hash per password).
+"""
+
+import functools
+import hashlib
 import logging
+import shutil
 import threading
 
 import pytest
+from werkzeug.routing.rules import Rule
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -15,6 +25,43 @@ from prospecting.services import accounts
 from tests import factories
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+def _lazy_url_builders() -> None:
+    """Compile each rule's URL builder when it first builds a URL: an app has
+    hundreds of rules, a test builds a few, and create_app per test was mostly
+    this compilation. The builders are werkzeug's own, unchanged."""
+    compile_builder = Rule._compile_builder
+
+    def lazy(self, append_unknown=True):
+        built = None
+
+        def build(rule, **values):
+            nonlocal built
+            if built is None:
+                built = compile_builder(rule, append_unknown).__get__(rule, None)
+            return built(**values)
+
+        return build
+
+    Rule._compile_builder = lazy
+
+
+def _remembered_scrypt() -> None:
+    """hashlib.scrypt remembered on its inputs (it is deterministic): a test's
+    sign-in with the factory password costs nothing after the first."""
+    scrypt = functools.lru_cache(maxsize=256)(hashlib.scrypt)
+
+    @functools.wraps(hashlib.scrypt)
+    def remembered(password, *, salt, n, r, p, maxmem=0, dklen=64):
+        return scrypt(bytes(password), salt=bytes(salt), n=n, r=r, p=p,
+                      maxmem=maxmem, dklen=dklen)  # fmt: skip
+
+    hashlib.scrypt = remembered
+
+
+_lazy_url_builders()
+_remembered_scrypt()
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +99,24 @@ def provider_urls(sandbox_url: str) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def empty_schema(tmp_path_factory):
+    """A SQLite file holding every table, empty, made once for the session."""
+    folder = tmp_path_factory.mktemp("schema")
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'schema.db'}",
+        UPLOAD_DIR=str(folder / "uploads"),
+    )
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return folder / "schema.db"
+
+
 @pytest.fixture
-def app(tmp_path, sandbox_url):
+def app(tmp_path, sandbox_url, empty_schema):
+    shutil.copyfile(empty_schema, tmp_path / "test.db")
     app = create_app(
         TestConfig,
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.db'}",
@@ -61,7 +124,6 @@ def app(tmp_path, sandbox_url):
         **provider_urls(sandbox_url),
     )
     with app.app_context():
-        db.create_all()
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -1,7 +1,11 @@
 """Plain functions that build test data (CTFd gen_* style)."""
 
 import csv
+import functools
 import io
+from unittest import mock
+
+from werkzeug.security import generate_password_hash
 
 from prospecting.extensions import db
 from prospecting.models import Job
@@ -24,10 +28,17 @@ def mapping(*fields: str) -> dict:
     return {f"map_{f}": MAPPING[f"map_{f}"] for f in fields}
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    # One real scrypt hash per password for the session: scrypt is slow by design.
+    return generate_password_hash(password)
+
+
 def make_user(
     email: str = "user@example.test", workspace: str = "Acme", password=PASSWORD
 ):
-    return accounts.create_user(email, password, workspace=workspace)
+    with mock.patch.object(accounts, "generate_password_hash", _password_hash):
+        return accounts.create_user(email, password, workspace=workspace)
 
 
 def make_token(workspace_id: int, role: str = "member") -> str:

@@ -336,3 +336,38 @@ def test_resume_with_a_bad_cap_from_the_page_flashes_and_redirects(
     assert "A cost cap must be a number" in response.get_data(as_text=True)
     db.session.expire_all()
     assert jobs.get(workspace.id, job.id).status == "paused"
+
+
+def test_periodic_messages_in_the_queue_do_not_keep_a_lost_batch_waiting(
+    workspace, app
+):
+    # A worker with fewer free threads than periodic tasks leaves some of them
+    # queued when the reaper runs: a lost pending batch is still sent again.
+    from prospecting import tasks
+    from prospecting.extensions import huey
+
+    _, (lost,) = _job_with_batches(workspace.id, n=1)
+    old = utcnow() - timedelta(seconds=app.config["BATCH_PENDING_TOO_LONG_SECONDS"] + 5)
+    db.session.execute(db.update(JobBatch).values(updated_at=old))
+    db.session.commit()
+    huey.immediate = False
+    try:
+        for periodic in (
+            "contacts.periodic_airtable_sync",
+            "outreach.publish_outreach",
+            "searches.resume_stranded_searches",
+        ):
+            task = huey._registry.string_to_task(f"prospecting.tasks.{periodic}")
+            huey.enqueue(task())
+        assert not tasks.batch_message_queued()
+        tasks.reap_batches.call_local()
+        queued = [t.args for t in huey.pending() if t.name.endswith("run_batch")]
+        assert queued == [(lost.id,)]
+        assert tasks.batch_message_queued()
+        # Its message now waits in the queue: the next pass leaves it alone.
+        db.session.execute(db.update(JobBatch).values(updated_at=old))
+        db.session.commit()
+        tasks.reap_batches.call_local()
+        assert len([t for t in huey.pending() if t.name.endswith("run_batch")]) == 1
+    finally:
+        huey.immediate = True

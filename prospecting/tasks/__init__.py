@@ -110,11 +110,32 @@ def enqueue_batches(batches: list[tuple[int, str]]) -> bool:
     return True
 
 
+# How many queued messages the reaper reads to see whether a batch's is among them.
+PEEK_MESSAGES = 100
+
+
+def batch_message_queued() -> bool:
+    """True when a batch's message may be waiting in the queue.
+
+    Other messages do not count: the periodic tasks are queued together every
+    minute, and a worker with fewer free threads than periodic tasks leaves some
+    of them queued when the reaper asks, so "the queue is empty" could stay false
+    for good and a batch whose message died with a killed worker (taken from the
+    queue, never claimed) would never be sent again.
+    """
+    waiting = huey.pending_count()
+    if waiting == 0:
+        return False
+    if waiting > PEEK_MESSAGES:
+        return True
+    return any(isinstance(task, run_batch.task_class) for task in huey.pending(waiting))
+
+
 @app_task(periodic=crontab(minute="*"))
 def reap_batches() -> None:
     """Re-enqueue batches whose worker died, whose lease expired or that were
     lost; finish done jobs."""
-    reaped = jobs.reap(include_pending=huey.pending_count() == 0)
+    reaped = jobs.reap(include_pending=not batch_message_queued())
     enqueue_batches(reaped.requeue)
 
 

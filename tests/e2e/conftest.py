@@ -8,6 +8,7 @@ missing browser fails the run.
 
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -84,10 +85,11 @@ def live_config(tmp_path):
 
 
 @pytest.fixture
-def live_server(live_config, tmp_path):
+def live_server(live_config, tmp_path, empty_schema):
     """The app served over real HTTP (with its sandbox providers), CSRF switched on;
     yields (app, base_url) with the app context pushed for test data."""
     _require_browser()
+    shutil.copyfile(empty_schema, tmp_path / "e2e.db")
     app = create_app(TestConfig, WTF_CSRF_ENABLED=True, **live_config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
@@ -96,7 +98,6 @@ def live_server(live_config, tmp_path):
     live_config.update(provider_urls(f"{base_url}/sandbox"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     with app.app_context():
-        db.create_all()
         thread.start()
         faults.set_overrides({"latency_ms": SANDBOX_LATENCY_MS})
         yield app, base_url

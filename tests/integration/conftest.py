@@ -186,13 +186,17 @@ class Worker:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
+        """SIGINT: the worker finishes its running tasks and stops (see stop())."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+
+    def stop(self) -> None:
+        self.interrupt()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.kill()
         self._out.close()
 
 
@@ -209,16 +213,21 @@ def start_worker(pg_config, tmp_path):
         return worker
 
     yield start
+    for worker in started:  # all stop at once, not one after another
+        worker.interrupt()
     for worker in started:
         worker.stop()
 
 
-def wait_for(predicate, *, timeout: float, interval: float = 0.25, message: str = ""):
-    """Poll `predicate` until it is truthy, or fail after `timeout` seconds."""
+def wait_for(predicate, *, timeout: float, interval: float = 0.25, message=""):
+    """Poll `predicate` until it is truthy, or fail after `timeout` seconds; a
+    callable `message` is asked then (to say what the state was)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s: {message}")
+    pytest.fail(
+        f"timed out after {timeout}s: {message() if callable(message) else message}"
+    )

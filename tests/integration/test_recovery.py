@@ -34,6 +34,17 @@ def _held_by(job_id: str, worker_id: str) -> list[int]:
     ).all()
 
 
+def _where_it_stands(job_id: str) -> str:
+    """The job's status and its batches by status, for a failure message."""
+    job = job_state(job_id)
+    batches = db.session.execute(
+        select(JobBatch.id, JobBatch.status, JobBatch.worker, JobBatch.attempts,
+               JobBatch.error).where(JobBatch.job_id == job_id,
+                                     JobBatch.status != "done")
+    ).all()  # fmt: skip
+    return f"job {job.status} ({job.error_message}); open batches {batches}"
+
+
 def _all_done(batch_ids: list[int]) -> bool:
     db.session.expire_all()
     states = db.session.scalars(
@@ -66,7 +77,11 @@ def test_a_killed_workers_batches_run_again_within_seconds(pg_app, start_worker)
     killed_at = time.monotonic()
     wait_for(lambda: _all_done(held), timeout=30, message="killed batches not rerun")
     recovered = time.monotonic() - killed_at
-    wait_for(lambda: job_state(job_id).is_terminal, timeout=180, message="job")
+    wait_for(
+        lambda: job_state(job_id).is_terminal,
+        timeout=180,
+        message=lambda: _where_it_stands(job_id),
+    )
     assert_every_row_counted_once(job_id, 800)
     print(f"\n{len(held)} batches of the killed worker done {recovered:.1f}s later")
     assert recovered < 30

@@ -37,8 +37,9 @@ def reap(*, include_pending: bool = True) -> Reaped:
     done jobs.
 
     Pending batches count as lost only when `include_pending`: the periodic reaper
-    passes False while the queue still holds messages, since a long job's later
-    batches legitimately wait there for a long time. Batches marked NOT_SENT
+    passes False while a batch's message is still queued (other messages do not
+    count, see tasks.batch_message_queued), since a long job's later batches
+    legitimately wait there for a long time. Batches marked NOT_SENT
     never reached the queue: they are sent at every pass.
     """
     cfg = current_app.config
