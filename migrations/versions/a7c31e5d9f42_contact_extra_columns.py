@@ -1,7 +1,7 @@
 """contacts keep the unmapped columns of the file they came from
 
 Revision ID: a7c31e5d9f42
-Revises: e18b0c4a2f71
+Revises: f3a9c1d7e2b4
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "a7c31e5d9f42"
-down_revision = "e18b0c4a2f71"
+down_revision = "f3a9c1d7e2b4"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """contact merges, suppressions, audit events and hand-edited fields
 
 Revision ID: f3a9c1d7e2b4
-Revises: e18b0c4a2f71
+Revises: f3a9d1c27b40
 Create Date: 2026-12-07 05:20:00.000000
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "f3a9c1d7e2b4"
-down_revision = "e18b0c4a2f71"
+down_revision = "f3a9d1c27b40"
 branch_labels = None
 depends_on = None
 
