@@ -144,7 +144,7 @@ BookImportForm = mapping_form(
     ),
     update_strategy=SelectField(
         "People already in the book",
-        choices=list(UPDATE_STRATEGIES.items()),
+        choices=[SelectChoice(k, v) for k, v in UPDATE_STRATEGIES.items()],
         default=DEFAULT_STRATEGY,
     ),
 )
