@@ -6,6 +6,8 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 
+import pytest
+
 from prospecting.templating import format_datetime
 
 
@@ -52,3 +54,9 @@ def test_new_form_renders_the_csrf_token_and_ignores_the_request(app):
         ).render()
     assert 'name="csrf_token" type="hidden"' in html
     assert 'value="2"' in html and 'value="9"' not in html
+
+
+def test_new_form_refuses_a_name_that_is_not_a_form(app):
+    template = app.jinja_env.from_string("{{ new_form('current_app') }}")
+    with app.test_request_context("/"), pytest.raises(LookupError, match="not a form"):
+        template.render()

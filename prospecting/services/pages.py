@@ -63,9 +63,6 @@ class Page:
     def __iter__(self):
         return iter(self.items)
 
-    def __len__(self) -> int:
-        return len(self.items)
-
     def pagination(self) -> dict:
         """The API's `pagination` object (total_pages is 0 when nothing matched)."""
         total_pages = -(-self.total // self.per_page) if self.total else 0
