@@ -29,7 +29,7 @@
       dialog.innerHTML =
         '<form method="dialog"><p class="confirm-message"></p><div class="actions">' +
         '<button value="yes" class="danger" id="confirm-yes">Confirm</button>' +
-        '<button value="no" id="confirm-no">Cancel</button></div></form>';
+        '<button value="no" id="confirm-no">Go back</button></div></form>';
       document.body.appendChild(dialog);
     }
     dialog.querySelector(".confirm-message").textContent = message;

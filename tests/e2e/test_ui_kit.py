@@ -31,7 +31,7 @@ def test_deleting_a_saved_search_asks_first_and_cancel_keeps_it(page, live_serve
     dialog = page.locator("dialog.confirm-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Delete? This cannot be undone.")
-    dialog.get_by_role("button", name="Cancel").click()
+    dialog.get_by_role("button", name="Go back").click()
     expect(dialog).to_be_hidden()
     page.reload()
     expect(saved).to_contain_text("CTOs")
@@ -66,7 +66,7 @@ def test_an_hx_confirm_asks_in_the_same_dialog_before_the_request(page, live_ser
     box.get_by_role("button", name="Cancel").click()
     dialog = page.locator("dialog.confirm-dialog")
     expect(dialog).to_contain_text("Cancel this job?")
-    dialog.get_by_role("button", name="Cancel").click()
+    dialog.get_by_role("button", name="Go back").click()
     expect(box.locator(".badge")).to_have_text("running")
 
     box.get_by_role("button", name="Cancel").click()
