@@ -9,7 +9,10 @@ from flask import render_template_string
 from prospecting.labels import field_label
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = '{% from "macros/ui.html" import badge, empty_state, pager, sort_header %}'
+MACROS = (
+    '{% from "macros/ui.html" import badge, empty_state, sort_header %}'
+    '{% from "macros/links.html" import pager %}'
+)
 
 
 class FakePage:
@@ -32,7 +35,7 @@ def test_no_stylesheet_rewrites_the_case_of_labels():
 
 def test_the_add_contact_form_shows_its_labels_as_written(auth_client):
     body = auth_client.get("/contacts/new").get_data(as_text=True)
-    assert "<span>LinkedIn URL</span>" in body
+    assert "<span>LinkedIn profile</span>" in body
     assert "Linkedin Url" not in body and "linkedin url" not in body
 
 
@@ -47,10 +50,13 @@ def test_the_navigation_marks_the_current_page_and_has_a_menu_button(auth_client
 
 def test_the_pager_keeps_the_filters_and_says_where_it_is(app):
     with app.test_request_context("/outreach/samples?status=shipped&page=2"):
-        html = render_template_string(MACROS + "{{ pager(page) }}", page=FakePage())
+        html = render_template_string(
+            MACROS + "{{ pager(page, show_total=True) }}", page=FakePage()
+        )
     assert "Page 2 of 3 (55)" in html
     assert 'href="/outreach/samples?status=shipped&amp;page=1" rel="prev"' in html
     assert 'id="next-page" href="/outreach/samples?status=shipped&amp;page=3"' in html
+    assert 'rel="next"' in html
 
 
 def test_a_sortable_header_sorts_the_other_way_when_sorted_by_it(app):

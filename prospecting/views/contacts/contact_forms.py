@@ -5,6 +5,7 @@ from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -34,8 +35,8 @@ class ContactForm(FlaskForm):
     company_id = SelectField("Company", coerce=_company, validate_choice=False)
 
     def with_companies(self, companies) -> "ContactForm":
-        self.company_id.choices = [("", "No company")] + [
-            (c.id, c.name) for c in companies
+        self.company_id.choices = [SelectChoice("", "No company")] + [
+            SelectChoice(c.id, c.name) for c in companies
         ]
         return self
 
