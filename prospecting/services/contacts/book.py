@@ -15,6 +15,7 @@ from prospecting.models import ContactCompany
 from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models.base import utcnow
+from prospecting.services import audit
 from prospecting.services import webhooks
 from prospecting.services.contacts import strategy
 from prospecting.services.contacts.companies import get_company
@@ -238,10 +239,16 @@ def link_company(contact: Contact, company_id: int, *, role: str | None) -> None
         )
 
 
-def delete_contact(workspace_id: int, contact_id: int) -> None:
-    """Remove a contact with its emails, phones, company links and sources."""
+def delete_contact(
+    workspace_id: int, contact_id: int, *, user_id: int | None = None
+) -> None:
+    """Remove a contact with its emails, phones, company links and sources
+    (audited: who and when; `erase` removes the person everywhere)."""
     contact = get_contact(workspace_id, contact_id)
     webhooks.emit(workspace_id, "contact.deleted", {"contacts": [brief(contact)]})
+    audit.record(
+        workspace_id, "contact.deleted", f"contact #{contact.id}", user_id=user_id
+    )
     db.session.delete(contact)
     db.session.commit()
 
