@@ -15,6 +15,7 @@ from prospecting.models import ContactSource
 from prospecting.models.base import utcnow
 from prospecting.services.contacts import duplicates
 from prospecting.services.contacts import merge
+from prospecting.services.contacts import merge_undo
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -140,7 +141,7 @@ def test_undo_puts_the_losers_back_as_they_were(workspace):
     a, b, acme, beta = pair(workspace.id)
     a_id, b_id = a.id, b.id
     _, record = merge.merge(workspace.id, a_id, [b_id])
-    merge.undo(workspace.id, record.id)
+    merge_undo.undo(workspace.id, record.id)
     db.session.expire_all()
     winner, loser = db.session.get(Contact, a_id), db.session.get(Contact, b_id)
     assert (winner.phone, winner.title) == (None, None)
@@ -156,7 +157,7 @@ def test_undo_puts_the_losers_back_as_they_were(workspace):
     ]
     assert [link.company_id for link in winner.links] == [acme.id]
     with pytest.raises(Conflict):
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
 
 
 def test_undo_keeps_a_winner_field_edited_since(workspace):
@@ -166,7 +167,7 @@ def test_undo_keeps_a_winner_field_edited_since(workspace):
     winner = db.session.get(Contact, a_id)
     winner.title = "VP"
     db.session.commit()
-    merge.undo(workspace.id, record.id)
+    merge_undo.undo(workspace.id, record.id)
     assert db.session.get(Contact, a_id).title == "VP"
 
 
@@ -176,7 +177,7 @@ def test_undo_refuses_after_thirty_days(workspace):
     record.created_at = utcnow() - timedelta(days=31)
     db.session.commit()
     with pytest.raises(Conflict) as exc:
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
     assert exc.value.code == "too_old"
 
 
@@ -190,7 +191,7 @@ def test_undo_refuses_when_an_address_was_taken_since(workspace):
     db.session.commit()
     make_contact(workspace.id, email="janedoe+news@gmail.com")
     with pytest.raises(Conflict) as exc:
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
     assert exc.value.code == "undo_conflict"
 
 

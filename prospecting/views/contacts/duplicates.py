@@ -13,6 +13,7 @@ from flask_login import current_user
 from prospecting.forms import ConfirmForm
 from prospecting.services.contacts import duplicates
 from prospecting.services.contacts import merge as merging
+from prospecting.services.contacts import merge_undo
 from prospecting.services.errors import ServiceError
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
@@ -87,11 +88,11 @@ def merge():
 @bp.get("/merges")
 def merges():
     """The latest merges, each with its undo while it can be undone."""
-    records = merging.list_merges(g.workspace.id)
+    records = merge_undo.list_merges(g.workspace.id)
     return render_template(
         "contacts/merges.html",
         records=records,
-        undoable=merging.undoable,
+        undoable=merge_undo.undoable,
         form=ConfirmForm(),
         days=merging.UNDO_DAYS,
     )
@@ -103,7 +104,7 @@ def undo_merge(merge_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        merging.undo(g.workspace.id, merge_id, user_id=current_user.id)
+        merge_undo.undo(g.workspace.id, merge_id, user_id=current_user.id)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
