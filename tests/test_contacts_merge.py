@@ -54,8 +54,8 @@ def test_phone_key_matches_one_number_read_with_two_country_codes():
 def test_find_groups_names_the_strong_rule(workspace):
     a, b, *_ = pair(workspace.id)
     make_contact(workspace.id, name="Someone Else", email="else@acme.io")
-    (group,) = duplicates.find_groups(workspace.id)
-    assert group.ids == [a.id, b.id]
+    (group,), total = duplicates.find_groups(workspace.id)
+    assert (group.ids, total) == ([a.id, b.id], 1)
     assert group.rules == ["email"] and group.strong
 
 
@@ -67,7 +67,7 @@ def test_find_groups_marks_name_and_company_as_possible(workspace):
     b = make_contact(
         workspace.id, name="ravi  KUMAR", email="ravi@b.io", company_id=acme.id
     )
-    (group,) = duplicates.find_groups(workspace.id)
+    (group,), _ = duplicates.find_groups(workspace.id)
     assert group.ids == [a.id, b.id]
     assert group.rules == ["name_company"] and not group.strong
 
@@ -75,7 +75,23 @@ def test_find_groups_marks_name_and_company_as_possible(workspace):
 def test_find_groups_stays_in_the_workspace(workspace, other_workspace):
     make_contact(workspace.id, name="X", email="x.y@gmail.com")
     make_contact(other_workspace.id, name="X", email="xy@gmail.com")
-    assert duplicates.find_groups(workspace.id) == []
+    assert duplicates.find_groups(workspace.id) == ([], 0)
+
+
+def test_find_groups_pages_strong_matches_first(workspace):
+    acme = make_company(workspace.id, "Acme")
+    weak = [
+        make_contact(workspace.id, name="Ravi", email=f"r{i}@a.io", company_id=acme.id)
+        for i in range(2)
+    ]
+    strong = [
+        make_contact(workspace.id, email=e) for e in ("a.b@gmail.com", "ab@gmail.com")
+    ]
+    first, total = duplicates.find_groups(workspace.id, page=1, per_page=1)
+    second, _ = duplicates.find_groups(workspace.id, page=2, per_page=1)
+    assert total == 2
+    assert first[0].ids == [c.id for c in strong]
+    assert second[0].ids == [c.id for c in weak]
 
 
 def test_preview_shows_surviving_values_and_what_moves(workspace):

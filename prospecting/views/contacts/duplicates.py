@@ -25,15 +25,16 @@ GROUPS_PER_PAGE = 50
 @bp.get("/duplicates")
 def duplicates_index():
     """The groups of candidate duplicates, with the rules that matched."""
-    groups = duplicates.find_groups(g.workspace.id)
     page = page_number()
-    shown = groups[(page - 1) * GROUPS_PER_PAGE : page * GROUPS_PER_PAGE]
+    groups, total = duplicates.find_groups(
+        g.workspace.id, page=page, per_page=GROUPS_PER_PAGE
+    )
     return render_template(
         "contacts/duplicates.html",
-        groups=shown,
-        total=len(groups),
+        groups=groups,
+        total=total,
         page=page,
-        pages=max(1, -(-len(groups) // GROUPS_PER_PAGE)),
+        pages=max(1, -(-total // GROUPS_PER_PAGE)),
         rules=duplicates.RULES,
     )
 
