@@ -171,8 +171,3 @@ def find_groups(
         for top in order
     ]
     return [g for g in groups if len(g.contacts) > 1], len(members)
-
-
-def group_of(workspace_id: int, contact_id: int) -> Group | None:
-    """The group of candidate duplicates a contact is in, if any."""
-    return next((g for g in find_groups(workspace_id) if contact_id in g.ids), None)
