@@ -1,6 +1,7 @@
 """Deleting a contact and erasing a person: everywhere, suppressed, pushed to
 Airtable, audited."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from prospecting.extensions import db
 from prospecting.models import AuditEvent
 from prospecting.models import Contact
 from prospecting.models import EnrichmentRow
+from prospecting.models import Job
 from prospecting.models import PeopleSearch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
@@ -282,3 +284,17 @@ def test_api_delete_is_audited(client, api_headers, workspace):
     )
     event = db.session.scalar(select(AuditEvent))
     assert (event.action, event.user_id) == ("contact.deleted", None)
+
+
+def test_an_import_keeps_no_trace_of_a_suppressed_person(auth_client, workspace):
+    contact = jane(workspace.id)
+    erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
+    content = factories.csv_bytes([["Name", "Email"], ["Jane", "jane@example.com"]])
+    response = auth_client.post(
+        "/contacts/import/csv", data={"file": (io.BytesIO(content), "p.csv")}
+    )
+    job = db.session.scalar(select(Job).where(Job.kind == contacts.KIND_IMPORT))
+    assert response.status_code == 302
+    assert contacts.import_summary(job)["rules"] == {"suppressed": 1}
+    (row,) = contacts.kept_out_rows(job)
+    assert "jane" not in str(row).lower() and "suppressed" in row

@@ -117,6 +117,8 @@ def _chunk(
             if not judged.admitted:
                 item.status, item.rule = "kept_out", judged.rule
                 item.reason = gate.RULES[judged.rule]
+                if judged.rule == "suppressed":  # an erased person: keep nothing
+                    item.name, item.email, item.phone = "", None, None
                 continue
             if judged.dropped:
                 item.dropped = [e.address for e in judged.dropped]
