@@ -21,6 +21,7 @@ from prospecting.services.contacts import strategy
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
+from prospecting.services.contacts.relations import detach
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 
@@ -249,6 +250,8 @@ def delete_contact(
     audit.record(
         workspace_id, "contact.deleted", f"contact #{contact.id}", user_id=user_id
     )
+    detach([contact.id])
+    db.session.expire(contact)
     db.session.delete(contact)
     db.session.commit()
 

@@ -39,6 +39,7 @@ from prospecting.services.contacts.book import get_contact
 from prospecting.services.contacts.normalise import linkedin_key
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
+from prospecting.services.contacts.relations import detach
 from prospecting.services.errors import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def erase_contact(
         details={"removed": removed, "suppressed": held, "airtable": airtable_state},
     )
     contact_id = contact.id
+    detach([contact_id])
+    db.session.expire(contact)
     db.session.delete(contact)
     db.session.commit()
     return {

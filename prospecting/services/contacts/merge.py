@@ -29,6 +29,7 @@ from prospecting.services import audit
 from prospecting.services import webhooks
 from prospecting.services.contacts.book import brief
 from prospecting.services.contacts.book import get_contact
+from prospecting.services.contacts.relations import relations
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 
@@ -46,18 +47,6 @@ FIELDS = (
 )
 UNDO_DAYS = 30
 MAX_LOSERS = 20
-
-
-def relations() -> list[tuple]:
-    """(table, column) of every column that points at contacts.id."""
-    found = []
-    for table in db.metadata.sorted_tables:
-        if table.name == "contacts":
-            continue
-        for column in table.columns:
-            if any(fk.target_fullname == "contacts.id" for fk in column.foreign_keys):
-                found.append((table, column))
-    return found
 
 
 def plain(value):

@@ -18,8 +18,8 @@ from prospecting.services.contacts.book import brief
 from prospecting.services.contacts.merge import UNDO_DAYS
 from prospecting.services.contacts.merge import plain as _plain
 from prospecting.services.contacts.merge import primaries as _primaries
-from prospecting.services.contacts.merge import relations as _relations
 from prospecting.services.contacts.merge import restored as _restored
+from prospecting.services.contacts.relations import relations as _relations
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import NotFound
 
