@@ -25,7 +25,8 @@ def confirm_delete(contact_id: int):
         "components/confirm.html",
         title="Delete contact",
         lines=[
-            f"Delete {contact.name or confirm_label(contact)} from the contact book?",
+            f"Delete {contact.name or erasing.confirmation(contact)} from the "
+            "contact book?",
             "Their emails, phones, companies and sources go with them. To remove "
             "the person everywhere and keep them out of later imports, erase them.",
         ],
@@ -34,10 +35,6 @@ def confirm_delete(contact_id: int):
         button="Delete contact",
         cancel=url_for("contacts.show", contact_id=contact.id),
     )
-
-
-def confirm_label(contact) -> str:
-    return erasing.confirmation(contact)
 
 
 @bp.post("/<int:contact_id>/delete")
