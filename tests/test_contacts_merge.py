@@ -15,6 +15,7 @@ from prospecting.models import ContactSource
 from prospecting.models.base import utcnow
 from prospecting.services.contacts import duplicates
 from prospecting.services.contacts import merge
+from prospecting.services.contacts import merge_undo
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -53,8 +54,8 @@ def test_phone_key_matches_one_number_read_with_two_country_codes():
 def test_find_groups_names_the_strong_rule(workspace):
     a, b, *_ = pair(workspace.id)
     make_contact(workspace.id, name="Someone Else", email="else@acme.io")
-    (group,) = duplicates.find_groups(workspace.id)
-    assert group.ids == [a.id, b.id]
+    (group,), total = duplicates.find_groups(workspace.id)
+    assert (group.ids, total) == ([a.id, b.id], 1)
     assert group.rules == ["email"] and group.strong
 
 
@@ -66,7 +67,7 @@ def test_find_groups_marks_name_and_company_as_possible(workspace):
     b = make_contact(
         workspace.id, name="ravi  KUMAR", email="ravi@b.io", company_id=acme.id
     )
-    (group,) = duplicates.find_groups(workspace.id)
+    (group,), _ = duplicates.find_groups(workspace.id)
     assert group.ids == [a.id, b.id]
     assert group.rules == ["name_company"] and not group.strong
 
@@ -74,7 +75,23 @@ def test_find_groups_marks_name_and_company_as_possible(workspace):
 def test_find_groups_stays_in_the_workspace(workspace, other_workspace):
     make_contact(workspace.id, name="X", email="x.y@gmail.com")
     make_contact(other_workspace.id, name="X", email="xy@gmail.com")
-    assert duplicates.find_groups(workspace.id) == []
+    assert duplicates.find_groups(workspace.id) == ([], 0)
+
+
+def test_find_groups_pages_strong_matches_first(workspace):
+    acme = make_company(workspace.id, "Acme")
+    weak = [
+        make_contact(workspace.id, name="Ravi", email=f"r{i}@a.io", company_id=acme.id)
+        for i in range(2)
+    ]
+    strong = [
+        make_contact(workspace.id, email=e) for e in ("a.b@gmail.com", "ab@gmail.com")
+    ]
+    first, total = duplicates.find_groups(workspace.id, page=1, per_page=1)
+    second, _ = duplicates.find_groups(workspace.id, page=2, per_page=1)
+    assert total == 2
+    assert first[0].ids == [c.id for c in strong]
+    assert second[0].ids == [c.id for c in weak]
 
 
 def test_preview_shows_surviving_values_and_what_moves(workspace):
@@ -140,7 +157,7 @@ def test_undo_puts_the_losers_back_as_they_were(workspace):
     a, b, acme, beta = pair(workspace.id)
     a_id, b_id = a.id, b.id
     _, record = merge.merge(workspace.id, a_id, [b_id])
-    merge.undo(workspace.id, record.id)
+    merge_undo.undo(workspace.id, record.id)
     db.session.expire_all()
     winner, loser = db.session.get(Contact, a_id), db.session.get(Contact, b_id)
     assert (winner.phone, winner.title) == (None, None)
@@ -156,7 +173,7 @@ def test_undo_puts_the_losers_back_as_they_were(workspace):
     ]
     assert [link.company_id for link in winner.links] == [acme.id]
     with pytest.raises(Conflict):
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
 
 
 def test_undo_keeps_a_winner_field_edited_since(workspace):
@@ -166,7 +183,7 @@ def test_undo_keeps_a_winner_field_edited_since(workspace):
     winner = db.session.get(Contact, a_id)
     winner.title = "VP"
     db.session.commit()
-    merge.undo(workspace.id, record.id)
+    merge_undo.undo(workspace.id, record.id)
     assert db.session.get(Contact, a_id).title == "VP"
 
 
@@ -176,7 +193,7 @@ def test_undo_refuses_after_thirty_days(workspace):
     record.created_at = utcnow() - timedelta(days=31)
     db.session.commit()
     with pytest.raises(Conflict) as exc:
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
     assert exc.value.code == "too_old"
 
 
@@ -190,7 +207,7 @@ def test_undo_refuses_when_an_address_was_taken_since(workspace):
     db.session.commit()
     make_contact(workspace.id, email="janedoe+news@gmail.com")
     with pytest.raises(Conflict) as exc:
-        merge.undo(workspace.id, record.id)
+        merge_undo.undo(workspace.id, record.id)
     assert exc.value.code == "undo_conflict"
 
 

@@ -580,6 +580,7 @@ JSON_ENDPOINTS = {
     "/api/v1/contacts": "contacts",
     "/api/v1/contacts/import": "contacts",
     "/api/v1/contacts/merge": "contacts",
+    "/api/v1/contacts/<contact_id>/erase": "contacts",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -764,6 +765,8 @@ MEMBER_PAGES = {
     "contacts.import_csv_form",
     "contacts.merge_preview",
     "contacts.import_csv_preview",
+    "contacts.erase_form",
+    "contacts.confirm_delete",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }

@@ -15,11 +15,13 @@ from prospecting.models import ContactCompany
 from prospecting.models import ContactEmail
 from prospecting.models import ContactPhone
 from prospecting.models.base import utcnow
+from prospecting.services import audit
 from prospecting.services import webhooks
 from prospecting.services.contacts import strategy
 from prospecting.services.contacts.companies import get_company
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
+from prospecting.services.contacts.relations import detach
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 
@@ -240,10 +242,18 @@ def link_company(contact: Contact, company_id: int, *, role: str | None) -> None
         )
 
 
-def delete_contact(workspace_id: int, contact_id: int) -> None:
-    """Remove a contact with its emails, phones, company links and sources."""
+def delete_contact(
+    workspace_id: int, contact_id: int, *, user_id: int | None = None
+) -> None:
+    """Remove a contact with its emails, phones, company links and sources
+    (audited: who and when; `erase` removes the person everywhere)."""
     contact = get_contact(workspace_id, contact_id)
     webhooks.emit(workspace_id, "contact.deleted", {"contacts": [brief(contact)]})
+    audit.record(
+        workspace_id, "contact.deleted", f"contact #{contact.id}", user_id=user_id
+    )
+    detach([contact.id])
+    db.session.expire(contact)
     db.session.delete(contact)
     db.session.commit()
 

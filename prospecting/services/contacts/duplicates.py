@@ -120,9 +120,12 @@ def _keys(workspace_id: int):
         yield "name_company", (names.get(contact_id), company_id), contact_id
 
 
-def find_groups(workspace_id: int) -> list[Group]:
-    """Every group of candidate duplicates: strong matches first, then possible
-    ones, oldest contact first within each."""
+def find_groups(
+    workspace_id: int, *, page: int = 1, per_page: int | None = None
+) -> tuple[list[Group], int]:
+    """A page of the groups of candidate duplicates (strong matches first, then
+    possible ones, oldest contact first within each) and how many there are.
+    Only the page's contacts are loaded."""
     buckets: dict = {}
     for rule, key, contact_id in _keys(workspace_id):
         if key is None or (rule == "name_company" and key[0] is None):
@@ -147,23 +150,24 @@ def find_groups(workspace_id: int) -> list[Group]:
         top = root(min(ids))
         members.setdefault(top, set()).update(ids)
         rules.setdefault(top, set()).add(rule)
-    wanted = {i for ids in members.values() for i in ids}
-    loaded = {
-        c.id: c
-        for c in db.session.scalars(select(Contact).where(Contact.id.in_(wanted)))
-    }
+    order = sorted(
+        members,
+        key=lambda top: (not rules[top] & set(STRONG), min(members[top])),
+    )
+    if per_page:
+        order = order[(page - 1) * per_page : page * per_page]
+    wanted = sorted({i for top in order for i in members[top]})
+    loaded = {}
+    for start in range(0, len(wanted), 500):
+        for contact in db.session.scalars(
+            select(Contact).where(Contact.id.in_(wanted[start : start + 500]))
+        ):
+            loaded[contact.id] = contact
     groups = [
         Group(
-            [loaded[i] for i in sorted(ids) if i in loaded],
+            [loaded[i] for i in sorted(members[top]) if i in loaded],
             [r for r in RULES if r in rules[top]],
         )
-        for top, ids in members.items()
+        for top in order
     ]
-    groups = [g for g in groups if len(g.contacts) > 1]
-    groups.sort(key=lambda g: (not g.strong, g.ids[0]))
-    return groups
-
-
-def group_of(workspace_id: int, contact_id: int) -> Group | None:
-    """The group of candidate duplicates a contact is in, if any."""
-    return next((g for g in find_groups(workspace_id) if contact_id in g.ids), None)
+    return [g for g in groups if len(g.contacts) > 1], len(members)

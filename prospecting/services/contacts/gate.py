@@ -17,6 +17,7 @@ from dataclasses import field
 from prospecting.services.contacts.normalise import linkedin_key
 from prospecting.services.contacts.normalise import normalise_email
 from prospecting.services.contacts.normalise import normalise_phone
+from prospecting.services.contacts.suppression import is_suppressed
 
 # Why a row stayed out of the book, as the import reports it.
 RULES = {
@@ -27,6 +28,8 @@ RULES = {
         "address (include risky addresses to keep it)."
     ),
     "no_channel": "No email, phone number or LinkedIn profile to reach the person.",
+    "suppressed": "The person asked to be erased: their email, phone or profile "
+    "is on the workspace's suppression list.",
 }
 DELIVERABLE = ("valid",)
 UNCERTAIN = ("risky", "unknown")
@@ -92,9 +95,12 @@ def judge(
     normalised: bool = False,
     include_risky: bool = False,
     keep_undeliverable: bool = False,
+    suppressed: frozenset = frozenset(),
 ) -> Judged:
     """Judge one incoming person. `normalised` says the email and phone are already
-    in their stored form (an enrichment row's), which skips the parsers."""
+    in their stored form (an enrichment row's), which skips the parsers;
+    `suppressed` holds the hashes of erased people's values (suppression.digest),
+    who stay out whatever else the row carries."""
     out = Judged()
     if normalised:
         address = (email or "").strip().lower() or None
@@ -103,6 +109,10 @@ def judge(
         address = normalise_email(email)
         out.phone = normalise_phone(phone, phone_region)
     out.linkedin_key = linkedin_key(linkedin_url)
+    if suppressed and is_suppressed(
+        suppressed, email=address, phone=out.phone, profile=out.linkedin_key
+    ):
+        return Judged(rule="suppressed")
     rule = None
     if address:
         found = Email(address, verdict, list(flags or []), verified_at)

@@ -151,7 +151,8 @@ def run_chunk(run: jobs.Run) -> jobs.Result:
         strategy=job.params.get("update_strategy") or strategy.DEFAULT,
     )
     kept = [
-        [originals[i.index][0], *originals[i.index][1:], i.rule, i.reason]
+        [originals[i.index][0], *_kept_values(originals[i.index][1:], i.rule)]
+        + [i.rule, i.reason]
         for i in report.items
         if i.status == "kept_out"
     ]
@@ -166,6 +167,11 @@ def run_chunk(run: jobs.Run) -> jobs.Result:
             "kept_out_rows": kept,
         },
     )
+
+
+def _kept_values(values: list, rule: str) -> list:
+    """A kept-out row's values, blanked for an erased (suppressed) person."""
+    return ["" for _ in values] if rule == "suppressed" else list(values)
 
 
 def _counts(report: UpsertReport) -> dict:

@@ -1,4 +1,4 @@
-"""Merging duplicate contacts into one, its preview, and undoing it for 30 days.
+"""Merging duplicate contacts into one, and its preview (undo: `merge_undo`).
 
 The winner keeps each of its values; an empty one takes the first loser's. The
 losers' other values are never dropped silently: every email and phone becomes
@@ -11,16 +11,13 @@ and kept in the merge record, which holds everything undoing needs.
 
 from datetime import date
 from datetime import datetime
-from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import DateTime
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import delete
-from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 
 from prospecting.extensions import db
 from prospecting.models import Contact
@@ -32,7 +29,7 @@ from prospecting.services import audit
 from prospecting.services import webhooks
 from prospecting.services.contacts.book import brief
 from prospecting.services.contacts.book import get_contact
-from prospecting.services.errors import Conflict
+from prospecting.services.contacts.relations import relations
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 
@@ -52,19 +49,7 @@ UNDO_DAYS = 30
 MAX_LOSERS = 20
 
 
-def _relations() -> list[tuple]:
-    """(table, column) of every column that points at contacts.id."""
-    found = []
-    for table in db.metadata.sorted_tables:
-        if table.name == "contacts":
-            continue
-        for column in table.columns:
-            if any(fk.target_fullname == "contacts.id" for fk in column.foreign_keys):
-                found.append((table, column))
-    return found
-
-
-def _plain(value):
+def plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -73,10 +58,10 @@ def _plain(value):
 
 
 def _row(mapping) -> dict:
-    return {k: _plain(v) for k, v in dict(mapping).items()}
+    return {k: plain(v) for k, v in dict(mapping).items()}
 
 
-def _restored(table, row: dict) -> dict:
+def restored(table, row: dict) -> dict:
     """A row as stored in a snapshot, back in its columns' Python types."""
     out = {}
     for name, value in row.items():
@@ -169,7 +154,7 @@ def _preview(winner: Contact, losers: list[Contact]) -> dict:
         )
     ids = [c.id for c in losers]
     moves = []
-    for table, column in _relations():
+    for table, column in relations():
         rows = db.session.execute(select(table).where(column.in_(ids))).mappings().all()
         if rows:
             moves.append(
@@ -195,7 +180,7 @@ def _preview(winner: Contact, losers: list[Contact]) -> dict:
 def _describe(table: str, row) -> dict:
     """A moving row as the preview shows it (the interesting columns only)."""
     keep = ("email", "phone", "company_id", "role", "source", "ref", "list_id", "tag")
-    out = {k: _plain(row[k]) for k in keep if k in row}
+    out = {k: plain(row[k]) for k in keep if k in row}
     if table == "contact_companies" and row.get("company_id"):
         from prospecting.models import Company
 
@@ -227,7 +212,7 @@ def merge(
         "set": {},
     }
     briefs = [brief(c) for c in losers]
-    for table, column in _relations():
+    for table, column in relations():
         _move(table, column, ids, winner.id, snapshot)
     db.session.execute(delete(Contact.__table__).where(Contact.id.in_(ids)))
     db.session.expire_all()
@@ -236,7 +221,7 @@ def merge(
         name, value = item["field"], item["value"]
         if getattr(winner, name) != value:
             setattr(winner, name, value)
-            snapshot["set"][name] = _plain(value)
+            snapshot["set"][name] = plain(value)
             if name == "linkedin_url":
                 key = next(
                     (
@@ -250,7 +235,7 @@ def merge(
                 snapshot["set"]["linkedin_key"] = key
     winner.provider_ids = plan["provider_ids"]
     winner.locked_fields = plan["locked_fields"]
-    _primaries(winner)
+    primaries(winner)
     winner.updated_at = utcnow()
     winner.sync_failed, winner.sync_error = False, None
     record = ContactMerge(
@@ -322,7 +307,7 @@ def _move(table, column, loser_ids: list[int], winner_id: int, snapshot) -> None
             snapshot["moved"].setdefault(table.name, []).append(_row(row))
 
 
-def _primaries(winner: Contact) -> None:
+def primaries(winner: Contact) -> None:
     """One primary email and phone: the winner's surviving ones."""
     for model, column, value in (
         (ContactEmail, ContactEmail.email, winner.email),
@@ -333,93 +318,3 @@ def _primaries(winner: Contact) -> None:
             .where(model.contact_id == winner.id)
             .values(is_primary=column == value if value else False)
         )
-
-
-# Undo
-
-
-def list_merges(workspace_id: int, limit: int = 50) -> list[ContactMerge]:
-    """The workspace's latest merges, newest first."""
-    return list(
-        db.session.scalars(
-            select(ContactMerge)
-            .where(ContactMerge.workspace_id == workspace_id)
-            .order_by(ContactMerge.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def undoable(record: ContactMerge) -> bool:
-    return record.undone_at is None and record.created_at > utcnow() - timedelta(
-        days=UNDO_DAYS
-    )
-
-
-def undo(
-    workspace_id: int, merge_id: int, *, user_id: int | None = None
-) -> ContactMerge:
-    """Put the losers back as they were (commits); the winner's fields the merge
-    changed go back unless edited since."""
-    record = db.session.get(ContactMerge, merge_id)
-    if record is None or record.workspace_id != workspace_id:
-        raise NotFound("No such merge.")
-    if record.undone_at is not None:
-        raise Conflict("This merge was already undone.", code="already_undone")
-    if not undoable(record):
-        raise Conflict(
-            f"A merge can be undone for {UNDO_DAYS} days only.", code="too_old"
-        )
-    winner = db.session.get(Contact, record.winner_id)
-    if winner is None:
-        raise Conflict("The merged contact was deleted since.", code="winner_gone")
-    snap = record.snapshot
-    table = Contact.__table__
-    before = _restored(table, snap["winner"])
-    for name, value in snap["set"].items():
-        if _plain(getattr(winner, name)) == value:
-            setattr(winner, name, before[name])
-    try:
-        db.session.flush()
-        for row in snap["losers"]:
-            db.session.execute(insert(table).values(_restored(table, row)))
-        tables = {t.name: (t, c) for t, c in _relations()}
-        for name, rows in snap["moved"].items():
-            rel, column = tables[name]
-            for row in rows:
-                row = _restored(rel, row)
-                now = [
-                    c == (record.winner_id if c.name == column.name else row[c.name])
-                    for c in rel.primary_key.columns
-                ]
-                done = db.session.execute(update(rel).where(*now).values(row))
-                if not done.rowcount:
-                    db.session.execute(insert(rel).values(row))
-        for name, rows in snap["removed"].items():
-            rel, _ = tables[name]
-            for row in rows:
-                db.session.execute(insert(rel).values(_restored(rel, row)))
-        db.session.expire_all()
-        winner = db.session.get(Contact, record.winner_id)
-        _primaries(winner)
-        record = db.session.get(ContactMerge, merge_id)
-        record.undone_at = utcnow()
-        audit.record(
-            workspace_id,
-            "contact.merge_undone",
-            f"contact #{winner.id}",
-            user_id=user_id,
-            details={"merge_id": record.id, "loser_ids": record.loser_ids},
-        )
-        restored = [brief(db.session.get(Contact, i)) for i in record.loser_ids]
-        webhooks.emit(workspace_id, "contact.updated", {"contacts": [brief(winner)]})
-        webhooks.emit(workspace_id, "contact.created", {"contacts": restored})
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise Conflict(
-            "An email, phone or profile of these contacts now belongs to another "
-            "contact: the merge cannot be undone.",
-            code="undo_conflict",
-        ) from exc
-    return record

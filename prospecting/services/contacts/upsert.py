@@ -35,6 +35,7 @@ from prospecting.models.base import utcnow
 from prospecting.services import webhooks
 from prospecting.services.contacts import gate
 from prospecting.services.contacts import strategy as strategies
+from prospecting.services.contacts import suppression
 from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertItem
 from prospecting.services.contacts.book import UpsertReport
@@ -90,6 +91,7 @@ def _chunk(
         if attempt:  # a deadlock or a race: let the other writer finish first
             time.sleep(random.uniform(0, 0.05 * attempt))
         items, people, by_key = [], [], {}
+        erased = suppression.suppressed(workspace_id)
         for index, data in pairs:
             judged = gate.judge(
                 email=data.email,
@@ -102,6 +104,7 @@ def _chunk(
                 normalised=data.normalised,
                 include_risky=include_risky,
                 keep_undeliverable=keep_undeliverable,
+                suppressed=erased,
             )
             item = UpsertItem(
                 index,
@@ -114,6 +117,8 @@ def _chunk(
             if not judged.admitted:
                 item.status, item.rule = "kept_out", judged.rule
                 item.reason = gate.RULES[judged.rule]
+                if judged.rule == "suppressed":  # an erased person: keep nothing
+                    item.name, item.email, item.phone = "", None, None
                 continue
             if judged.dropped:
                 item.dropped = [e.address for e in judged.dropped]

@@ -14,6 +14,7 @@ from prospecting.views.api import book  # noqa: E402,F401
 from prospecting.views.api import contacts  # noqa: E402,F401
 from prospecting.views.api import duplicates  # noqa: E402,F401
 from prospecting.views.api import enrichment  # noqa: E402,F401
+from prospecting.views.api import erase  # noqa: E402,F401
 from prospecting.views.api import exports  # noqa: E402,F401
 from prospecting.views.api import finder  # noqa: E402,F401
 from prospecting.views.api import health  # noqa: E402,F401

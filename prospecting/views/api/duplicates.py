@@ -24,8 +24,7 @@ from prospecting.views.api.book import _pagination
 def list_duplicates():
     """A page of the groups of candidate duplicates, strong matches first."""
     page, per_page = _page_args()
-    groups = duplicates.find_groups(workspace_id())
-    shown = groups[(page - 1) * per_page : page * per_page]
+    shown, total = duplicates.find_groups(workspace_id(), page=page, per_page=per_page)
     return jsonify(
         {
             "results": [
@@ -47,7 +46,7 @@ def list_duplicates():
                 }
                 for group in shown
             ],
-            "pagination": _pagination(page, per_page, len(groups)),
+            "pagination": _pagination(page, per_page, total),
         }
     )
 

@@ -167,7 +167,8 @@ CONTACT_IMPORT = _obj(
         "kept_out": INT,
         "kept_out_by_rule": {
             "type": "object",
-            "description": "invalid_email, disposable_email, risky_email, no_channel",
+            "description": "invalid_email, disposable_email, risky_email, no_channel, "
+            "suppressed",
             "additionalProperties": INT,
         },
         "error_message": NSTR,
@@ -240,10 +241,25 @@ MERGE_ANSWER = _obj(
         ),
     }
 )
+ERASE_REQUEST = _obj(
+    {"confirm": {"type": "string", "description": "The contact's email (or phone)"}},
+    ("confirm",),
+)
+ERASE_ANSWER = _obj(
+    {
+        "erased": BOOL,
+        "contact_id": INT,
+        "removed": {"type": "object", "additionalProperties": INT},
+        "suppressed": INT,
+        "airtable": {"enum": ["deleted", "not_synced", "failed", "not_configured"]},
+    }
+)
 SCHEMAS = {
     "DuplicateGroup": DUPLICATE_GROUP,
     "MergeRequest": MERGE_REQUEST,
     "MergeAnswer": MERGE_ANSWER,
+    "EraseRequest": ERASE_REQUEST,
+    "EraseAnswer": ERASE_ANSWER,
     "Error": _obj(
         {
             "error": _obj(
@@ -985,6 +1001,18 @@ PATHS = {
                     "The preview, and the merge record unless a dry run",
                     _ref("MergeAnswer"),
                 ),
+                **_errors("Error", 400, 401, 404, 422),
+            },
+        },
+    },
+    "/api/v1/contacts/{contact_id}/erase": {
+        "post": {
+            "summary": "Erase a person's data everywhere and suppress them",
+            "tags": ["contact book"],
+            "parameters": [_path("contact_id")],
+            "requestBody": {"required": True, **_json(_ref("EraseRequest"))},
+            "responses": {
+                "200": _answer("What was erased", _ref("EraseAnswer")),
                 **_errors("Error", 400, 401, 404, 422),
             },
         },

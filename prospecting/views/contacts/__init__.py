@@ -22,4 +22,5 @@ from prospecting.views.contacts import airtable  # noqa: E402,F401
 from prospecting.views.contacts import book  # noqa: E402,F401
 from prospecting.views.contacts import companies  # noqa: E402,F401
 from prospecting.views.contacts import duplicates  # noqa: E402,F401
+from prospecting.views.contacts import erase  # noqa: E402,F401
 from prospecting.views.contacts import imports  # noqa: E402,F401

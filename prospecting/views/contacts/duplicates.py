@@ -13,6 +13,7 @@ from flask_login import current_user
 from prospecting.forms import ConfirmForm
 from prospecting.services.contacts import duplicates
 from prospecting.services.contacts import merge as merging
+from prospecting.services.contacts import merge_undo
 from prospecting.services.errors import ServiceError
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
@@ -24,15 +25,16 @@ GROUPS_PER_PAGE = 50
 @bp.get("/duplicates")
 def duplicates_index():
     """The groups of candidate duplicates, with the rules that matched."""
-    groups = duplicates.find_groups(g.workspace.id)
     page = page_number()
-    shown = groups[(page - 1) * GROUPS_PER_PAGE : page * GROUPS_PER_PAGE]
+    groups, total = duplicates.find_groups(
+        g.workspace.id, page=page, per_page=GROUPS_PER_PAGE
+    )
     return render_template(
         "contacts/duplicates.html",
-        groups=shown,
-        total=len(groups),
+        groups=groups,
+        total=total,
         page=page,
-        pages=max(1, -(-len(groups) // GROUPS_PER_PAGE)),
+        pages=max(1, -(-total // GROUPS_PER_PAGE)),
         rules=duplicates.RULES,
     )
 
@@ -87,11 +89,11 @@ def merge():
 @bp.get("/merges")
 def merges():
     """The latest merges, each with its undo while it can be undone."""
-    records = merging.list_merges(g.workspace.id)
+    records = merge_undo.list_merges(g.workspace.id)
     return render_template(
         "contacts/merges.html",
         records=records,
-        undoable=merging.undoable,
+        undoable=merge_undo.undoable,
         form=ConfirmForm(),
         days=merging.UNDO_DAYS,
     )
@@ -103,7 +105,7 @@ def undo_merge(merge_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        merging.undo(g.workspace.id, merge_id, user_id=current_user.id)
+        merge_undo.undo(g.workspace.id, merge_id, user_id=current_user.id)
     except ServiceError as exc:
         if exc.status_code == 404:
             raise
