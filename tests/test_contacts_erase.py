@@ -1,7 +1,6 @@
 """Deleting a contact and erasing a person: everywhere, suppressed, pushed to
 Airtable, audited."""
 
-import io
 from datetime import timedelta
 
 import pytest
@@ -290,9 +289,7 @@ def test_an_import_keeps_no_trace_of_a_suppressed_person(auth_client, workspace)
     contact = jane(workspace.id)
     erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
     content = factories.csv_bytes([["Name", "Email"], ["Jane", "jane@example.com"]])
-    response = auth_client.post(
-        "/contacts/import/csv", data={"file": (io.BytesIO(content), "p.csv")}
-    )
+    response = factories.import_book_file(auth_client, content, "p.csv")
     job = db.session.scalar(select(Job).where(Job.kind == contacts.KIND_IMPORT))
     assert response.status_code == 302
     assert contacts.import_summary(job)["rules"] == {"suppressed": 1}

@@ -1,8 +1,6 @@
 """The update strategy of imports: fill empty fields or overwrite, never a field
 edited by hand."""
 
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +11,7 @@ from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
 from prospecting.services.contacts import strategy
 from prospecting.services.errors import InvalidInput
+from tests import factories
 from tests.factories import api_error
 from tests.factories import csv_bytes
 from tests.factories import make_contact
@@ -114,9 +113,8 @@ def test_patch_api_locks_the_fields_it_changes(client, api_headers, workspace):
 def test_csv_import_form_carries_the_strategy_to_the_job(auth_client, workspace):
     make_contact(workspace.id, email="a@x.io", title="CEO")
     content = csv_bytes([["Email", "Title"], ["a@x.io", "CTO"]])
-    response = auth_client.post(
-        "/contacts/import/csv",
-        data={"file": (io.BytesIO(content), "p.csv"), "update_strategy": "overwrite"},
+    response = factories.import_book_file(
+        auth_client, content, "p.csv", update_strategy="overwrite"
     )
     assert response.status_code == 302
     job = db.session.scalar(select(Job).where(Job.kind == contacts.KIND_IMPORT))
@@ -126,12 +124,11 @@ def test_csv_import_form_carries_the_strategy_to_the_job(auth_client, workspace)
 
 def test_csv_import_form_refuses_an_unknown_strategy(auth_client, workspace):
     content = csv_bytes([["Email"], ["a@x.io"]])
-    response = auth_client.post(
-        "/contacts/import/csv",
-        data={"file": (io.BytesIO(content), "p.csv"), "update_strategy": "x"},
+    response = factories.import_book_file(
+        auth_client, content, "p.csv", update_strategy="x"
     )
     assert response.status_code == 422
-    assert "update_strategy must be one of" in response.get_data(as_text=True)
+    assert "Not a valid choice" in response.get_data(as_text=True)
 
 
 def test_api_import_refuses_an_unknown_strategy(client, api_headers, workspace):
