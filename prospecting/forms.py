@@ -20,7 +20,6 @@ from wtforms.widgets import ListWidget
 from prospecting.models.accounts import ROLES
 from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.services.csvfiles import BOOK_FIELDS
-from prospecting.services.csvfiles import FIELDS
 
 
 class LoginForm(FlaskForm):
@@ -123,7 +122,7 @@ def mapping_form(fields, **extra):
 
 
 EnrichmentStartForm = mapping_form(
-    FIELDS,
+    BOOK_FIELDS,
     cost_cap=StringField("Cost cap", validators=[Optional(), Length(max=30)]),
     opt_find_emails=BooleanField("Find the email of rows that have none"),
     opt_company_if_empty=BooleanField("Look up the company only where it is empty"),

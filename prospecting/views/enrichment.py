@@ -124,7 +124,7 @@ def _choices() -> dict:
     return {
         "encodings": csvfiles.ENCODINGS,
         "delimiters": DELIMITER_NAMES,
-        "fields": csvfiles.FIELDS,
+        "fields": csvfiles.BOOK_FIELDS,
     }
 
 
@@ -145,7 +145,7 @@ def start(upload_id: int):
             encoding=form.encoding.data or None,
             delimiter=form.delimiter.data or None,
             sheet=form.sheet.data or None,
-            mapping=form.mapping(csvfiles.FIELDS),
+            mapping=form.mapping(csvfiles.BOOK_FIELDS),
             cost_cap=form.cost_cap.data,
             options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
         )
