@@ -127,6 +127,23 @@ EnrichmentStartForm = mapping_form(
     opt_find_emails=BooleanField("Find the email of rows that have none"),
     opt_company_if_empty=BooleanField("Look up the company only where it is empty"),
 )
+
+
+class RerunForm(FlaskForm):
+    """Which rows of a finished enrichment run again."""
+
+    only_unknown = BooleanField("Only emails whose verdict is unknown")
+    older_than_days = StringField(
+        "Only verifications older than (days)", validators=[Optional(), Length(max=5)]
+    )
+    # The service names a value it does not know (rerun_conditions).
+    empty_field = SelectField(
+        "Only rows where this field is empty",
+        choices=["", "company", "phone", "verdict"],
+        validate_choice=False,
+    )
+
+
 BookImportForm = mapping_form(
     BOOK_FIELDS,
     include_risky=BooleanField("Let risky and catch-all addresses in"),

@@ -754,6 +754,7 @@ MEMBER_PAGES = {
     "contacts.new",
     "contacts.import_csv_form",
     "contacts.import_csv_preview",
+    "enrichment.rerun_form",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }
