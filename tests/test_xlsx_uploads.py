@@ -280,3 +280,10 @@ def test_the_api_shows_a_contacts_other_columns(app, client, api_headers, worksp
     body = client.get(f"/api/v1/contacts/{contact.id}", headers=api_headers)
     assert body.status_code == 200
     assert body.get_json()["extra"] == {"Tier": "gold"}
+
+
+def test_a_sheet_wider_than_the_column_limit_is_refused(app, workspace):
+    app.config["MAX_UPLOAD_COLUMNS"] = 3
+    with pytest.raises(InvalidInput, match="4 columns; the limit is 3"):
+        upload(workspace, factories.xlsx_bytes({"People": PEOPLE}))
+    assert os.listdir(app.config["UPLOAD_DIR"]) == []

@@ -96,7 +96,10 @@ def readable_path(path, sheet=None) -> str:
     TooLarge naming the problem."""
     try:
         return csvfiles.table_path(
-            path, sheet, max_rows=current_app.config["MAX_UPLOAD_ROWS"]
+            path,
+            sheet,
+            max_rows=current_app.config["MAX_UPLOAD_ROWS"],
+            max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
         )
     except csvfiles.CsvError as exc:
         raise _invalid(exc) from exc
