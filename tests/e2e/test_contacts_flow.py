@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from prospecting.sandbox import airtable
+from prospecting.services.enrichment import readable_name
 from tests import factories
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import snapshot
@@ -92,9 +93,15 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     synced = page.locator("tbody tr[id^=contact-]")
     expect(synced).to_have_count(len(mergeable))
     expect(synced.locator(".badge", has_text="synced")).to_have_count(len(mergeable))
+    # Names that came in capitals read in a readable case; the original is kept.
     assert sorted(synced.locator("td:first-child").all_inner_texts()) == sorted(
-        mergeable
+        readable_name(name) for name in mergeable
     )
+    assert sorted(
+        synced.locator("td:first-child span[title]").evaluate_all(
+            "spans => spans.map(s => s.title)"
+        )
+    ) == sorted(name for name in mergeable if name.isupper())
     page.goto("/contacts/?sync=pending")
     expect(page.locator("tbody tr[id^=contact-]")).to_have_count(0)
     sent = airtable.records(BASE, "Contacts")
