@@ -88,6 +88,11 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     box = page.locator(".progress-box")
     expect(box.locator("dd.bad")).to_have_text(str(unmergeable))
     expect(box.locator("dd.ok")).to_have_text(str(len(mergeable) + 1))  # + company
+    # The records sent filled in under the progress box without a reload, and
+    # agree with its counts.
+    sent_rows = page.locator("#sync-results tbody tr")
+    expect(sent_rows).to_have_count(created + 1)
+    expect(sent_rows.filter(has_text="failed")).to_have_count(unmergeable)
 
     page.goto("/contacts/?sync=synced")
     synced = page.locator("tbody tr[id^=contact-]")
