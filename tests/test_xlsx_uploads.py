@@ -287,3 +287,14 @@ def test_a_sheet_wider_than_the_column_limit_is_refused(app, workspace):
     with pytest.raises(InvalidInput, match="4 columns; the limit is 3"):
         upload(workspace, factories.xlsx_bytes({"People": PEOPLE}))
     assert os.listdir(app.config["UPLOAD_DIR"]) == []
+
+
+def test_rerun_exactly_reads_the_same_sheet(app, workspace):
+    from prospecting.services import jobs
+
+    saved = upload(workspace, factories.xlsx_bytes({"People": PEOPLE, "Other": OTHER}))
+    job = enrichment.start(workspace.id, None, saved.id, sheet="1")
+    jobs.cancel(workspace.id, job.id)
+    again = jobs.rerun_exactly(workspace.id, job.id)
+    assert again.params["sheet"] == 1
+    assert again.params["headers"] == ["Email", "Title"]

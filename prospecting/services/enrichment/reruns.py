@@ -108,6 +108,7 @@ def rerun_exactly(job: Job, user_id: int | None) -> Job:
         mapping=params["mapping"],
         cost_cap=params.get("cost_cap"),
         options=params.get("options"),
+        sheet=params.get("sheet"),
     )
 
 
