@@ -298,3 +298,15 @@ def test_rerun_exactly_reads_the_same_sheet(app, workspace):
     again = jobs.rerun_exactly(workspace.id, job.id)
     assert again.params["sheet"] == 1
     assert again.params["headers"] == ["Email", "Title"]
+
+
+def test_a_book_import_form_error_is_422_shown_by_its_field(app, auth_client):
+    content = factories.csv_bytes([["Name", "Email"], ["Ann", "ann@acme.io"]])
+    uploaded = auth_client.post(
+        "/contacts/import/csv", data={"file": (io.BytesIO(content), "p.csv")}
+    )
+    response = auth_client.post(
+        uploaded.headers["Location"], data={"map_email": "Email", "sheet": "x" * 9}
+    )
+    assert response.status_code == 422
+    assert '<ul class="errors">' in response.get_data(as_text=True)
