@@ -128,6 +128,8 @@ RULES: dict[str, set[str]] = {
     MEMBER: {
         "enrichment.upload",
         "enrichment.start",
+        "enrichment.rerun_form",
+        "enrichment.rerun",
         "jobs.cancel",
         "jobs.resume",  # its daily_cap field needs OWNER (FIELD_RULES)
         "jobs.retry",

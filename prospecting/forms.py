@@ -27,7 +27,6 @@ from prospecting.models.accounts import TOKEN_ROLES
 from prospecting.services.contacts.strategy import DEFAULT as DEFAULT_STRATEGY
 from prospecting.services.contacts.strategy import STRATEGIES as UPDATE_STRATEGIES
 from prospecting.services.csvfiles import BOOK_FIELDS
-from prospecting.services.csvfiles import FIELDS
 from prospecting.services.errors import InvalidInput
 
 
@@ -131,11 +130,28 @@ def mapping_form(fields, **extra):
 
 
 EnrichmentStartForm = mapping_form(
-    FIELDS,
+    BOOK_FIELDS,
     cost_cap=StringField("Cost cap", validators=[Optional(), Length(max=30)]),
     opt_find_emails=BooleanField("Find the email of rows that have none"),
     opt_company_if_empty=BooleanField("Look up the company only where it is empty"),
 )
+
+
+class RerunForm(FlaskForm):
+    """Which rows of a finished enrichment run again."""
+
+    only_unknown = BooleanField("Only emails whose verdict is unknown")
+    older_than_days = StringField(
+        "Only verifications older than (days)", validators=[Optional(), Length(max=5)]
+    )
+    # The service names a value it does not know (rerun_conditions).
+    empty_field = SelectField(
+        "Only rows where this field is empty",
+        choices=["", "company", "phone", "verdict"],
+        validate_choice=False,
+    )
+
+
 BookImportForm = mapping_form(
     BOOK_FIELDS,
     include_risky=BooleanField("Let risky and catch-all addresses in"),

@@ -174,3 +174,17 @@ def test_the_cost_shows_while_rows_are_processed(auth_client, workspace):
     cost = html.split(f'id="job-cost-{job.id}">', 1)[1].split("<", 1)[0]
     assert cost.strip() not in ("", "0", "0 credits", "0.00")
     assert "1.4" in cost
+
+
+def test_a_resume_mark_copied_from_another_run_is_ignored(app, workspace):
+    from datetime import timedelta
+
+    from prospecting.models.base import utcnow
+
+    now = utcnow()
+    stale = {"at": (now - timedelta(days=1)).isoformat(), "from": 500}
+    job = factories.make_job(
+        workspace.id, status="running", started_at=now - timedelta(seconds=10),
+        progress_total=100, progress_current=20, params={"resumed": stale},
+    )  # fmt: skip
+    assert job.rate is not None and job.rate > 0

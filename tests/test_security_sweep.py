@@ -767,6 +767,7 @@ MEMBER_PAGES = {
     "contacts.import_csv_preview",
     "contacts.erase_form",
     "contacts.confirm_delete",
+    "enrichment.rerun_form",
     "outreach.edit_rule",
     "outreach.confirm_delete_rule",
 }

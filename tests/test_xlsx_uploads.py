@@ -11,6 +11,7 @@ from sqlalchemy import select
 from prospecting.extensions import db
 from prospecting.models import Contact
 from prospecting.models import EnrichmentRow
+from prospecting.models import Job
 from prospecting.services import enrichment
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import TooLarge
@@ -223,3 +224,89 @@ def test_merging_keeps_the_extra_columns_already_on_a_contact(app, workspace):
     contacts.upsert_contacts(workspace.id, [second])
     contact = db.session.scalars(select(Contact)).one()
     assert contact.extra == {"Notes": "one", "Tier": "gold"}
+
+
+def test_add_to_contacts_carries_an_enrichment_rows_book_fields_and_other_columns(
+    app, auth_client
+):
+    content = factories.csv_bytes(
+        [
+            ["Name", "Email", "Phone", "Job title", "LinkedIn", "City", "Notes"],
+            ["Ann Lee", "ann@acme.io", "+1 415 555 0100", "CTO",
+             "https://www.linkedin.com/in/annlee", "Pune", "met at fair"],
+        ]
+    )  # fmt: skip
+    upload_id = factories.stored_upload(auth_client, content)
+    preview = auth_client.get(f"/enrichment/uploads/{upload_id}").get_data(as_text=True)
+    assert '<option value="Job title" selected>' in preview
+    job = factories.start_upload(
+        auth_client,
+        upload_id,
+        {"map_name": "Name", "map_email": "Email", "map_phone": "Phone",
+         "map_title": "Job title", "map_linkedin_url": "LinkedIn",
+         "map_location": "City"},
+    )  # fmt: skip
+    assert job.params["mapping"]["title"] == "Job title"
+    response = auth_client.post(f"/contacts/import/enrichment/{job.id}")
+    assert response.status_code == 302
+    contact = db.session.scalars(select(Contact)).one()
+    assert (contact.title, contact.location) == ("CTO", "Pune")
+    assert contact.linkedin_url == "https://www.linkedin.com/in/annlee"
+    assert contact.extra == {"Notes": "met at fair"}
+
+
+def test_the_api_upload_takes_a_workbooks_first_sheet(app, client, api_headers):
+    book = factories.xlsx_bytes({"People": PEOPLE})
+    response = client.post(
+        "/jobs/upload",
+        headers=api_headers,
+        data={"file": (io.BytesIO(book), "people.xlsx")},
+    )
+    assert response.status_code == 202
+    job = db.session.get(Job, response.get_json()["job_id"])
+    assert job.params["headers"] == ["Name", "Email", "Phone", "Company"]
+    assert job.params["sheet"] == 0
+
+
+def test_the_api_shows_a_contacts_other_columns(app, client, api_headers, workspace):
+    from prospecting.services import contacts
+    from prospecting.services.contacts.book import ContactInput
+
+    contacts.upsert_contacts(
+        workspace.id,
+        [ContactInput(name="A", phone="+14155550100", extra={"Tier": "gold"})],
+    )
+    contact = db.session.scalars(select(Contact)).one()
+    body = client.get(f"/api/v1/contacts/{contact.id}", headers=api_headers)
+    assert body.status_code == 200
+    assert body.get_json()["extra"] == {"Tier": "gold"}
+
+
+def test_a_sheet_wider_than_the_column_limit_is_refused(app, workspace):
+    app.config["MAX_UPLOAD_COLUMNS"] = 3
+    with pytest.raises(InvalidInput, match="4 columns; the limit is 3"):
+        upload(workspace, factories.xlsx_bytes({"People": PEOPLE}))
+    assert os.listdir(app.config["UPLOAD_DIR"]) == []
+
+
+def test_rerun_exactly_reads_the_same_sheet(app, workspace):
+    from prospecting.services import jobs
+
+    saved = upload(workspace, factories.xlsx_bytes({"People": PEOPLE, "Other": OTHER}))
+    job = enrichment.start(workspace.id, None, saved.id, sheet="1")
+    jobs.cancel(workspace.id, job.id)
+    again = jobs.rerun_exactly(workspace.id, job.id)
+    assert again.params["sheet"] == 1
+    assert again.params["headers"] == ["Email", "Title"]
+
+
+def test_a_book_import_form_error_is_422_shown_by_its_field(app, auth_client):
+    content = factories.csv_bytes([["Name", "Email"], ["Ann", "ann@acme.io"]])
+    uploaded = auth_client.post(
+        "/contacts/import/csv", data={"file": (io.BytesIO(content), "p.csv")}
+    )
+    response = auth_client.post(
+        uploaded.headers["Location"], data={"map_email": "Email", "sheet": "x" * 9}
+    )
+    assert response.status_code == 422
+    assert '<ul class="errors">' in response.get_data(as_text=True)

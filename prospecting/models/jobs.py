@@ -70,7 +70,7 @@ class Job(db.Model):
         resumed = (self.params or {}).get("resumed") or {}
         if resumed.get("at"):
             at = datetime.fromisoformat(resumed["at"])
-            if since is None or at >= since:  # not a resume of another job
+            if since is not None and at >= since:  # a resume of this run
                 since, base = at, resumed.get("from") or 0
         worked = (self.progress_current or 0) - base
         if not since or worked <= 0:

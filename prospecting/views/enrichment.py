@@ -12,12 +12,14 @@ from flask_login import current_user
 
 from prospecting import tasks
 from prospecting.forms import EnrichmentStartForm
+from prospecting.forms import RerunForm
 from prospecting.forms import UploadForm
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.enrichment.worker import OPTIONS
+from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
@@ -124,7 +126,7 @@ def _choices() -> dict:
     return {
         "encodings": csvfiles.ENCODINGS,
         "delimiters": DELIMITER_NAMES,
-        "fields": csvfiles.FIELDS,
+        "fields": csvfiles.BOOK_FIELDS,
     }
 
 
@@ -145,7 +147,7 @@ def start(upload_id: int):
             encoding=form.encoding.data or None,
             delimiter=form.delimiter.data or None,
             sheet=form.sheet.data or None,
-            mapping=form.mapping(csvfiles.FIELDS),
+            mapping=form.mapping(csvfiles.BOOK_FIELDS),
             cost_cap=form.cost_cap.data,
             options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
         )
@@ -166,6 +168,50 @@ def show(job_id: str):
         poll=current_app.config["PROGRESS_POLL_SECONDS"],
         **_results_context(job),
     )
+
+
+@bp.get("/jobs/<job_id>/rerun")
+def rerun_form(job_id: str):
+    """Re-run a finished job's rows on conditions, with the cost of only those."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    form = RerunForm(request.args, meta={"csrf": False})
+    return _rerun_page(job, form)
+
+
+@bp.post("/jobs/<job_id>/rerun")
+def rerun(job_id: str):
+    """Send the rows the conditions pick through the job again."""
+    job = jobs.get(g.workspace.id, job_id, kind=enrichment.KIND)
+    form = RerunForm()
+    if not form.validate_on_submit():
+        return _rerun_page(job, form, status=422)
+    try:
+        conditions = _conditions(form)
+        job = enrichment.rerun_failed(g.workspace.id, job.id, conditions)
+    except (InvalidInput, Conflict) as exc:
+        return _rerun_page(job, form, exc.message, exc.status_code)
+    warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
+    flash(f"Re-running the {conditions.describe()}.", "info")
+    return redirect(url_for("enrichment.show", job_id=job.id))
+
+
+def _conditions(form) -> enrichment.RerunConditions:
+    return enrichment.rerun_conditions(
+        form.only_unknown.data, form.older_than_days.data, form.empty_field.data
+    )
+
+
+def _rerun_page(job, form, error=None, status=200):
+    estimate = None
+    if error is None and not form.errors:
+        try:
+            conditions = _conditions(form)
+            estimate = enrichment.rerun_estimate(job, conditions)
+        except InvalidInput as exc:
+            error, status = exc.message, exc.status_code
+    return render_template(
+        "enrichment/rerun.html", job=job, form=form, error=error, estimate=estimate
+    ), status
 
 
 @bp.get("/jobs/<job_id>/results")

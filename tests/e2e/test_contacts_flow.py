@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from prospecting.sandbox import airtable
+from prospecting.services.enrichment import readable_name
 from tests import factories
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import snapshot
@@ -87,14 +88,25 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     box = page.locator(".progress-box")
     expect(box.locator("dd.bad")).to_have_text(str(unmergeable))
     expect(box.locator("dd.ok")).to_have_text(str(len(mergeable) + 1))  # + company
+    # The records sent filled in under the progress box without a reload, and
+    # agree with its counts.
+    sent_rows = page.locator("#sync-results tbody tr")
+    expect(sent_rows).to_have_count(created + 1)
+    expect(sent_rows.filter(has_text="failed")).to_have_count(unmergeable)
 
     page.goto("/contacts/?sync=synced")
     synced = page.locator("tbody tr[id^=contact-]")
     expect(synced).to_have_count(len(mergeable))
     expect(synced.locator(".badge", has_text="synced")).to_have_count(len(mergeable))
+    # Names that came in capitals read in a readable case; the original is kept.
     assert sorted(synced.locator("td:first-child").all_inner_texts()) == sorted(
-        mergeable
+        readable_name(name) for name in mergeable
     )
+    assert sorted(
+        synced.locator("td:first-child span[title]").evaluate_all(
+            "spans => spans.map(s => s.title)"
+        )
+    ) == sorted(name for name in mergeable if name.isupper())
     page.goto("/contacts/?sync=pending")
     expect(page.locator("tbody tr[id^=contact-]")).to_have_count(0)
     sent = airtable.records(BASE, "Contacts")

@@ -120,3 +120,23 @@ def test_sync_by_real_workers_shares_the_throttle(pg_app, workspace, start_worke
     assert [c["status"] for c in calls] == [200] * 6
     assert calls[0]["table"] == "Companies"
     assert len(sandbox.records(base, "Contacts")) == 45
+
+
+def test_a_contacts_other_columns_are_kept_merged_and_exported_on_postgresql(
+    workspace,
+):
+    from prospecting.services import exports
+
+    people = [ContactInput(name="A", phone="+14155550100", extra={"Notes": "one"}),
+              ContactInput(name="B", phone="+14155550101")]  # fmt: skip
+    contacts.upsert_contacts(workspace.id, people)
+    contacts.upsert_contacts(
+        workspace.id,
+        [ContactInput(name="A", phone="+14155550100", extra={"Tier": "gold"})],
+    )
+    header, rows = exports.tables.contacts(workspace.id, columns="name,extra")
+    assert header == ["name", "extra"]
+    extras = {name: extra for name, extra in rows}
+    assert extras["B"] is None
+    assert extras["A"] in ('{"Tier": "gold", "Notes": "one"}',
+                           '{"Notes": "one", "Tier": "gold"}')  # fmt: skip

@@ -18,6 +18,7 @@ from prospecting.models import JobBatch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
 from prospecting.models.base import utcnow
+from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.contacts import strategy
 from prospecting.services.contacts.book import ContactInput
@@ -301,6 +302,7 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                 e.company,
                 e.company_name,
                 e.company_domain,
+                e.data,
             )
             .where(
                 EnrichmentRow.job_id == ref,
@@ -311,7 +313,9 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
         )
         rows = rows.all()
         company.preload([(r.company_name or r.company, r.company_domain) for r in rows])
+        mapped = _BookColumns(db.session.get(Job, ref))
         for row in rows:
+            person = mapped(row.data)
             email = row.email_normalized or (row.email or "").strip() or None
             verdict = row.email_verdict
             if email and verdict is None:
@@ -326,7 +330,10 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                     phone=row.phone_e164,
                     # the worker normalised the address and number already
                     normalised=bool(row.email_normalized or not email),
-                    location=row.location,
+                    title=person.get("title") or None,
+                    linkedin_url=person.get("linkedin_url") or None,
+                    location=person.get("location") or row.location,
+                    extra=person.get("extra") or {},
                     source="enrichment",
                     source_ref=ref,
                     company_id=company(
@@ -435,6 +442,23 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                 ]
             )
     return inputs, originals
+
+
+class _BookColumns:
+    """A source enrichment job's row data as the book fields its mapping names
+    but the worker does not enrich (title, LinkedIn URL, location) and its
+    unmapped columns (`extra`)."""
+
+    def __init__(self, source: Job | None):
+        params = (source.params or {}) if source else {}
+        self.headers = params.get("headers") or []
+        self.mapping = params.get("mapping") or {}
+
+    def __call__(self, data) -> dict:
+        if not self.headers or not isinstance(data, list):
+            return {}
+        record = csvfiles.as_record(self.headers, [str(v) for v in data])
+        return csvfiles.apply_book_mapping(record, self.mapping)
 
 
 # What an import did

@@ -56,8 +56,8 @@ def sheet_names(path: StrPath) -> list[str]:
 
 def sheet_index(path: StrPath, sheet) -> int:
     """A valid sheet index from a form value (first sheet when absent)."""
-    if sheet in (None, ""):
-        return 0
+    if sheet in (None, "", 0, "0"):
+        return 0  # every workbook has a first sheet: no need to open it
     try:
         index = int(sheet)
     except (TypeError, ValueError):
@@ -68,7 +68,13 @@ def sheet_index(path: StrPath, sheet) -> int:
     return index
 
 
-def table_path(path: StrPath, sheet=None, *, max_rows: int | None = None) -> str:
+def table_path(
+    path: StrPath,
+    sheet=None,
+    *,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+) -> str:
     """The CSV to read for an upload: the file itself, or a workbook's sheet
     (the first unless `sheet` names another) converted once and kept beside it."""
     if not is_workbook(path):
@@ -76,7 +82,7 @@ def table_path(path: StrPath, sheet=None, *, max_rows: int | None = None) -> str
     index = sheet_index(path, sheet)
     target = f"{path}.sheet{index}.csv"
     if not os.path.exists(target):
-        _convert(path, index, target, max_rows)
+        _convert(path, index, target, max_rows, max_columns)
     return target
 
 
@@ -110,7 +116,13 @@ def _has_workbook_part(path: StrPath) -> bool:
         return False
 
 
-def _convert(path: StrPath, index: int, target: str, max_rows: int | None) -> None:
+def _convert(
+    path: StrPath,
+    index: int,
+    target: str,
+    max_rows: int | None,
+    max_columns: int | None,
+) -> None:
     """Stream one sheet's non-empty rows into `target` (atomically, via a temp)."""
     workbook = _open(path)
     partial = f"{target}.{os.getpid()}.part"
@@ -127,6 +139,13 @@ def _convert(path: StrPath, index: int, target: str, max_rows: int | None) -> No
                     if not cells:
                         continue
                     written += 1
+                    if max_columns is not None and len(cells) > max_columns:
+                        raise CsvError(
+                            "too_many_columns",
+                            f"Row {written} of the sheet {sheet.title!r} has "
+                            f"{len(cells):,} columns; the limit is {max_columns:,}.",
+                            row=written,
+                        )
                     if max_rows is not None and written > max_rows + 1:
                         raise CsvError(
                             "too_many_rows",

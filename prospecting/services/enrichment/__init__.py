@@ -2,6 +2,10 @@
 cuts a file into row batches, the worker that verifies and enriches rows, results,
 exports and re-runs. The job kind is registered in `kinds`."""
 
+from prospecting.services.enrichment.conditions import EMPTY_FIELDS
+from prospecting.services.enrichment.conditions import RerunConditions
+from prospecting.services.enrichment.conditions import rerun_conditions
+from prospecting.services.enrichment.conditions import rerun_estimate
 from prospecting.services.enrichment.estimate import CostEstimate
 from prospecting.services.enrichment.estimate import estimate_cost
 from prospecting.services.enrichment.exports import EXPORT_COLUMNS
@@ -45,6 +49,10 @@ from prospecting.services.enrichment.worker import process_rows
 from prospecting.services.enrichment.worker import verify_email
 
 __all__ = [
+    "EMPTY_FIELDS",
+    "RerunConditions",
+    "rerun_conditions",
+    "rerun_estimate",
     "EXPORT_COLUMNS",
     "FLAGS",
     "KIND",

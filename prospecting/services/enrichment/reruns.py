@@ -1,4 +1,5 @@
-"""Re-runs: a finished job's failed rows sent again, or a new job on its inputs."""
+"""Re-runs: a finished job's failed rows (or the rows conditions pick) sent again,
+or a new job on its inputs."""
 
 import hashlib
 import os
@@ -14,6 +15,8 @@ from prospecting.models import Job
 from prospecting.models import Upload
 from prospecting.models.base import utcnow
 from prospecting.services import jobs
+from prospecting.services.enrichment.conditions import RerunConditions
+from prospecting.services.enrichment.conditions import selected
 from prospecting.services.enrichment.planner import ROWS
 from prospecting.services.enrichment.rows import _take_all_pages
 from prospecting.services.enrichment.uploads import KIND
@@ -21,30 +24,25 @@ from prospecting.services.enrichment.uploads import start
 from prospecting.services.errors import Conflict
 
 
-def rerun_failed(workspace_id: int, job_id: str) -> Job:
-    """Put a finished job's failed (and never processed) rows into new batches."""
+def rerun_failed(
+    workspace_id: int, job_id: str, conditions: RerunConditions | None = None
+) -> Job:
+    """Put a finished job's failed (and never processed) rows into new batches,
+    or, with `conditions`, the rows they pick (conditions.selected); a re-run of
+    unknown or stale verdicts asks the verifier again rather than its cache."""
+    conditions = conditions or RerunConditions()
     job = jobs.get(workspace_id, job_id, kind=KIND)
     if not job.is_terminal:
-        raise Conflict("The job is still running; re-run its failures when it ends.")
+        raise Conflict("The job is still running; re-run its rows when it ends.")
     # Rows a cancelled or failed job never took are in pages still.
     _take_all_pages(job.id)
     numbers = db.session.scalars(
         select(EnrichmentRow.row_number)
-        .where(
-            EnrichmentRow.job_id == job.id,
-            EnrichmentRow.status.in_(("failed", "pending")),
-        )
+        .where(*selected(job.id, conditions))
         .order_by(EnrichmentRow.row_number)
     ).all()
     if not numbers:
-        raise Conflict("There are no failed rows to re-run.")
-    # The job's counts start again from its rows (one count, here, not on its
-    # pages): what succeeded stays, every row sent again counts when it is worked.
-    succeeded = db.session.scalar(
-        select(func.count()).where(
-            EnrichmentRow.job_id == job.id, EnrichmentRow.status == "success"
-        )
-    )
+        raise Conflict(f"There are no {conditions.describe()} to re-run.")
     size = current_app.config["ENRICHMENT_BATCH_SIZE"]
     seq = jobs.next_seq(job.id)
     for first in range(0, len(numbers), size):
@@ -56,19 +54,31 @@ def rerun_failed(workspace_id: int, job_id: str) -> Job:
         )
         jobs.add_batch(job.id, kind=ROWS, seq=seq, params={"row_numbers": part})
         seq += 1
+    # The job's counts start again from its rows (one count, here, not on its
+    # pages): what is not sent again stays, every row sent again counts when it
+    # is worked.
+    by_status = dict(
+        db.session.execute(
+            select(EnrichmentRow.status, func.count())
+            .where(EnrichmentRow.job_id == job.id)
+            .group_by(EnrichmentRow.status)
+        ).all()
+    )
+    succeeded, failed = by_status.get("success", 0), by_status.get("failed", 0)
     # The rate (and ETA) count from the re-run, not from the first run's start.
-    resumed = {"at": utcnow().isoformat(), "from": succeeded}
+    resumed = {"at": utcnow().isoformat(), "from": succeeded + failed}
+    rerun = {**conditions.as_params(), "fresh": conditions.fresh}
     db.session.execute(
         update(Job)
         .where(Job.id == job.id)
         .values(
-            params={**job.params, "resumed": resumed},
+            params={**job.params, "resumed": resumed, "rerun": rerun},
             status="running",
             completed_at=None,
             error_message=None,
             success_count=succeeded,
-            failed_count=0,
-            progress_current=succeeded,
+            failed_count=failed,
+            progress_current=succeeded + failed,
         )
     )
     db.session.commit()
@@ -98,6 +108,7 @@ def rerun_exactly(job: Job, user_id: int | None) -> Job:
         mapping=params["mapping"],
         cost_cap=params.get("cost_cap"),
         options=params.get("options"),
+        sheet=params.get("sheet"),
     )
 
 

@@ -96,7 +96,10 @@ def readable_path(path, sheet=None) -> str:
     TooLarge naming the problem."""
     try:
         return csvfiles.table_path(
-            path, sheet, max_rows=current_app.config["MAX_UPLOAD_ROWS"]
+            path,
+            sheet,
+            max_rows=current_app.config["MAX_UPLOAD_ROWS"],
+            max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
         )
     except csvfiles.CsvError as exc:
         raise _invalid(exc) from exc
@@ -169,7 +172,7 @@ def preview(
     encoding=None,
     delimiter=None,
     sheet=None,
-    fields=csvfiles.FIELDS,
+    fields=csvfiles.BOOK_FIELDS,
 ):
     """Detected dialect, headers, first rows and auto mapping of an upload (of
     the chosen sheet of a workbook)."""
@@ -187,10 +190,12 @@ def sheets(upload: Upload) -> list[str]:
 
 
 def clean_mapping(headers: list[str], mapping: dict[str, str | None]) -> dict:
-    """Keep only known fields pointing at real headers; an email column is required."""
+    """Keep only known fields pointing at real headers; an email column is required.
+    Title, LinkedIn URL and location are not enriched: they go with the row to
+    the book ("Add to contacts")."""
     clean = {
         field: (mapping.get(field) if mapping.get(field) in headers else None)
-        for field in csvfiles.FIELDS
+        for field in csvfiles.BOOK_FIELDS
     }
     if not clean["email"]:
         raise InvalidInput(
@@ -221,7 +226,9 @@ def start(
     upload = get_upload(workspace_id, upload_id)
     cap = None if cost_cap is None else ledger.parse_cap(cost_cap)
     path = readable_path(upload.stored_path, sheet)
-    pv = check_readable(path, encoding=encoding, delimiter=delimiter)
+    pv = check_readable(
+        path, encoding=encoding, delimiter=delimiter, fields=csvfiles.BOOK_FIELDS
+    )
     if (encoding or delimiter) and pv.dialect != csvfiles.detect_dialect(path):
         # The upload was counted as detected; another dialect may split it into
         # other records (UTF-16, quotes after another delimiter). A sheet is

@@ -76,7 +76,13 @@ def row_options(job: Job) -> RowOptions:
         workspace_id=job.workspace_id,
         verify_order=provider_order(job.workspace_id, "email_verification"),
         company_order=provider_order(job.workspace_id, "company"),
-        chosen=dict((job.params or {}).get("options") or {}),
+        chosen={
+            **((job.params or {}).get("options") or {}),
+            # A re-run of unknown or stale verdicts asks the verifier again.
+            "fresh_verification": bool(
+                ((job.params or {}).get("rerun") or {}).get("fresh")
+            ),
+        },
     )
 
 
@@ -264,7 +270,9 @@ def enrich_row(fields: dict[str, str]) -> dict:
                 "error_message": f"Invalid email: {exc}",
             }
         values["email_normalized"] = normalized
-        answer = waterfall.verify(normalized, options.verify_order)
+        answer = waterfall.verify(
+            normalized, options.verify_order, fresh=options.on("fresh_verification")
+        )
         if answer.value is None:
             message = answer.error or "No verifier answered."
             return {**values, "status": "failed", "error_message": message}

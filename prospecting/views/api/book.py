@@ -59,6 +59,7 @@ def contact_body(contact) -> dict:
         "title": contact.title,
         "location": contact.location,
         "linkedin_url": contact.linkedin_url,
+        "extra": dict(contact.extra or {}),
         "emails": [
             {
                 "email": e.email,

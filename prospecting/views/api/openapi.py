@@ -88,6 +88,11 @@ BOOK_CONTACT = _obj(
         "title": NSTR,
         "location": NSTR,
         "linkedin_url": NSTR,
+        "extra": {
+            "type": "object",
+            "additionalProperties": STR,
+            "description": "The imported file's columns mapped to no field",
+        },
         "emails": {
             "type": "array",
             "items": _obj(
@@ -845,7 +850,7 @@ PATHS = {
     },
     "/jobs/upload": {
         "post": {
-            "summary": "Upload a CSV to enrich",
+            "summary": "Upload a CSV or XLSX file (its first sheet) to enrich",
             "tags": ["enrichment"],
             "requestBody": {
                 "required": True,
