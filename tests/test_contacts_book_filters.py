@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from prospecting.extensions import db
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactFilter
 from prospecting.services.errors import InvalidInput
@@ -190,3 +191,33 @@ def test_the_count_stops_at_the_cap(workspace, book, monkeypatch):
     stmt = contacts.contacts_query(workspace.id, ContactFilter())
     assert contacts.query.capped_count(stmt, cap=2) == (2, True)
     assert contacts.query.capped_count(stmt, cap=3) == (3, False)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-created", "verdict", "company"])
+def test_each_page_of_a_search_is_that_slice_of_the_whole_result(workspace, sort):
+    zeta = contacts.company_for(workspace.id, name="Zeta Labs")
+    for n in range(9):
+        book_contact(
+            workspace.id,
+            f"Person {n}" if n % 3 else f"Zed {n}",
+            f"z{n}@example.com" if n % 2 else f"p{n}@example.com",
+            company=zeta if n % 4 == 0 else None,
+            source="csv" if n != 5 else "manual",
+            email_verdict=("valid", "risky", None)[n % 3],
+            created_at=datetime(2026, 1, 1 + n),
+        )
+    where = ContactFilter(q="z", source="csv", sort=sort).check()
+    whole = [
+        c.id for c in db.session.scalars(contacts.contacts_query(workspace.id, where))
+    ]
+    assert len(whole) == 7
+    pages = [
+        [
+            c.id
+            for c in contacts.page_of_contacts(workspace.id, where, page=p, per_page=2)[
+                0
+            ]
+        ]
+        for p in (1, 2, 3, 4)
+    ]
+    assert pages == [whole[0:2], whole[2:4], whole[4:6], whole[6:]]
