@@ -64,7 +64,7 @@ SORT_COLUMNS = {
 }
 NULLABLE_SORTS = ("email", "company", "verdict", "verified")
 SORTS = tuple(k for key in SORT_COLUMNS for k in (key, f"-{key}"))
-# The filter's fields as query-string parameters, in the order links carry them.
+# The filter's date fields (YYYY-MM-DD in the query string).
 DATE_FIELDS = ("created_from", "created_to", "verified_from", "verified_to")
 
 
