@@ -151,9 +151,9 @@ def test_the_pager_keeps_the_filter_and_sort(auth_client, app, workspace):
     assert "P2" in second and "P4" not in second
 
 
-def test_a_bad_parameter_is_a_400_naming_it_and_keeps_what_was_typed(auth_client):
+def test_a_bad_parameter_is_a_422_naming_it_and_keeps_what_was_typed(auth_client):
     response = auth_client.get("/contacts/?verdict=great&q=ada")
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "verdict must be one of" in page
     assert 'name="q" value="ada"' in page

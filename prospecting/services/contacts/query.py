@@ -118,7 +118,7 @@ class ContactFilter:
         if company and not (company.isascii() and company.isdigit()):
             raise InvalidInput(f"{key} must be a company's id.", code=f"bad_{key}")
         if len(company) > 9:
-            raise InvalidInput(f"{key} must be a company's id.", code=f"bad_{key}")
+            raise InvalidInput(f"{key} is out of range.", code=f"bad_{key}")
         raw["company_id"] = int(company) if company else None
         raw["sort"] = raw["sort"] or "name"
         return cls(**raw).check()
