@@ -8,6 +8,7 @@ from pathlib import Path
 from bench import airtable
 from bench import bigjob
 from bench import book_import
+from bench import book_pages
 from bench import export
 from bench import ingest
 from bench import memory
@@ -32,6 +33,7 @@ BENCHES = {
     "rerun": rerun.run,
     "export": export.run,
     "book_import": book_import.run,
+    "book_pages": book_pages.run,
 }
 
 

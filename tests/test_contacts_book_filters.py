@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from prospecting.extensions import db
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactFilter
 from prospecting.services.errors import InvalidInput
@@ -150,9 +151,9 @@ def test_the_pager_keeps_the_filter_and_sort(auth_client, app, workspace):
     assert "P2" in second and "P4" not in second
 
 
-def test_a_bad_parameter_is_a_400_naming_it_and_keeps_what_was_typed(auth_client):
+def test_a_bad_parameter_is_a_422_naming_it_and_keeps_what_was_typed(auth_client):
     response = auth_client.get("/contacts/?verdict=great&q=ada")
-    assert response.status_code == 400
+    assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "verdict must be one of" in page
     assert 'name="q" value="ada"' in page
@@ -190,3 +191,33 @@ def test_the_count_stops_at_the_cap(workspace, book, monkeypatch):
     stmt = contacts.contacts_query(workspace.id, ContactFilter())
     assert contacts.query.capped_count(stmt, cap=2) == (2, True)
     assert contacts.query.capped_count(stmt, cap=3) == (3, False)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-created", "verdict", "company"])
+def test_each_page_of_a_search_is_that_slice_of_the_whole_result(workspace, sort):
+    zeta = contacts.company_for(workspace.id, name="Zeta Labs")
+    for n in range(9):
+        book_contact(
+            workspace.id,
+            f"Person {n}" if n % 3 else f"Zed {n}",
+            f"z{n}@example.com" if n % 2 else f"p{n}@example.com",
+            company=zeta if n % 4 == 0 else None,
+            source="csv" if n != 5 else "manual",
+            email_verdict=("valid", "risky", None)[n % 3],
+            created_at=datetime(2026, 1, 1 + n),
+        )
+    where = ContactFilter(q="z", source="csv", sort=sort).check()
+    whole = [
+        c.id for c in db.session.scalars(contacts.contacts_query(workspace.id, where))
+    ]
+    assert len(whole) == 7
+    pages = [
+        [
+            c.id
+            for c in contacts.page_of_contacts(workspace.id, where, page=p, per_page=2)[
+                0
+            ]
+        ]
+        for p in (1, 2, 3, 4)
+    ]
+    assert pages == [whole[0:2], whole[2:4], whole[4:6], whole[6:]]

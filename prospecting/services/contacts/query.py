@@ -64,7 +64,7 @@ SORT_COLUMNS = {
 }
 NULLABLE_SORTS = ("email", "company", "verdict", "verified")
 SORTS = tuple(k for key in SORT_COLUMNS for k in (key, f"-{key}"))
-# The filter's fields as query-string parameters, in the order links carry them.
+# The filter's date fields (YYYY-MM-DD in the query string).
 DATE_FIELDS = ("created_from", "created_to", "verified_from", "verified_to")
 
 
@@ -118,7 +118,7 @@ class ContactFilter:
         if company and not (company.isascii() and company.isdigit()):
             raise InvalidInput(f"{key} must be a company's id.", code=f"bad_{key}")
         if len(company) > 9:
-            raise InvalidInput(f"{key} must be a company's id.", code=f"bad_{key}")
+            raise InvalidInput(f"{key} is out of range.", code=f"bad_{key}")
         raw["company_id"] = int(company) if company else None
         raw["sort"] = raw["sort"] or "name"
         return cls(**raw).check()
@@ -150,30 +150,37 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def _matching(workspace_id: int, where: ContactFilter):
-    """Ids of the contacts a text search matches: one indexed lookup per column
-    (name, primary email, every email, company name, phone), united, so that each
-    can use its trigram index instead of scanning the book."""
-    parts = []
-    in_ws = Contact.workspace_id == workspace_id
+def _search_parts(workspace_id: int, where: ContactFilter) -> list:
+    """The SELECTs of the ids a text search matches, one per column searched (name,
+    primary email, every email, company name, phone): each can use its trigram
+    index instead of scanning the book."""
     q = (where.q or "").strip()
-    if q:
-        like = f"%{_escape(q)}%"
-        parts += [
-            select(Contact.id).where(in_ws, Contact.name.ilike(like, escape="\\")),
-            select(Contact.id).where(in_ws, Contact.email.ilike(like, escape="\\")),
-            _email_ids(workspace_id, like),
-            select(Contact.id)
-            .join(Company, Company.id == Contact.company_id)
-            .where(in_ws, Company.name.ilike(like, escape="\\")),
-        ]
-        # Only a text that looks like a number searches phones: "ada 2" would
-        # otherwise match every phone with a 2 in it.
-        digits = re.sub(r"\D", "", q)
-        if digits and not re.search(r"[^\W\d_]", q):
-            phone = Contact.phone.like(f"%{digits}%")
-            parts.append(select(Contact.id).where(in_ws, phone))
-    return union(*parts) if len(parts) > 1 else (parts[0] if parts else None)
+    if not q:
+        return []
+    in_ws = Contact.workspace_id == workspace_id
+    like = f"%{_escape(q)}%"
+    parts = [
+        select(Contact.id).where(in_ws, Contact.name.ilike(like, escape="\\")),
+        select(Contact.id).where(in_ws, Contact.email.ilike(like, escape="\\")),
+        select(Contact.id).where(
+            in_ws,
+            exists().where(
+                ContactEmail.contact_id == Contact.id,
+                ContactEmail.workspace_id == workspace_id,
+                ContactEmail.email.ilike(like, escape="\\"),
+            ),
+        ),
+        select(Contact.id)
+        .join(Company, Company.id == Contact.company_id)
+        .where(in_ws, Company.name.ilike(like, escape="\\")),
+    ]
+    # Only a text that looks like a number searches phones: "ada 2" would
+    # otherwise match every phone with a 2 in it.
+    digits = re.sub(r"\D", "", q)
+    if digits and not re.search(r"[^\W\d_]", q):
+        phone = Contact.phone.like(f"%{digits}%")
+        parts.append(select(Contact.id).where(in_ws, phone))
+    return parts
 
 
 def _email_ids(workspace_id: int, like: str):
@@ -188,12 +195,39 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def contacts_query(workspace_id: int, where: ContactFilter):
-    """The SELECT of the workspace's contacts matching the filter, sorted."""
+def contacts_query(
+    workspace_id: int, where: ContactFilter, *, first: int | None = None
+):
+    """The SELECT of the workspace's contacts matching the filter, sorted.
+
+    With `first`, only the first `first` rows in the sort's order are sure to be
+    there: each column a text search looks at then gives only its own first rows
+    (in the order of an index when that is cheaper than fetching every match), so a
+    search that matches a tenth of a million contacts costs about a page."""
+    stmt = _filtered(workspace_id, where)
+    if parts := _search_parts(workspace_id, where):
+        order, by_company = _order(where.sort)
+        if first is not None and not by_company:
+            # The filter's other conditions go into each part so its first rows
+            # are the result's.
+            parts = [
+                select(
+                    p.where(stmt.whereclause)
+                    .order_by(*order)
+                    .limit(first)
+                    .subquery()
+                    .c.id
+                )
+                for p in parts
+            ]
+        stmt = stmt.where(Contact.id.in_(union(*parts)))
+    return _sorted(stmt, where.sort)
+
+
+def _filtered(workspace_id: int, where: ContactFilter):
+    """The SELECT of the contacts matching every part of the filter but its text
+    search, unsorted."""
     stmt = select(Contact).where(Contact.workspace_id == workspace_id)
-    matching = _matching(workspace_id, where)
-    if matching is not None:
-        stmt = stmt.where(Contact.id.in_(matching))
     if name := (where.name or "").strip():
         stmt = stmt.where(Contact.name.ilike(f"%{_escape(name)}%", escape="\\"))
     if email := (where.email or "").strip():
@@ -203,10 +237,12 @@ def contacts_query(workspace_id: int, where: ContactFilter):
     if company_name := (where.company_name or "").strip():
         stmt = stmt.where(
             Contact.company_id.in_(
-                select(Company.id).where(
+                select(Company.id)
+                .where(
                     Company.workspace_id == workspace_id,
                     Company.name.ilike(f"%{_escape(company_name)}%", escape="\\"),
                 )
+                .correlate(None)
             )
         )
     if where.verdict:
@@ -241,7 +277,7 @@ def contacts_query(workspace_id: int, where: ContactFilter):
     stmt = _date_range(
         stmt, Contact.email_verified_at, where.verified_from, where.verified_to
     )
-    return _sorted(stmt, where.sort)
+    return stmt
 
 
 def _date_range(stmt, column, start, end):
@@ -253,19 +289,47 @@ def _date_range(stmt, column, start, end):
     return stmt
 
 
-def _sorted(stmt, sort: str):
+def _order(sort: str) -> tuple[tuple, bool]:
+    """The ORDER BY of a sort, and whether it needs the contact's company joined."""
     key = (sort or "name").lstrip("-")
     column = SORT_COLUMNS.get(key, Contact.name)
-    if key == "company":
-        stmt = stmt.outerjoin(Company, Company.id == Contact.company_id)
-    descending = sort.startswith("-")
+    descending = (sort or "").startswith("-")
     column = column.desc() if descending else column.asc()
     if key in NULLABLE_SORTS:
         # Blanks last both ways; on NOT NULL columns the plain order keeps the
         # (workspace, column) indexes usable in either direction.
         column = column.nulls_last()
-    order = (column, Contact.id.desc() if descending else Contact.id)
+    return (column, Contact.id.desc() if descending else Contact.id), key == "company"
+
+
+def _sorted(stmt, sort: str):
+    order, by_company = _order(sort)
+    if by_company:
+        stmt = stmt.outerjoin(Company, Company.id == Contact.company_id)
     return stmt.order_by(*order)
+
+
+def count_matching(
+    workspace_id: int, where: ContactFilter, cap: int | None = None
+) -> tuple[int, bool]:
+    """How many contacts the filter matches, counted no further than `cap`
+    (default `COUNT_CAP`): (count, True when there are more). A text search counts
+    each column's first matches, in no order, so the cheapest plan serves it."""
+    cap = COUNT_CAP if cap is None else cap
+    stmt = _filtered(workspace_id, where)
+    parts = _search_parts(workspace_id, where)
+    if not parts:
+        return capped_count(stmt, cap)
+    ids = union(
+        *(
+            select(p.where(stmt.whereclause).limit(cap + 1).subquery().c.id)
+            for p in parts
+        )
+    ).subquery()
+    found = db.session.scalar(
+        select(func.count()).select_from(select(ids.c.id).limit(cap + 1).subquery())
+    )
+    return min(found or 0, cap), (found or 0) > cap
 
 
 def capped_count(stmt, cap: int | None = None) -> tuple[int, bool]:
@@ -286,8 +350,8 @@ def page_of_contacts(
     """A page of the book matching the filter (with its emails, phones, companies
     and sources loaded in one query each), the count up to `COUNT_CAP` and
     whether there are more than that."""
-    stmt = contacts_query(workspace_id, where)
-    total, more = capped_count(stmt)
+    total, more = count_matching(workspace_id, where)
+    stmt = contacts_query(workspace_id, where, first=max(1, page) * per_page)
     rows = db.session.scalars(
         stmt.options(
             selectinload(Contact.company),

@@ -28,12 +28,12 @@ EDIT_FIELDS = ("name", "email", "phone", "title", "location")
 @bp.get("/")
 def index():
     """The contact book: active search, a filter and a sort on every column, all
-    kept in the URL; a bad parameter answers 400 naming it."""
+    kept in the URL; a bad parameter answers 422 naming it."""
     error, status = None, 200
     try:
         where = contacts.ContactFilter.from_args(request.args)
     except InvalidInput as exc:
-        where, error, status = None, exc.message, 400
+        where, error, status = None, exc.message, exc.status_code
     rows, total, more = (
         contacts.page_of_contacts(
             g.workspace.id, where, page=page_number(), per_page=per_page()
