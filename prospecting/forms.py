@@ -13,6 +13,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
+from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
@@ -111,3 +112,59 @@ class WebhookForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     description = StringField("Description (optional)", validators=[Length(max=200)])
+
+
+class ListForm(FlaskForm):
+    """A new list: static, or smart saving the book's filter it was made from."""
+
+    name = StringField("List name", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(
+        "Kind",
+        choices=["static", "smart"],
+        default="static",
+    )
+    filter = StringField("Filter", validators=[Length(max=2000)])
+
+
+class RenameListForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+
+
+class TagsForm(FlaskForm):
+    tags = StringField("Tags (comma-separated)", validators=[Length(max=2000)])
+
+
+class BulkForm(FlaskForm):
+    """A bulk action on checked rows, the page, or every row matching a filter."""
+
+    action = SelectField(
+        "Action",
+        choices=[
+            "add",
+            "remove",
+            "tag",
+            "untag",
+            "reverify",
+            "export",
+            "sync",
+            "delete",
+        ],
+    )
+    scope = SelectField(
+        "Apply to",
+        choices=["selected", "page", "all"],
+        default="selected",
+    )
+    target_list = IntegerField("List", validators=[Optional()])
+    tag_name = StringField("Tag", validators=[Length(max=60)])
+    page_ids = StringField("Page", validators=[Length(max=20000)])
+    filter = StringField("Filter", validators=[Length(max=2000)])
+    next = StringField("Back to", validators=[Length(max=2000)])
+    confirmed = BooleanField("Confirmed")
+
+
+class ImportToListForm(FlaskForm):
+    """A results table's people into the book, then onto a list."""
+
+    target_list = IntegerField("List", validators=[DataRequired()])
+    include_risky = BooleanField("Include risky emails")

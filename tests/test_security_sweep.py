@@ -24,6 +24,7 @@ from prospecting.models import Prospect
 from prospecting.security import external_url
 from prospecting.services import accounts
 from prospecting.services import contacts
+from prospecting.services import lists
 from prospecting.services import members
 from prospecting.services import outreach
 from prospecting.services import prospects
@@ -171,6 +172,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     )
     (delivery_id,) = webhooks.emit(workspace_id, "job.failed", {"job": None})
     db.session.commit()
+    leads = lists.create_list(workspace_id, "Leads")
     job_ids = [
         enrichment_job.id,
         search.id,
@@ -179,6 +181,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         sync_job.id,
         finder_job.id,
         import_job.id,
+        factories.make_job(workspace_id, kind="lists_bulk").id,
     ]
     return {
         "job_id": job_ids,
@@ -196,6 +199,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         "invitation_id": [invitation.id],
         "endpoint_id": [endpoint.id],
         "delivery_id": [delivery_id],
+        "list_id": [leads.id],
     }
 
 
@@ -571,6 +575,8 @@ JSON_ENDPOINTS = {
     "/api/v1/webhooks": "webhooks",
     "/api/v1/contacts": "contacts",
     "/api/v1/contacts/import": "contacts",
+    "/api/v1/lists": "lists",
+    "/api/v1/lists/<list_id>/members": "lists",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 

@@ -14,7 +14,10 @@ from prospecting.models import Company
 from prospecting.models import Contact
 from prospecting.models import ContactCompany
 from prospecting.models import ContactEmail
+from prospecting.models import ContactList
 from prospecting.models import ContactSource
+from prospecting.models import ContactTag
+from prospecting.models import ListMember
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import sync_filter
 from prospecting.services.errors import InvalidInput
@@ -43,6 +46,11 @@ class ContactFilter:
     source: str | None = None
     sync: str | None = None
     sort: str = "name"
+    # Lists and tags: a list's members (a smart list: its saved filter), a tag,
+    # and the people whose address went bad at re-verification.
+    list_id: int | None = None
+    tag: str | None = None
+    went_bad: bool = False
 
     def check(self) -> "ContactFilter":
         """InvalidInput naming the field when a value is not one we know."""
@@ -109,7 +117,48 @@ def contacts_query(workspace_id: int, where: ContactFilter):
         )
     if where.sync in SYNC_STATES:
         stmt = stmt.where(sync_filter(Contact, where.sync))
+    stmt = _lists_and_tags(stmt, workspace_id, where)
     return stmt.order_by(*SORTS.get(where.sort, SORTS["name"]))
+
+
+def _lists_and_tags(stmt, workspace_id: int, where: ContactFilter):
+    """The list, tag and went-bad conditions of the filter."""
+    if where.list_id:
+        found = db.session.get(ContactList, where.list_id)
+        if found is None or found.workspace_id != workspace_id:
+            stmt = stmt.where(False)
+        elif found.kind == "smart":
+            saved = ContactFilter(**_saved(found.filter))
+            ids = contacts_query(workspace_id, saved).with_only_columns(Contact.id)
+            stmt = stmt.where(Contact.id.in_(ids.order_by(None)))
+        else:
+            stmt = stmt.where(
+                exists().where(
+                    ListMember.contact_id == Contact.id,
+                    ListMember.list_id == where.list_id,
+                )
+            )
+    if where.tag:
+        stmt = stmt.where(
+            exists().where(
+                ContactTag.contact_id == Contact.id, ContactTag.tag == where.tag
+            )
+        )
+    if where.went_bad:
+        stmt = stmt.where(Contact.email_bad.is_(True))
+    return stmt
+
+
+def _saved(values: dict) -> dict:
+    """A smart list's saved filter as ContactFilter's arguments: unknown keys are
+    dropped, and a list inside it is followed only when static (no loops)."""
+    known = set(ContactFilter.__dataclass_fields__) - {"sort"}
+    saved = {k: v for k, v in (values or {}).items() if k in known}
+    if saved.get("list_id"):
+        inner = db.session.get(ContactList, saved["list_id"])
+        if inner is None or inner.kind != "static":
+            saved["list_id"] = -1  # matches nothing, never loops
+    return saved
 
 
 def list_contacts(

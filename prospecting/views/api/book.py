@@ -13,6 +13,7 @@ from prospecting.auth import workspace_id
 from prospecting.security import parse_json
 from prospecting.services import contacts
 from prospecting.services import jobs
+from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.views.api import bp
@@ -20,7 +21,7 @@ from prospecting.views.api import iso
 from prospecting.views.responses import created
 
 API_STATUS = {"queued": "pending", "running": "processing"}
-EDITABLE = ("name", "email", "phone", "title", "location", "company_id")
+EDITABLE = ("name", "email", "phone", "title", "location", "company_id", "tags")
 TEXT_FIELDS = ("name", "email", "phone", "title", "location", "linkedin_url")
 
 
@@ -132,6 +133,8 @@ def list_contacts():
         company_id=_whole("company_id"),
         source=request.args.get("source") or None,
         sort=request.args.get("sort") or "name",
+        list_id=_whole("list_id"),
+        tag=request.args.get("tag") or None,
     ).check()
     rows, total = contacts.list_contacts(
         workspace_id(), where, page=page, per_page=per_page
@@ -149,7 +152,7 @@ def list_contacts():
 def show_contact(contact_id: str):
     """One contact."""
     contact = contacts.get_contact(workspace_id(), _id(contact_id, "contact"))
-    return jsonify(contact_body(contact))
+    return jsonify(contact_body(contact) | {"tags": lists.contact_tags(contact.id)})
 
 
 @bp.get("/api/v1/companies")
@@ -272,14 +275,17 @@ def update_contact(contact_id: str):
         "location": contact.location,
         "company_id": contact.company_id,
     }
-    for name in EDITABLE:
+    tags = lists.clean_tags(body["tags"]) if "tags" in body else None
+    for name in EDITABLE[:-1]:
         if name in body:
             values[name] = (
                 _company_id(body) if name == "company_id" else _text(body, name)
             )
     values["name"] = values["name"] or ""
     contact = contacts.update_contact(ws, contact.id, **values)
-    return jsonify(contact_body(contact))
+    if tags is not None:
+        lists.set_contact_tags(ws, contact.id, tags)
+    return jsonify(contact_body(contact) | {"tags": lists.contact_tags(contact.id)})
 
 
 @bp.delete("/api/v1/contacts/<contact_id>")

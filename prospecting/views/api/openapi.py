@@ -3,6 +3,7 @@
 from flask import jsonify
 
 from prospecting.views.api import bp
+from prospecting.views.api.openapi_lists import PATHS as LIST_PATHS
 
 TOKENS = [{"ApiKey": []}, {"Bearer": []}]
 INGEST_TOKENS = [{"InnerServiceToken": []}, *TOKENS]
@@ -377,7 +378,15 @@ SCHEMAS = {
         "keep_undeliverable.",
     ),
     "BookContactPatch": _obj(
-        CONTACT_WRITE,
+        CONTACT_WRITE
+        | {
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 60},
+                "maxItems": 50,
+                "description": "The contact's tags, all of them (replaces the old).",
+            }
+        },
         description="Only the fields sent change; null clears one.",
         additionalProperties=False,
     ),
@@ -823,6 +832,8 @@ PATHS = {
                 ),
                 _query("company_id", {"type": "integer", "minimum": 1}),
                 _query("source", STR),
+                _query("list_id", {"type": "integer", "minimum": 1}),
+                _query("tag", STR),
                 _query(
                     "sort",
                     {
@@ -1210,7 +1221,7 @@ def spec() -> dict:
         },
         "servers": [{"url": "/"}],
         "security": TOKENS,
-        "paths": _with_access_errors(PATHS),
+        "paths": _with_access_errors(PATHS | LIST_PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

@@ -9,12 +9,16 @@ from flask import request
 from flask import url_for
 
 from prospecting import htmx
+from prospecting.forms import ListForm
+from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import exports
+from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.lists import bulk_context
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 
@@ -31,16 +35,13 @@ def index():
     verdict = request.args.get("verdict") or None
     source = request.args.get("source") or None
     sort = request.args.get("sort") or "name"
-    rows, total = contacts.search_contacts(
-        g.workspace.id,
-        q=q,
-        company_id=company_id,
-        sync=sync,
-        verdict=verdict,
-        source=source,
-        sort=sort,
-        page=page_number(),
-        per_page=per_page(),
+    # The filter as lists and bulk actions read it (list and tag included).
+    where = lists.filters.from_args(request.args)
+    where.sort = sort if sort in contacts.SORTS else "name"
+    where.verdict = verdict if verdict in contacts.VERDICTS else None
+    where.sync = sync
+    rows, total = contacts.list_contacts(
+        g.workspace.id, where, page=page_number(), per_page=per_page()
     )
     context = {
         "contacts": rows,
@@ -54,6 +55,9 @@ def index():
         "page": page_number(),
         "pages": max(1, -(-total // per_page())),
         "export_columns": [c.name for c in exports.tables.CONTACT_COLUMNS],
+        "list_id": where.list_id,
+        "tag": where.tag,
+        "bulk": bulk_context(where, rows, total),
     }
     if htmx.is_partial():
         return htmx.vary_on_htmx(
@@ -72,6 +76,9 @@ def index():
                 sources=("manual", "csv", "enrichment", "people_search")
                 + ("prospects", "attestr"),
                 sorts=list(contacts.SORTS),
+                all_lists=[found for found, _ in lists.lists_of(g.workspace.id)],
+                tags=[t for t, _ in lists.tags_in_use(g.workspace.id)],
+                list_form=ListForm(formdata=None),
                 **context,
             )
         )
@@ -96,7 +103,12 @@ def export():
 def show(contact_id: int):
     """One contact with its company, provider ids and sync state."""
     contact = contacts.get_contact(g.workspace.id, contact_id)
-    return render_template("contacts/show.html", contact=contact)
+    return render_template(
+        "contacts/show.html",
+        contact=contact,
+        tags=lists.contact_tags(contact.id),
+        tags_form=TagsForm(formdata=None),
+    )
 
 
 @bp.get("/<int:contact_id>/edit")
