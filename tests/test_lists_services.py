@@ -228,3 +228,15 @@ def test_members_rows_go_with_their_list(workspace):
     lists.add_members(workspace.id, leads.id, ids)
     lists.delete_list(workspace.id, leads.id)
     assert db.session.scalars(select(ListMember)).all() == []
+
+
+def test_a_real_reverification_gathers_who_went_bad_in_the_went_bad_list(workspace):
+    contacts.add_contact(workspace.id, name="Jane Doe", email="jdoe@northwind.io")
+    contacts.add_contact(workspace.id, name="Gone Away", email="gone.away@northwind.io")
+    job = freshness.start(workspace.id, conditions={})
+    for batch_id, _ in jobs.open_batches(job.id):
+        factories.run_batch(batch_id)
+    assert jobs.get(workspace.id, job.id).failed_count == 1
+    ((went_bad, size),) = lists.lists_of(workspace.id)
+    assert went_bad.builtin == lists.WENT_BAD and size == 1
+    assert names(workspace.id, ContactFilter(list_id=went_bad.id)) == ["Gone Away"]

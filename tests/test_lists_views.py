@@ -212,3 +212,18 @@ def test_importing_another_kind_of_job_to_a_list_is_404(auth_client, workspace):
         f"/lists/import/{job.id}", data={"target_list": leads.id}
     )
     assert response.status_code == 404
+
+
+def test_a_large_bulk_action_runs_as_a_job_with_its_progress_page(
+    auth_client, workspace, monkeypatch
+):
+    monkeypatch.setattr("prospecting.services.lists.bulk.INLINE_LIMIT", 2)
+    ids = factories.make_contacts(workspace.id, 3)
+    leads = factories.make_list(workspace.id)
+    response = bulk(
+        auth_client, action="add", target_list=leads.id, ids=[str(i) for i in ids]
+    )
+    assert "/lists/jobs/" in response.headers["Location"]
+    page = auth_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Add to list: 3 contacts" in page
+    assert lists.count_members(leads) == 3
