@@ -93,13 +93,18 @@ def upgrade():
         with op.batch_alter_table(table) as batch_op:
             batch_op.create_index(f"ix_{table}_workspace_tag", ["workspace_id", "tag"])
     # The built-in "Went bad" list of every workspace that already has such people.
+    postgres = op.get_bind().dialect.name == "postgresql"
+    saved = (
+        "CAST('{\"went_bad\": true}' AS jsonb)"
+        if postgres
+        else "'{\"went_bad\": true}'"
+    )
     op.execute(
         sa.text(
             "INSERT INTO contact_lists "
             "(workspace_id, name, kind, filter, builtin, created_at, updated_at) "
-            "SELECT DISTINCT workspace_id, 'Went bad', 'smart', "
-            "'{\"went_bad\": true}', 'went_bad', CURRENT_TIMESTAMP, "
-            "CURRENT_TIMESTAMP FROM contacts WHERE email_bad"
+            f"SELECT DISTINCT workspace_id, 'Went bad', 'smart', {saved}, 'went_bad', "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM contacts WHERE email_bad"
         )
     )
 

@@ -108,9 +108,8 @@ def run(
         )
         return Outcome(len(ids), f"Syncing {len(ids)} contacts to Airtable.", job)
     if len(ids) > INLINE_LIMIT:
-        return Outcome(len(ids), _sentence(args, len(ids), queued=True), _start(
-            workspace_id, user_id, ids, args
-        ))  # fmt: skip
+        job = _start(workspace_id, user_id, ids, args)
+        return Outcome(len(ids), _sentence(args, len(ids), queued=True), job)
     done = apply(workspace_id, ids, args)
     return Outcome(done, _sentence(args, done))
 
