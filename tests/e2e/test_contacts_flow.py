@@ -92,9 +92,7 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     synced = page.locator("tbody tr[id^=contact-]")
     expect(synced).to_have_count(len(mergeable))
     expect(synced.locator(".badge", has_text="synced")).to_have_count(len(mergeable))
-    assert sorted(synced.locator("td.name").all_inner_texts()) == sorted(
-        mergeable
-    )
+    assert sorted(synced.locator("td.name").all_inner_texts()) == sorted(mergeable)
     page.goto("/contacts/?sync=pending")
     expect(page.locator("tbody tr[id^=contact-]")).to_have_count(0)
     sent = airtable.records(BASE, "Contacts")
