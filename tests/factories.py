@@ -293,3 +293,30 @@ def make_company(workspace_id: int, name: str = "Acme", domain: str | None = Non
     from prospecting.services import contacts
 
     return contacts.save_company(workspace_id, name=name, domain=domain)
+
+
+def make_contacts(workspace_id: int, n: int, *, verdict: str = "valid", **kw) -> list:
+    """`n` contacts in the book (person{i}@example.com, verdict `verdict`), by id."""
+    from prospecting.services import contacts
+    from prospecting.services.contacts import ContactInput
+
+    report = contacts.upsert_contacts(
+        workspace_id,
+        [
+            ContactInput(
+                name=f"Person {i:04d}",
+                email=f"person{i}@example.com",
+                email_verdict=verdict,
+                **kw,
+            )
+            for i in range(n)
+        ],
+    )
+    return sorted(item.contact_id for item in report.items if item.contact_id)
+
+
+def make_list(workspace_id: int, name: str = "Leads", kind: str = "static", **kw):
+    """A list of the book (a smart one with `filter_values=`)."""
+    from prospecting.services import lists
+
+    return lists.create_list(workspace_id, name, kind, kw.get("filter_values"))

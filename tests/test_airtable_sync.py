@@ -352,3 +352,20 @@ def test_cli_reports_unconfigured_workspace(runner, workspace):
     result = runner.invoke(args=["sync", "airtable", "--workspace", "Acme"])
     assert result.exit_code == 1
     assert "not configured" in result.output
+
+
+def test_a_sync_restricted_to_some_contacts_sends_only_them_and_their_companies(
+    workspace, base
+):
+    globex = contacts.company_for(workspace.id, name="Globex")
+    initech = contacts.company_for(workspace.id, name="Initech")
+    mine = add_people(workspace.id, 2, company_id=globex.id, prefix="g")
+    add_people(workspace.id, 2, company_id=initech.id, prefix="i")
+    ids = [item.contact_id for item in mine.items]
+    job = run_sync(workspace.id, contact_ids=ids)
+    assert (job.progress_total, job.success_count) == (3, 3)  # 1 company, 2 people
+    emails = {r["fields"]["Email"] for r in sandbox.records(base, "Contacts")}
+    assert emails == {"g0@x.io", "g1@x.io"}
+    assert [r["fields"]["Name"] for r in sandbox.records(base, "Companies")] == [
+        "Globex"
+    ]

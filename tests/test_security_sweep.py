@@ -24,6 +24,7 @@ from prospecting.models import Prospect
 from prospecting.security import external_url
 from prospecting.services import accounts
 from prospecting.services import contacts
+from prospecting.services import lists
 from prospecting.services import members
 from prospecting.services import outreach
 from prospecting.services import prospects
@@ -178,6 +179,8 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
     _, merged = merge.merge(
         workspace_id, pair.items[0].contact_id, [pair.items[1].contact_id]
     )
+
+    leads = lists.create_list(workspace_id, "Leads")
     job_ids = [
         enrichment_job.id,
         search.id,
@@ -186,6 +189,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         sync_job.id,
         finder_job.id,
         import_job.id,
+        factories.make_job(workspace_id, kind="lists_bulk").id,
     ]
     return {
         "job_id": job_ids,
@@ -204,6 +208,7 @@ def seed_workspace(workspace_id: int) -> dict[str, list]:
         "endpoint_id": [endpoint.id],
         "delivery_id": [delivery_id],
         "merge_id": [merged.id],
+        "list_id": [leads.id],
     }
 
 
@@ -581,6 +586,8 @@ JSON_ENDPOINTS = {
     "/api/v1/contacts/import": "contacts",
     "/api/v1/contacts/merge": "contacts",
     "/api/v1/contacts/<contact_id>/erase": "contacts",
+    "/api/v1/lists": "lists",
+    "/api/v1/lists/<list_id>/members": "lists",
 }
 DEEP = "[" * 100_000 + "]" * 100_000
 

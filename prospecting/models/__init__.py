@@ -23,6 +23,10 @@ from prospecting.models.jobs import Job
 from prospecting.models.jobs import JobBatch
 from prospecting.models.ledger import CacheHit
 from prospecting.models.ledger import WorkspaceBudget
+from prospecting.models.lists import CompanyTag
+from prospecting.models.lists import ContactList
+from prospecting.models.lists import ContactTag
+from prospecting.models.lists import ListMember
 from prospecting.models.ops import PeriodicRun
 from prospecting.models.ops import WorkerHeartbeat
 from prospecting.models.outreach import CrawlLog
@@ -57,6 +61,10 @@ __all__ = [
     "ContactEmail",
     "ContactPhone",
     "ContactSource",
+    "CompanyTag",
+    "ContactList",
+    "ContactTag",
+    "ListMember",
     "LinkedInAccount",
     "Prospect",
     "PeopleSearch",

@@ -10,6 +10,7 @@ def register_blueprints(app) -> None:
     from prospecting.views import enrichment
     from prospecting.views import finder
     from prospecting.views import jobs
+    from prospecting.views import lists
     from prospecting.views import main
     from prospecting.views import members
     from prospecting.views import ops
@@ -19,7 +20,7 @@ def register_blueprints(app) -> None:
     from prospecting.views import webhooks
 
     pages = (accounts, members, main, enrichment, jobs, searches, prospects)
-    pages += (contacts, outreach, finder, webhooks)
+    pages += (contacts, lists, outreach, finder, webhooks)
     for module in (*pages, ops):
         app.register_blueprint(module.bp)
     # The token-authenticated API and the fake providers use no session: no CSRF.

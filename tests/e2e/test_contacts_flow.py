@@ -99,11 +99,11 @@ def test_contact_fetch_then_airtable_sync_marks_contacts_synced(
     expect(synced).to_have_count(len(mergeable))
     expect(synced.locator(".badge", has_text="synced")).to_have_count(len(mergeable))
     # Names that came in capitals read in a readable case; the original is kept.
-    assert sorted(synced.locator("td:first-child").all_inner_texts()) == sorted(
+    assert sorted(synced.locator("td.name").all_inner_texts()) == sorted(
         readable_name(name) for name in mergeable
     )
     assert sorted(
-        synced.locator("td:first-child span[title]").evaluate_all(
+        synced.locator("td.name span[title]").evaluate_all(
             "spans => spans.map(s => s.title)"
         )
     ) == sorted(name for name in mergeable if name.isupper())

@@ -50,9 +50,15 @@ def open_sync(workspace_id: int) -> Job | None:
 
 
 def start_sync(
-    workspace_id: int, user_id: int | None = None, *, retry_failed: bool = False
+    workspace_id: int,
+    user_id: int | None = None,
+    *,
+    retry_failed: bool = False,
+    contact_ids: list[int] | None = None,
+    title: str | None = None,
 ) -> Job:
-    """Create a sync job with its planning batch (committed, not yet enqueued)."""
+    """Create a sync job with its planning batch (committed, not yet enqueued);
+    `contact_ids` restricts it to those contacts (and their companies)."""
     connection(workspace_id)
     if open_sync(workspace_id) is not None:
         raise Conflict("An Airtable sync is already running for this workspace.")
@@ -63,13 +69,16 @@ def start_sync(
                 .where(model.workspace_id == workspace_id, model.sync_failed)
                 .values(sync_failed=False, sync_error=None)
             )
+    params = {"retry_failed": retry_failed}
+    if contact_ids is not None:
+        params["contact_ids"] = list(contact_ids)
     job = jobs.create(
         KIND,
-        {"retry_failed": retry_failed},
+        params,
         [jobs.NewBatch(PLAN)],
         workspace_id=workspace_id,
         user_id=user_id,
-        title="Airtable sync" + (" (retry failed)" if retry_failed else ""),
+        title=title or "Airtable sync" + (" (retry failed)" if retry_failed else ""),
     )
     db.session.commit()
     return job
@@ -87,6 +96,11 @@ def plan(run: jobs.Run) -> jobs.Result:
         return jobs.Failed(schema_message(report))
     contact_ids = _pending_ids(Contact, ws)
     company_ids = sorted(set(_pending_ids(Company, ws)) | _unlinked_companies(ws))
+    if job.params.get("contact_ids") is not None:
+        keep = set(job.params["contact_ids"])
+        contact_ids = [i for i in contact_ids if i in keep]
+        theirs = _company_ids_of(contact_ids)
+        company_ids = [i for i in company_ids if i in theirs]
     seq = jobs.next_seq(job.id)
     chunks = []
     for kind, ids in ((COMPANIES, company_ids), (CONTACTS, contact_ids)):
@@ -101,6 +115,21 @@ def plan(run: jobs.Run) -> jobs.Result:
         then=tuple((chunk.id, 0.0) for chunk in chunks),
         total=len(company_ids) + len(contact_ids),
     )
+
+
+def _company_ids_of(contact_ids: list[int]) -> set[int]:
+    """The primary companies of these contacts (a restricted sync sends only them)."""
+    found: set[int] = set()
+    for start in range(0, len(contact_ids), 500):
+        found.update(
+            db.session.scalars(
+                select(Contact.company_id).where(
+                    Contact.id.in_(contact_ids[start : start + 500]),
+                    Contact.company_id.is_not(None),
+                )
+            )
+        )
+    return found
 
 
 def schema_message(report: airtable_schema.SchemaReport) -> str:

@@ -26,7 +26,10 @@ from prospecting.models import Company
 from prospecting.models import Contact
 from prospecting.models import ContactCompany
 from prospecting.models import ContactEmail
+from prospecting.models import ContactList
 from prospecting.models import ContactSource
+from prospecting.models import ContactTag
+from prospecting.models import ListMember
 from prospecting.services.contacts.sync_state import SYNC_STATES
 from prospecting.services.contacts.sync_state import sync_filter
 from prospecting.services.errors import InvalidInput
@@ -64,6 +67,9 @@ SORT_COLUMNS = {
 }
 NULLABLE_SORTS = ("email", "company", "verdict", "verified")
 SORTS = tuple(k for key in SORT_COLUMNS for k in (key, f"-{key}"))
+# The book's URL calls two parameters by a shorter name.
+URL_NAMES = {"company_id": "company", "list_id": "list"}
+TRUE_WORDS = ("1", "true", "on", "yes")
 # The filter's date fields (YYYY-MM-DD in the query string).
 DATE_FIELDS = ("created_from", "created_to", "verified_from", "verified_to")
 
@@ -86,6 +92,11 @@ class ContactFilter:
     verified_from: date | str | None = None
     verified_to: date | str | None = None
     sort: str = "name"
+    # Lists and tags: a list's members (a smart list: its saved filter), a tag,
+    # and the people whose address went bad at re-verification.
+    list_id: int | None = None
+    tag: str | None = None
+    went_bad: bool = False
 
     def check(self) -> "ContactFilter":
         """InvalidInput naming the field when a value is not one we know; dates
@@ -113,13 +124,15 @@ class ContactFilter:
         """The filter a query string asks for (`company` or `company_id` for the
         company), checked: InvalidInput names a bad parameter."""
         raw = {f.name: str(args.get(f.name) or "").strip() or None for f in fields(cls)}
-        key = "company_id" if args.get("company_id") else "company"
-        company = str(args.get(key) or "").strip()
-        if company and not (company.isascii() and company.isdigit()):
-            raise InvalidInput(f"{key} must be a company's id.", code=f"bad_{key}")
-        if len(company) > 9:
-            raise InvalidInput(f"{key} is out of range.", code=f"bad_{key}")
-        raw["company_id"] = int(company) if company else None
+        for name, short in (("company_id", "company"), ("list_id", "list")):
+            key = name if args.get(name) else short
+            text = str(args.get(key) or "").strip()
+            if text and not (text.isascii() and text.isdigit()):
+                raise InvalidInput(f"{key} must be an id.", code=f"bad_{key}")
+            if len(text) > 9:
+                raise InvalidInput(f"{key} is out of range.", code=f"bad_{key}")
+            raw[name] = int(text) if text else None
+        raw["went_bad"] = str(args.get("went_bad") or "").lower() in TRUE_WORDS
         raw["sort"] = raw["sort"] or "name"
         return cls(**raw).check()
 
@@ -130,7 +143,11 @@ class ContactFilter:
             value = getattr(self, f.name)
             if value in (None, "") or (f.name == "sort" and value == "name"):
                 continue
-            key = "company" if f.name == "company_id" else f.name
+            if value is False:
+                continue
+            key = URL_NAMES.get(f.name, f.name)
+            if value is True:
+                value = 1
             args[key] = value.isoformat() if isinstance(value, date) else value
         return args
 
@@ -277,7 +294,47 @@ def _filtered(workspace_id: int, where: ContactFilter):
     stmt = _date_range(
         stmt, Contact.email_verified_at, where.verified_from, where.verified_to
     )
+    return _lists_and_tags(stmt, workspace_id, where)
+
+
+def _lists_and_tags(stmt, workspace_id: int, where: ContactFilter):
+    """The list, tag and went-bad conditions of the filter."""
+    if where.list_id:
+        found = db.session.get(ContactList, where.list_id)
+        if found is None or found.workspace_id != workspace_id:
+            stmt = stmt.where(False)
+        elif found.kind == "smart":
+            saved = ContactFilter(**_saved(found.filter))
+            ids = contacts_query(workspace_id, saved).with_only_columns(Contact.id)
+            stmt = stmt.where(Contact.id.in_(ids.order_by(None)))
+        else:
+            stmt = stmt.where(
+                exists().where(
+                    ListMember.contact_id == Contact.id,
+                    ListMember.list_id == where.list_id,
+                )
+            )
+    if where.tag:
+        stmt = stmt.where(
+            exists().where(
+                ContactTag.contact_id == Contact.id, ContactTag.tag == where.tag
+            )
+        )
+    if where.went_bad:
+        stmt = stmt.where(Contact.email_bad.is_(True))
     return stmt
+
+
+def _saved(values: dict) -> dict:
+    """A smart list's saved filter as ContactFilter's arguments: unknown keys are
+    dropped, and a list inside it is followed only when static (no loops)."""
+    known = set(ContactFilter.__dataclass_fields__) - {"sort"}
+    saved = {k: v for k, v in (values or {}).items() if k in known}
+    if saved.get("list_id"):
+        inner = db.session.get(ContactList, saved["list_id"])
+        if inner is None or inner.kind != "static":
+            saved["list_id"] = -1  # matches nothing, never loops
+    return saved
 
 
 def _date_range(stmt, column, start, end):

@@ -61,9 +61,12 @@ def due_contacts(
     return list(db.session.scalars(query))
 
 
-def estimate(workspace_id: int, conditions: dict | None = None) -> ledger.Estimate:
-    """The cost of a run: only the contacts it will verify, down the waterfall."""
-    count = len(due_contacts(workspace_id, conditions=conditions))
+def estimate(
+    workspace_id: int, conditions: dict | None = None, *, ids: list[int] | None = None
+) -> ledger.Estimate:
+    """The cost of a run: only the contacts it will verify, down the waterfall
+    (`ids`: only these contacts, e.g. a list's)."""
+    count = len(_only(due_contacts(workspace_id, conditions=conditions), ids))
     order = provider_order(workspace_id, "email_verification")
     lines = [
         (f"Verifications ({adapter.label})", adapter.provider, adapter.endpoint,
@@ -75,18 +78,36 @@ def estimate(workspace_id: int, conditions: dict | None = None) -> ledger.Estima
     return ledger.estimate(lines)
 
 
-def start(
-    workspace_id: int, user_id: int | None = None, conditions: dict | None = None
-) -> Job | None:
-    """A re-verification job over the contacts its conditions select (default:
-    the stale ones; committed), or None when none is due or one is open."""
-    open_job = db.session.scalar(
+def _only(due: list[int], ids: list[int] | None) -> list[int]:
+    if ids is None:
+        return due
+    keep = set(ids)
+    return [i for i in due if i in keep]
+
+
+def open_job(workspace_id: int) -> str | None:
+    """The id of the workspace's re-verification still queued, running or paused."""
+    return db.session.scalar(
         select(Job.id)
         .where(Job.workspace_id == workspace_id, Job.kind == KIND)
         .where(Job.status.in_(("queued", "running", "paused")))
     )
-    ids = due_contacts(workspace_id, conditions=conditions)
-    if open_job or not ids:
+
+
+def start(
+    workspace_id: int,
+    user_id: int | None = None,
+    conditions: dict | None = None,
+    *,
+    ids: list[int] | None = None,
+) -> Job | None:
+    """A re-verification job over the contacts its conditions select (default:
+    the stale ones; `ids`: only among these; committed), or None when none is
+    due or one is open."""
+    if open_job(workspace_id):
+        return None
+    ids = _only(due_contacts(workspace_id, conditions=conditions), ids)
+    if not ids:
         return None
     job = jobs.create(
         KIND,

@@ -18,6 +18,7 @@ from prospecting.views.api import erase  # noqa: E402,F401
 from prospecting.views.api import exports  # noqa: E402,F401
 from prospecting.views.api import finder  # noqa: E402,F401
 from prospecting.views.api import health  # noqa: E402,F401
+from prospecting.views.api import lists  # noqa: E402,F401
 from prospecting.views.api import openapi  # noqa: E402,F401
 from prospecting.views.api import outreach  # noqa: E402,F401
 from prospecting.views.api import prospects  # noqa: E402,F401

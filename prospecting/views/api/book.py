@@ -13,6 +13,7 @@ from prospecting.auth import workspace_id
 from prospecting.security import parse_json
 from prospecting.services import contacts
 from prospecting.services import jobs
+from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.views.api import bp
@@ -20,7 +21,7 @@ from prospecting.views.api import iso
 from prospecting.views.responses import created
 
 API_STATUS = {"queued": "pending", "running": "processing"}
-EDITABLE = ("name", "email", "phone", "title", "location", "company_id")
+EDITABLE = ("name", "email", "phone", "title", "location", "company_id", "tags")
 TEXT_FIELDS = ("name", "email", "phone", "title", "location", "linkedin_url")
 
 
@@ -145,7 +146,7 @@ def list_contacts():
 def show_contact(contact_id: str):
     """One contact."""
     contact = contacts.get_contact(workspace_id(), _id(contact_id, "contact"))
-    return jsonify(contact_body(contact))
+    return jsonify(contact_body(contact) | {"tags": lists.contact_tags(contact.id)})
 
 
 @bp.get("/api/v1/companies")
@@ -268,14 +269,17 @@ def update_contact(contact_id: str):
         "location": contact.location,
         "company_id": contact.company_id,
     }
-    for name in EDITABLE:
+    tags = lists.clean_tags(body["tags"]) if "tags" in body else None
+    for name in EDITABLE[:-1]:
         if name in body:
             values[name] = (
                 _company_id(body) if name == "company_id" else _text(body, name)
             )
     values["name"] = values["name"] or ""
     contact = contacts.update_contact(ws, contact.id, **values)
-    return jsonify(contact_body(contact))
+    if tags is not None:
+        lists.set_contact_tags(ws, contact.id, tags)
+    return jsonify(contact_body(contact) | {"tags": lists.contact_tags(contact.id)})
 
 
 @bp.delete("/api/v1/contacts/<contact_id>")

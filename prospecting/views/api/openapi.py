@@ -4,6 +4,7 @@ from flask import jsonify
 
 from prospecting.services.contacts import query
 from prospecting.views.api import bp
+from prospecting.views.api.openapi_lists import PATHS as LIST_PATHS
 
 TOKENS = [{"ApiKey": []}, {"Bearer": []}]
 INGEST_TOKENS = [{"InnerServiceToken": []}, *TOKENS]
@@ -477,7 +478,15 @@ SCHEMAS = {
         "keep_undeliverable.",
     ),
     "BookContactPatch": _obj(
-        CONTACT_WRITE,
+        CONTACT_WRITE
+        | {
+            "tags": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": 60},
+                "maxItems": 50,
+                "description": "The contact's tags, all of them (replaces the old).",
+            }
+        },
         description="Only the fields sent change; null clears one.",
         additionalProperties=False,
     ),
@@ -925,6 +934,8 @@ PATHS = {
                 _query("company_name", STR),
                 _query("source", {"enum": list(query.SOURCES)}),
                 _query("sync", {"enum": list(query.SYNC_STATES)}),
+                _query("list_id", {"type": "integer", "minimum": 1}),
+                _query("tag", STR),
                 *(_query(name, DATE) for name in query.DATE_FIELDS),
                 _query("sort", {"enum": list(query.SORTS)}),
                 _query("page", {"type": "integer", "minimum": 1}),
@@ -1345,7 +1356,7 @@ def spec() -> dict:
         },
         "servers": [{"url": "/"}],
         "security": TOKENS,
-        "paths": _with_access_errors(PATHS),
+        "paths": _with_access_errors(PATHS | LIST_PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

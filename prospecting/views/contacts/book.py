@@ -9,14 +9,18 @@ from flask import request
 from flask import url_for
 
 from prospecting import htmx
+from prospecting.forms import ListForm
+from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import exports
+from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
 from prospecting.views.contacts.contact_forms import ContactForm
 from prospecting.views.contacts.contact_forms import NewContactForm
+from prospecting.views.lists import bulk_context
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 
@@ -60,6 +64,9 @@ def index():
         "page": page_number(),
         "pages": max(1, -(-total // per_page())),
         "export_columns": [c.name for c in exports.tables.CONTACT_COLUMNS],
+        "list_id": where.list_id if where else None,
+        "tag": where.tag if where else None,
+        "bulk": bulk_context(where or contacts.ContactFilter(), rows, total),
     }
     if htmx.is_partial():
         return htmx.vary_on_htmx(
@@ -82,6 +89,9 @@ def index():
                     verdicts=contacts.VERDICTS,
                     sources=contacts.SOURCES,
                     sorts=list(contacts.SORTS),
+                    all_lists=[found for found, _ in lists.lists_of(g.workspace.id)],
+                    tags=[t for t, _ in lists.tags_in_use(g.workspace.id)],
+                    list_form=ListForm(formdata=None),
                     **context,
                 ),
                 status,
@@ -108,7 +118,12 @@ def export():
 def show(contact_id: int):
     """One contact with its company, provider ids and sync state."""
     contact = contacts.get_contact(g.workspace.id, contact_id)
-    return render_template("contacts/show.html", contact=contact)
+    return render_template(
+        "contacts/show.html",
+        contact=contact,
+        tags=lists.contact_tags(contact.id),
+        tags_form=TagsForm(formdata=None),
+    )
 
 
 @bp.get("/<int:contact_id>/edit")

@@ -10,9 +10,11 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
+from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import exports
 from prospecting.services import jobs
+from prospecting.services import lists
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
@@ -100,6 +102,8 @@ def _company_page(company, values, error=None, status=200):
         error=error,
         fetches=fetches,
         max_contacts=current_app.config["ATTESTR_MAX_CONTACTS"],
+        tags=lists.company_tags(company.id),
+        tags_form=TagsForm(formdata=None),
     ), status
 
 
