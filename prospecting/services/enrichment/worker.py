@@ -106,9 +106,10 @@ def process_rows(run: jobs.Run) -> jobs.Result:
         (number, mapped_fields(csvfiles.as_record(headers, data), mapping))
         for number, data in pending
     ]
-    _read_cache_ahead(rows)
+    options = row_options(job)
+    _read_cache_ahead(rows, options)
     worked: list[dict] = []
-    token = _options.set(row_options(job))
+    token = _options.set(options)
     try:
         for number, fields in run.each(rows):
             values = {**_BLANK, **fields, **enrich_row(fields)}
@@ -125,15 +126,21 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     return jobs.Done(success=counts["success"], failed=counts["failed"])
 
 
-def _read_cache_ahead(rows: list[tuple[int, dict]]) -> None:
+def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None:
+    """Read the cache entries of the batch's addresses and domains, for every
+    provider of their waterfalls (a row that one provider missed asks the next),
+    in one query a provider."""
     addresses, domains = set(), set()
     for _, fields in rows:
         email = _normalised(fields["email"])
         if email:
             addresses.add(email.lower())
             domains.add(company_domain(fields["website"], email))
-    metering.cache_read_ahead(emails.PROVIDER, addresses)
-    metering.cache_read_ahead(companies.PROVIDER, domains - {None})
+    domains.discard(None)
+    for provider in waterfall.providers("email_verification", options.verify_order):
+        metering.cache_read_ahead(provider, addresses)
+    for provider in waterfall.providers("company", options.company_order):
+        metering.cache_read_ahead(provider, domains)
 
 
 def _normalised(email: str) -> str | None:
