@@ -1,5 +1,6 @@
 """The work of a rows batch: verify and enrich its pending rows one by one."""
 
+import functools
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -146,10 +147,17 @@ def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None
 def _normalised(email: str) -> str | None:
     if not email.strip():
         return None
+    return _validated(email.strip())[0]
+
+
+@functools.lru_cache(maxsize=8192)
+def _validated(email: str) -> tuple[str | None, str | None]:
+    """The normalised form of an address, or None and why it is not one (the
+    read-ahead and the row's own work check each address once)."""
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        return None
+        return validate_email(email, check_deliverability=False).normalized, None
+    except EmailNotValidError as exc:
+        return None, str(exc)
 
 
 def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
@@ -258,17 +266,14 @@ def enrich_row(fields: dict[str, str]) -> dict:
             email_flags=found.flags,
         )
     else:
-        try:
-            normalized = validate_email(
-                fields["email"].strip(), check_deliverability=False
-            ).normalized
-        except EmailNotValidError as exc:
+        normalized, error = _validated(fields["email"].strip())
+        if normalized is None:
             return {
                 **values,
                 "email_valid": False,
                 "email_verdict": "invalid",
                 "email_flags": [],
-                "error_message": f"Invalid email: {exc}",
+                "error_message": f"Invalid email: {error}",
             }
         values["email_normalized"] = normalized
         answer = waterfall.verify(normalized, options.verify_order)
