@@ -91,6 +91,12 @@ class Config:
     MAX_UPLOAD_ROWS = _env_int("MAX_UPLOAD_ROWS", 1_000_000)
     MAX_UPLOAD_COLUMNS = _env_int("MAX_UPLOAD_COLUMNS", 500)
     ENRICHMENT_BATCH_SIZE = _env_int("ENRICHMENT_BATCH_SIZE", 20)
+    # A large file's batches grow up to this many rows, so that there are about
+    # ENRICHMENT_BATCHES_TARGET of them: each batch costs a claim, a few reads
+    # and a completion whatever its size (a cached re-run is that cost alone),
+    # while a small file keeps enough batches for every worker thread.
+    ENRICHMENT_BATCH_SIZE_MAX = _env_int("ENRICHMENT_BATCH_SIZE_MAX", 250)
+    ENRICHMENT_BATCHES_TARGET = _env_int("ENRICHMENT_BATCHES_TARGET", 64)
     # Rows an import commits at a time (with their batches): a killed planner
     # resumes after the last commit; workers start on each commit's batches.
     INGEST_CHUNK_ROWS = _env_int("INGEST_CHUNK_ROWS", 50_000)

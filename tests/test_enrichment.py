@@ -500,6 +500,23 @@ def test_import_writes_a_page_per_batch_and_no_rows(auth_client, workspace, app)
                    {"first_row": 9, "last_row": 10}]  # fmt: skip
 
 
+def test_a_large_file_is_cut_into_larger_batches_up_to_the_maximum(
+    auth_client, workspace, app
+):
+    app.config.update(
+        ENRICHMENT_BATCH_SIZE=4,
+        ENRICHMENT_BATCH_SIZE_MAX=6,
+        ENRICHMENT_BATCHES_TARGET=2,
+    )
+    small, _ = planned_job(auth_client, workspace, 6)
+    large, dispatched = planned_job(auth_client, workspace, 40)
+    assert small.params["batch_size"] == 4
+    assert large.params["batch_size"] == 6
+    cut = [db.session.get(JobBatch, batch_id).params for batch_id, _ in dispatched]
+    assert cut[0] == {"first_row": 1, "last_row": 6}
+    assert cut[-1] == {"first_row": 37, "last_row": 40}
+
+
 def test_a_taken_batch_turns_its_page_into_rows_exactly_once(
     auth_client, workspace, app
 ):

@@ -8,8 +8,12 @@ from typing import Any
 
 from orjson import loads
 from sqlalchemy import Text
+from sqlalchemy import cast
+from sqlalchemy import exists
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from prospecting.extensions import db
 from prospecting.models import EnrichmentPage
@@ -65,13 +69,55 @@ def export_table(
         EnrichmentRow.job_id == job.id, *_matching(where)
     )
     key = EnrichmentRow.row_number
-    if where.status in (None, "pending") and not where.by_email:
+    in_pages = where.status in (None, "pending") and not where.by_email
+    if in_pages:
         rows = exports.keyset_rows(base, key, keep_key=True)
         rows = _merged(rows, _page_rows(job.id, enriched))
     else:
         rows = exports.keyset_rows(base, key)
     positions = [every.index(c) for c in chosen]
-    return [c.name for c in chosen], _laid_out(rows, len(headers), positions)
+    laid_out = _laid_out(rows, len(headers), positions)
+    conditions = (EnrichmentRow.job_id == job.id, *_matching(where))
+    # The file's fields from its JSON parsed once a row (a subquery the planner
+    # keeps as it is, in row order), then the enriched cells.
+    inner = (
+        select(
+            cast(_DATA_TEXT, JSONB).label("fields"),
+            *(c.expr.label(f"cell{n}") for n, c in enumerate(enriched)),
+        )
+        .where(*conditions)
+        .order_by(key)
+        .offset(0)
+        .subquery()
+    )
+    cells = [
+        *(inner.c.fields[i].astext for i in range(len(headers))),
+        *(inner.c[f"cell{n}"] for n in range(len(enriched))),
+    ]
+    copyable = select(*(cells[p] for p in positions))
+
+    def copy() -> Iterator[str] | None:
+        # COPY when every row is in the table (none still in pages) and no field
+        # holds a NUL, which PostgreSQL text cannot carry out of the JSON.
+        if db.session.get_bind().dialect.name != "postgresql":
+            return None
+        if in_pages and _has_pages(job.id):
+            return None
+        if db.session.scalar(select(exists().where(*conditions, _HOLDS_NUL))):
+            return None
+        return exports.copy_csv(copyable)
+
+    return [c.name for c in chosen], exports.Copyable(laid_out, copy)
+
+
+_DATA_TEXT = type_coerce(EnrichmentRow.data, Text)
+_HOLDS_NUL = func.strpos(_DATA_TEXT, "\\u0000") > 0
+
+
+def _has_pages(job_id: str) -> bool:
+    return bool(
+        db.session.scalar(select(exists().where(EnrichmentPage.job_id == job_id)))
+    )
 
 
 def _laid_out(rows, width: int, positions: list[int]) -> Iterator[Any]:

@@ -38,7 +38,7 @@ def plan(run: jobs.Run) -> jobs.Result:
     """
     job = run.job
     cfg = current_app.config
-    size = cfg["ENRICHMENT_BATCH_SIZE"]
+    size = job.params.get("batch_size") or cfg["ENRICHMENT_BATCH_SIZE"]
     commit_rows = size * max(1, cfg["INGEST_CHUNK_ROWS"] // size)
     done = _rows_written(job.id)
     upload = db.session.get(Upload, job.params["upload_id"])

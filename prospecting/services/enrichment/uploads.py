@@ -1,6 +1,7 @@
 """Uploads: store and check a file, preview it, map its columns, start its job."""
 
 import hashlib
+import math
 import re
 import uuid
 from pathlib import Path
@@ -244,6 +245,7 @@ def start(
         "delimiter": pv.dialect.delimiter,
         "headers": pv.headers,
         "mapping": chosen,
+        "batch_size": batch_size(upload.size_bytes, pv),
     }
     if csvfiles.is_workbook(upload.stored_path):
         params["sheet"] = csvfiles.sheet_index(upload.stored_path, sheet)
@@ -262,6 +264,17 @@ def start(
     )
     db.session.commit()
     return job
+
+
+def batch_size(size_bytes: int, pv: csvfiles.Preview) -> int:
+    """Rows a batch of this file holds: ENRICHMENT_BATCH_SIZE, or more for a large
+    file (its rows estimated from the preview's), up to ENRICHMENT_BATCH_SIZE_MAX."""
+    cfg = current_app.config
+    least = cfg["ENRICHMENT_BATCH_SIZE"]
+    most = max(least, cfg["ENRICHMENT_BATCH_SIZE_MAX"])
+    row_bytes = sum(len(",".join(r).encode()) + 1 for r in pv.rows) / len(pv.rows)
+    rows = size_bytes / max(1.0, row_bytes)
+    return min(most, max(least, math.ceil(rows / cfg["ENRICHMENT_BATCHES_TARGET"])))
 
 
 def start_from_file(

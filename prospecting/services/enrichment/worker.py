@@ -1,5 +1,6 @@
 """The work of a rows batch: verify and enrich its pending rows one by one."""
 
+import functools
 import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -112,9 +113,10 @@ def process_rows(run: jobs.Run) -> jobs.Result:
         (number, mapped_fields(csvfiles.as_record(headers, data), mapping))
         for number, data in pending
     ]
-    _read_cache_ahead(rows)
+    options = row_options(job)
+    _read_cache_ahead(rows, options)
     worked: list[dict] = []
-    token = _options.set(row_options(job))
+    token = _options.set(options)
     try:
         for number, fields in run.each(rows):
             values = {**_BLANK, **fields, **enrich_row(fields)}
@@ -131,24 +133,37 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     return jobs.Done(success=counts["success"], failed=counts["failed"])
 
 
-def _read_cache_ahead(rows: list[tuple[int, dict]]) -> None:
+def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None:
+    """Read the cache entries of the batch's addresses and domains, for every
+    provider of their waterfalls (a row that one provider missed asks the next),
+    in one query a provider."""
     addresses, domains = set(), set()
     for _, fields in rows:
         email = _normalised(fields["email"])
         if email:
             addresses.add(email.lower())
             domains.add(company_domain(fields["website"], email))
-    metering.cache_read_ahead(emails.PROVIDER, addresses)
-    metering.cache_read_ahead(companies.PROVIDER, domains - {None})
+    domains.discard(None)
+    for provider in waterfall.providers("email_verification", options.verify_order):
+        metering.cache_read_ahead(provider, addresses)
+    for provider in waterfall.providers("company", options.company_order):
+        metering.cache_read_ahead(provider, domains)
 
 
 def _normalised(email: str) -> str | None:
     if not email.strip():
         return None
+    return _validated(email.strip())[0]
+
+
+@functools.lru_cache(maxsize=8192)
+def _validated(email: str) -> tuple[str | None, str | None]:
+    """The normalised form of an address, or None and why it is not one (the
+    read-ahead and the row's own work check each address once)."""
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        return None
+        return validate_email(email, check_deliverability=False).normalized, None
+    except EmailNotValidError as exc:
+        return None, str(exc)
 
 
 def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
@@ -257,17 +272,14 @@ def enrich_row(fields: dict[str, str]) -> dict:
             email_flags=found.flags,
         )
     else:
-        try:
-            normalized = validate_email(
-                fields["email"].strip(), check_deliverability=False
-            ).normalized
-        except EmailNotValidError as exc:
+        normalized, error = _validated(fields["email"].strip())
+        if normalized is None:
             return {
                 **values,
                 "email_valid": False,
                 "email_verdict": "invalid",
                 "email_flags": [],
-                "error_message": f"Invalid email: {exc}",
+                "error_message": f"Invalid email: {error}",
             }
         values["email_normalized"] = normalized
         answer = waterfall.verify(

@@ -13,7 +13,9 @@ from prospecting.services.errors import InvalidInput
 from prospecting.services.exports import tables  # noqa: E402
 from prospecting.services.exports.cells import guarded
 from prospecting.services.exports.query import Column
+from prospecting.services.exports.query import Copyable
 from prospecting.services.exports.query import column
+from prospecting.services.exports.query import copy_csv
 from prospecting.services.exports.query import keyset_rows
 from prospecting.services.exports.query import pick
 from prospecting.services.exports.writers import CONTENT_TYPES
@@ -65,8 +67,10 @@ __all__ = [
     "FORMATS",
     "MODES",
     "Column",
+    "Copyable",
     "Options",
     "column",
+    "copy_csv",
     "guarded",
     "keyset_rows",
     "options",

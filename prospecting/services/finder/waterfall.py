@@ -212,6 +212,13 @@ def _ask_one(adapter: adapters.Adapter, key: str, arg) -> Answer:
     return answer
 
 
+def providers(field_name: str, order: list[str] | None) -> list[str]:
+    """The metering keys of the providers a field's waterfall may ask, in order
+    (each once): whose cache entries a batch reads ahead."""
+    chosen = adapters.ordered(field_name, order or DEFAULT[field_name]())
+    return list(dict.fromkeys(adapter.provider for adapter in chosen))
+
+
 def expected_calls(field_name: str, order: list[str] | None, rows: int) -> list:
     """(adapter, expected calls) per provider when `rows` go down the waterfall:
     each next provider gets the share the previous ones are expected to miss

@@ -166,11 +166,10 @@ def complete(
     no longer ours.
     """
     now = utcnow()
-    job_id = _job_of(batch_id)
-    # What the batch's runs already counted as they wrote (count()): the job gets
-    # the rest. The batch is ours (or the UPDATE below matches nothing).
-    counted = db.session.execute(
-        select(JobBatch.success_count, JobBatch.failed_count).where(
+    # Its job and what the batch's runs already counted as they wrote (count()):
+    # the job gets the rest. The batch is ours (or the UPDATE below matches nothing).
+    job_id, *counted = db.session.execute(
+        select(JobBatch.job_id, JobBatch.success_count, JobBatch.failed_count).where(
             JobBatch.id == batch_id
         )
     ).one()
