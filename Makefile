@@ -33,13 +33,26 @@ run: $(VENV)/.installed
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-## make test: install and run the whole suite (unit, view, integration, browser)
+## make test: install and run the whole suite: the unit and view tests (each on its
+## own temp SQLite) spread over the CPUs, then the integration and browser tests,
+## which share PostgreSQL, Redis and worker processes, one at a time. Both runs
+## always happen; PYTEST_ARGS (-x, -k ...) go to both, and a run that -k leaves
+## without tests (pytest's exit status 5) is no failure.
+TEST_WORKERS ?= auto
+SERIAL_TESTS := tests/integration tests/e2e
 test: $(VENV)/.installed-dev
 	bash scripts/install-browser.sh
-	$(BIN)/python -m pytest -q -p no:cacheprovider -ra $(PYTEST_ARGS)
+	@status=0; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -ra -n $(TEST_WORKERS) \
+	  $(addprefix --ignore=,$(SERIAL_TESTS)) $(PYTEST_ARGS) \
+	  || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	$(BIN)/python -m pytest -q -p no:cacheprovider -ra $(SERIAL_TESTS) $(PYTEST_ARGS) \
+	  || { rc=$$?; [ $$rc -eq 5 ] || status=$$rc; }; \
+	exit $$status
 
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not integration and not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) \
+	  $(addprefix --ignore=,$(SERIAL_TESTS)) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check prospecting tests bench config.py wsgi.py
