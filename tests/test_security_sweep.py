@@ -485,7 +485,10 @@ def test_every_page_carries_security_headers_and_nothing_inline(
     ours = seed_workspace(workspace.id)
     checked = 0
     for url in own_get_urls(app, ours):
-        response = operator_client.get(url)
+        # Closed before the next request: a half-read streamed export closed later
+        # would pop its request context over another's.
+        with operator_client.get(url) as response:
+            body = response.get_data(as_text=True)
         headers = response.headers
         csp = headers.get("Content-Security-Policy", "")
         assert "script-src 'self'" in csp and "style-src 'self'" in csp, url
@@ -494,7 +497,7 @@ def test_every_page_carries_security_headers_and_nothing_inline(
         assert headers.get("X-Content-Type-Options") == "nosniff", url
         assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin"
         if response.mimetype == "text/html":
-            page = parse_page(response.get_data(as_text=True))
+            page = parse_page(body)
             assert page.inline == [], (url, page.inline)
             assert unsafe_targets(page.targets) == [], url
             checked += 1
@@ -941,11 +944,12 @@ def test_pages_offer_no_action_the_role_cannot_take(app, workspace, role):
     offered = set()
     urls = own_get_urls(app, ours)
     for url in urls:
-        response = client.get(url)
+        with client.get(url) as response:  # closed before the next request
+            body = response.get_data(as_text=True)
         if response.mimetype != "text/html" or response.status_code == 403:
             continue
         page = Actions(url)
-        page.feed(response.get_data(as_text=True))
+        page.feed(body)
         for method, target in page.targets:
             path = urlsplit(target).path
             try:
