@@ -96,6 +96,9 @@ def test_a_slow_living_worker_keeps_its_batch(pg_app, start_worker):
     # nobody takes it over while its worker beats.
     faults.set_overrides({"latency_ms": 1500})
     env = {**ENV, "BATCH_OWNER_GONE_SECONDS": "3", "ENRICHMENT_BATCH_SIZE": "5"}
+    # A job's batch size is fixed when it starts (params["batch_size"]): two
+    # batches of five rows.
+    pg_app.config["ENRICHMENT_BATCH_SIZE"] = 5
     job_id = start_job(10)
     start_worker(threads=2, **env)
     start_worker(threads=2, **env)
