@@ -32,6 +32,7 @@ from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.services.errors import ServiceError
 from prospecting.services.jobs import kinds as job_kinds
+from prospecting.services.pages import Page
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
@@ -118,8 +119,7 @@ def show(list_id: int):
         found=found,
         contacts=rows,
         total=total,
-        page=page,
-        pages=max(1, -(-total // per_page)),
+        page=Page(rows, page, per_page, total),
         bulk=bulk_context(where, rows, total),
         rename=RenameListForm(formdata=None, name=found.name),
         book_args=lists.filters.to_args(

@@ -16,6 +16,7 @@ from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
@@ -172,8 +173,7 @@ def _state_page(state: str, template: str):
         template,
         contacts=rows,
         total=total,
-        page=page_number(),
-        pages=max(1, -(-total // per_page())),
+        page=Page(rows, page_number(), per_page(), total),
         companies=contacts.companies_in_state(g.workspace.id, state),
         configured=contacts.get_settings(g.workspace.id) is not None,
     )
@@ -185,6 +185,10 @@ def stats():
     rows, more = contacts.stats_page(
         g.workspace.id, page=page_number(), per_page=per_page()
     )
+    # The stats page counts no total: what it has seen so far, and whether more follow.
+    seen = (page_number() - 1) * per_page() + len(rows)
     return render_template(
-        "contacts/stats.html", rows=rows, more=more, page=page_number()
+        "contacts/stats.html",
+        rows=rows,
+        page=Page(rows, page_number(), per_page(), seen, more),
     )

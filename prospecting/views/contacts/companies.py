@@ -17,6 +17,7 @@ from prospecting.services import jobs
 from prospecting.services import lists
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
@@ -41,8 +42,7 @@ def _companies_page(values: dict, error: str | None = None, status: int = 200):
         "contacts/companies.html",
         rows=rows,
         total=total,
-        page=page_number(),
-        pages=max(1, -(-total // per_page())),
+        page=Page(rows, page_number(), per_page(), total),
         q=q,
         values=values,
         error=error,
