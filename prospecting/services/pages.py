@@ -4,7 +4,7 @@ object) is built from.
 Build it from a select (`Page.of_select`), a flask-sqlalchemy pagination
 (`Page.from_pagination`) or rows and a count a service already computed
 (`Page(items, page, per_page, total)`); render it with the `pager` macro in
-templates/macros/links.html as `pager(page, endpoint, args)` with the filters to keep."""
+templates/macros/links.html as `pager(page, endpoint, args)`."""
 
 from dataclasses import dataclass
 from typing import Any
