@@ -416,6 +416,8 @@ class BulkForm(FlaskForm):
     filter = StringField("Filter", validators=[Length(max=2000)])
     next = StringField("Back to", validators=[Length(max=2000)])
     confirmed = BooleanField("Confirmed")
+    # The checked rows' ids; any text is kept here and checked by _selection.
+    ids = SelectMultipleField("Contacts", validate_choice=False)
 
 
 class ImportToListForm(FlaskForm):
@@ -423,3 +425,4 @@ class ImportToListForm(FlaskForm):
 
     target_list = IntegerField("List", validators=[DataRequired()])
     include_risky = BooleanField("Include risky emails")
+    next = HiddenField("Back to", validators=[Length(max=2000)])

@@ -127,6 +127,19 @@ def test_company_create_validates_the_registration_number(auth_client):
     assert CIN.encode() in page.data and b"Fetch contacts" in page.data
 
 
+def test_a_refused_company_domain_shows_under_its_field_and_keeps_the_name(
+    auth_client,
+):
+    bad = auth_client.post(
+        "/contacts/companies", data={"name": "Acme Ltd", "domain": "not a domain"}
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    field = page[page.index('name="domain"') :]
+    assert field.index("Enter a domain") < field.index("</label>")
+    assert 'value="Acme Ltd"' in page
+
+
 def test_fetch_contacts_button_runs_the_job_and_lists_outcomes(auth_client, workspace):
     company = contacts.save_company(workspace.id, name="Acme", registration_number=CIN)
     started = auth_client.post(
@@ -176,6 +189,36 @@ def test_airtable_settings_save_and_never_show_the_token(auth_client):
     page = auth_client.get("/contacts/airtable")
     assert base.encode() in page.data and b"patViews" not in page.data
     assert db.session.scalar(select(AirtableSettings)).token_encrypted
+
+
+def test_a_refused_airtable_setting_shows_under_its_field_and_keeps_what_was_typed(
+    auth_client,
+):
+    bad = auth_client.post(
+        "/contacts/airtable",
+        data=_settings_form(
+            "nope", contacts_table="People", contact_field_email="Mail"
+        ),
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    base_field = page[page.index('name="base_id"') :]
+    assert base_field.index("base id") < base_field.index("</label>")
+    assert 'name="contacts_table" type="text" value="People"' in page
+    assert 'name="contact_field_email" type="text" value="Mail"' in page
+    assert "patViews" not in page
+
+
+def test_a_sync_interval_that_is_not_a_number_is_a_422_under_its_field(auth_client):
+    bad = auth_client.post(
+        "/contacts/airtable",
+        data=_settings_form(factories.airtable_base(), sync_interval_minutes="soon"),
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    field = page[page.index('name="sync_interval_minutes"') :]
+    assert field.index('class="errors"') < field.index("</label>")
+    assert db.session.scalar(select(AirtableSettings)) is None
 
 
 def test_sync_button_runs_the_sync_and_failed_page_offers_retry(auth_client, workspace):

@@ -103,16 +103,21 @@ def test_upload_over_the_size_limit_is_413_with_a_message(auth_client, app):
     assert "limit" in response.get_data(as_text=True)
 
 
-def test_start_without_an_email_column_is_refused(auth_client):
+def test_start_without_an_email_column_is_a_422_under_the_email_field(auth_client):
     content = factories.csv_bytes([["name", "company"], ["Ann", "Acme"]])
     location = upload(auth_client, content).headers["Location"]
     upload_id = location.rsplit("/", 1)[1]
     response = auth_client.post(
-        f"/enrichment/uploads/{upload_id}/start", data={"map_name": "name"}
+        f"/enrichment/uploads/{upload_id}/start",
+        data={"map_name": "name", "cost_cap": "7"},
     )
-    assert response.status_code == 302
-    page = auth_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "no column was mapped to email" in page
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    email = page[page.index('name="map_email"') :]
+    assert email.index("no column was mapped to email") < email.index("</label>")
+    # What was chosen stays chosen.
+    assert '<option value="name" selected>' in page
+    assert 'id="cost-cap"' in page and 'value="7"' in page
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
 

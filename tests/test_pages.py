@@ -76,3 +76,17 @@ def test_pager_is_hidden_for_a_single_page_unless_always(app):
         assert "pager" not in render_template_string(PAGER, page=single, opts={})
         shown = render_template_string(PAGER, page=single, opts={"always": True})
     assert "Page 1 of 1" in shown
+
+
+def test_a_capped_count_keeps_the_next_link_and_says_plus(app):
+    # The book counts up to a cap: its last counted page may have more after it.
+    capped = Page(["x", "y"], page=2, per_page=2, total=4, more=True)
+    assert capped.has_next and capped.next_num == 3
+    with app.test_request_context("/contacts/?page=2"):
+        html = render_template_string(
+            PAGER, page=capped, opts={"endpoint": "contacts.index", "args": {}}
+        )
+    assert "Page 2 of 2+" in html
+    assert 'id="next-page" href="/contacts/?page=3"' in html
+    beyond = Page([], page=3, per_page=2, total=4, more=True)
+    assert not beyond.has_next and beyond.has_prev

@@ -4,8 +4,7 @@ object) is built from.
 Build it from a select (`Page.of_select`), a flask-sqlalchemy pagination
 (`Page.from_pagination`) or rows and a count a service already computed
 (`Page(items, page, per_page, total)`); render it with the `pager` macro in
-templates/macros/links.html. The contacts and enrichment pagers adopt it by passing
-a Page as `page` and calling `pager(page, endpoint, args)` with their filters."""
+templates/macros/links.html as `pager(page, endpoint, args)`."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -15,12 +14,16 @@ from prospecting.extensions import db
 
 @dataclass(frozen=True)
 class Page:
-    """`items` of page `page` (1-based) of `total` results, `per_page` a page."""
+    """`items` of page `page` (1-based) of `total` results, `per_page` a page.
+
+    `more` says the count stopped short (a capped count, "10,000+"): there may be
+    pages past `pages`, and a full page always has a next one."""
 
     items: list[Any]
     page: int
     per_page: int
     total: int
+    more: bool = False
 
     @classmethod
     def of_select(cls, stmt, page: int, per_page: int) -> "Page":
@@ -50,7 +53,7 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.page < self.pages or (self.more and bool(self.items))
 
     @property
     def prev_num(self) -> int | None:

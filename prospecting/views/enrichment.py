@@ -81,15 +81,24 @@ def preview(upload_id: int):
     """Detected encoding, delimiter and mapping of an upload (of the chosen sheet
     of a workbook), each overridable."""
     upload = enrichment.get_upload(g.workspace.id, upload_id)
-    encoding = request.args.get("encoding") or None
-    delimiter = request.args.get("delimiter") or None
-    sheet = request.args.get("sheet") or None
-    options = {o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS}
+    return _preview_page(
+        upload,
+        encoding=request.args.get("encoding") or None,
+        delimiter=request.args.get("delimiter") or None,
+        sheet=request.args.get("sheet") or None,
+        options={o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS},
+    )
+
+
+def _preview_page(
+    upload, *, encoding, delimiter, sheet, options, form=None, status=200
+):
+    """The preview and its mapping form (`form` when a start was refused)."""
     try:
         sheets = enrichment.sheets(upload)
         pv = enrichment.preview(
             g.workspace.id,
-            upload_id,
+            upload.id,
             encoding=encoding,
             delimiter=delimiter,
             sheet=sheet,
@@ -106,20 +115,26 @@ def preview(upload_id: int):
             sheets=[],
             **_choices(),
         ), exc.status_code
+    if form is None:
+        data = {f"map_{f}": pv.mapping.get(f) or "" for f in csvfiles.BOOK_FIELDS}
+        data |= {f"opt_{o}": on for o, on in options.items()}
+        data |= {"encoding": encoding, "delimiter": delimiter, "sheet": sheet}
+        data["cost_cap"] = str(current_app.config["COST_CAP_PER_JOB"])
+        form = EnrichmentStartForm(formdata=None, data=data)
     return render_template(
         "enrichment/preview.html",
         upload=upload,
         pv=pv,
         error=None,
+        form=form,
         encoding=encoding,
         delimiter=delimiter,
         sheet=sheet,
         sheets=sheets,
         cost=enrichment.estimate_cost(upload, pv, options),
         options=options,
-        default_cap=current_app.config["COST_CAP_PER_JOB"],
         **_choices(),
-    )
+    ), status
 
 
 def _choices() -> dict:
@@ -132,13 +147,12 @@ def _choices() -> dict:
 
 @bp.post("/uploads/<int:upload_id>/start")
 def start(upload_id: int):
-    """Confirm the mapping: create the job, then enqueue its planning."""
+    """Confirm the mapping: create the job, then enqueue its planning. A refusal
+    shows the preview again (422) with the error under its field."""
+    upload = enrichment.get_upload(g.workspace.id, upload_id)
     form = EnrichmentStartForm()
-    args = {k: form[k].data for k in ("encoding", "delimiter", "sheet") if form[k].data}
     if not form.validate_on_submit():
-        for name, errors in form.errors.items():
-            flash(f"{name}: {' '.join(errors)}", "error")
-        return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
+        return _start_refused(upload, form)
     try:
         job = enrichment.start(
             g.workspace.id,
@@ -152,10 +166,30 @@ def start(upload_id: int):
             options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
         )
     except InvalidInput as exc:
-        flash(_describe(exc), "error")
-        return redirect(url_for("enrichment.preview", upload_id=upload_id, **args))
+        field = START_FIELDS.get(exc.code)
+        if field is None:
+            flash(_describe(exc), "error")
+        else:
+            form[field].errors = [*form[field].errors, _describe(exc)]
+        return _start_refused(upload, form, exc.status_code)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("enrichment.show", job_id=job.id))
+
+
+# The start's refusals that name a field of the mapping form.
+START_FIELDS = {"no_email_column": "map_email", "bad_cost_cap": "cost_cap"}
+
+
+def _start_refused(upload, form, status: int = 422):
+    return _preview_page(
+        upload,
+        encoding=form.encoding.data or None,
+        delimiter=form.delimiter.data or None,
+        sheet=form.sheet.data or None,
+        options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
+        form=form,
+        status=status,
+    )
 
 
 @bp.get("/jobs/<job_id>")

@@ -32,6 +32,7 @@ from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
 from prospecting.services.errors import ServiceError
 from prospecting.services.jobs import kinds as job_kinds
+from prospecting.services.pages import Page
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent
@@ -118,8 +119,7 @@ def show(list_id: int):
         found=found,
         contacts=rows,
         total=total,
-        page=page,
-        pages=max(1, -(-total // per_page)),
+        page=Page(rows, page, per_page, total),
         bulk=bulk_context(where, rows, total),
         rename=RenameListForm(formdata=None, name=found.name),
         book_args=lists.filters.to_args(
@@ -223,7 +223,7 @@ def bulk():
             estimate=lists.reverify_estimate(g.workspace.id, ids)
             if action == "reverify"
             else None,
-            selected=request.form.getlist("ids"),
+            selected=form.ids.data,
             cancel=back,
         )
     return _run(ids, action, form.target_list.data, form.tag_name.data, back)
@@ -236,7 +236,7 @@ def _selection(form: BulkForm) -> list[int]:
     raw = (
         (form.page_ids.data or "").split(",")
         if form.scope.data == "page"
-        else request.form.getlist("ids")
+        else form.ids.data or []
     )
     ids = [int(v) for v in raw if v.strip().isdigit() and len(v.strip()) < 10]
     return lists.selected_ids(ws, ids=ids) if ids else []
@@ -319,7 +319,7 @@ def import_to_list(job_id: str):
         raise NotFound("No such results table.")
     source = sources[found.kind]
     form = ImportToListForm()
-    back = safe_next(request.form.get("next") or url_for("lists.index"))
+    back = safe_next(form.next.data or url_for("lists.index"))
     if not form.validate_on_submit():
         flash("Choose a list.", "error")
         return redirect(back)

@@ -16,9 +16,11 @@ from prospecting.services.contacts import airtable_sync
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import ServiceError
+from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.contacts.contact_forms import airtable_settings_form
 from prospecting.views.jobs import follows
 from prospecting.views.responses import warn_if_not_sent
 
@@ -45,10 +47,37 @@ def _schema_report():
         return None, exc.message
 
 
-def _airtable_page(settings, error=None, status=200, report=None, check_error=None):
+def _settings_form_class():
+    return airtable_settings_form(
+        contacts.CONTACT_FIELDS,
+        contacts.COMPANY_FIELDS,
+        contacts.CONTACT_MERGE_FIELDS,
+        contacts.COMPANY_MERGE_FIELDS,
+    )
+
+
+def _filled_form(settings):
+    """The settings form filled from the saved settings (never the token)."""
+    data = {
+        "base_id": settings.base_id or "",
+        "contacts_table": settings.contacts_table or "",
+        "companies_table": settings.companies_table or "",
+        "merge_field": settings.merge_field,
+        "company_merge_field": settings.company_merge_field,
+        "sync_interval_minutes": settings.sync_interval_minutes or 0,
+    }
+    data |= {f"contact_field_{k}": v for k, v in settings.contact_fields.items()}
+    data |= {f"company_field_{k}": v for k, v in settings.company_fields.items()}
+    return _settings_form_class()(formdata=None, data=data)
+
+
+def _airtable_page(
+    settings, error=None, status=200, report=None, check_error=None, form=None
+):
     return render_template(
         "contacts/airtable.html",
         settings=settings,
+        form=form or _filled_form(settings),
         error=error,
         report=report,
         check_error=check_error,
@@ -64,27 +93,28 @@ def _airtable_page(settings, error=None, status=200, report=None, check_error=No
 @bp.post("/airtable")
 def save_airtable():
     """Save the Airtable settings (a blank token keeps the stored one)."""
-    form = request.form
+    form = _settings_form_class()()
+    if not form.validate():
+        saved = contacts.settings_for_form(g.workspace.id)
+        return _airtable_page(saved, status=422, form=form)
     try:
         contacts.save_settings(
             g.workspace.id,
-            token=form.get("token"),
-            base_id=form.get("base_id", ""),
-            contacts_table=form.get("contacts_table", ""),
-            companies_table=form.get("companies_table", ""),
-            contact_fields={
-                k: form.get(f"contact_field_{k}", "") for k in contacts.CONTACT_FIELDS
-            },
-            company_fields={
-                k: form.get(f"company_field_{k}", "") for k in contacts.COMPANY_FIELDS
-            },
-            merge_field=form.get("merge_field", "email"),
-            company_merge_field=form.get("company_merge_field", "name"),
-            sync_interval_minutes=form.get("sync_interval_minutes", 0, type=int) or 0,
+            token=form.token.data,
+            base_id=form.base_id.data or "",
+            contacts_table=form.contacts_table.data or "",
+            companies_table=form.companies_table.data or "",
+            contact_fields=form.mapping("contact_field_", contacts.CONTACT_FIELDS),
+            company_fields=form.mapping("company_field_", contacts.COMPANY_FIELDS),
+            merge_field=form.merge_field.data or "email",
+            company_merge_field=form.company_merge_field.data or "name",
+            sync_interval_minutes=form.sync_interval_minutes.data or 0,
         )
     except InvalidInput as exc:
-        db_settings = contacts.settings_for_form(g.workspace.id)
-        return _airtable_page(db_settings, exc.message, 422)
+        # What was typed stays in the form; the error goes under its field.
+        error = None if form.refuse(exc) else exc.message
+        saved = contacts.settings_for_form(g.workspace.id)
+        return _airtable_page(saved, error, 422, form=form)
     flash("Airtable settings saved.", "info")
     return redirect(url_for("contacts.airtable", check="1"))
 
@@ -172,8 +202,7 @@ def _state_page(state: str, template: str):
         template,
         contacts=rows,
         total=total,
-        page=page_number(),
-        pages=max(1, -(-total // per_page())),
+        page=Page(rows, page_number(), per_page(), total),
         companies=contacts.companies_in_state(g.workspace.id, state),
         configured=contacts.get_settings(g.workspace.id) is not None,
     )
@@ -185,6 +214,10 @@ def stats():
     rows, more = contacts.stats_page(
         g.workspace.id, page=page_number(), per_page=per_page()
     )
+    # The stats page counts no total: what it has seen so far, and whether more follow.
+    seen = (page_number() - 1) * per_page() + len(rows)
     return render_template(
-        "contacts/stats.html", rows=rows, more=more, page=page_number()
+        "contacts/stats.html",
+        rows=rows,
+        page=Page(rows, page_number(), per_page(), seen, more),
     )

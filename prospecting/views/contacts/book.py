@@ -15,6 +15,7 @@ from prospecting.services import contacts
 from prospecting.services import exports
 from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
@@ -61,8 +62,8 @@ def index():
         "error": error,
         "sort": where.sort if where else "name",
         "url_with": url_with,
-        "page": page_number(),
-        "pages": max(1, -(-total // per_page())),
+        "args": args,
+        "page": Page(rows, page_number(), per_page(), total, more),
         "export_columns": [c.name for c in exports.tables.CONTACT_COLUMNS],
         "list_id": where.list_id if where else None,
         "tag": where.tag if where else None,

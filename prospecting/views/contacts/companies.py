@@ -17,9 +17,12 @@ from prospecting.services import jobs
 from prospecting.services import lists
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.contacts.contact_forms import CompanyForm
+from prospecting.views.contacts.contact_forms import FetchForm
 from prospecting.views.jobs import follows
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
@@ -29,10 +32,10 @@ from prospecting.views.responses import warn_if_not_sent
 @bp.get("/companies")
 def companies():
     """The workspace's companies and a form to add one."""
-    return _companies_page({})
+    return _companies_page(CompanyForm(formdata=None))
 
 
-def _companies_page(values: dict, error: str | None = None, status: int = 200):
+def _companies_page(form: CompanyForm, error: str | None = None, status: int = 200):
     q = request.args.get("q", "").strip()
     rows, total = contacts.page_companies(
         g.workspace.id, q=q, page=page_number(), per_page=per_page()
@@ -41,10 +44,9 @@ def _companies_page(values: dict, error: str | None = None, status: int = 200):
         "contacts/companies.html",
         rows=rows,
         total=total,
-        page=page_number(),
-        pages=max(1, -(-total // per_page())),
+        page=Page(rows, page_number(), per_page(), total),
         q=q,
-        values=values,
+        form=form,
         error=error,
         export_columns=[c.name for c in exports.tables.COMPANY_COLUMNS],
     ), status
@@ -63,13 +65,14 @@ def export_companies():
 @bp.post("/companies")
 def create_company():
     """Add a company (name, domain, CIN or LLPIN)."""
-    values = {
-        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
-    }
+    form = CompanyForm()
+    if not form.validate():
+        return _companies_page(form, status=422)
     try:
-        company = contacts.save_company(g.workspace.id, **values)
+        company = contacts.save_company(g.workspace.id, **form.values())
     except (InvalidInput, Conflict) as exc:
-        return _companies_page(values, exc.message, exc.status_code)
+        error = None if form.refuse(exc) else exc.message
+        return _companies_page(form, error, exc.status_code)
     flash(f"Company {company.name} added.", "info")
     return redirect(url_for("contacts.company", company_id=company.id))
 
@@ -78,18 +81,15 @@ def create_company():
 def company(company_id: int):
     """A company with its contacts, its details form and "Fetch contacts"."""
     found = contacts.get_company(g.workspace.id, company_id)
-    return _company_page(found, _company_values(found))
+    return _company_page(found, _company_form(found))
 
 
-def _company_values(company) -> dict:
-    return {
-        "name": company.name,
-        "domain": company.domain or "",
-        "registration_number": company.registration_number or "",
-    }
+def _company_form(company) -> CompanyForm:
+    """The details form filled from the saved company."""
+    return CompanyForm(formdata=None, obj=company)
 
 
-def _company_page(company, values, error=None, status=200):
+def _company_page(company, form, error=None, status=200, fetch_form=None):
     fetches = [
         j
         for j in jobs.recent(g.workspace.id, kind=contacts.KIND_FETCH, limit=50)
@@ -98,7 +98,8 @@ def _company_page(company, values, error=None, status=200):
     return render_template(
         "contacts/company.html",
         company=company,
-        values=values,
+        form=form,
+        fetch_form=fetch_form or FetchForm(formdata=None),
         error=error,
         fetches=fetches,
         max_contacts=current_app.config["ATTESTR_MAX_CONTACTS"],
@@ -111,13 +112,14 @@ def _company_page(company, values, error=None, status=200):
 def update_company(company_id: int):
     """Save a company's name, domain and registration number."""
     found = contacts.get_company(g.workspace.id, company_id)
-    values = {
-        k: request.form.get(k, "") for k in ("name", "domain", "registration_number")
-    }
+    form = CompanyForm()
+    if not form.validate():
+        return _company_page(found, form, status=422)
     try:
-        contacts.save_company(g.workspace.id, company_id=company_id, **values)
+        contacts.save_company(g.workspace.id, company_id=company_id, **form.values())
     except (InvalidInput, Conflict) as exc:
-        return _company_page(found, values, exc.message, exc.status_code)
+        error = None if form.refuse(exc) else exc.message
+        return _company_page(found, form, error, exc.status_code)
     flash("Company saved.", "info")
     return redirect(url_for("contacts.company", company_id=company_id))
 
@@ -126,15 +128,21 @@ def update_company(company_id: int):
 def fetch(company_id: int):
     """Start a job that fetches the company's contacts by its CIN or LLPIN."""
     found = contacts.get_company(g.workspace.id, company_id)
+    form = FetchForm()
+    if not form.validate():
+        return _company_page(found, _company_form(found), status=422, fetch_form=form)
     try:
         job = contacts.start_fetch(
             g.workspace.id,
             current_user.id,
             company_id,
-            max_contacts=request.form.get("max_contacts") or None,
+            max_contacts=form.max_contacts.data or None,
         )
     except InvalidInput as exc:
-        return _company_page(found, _company_values(found), exc.message, 422)
+        if exc.code == "no_registration_number":
+            return _company_page(found, _company_form(found), exc.message, 422)
+        form.max_contacts.errors = [exc.message]
+        return _company_page(found, _company_form(found), status=422, fetch_form=form)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.fetch_job", job_id=job.id))
 

@@ -17,6 +17,7 @@ from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
 from prospecting.views.contacts import bp
+from prospecting.views.contacts.contact_forms import ImportEnrichmentForm
 from prospecting.views.responses import csv_download
 from prospecting.views.responses import warn_if_not_sent
 
@@ -40,13 +41,15 @@ def import_prospects(job_id: str):
 
 
 def _start_import(source: str, job_id: str):
+    # Two check boxes that cannot be invalid; CSRF is checked app-wide.
+    form = ImportEnrichmentForm()
     job = contacts.start_import(
         g.workspace.id,
         current_user.id,
         source,
         job_id,
-        include_risky=request.form.get("include_risky") == "1",
-        keep_undeliverable=request.form.get("keep_undeliverable") == "1",
+        include_risky=form.include_risky.data,
+        keep_undeliverable=form.keep_undeliverable.data,
     )
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
