@@ -258,6 +258,16 @@ ERASE_ANSWER = _obj(
         "removed": {"type": "object", "additionalProperties": INT},
         "suppressed": INT,
         "airtable": {"enum": ["deleted", "not_synced", "failed", "not_configured"]},
+        "files": {
+            "type": "array",
+            "description": "Uploaded files rewritten without the person's rows",
+            "items": _obj({"file": STR, "rows": INT}),
+        },
+        "not_scrubbed": {
+            "type": "array",
+            "description": "Files that could not be rewritten (delete them by hand)",
+            "items": _obj({"file": STR, "reason": STR}),
+        },
     }
 )
 SCHEMAS = {
