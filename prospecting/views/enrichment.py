@@ -14,6 +14,7 @@ from prospecting import tasks
 from prospecting.forms import EnrichmentStartForm
 from prospecting.forms import RerunForm
 from prospecting.forms import UploadForm
+from prospecting.services import contacts
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import exports
@@ -262,6 +263,10 @@ def _results_context(job) -> dict:
         "counts": enrichment.status_counts(job.id),
         "after": after,
         "next_after": rows[-1].row_number if has_more else None,
+        # How many rows "Add to a list" takes with "all matching" (once it ends).
+        "import_total": contacts.count_import_rows("enrichment", job.id, where)
+        if job.is_terminal
+        else None,
     }
 
 
