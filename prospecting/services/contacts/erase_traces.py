@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import String
 from sqlalchemy import cast
 from sqlalchemy import delete
+from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -107,7 +108,9 @@ def scrub(value, person: Person) -> tuple[object, int]:
 
 
 def _contains(column, person: Person):
-    return or_(*[cast(column, String).contains(n) for n in person.needles() if n])
+    """A case-insensitive prefilter (PostgreSQL's LIKE is case-sensitive)."""
+    text = func.lower(cast(column, String))
+    return or_(*[text.contains(n.lower()) for n in person.needles() if n])
 
 
 def job_rows(workspace_id: int, person: Person) -> int:
