@@ -400,3 +400,14 @@ def test_erase_page_says_what_was_removed_where(auth_client, workspace):
     )
     page = response.get_data(as_text=True)
     assert "Removed:" in page and "rows of the file p.csv" in page
+
+
+def test_erase_names_a_utf16_file_holding_the_person(auth_client, workspace):
+    from prospecting.models import Upload
+
+    text = "Name,Email\r\nJane,jane@example.com\r\n"
+    factories.upload(auth_client, text.encode("utf-16"), "u.csv")
+    assert db.session.scalar(select(Upload)) is not None
+    contact = jane(workspace.id)
+    done = erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
+    assert [f["file"] for f in done["not_scrubbed"]] == ["u.csv"]

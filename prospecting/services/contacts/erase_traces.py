@@ -231,6 +231,10 @@ def _records(stream):
 def _rewrite_csv(path: Path, person: Person) -> int:
     """Stream the file into a copy without the person's records; 0 (and the
     file untouched) when none is theirs."""
+    with open(path, "rb") as src:
+        if src.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            _refuse_utf16(path, person)
+            return 0
     gone, tmp = 0, path.with_name(path.name + ".erasing")
     with open(path, "rb") as src, open(tmp, "wb") as out:
         for n, record in enumerate(_records(src)):
@@ -244,6 +248,14 @@ def _rewrite_csv(path: Path, person: Person) -> int:
     else:
         tmp.unlink()
     return gone
+
+
+def _refuse_utf16(path: Path, person: Person) -> None:
+    """A UTF-16 file is not rewritten line by line: when it holds the person it
+    is named as not scrubbed (ValueError)."""
+    with open(path, encoding="utf-16", errors="replace") as src:
+        if any(person.mentions(line) for line in src):
+            raise ValueError("a UTF-16 file is not rewritten; delete it by hand")
 
 
 def _csv_record_is_theirs(text: str, person: Person) -> bool:

@@ -8,6 +8,7 @@ entered, how many were merged into a contact already there, and how many each
 rule of the gate kept out, with those rows for the kept-out CSV.
 """
 
+from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
@@ -125,8 +126,9 @@ def start_import(
 
 def count_rows(source: str, job_id: str, row_filter=None) -> int:
     """How many rows of a job an import would take (with `row_filter`: those the
-    enrichment results filter shows)."""
-    return len(_source_keys(source, job_id, row_filter))
+    enrichment results filter shows), counted in the database."""
+    keys = _keys_query(source, job_id, row_filter).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(keys))
 
 
 def _range(keys: list, subset: bool) -> dict:
@@ -138,6 +140,11 @@ def _range(keys: list, subset: bool) -> dict:
 
 def _source_keys(source: str, job_id: str, row_filter=None) -> list:
     """The ordered keys of the source rows the import takes."""
+    return list(db.session.scalars(_keys_query(source, job_id, row_filter)))
+
+
+def _keys_query(source: str, job_id: str, row_filter=None):
+    """The query of those keys, in order."""
     if source == "enrichment":
         stmt = (
             select(EnrichmentRow.row_number)
@@ -158,7 +165,7 @@ def _source_keys(source: str, job_id: str, row_filter=None) -> list:
         stmt = (
             select(Prospect.id).where(Prospect.job_id == job_id).order_by(Prospect.id)
         )
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
 # The work of a batch
