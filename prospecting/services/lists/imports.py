@@ -24,6 +24,7 @@ def start_import_to_list(
     include_risky: bool = False,
     row_ids: list[int] | None = None,
     row_filter=None,
+    update_strategy: str | None = None,
 ) -> Job:
     """The import job of a results table's people (all, the rows `row_ids`, or
     those `row_filter` shows), remembering the list they go on (committed, not
@@ -37,6 +38,7 @@ def start_import_to_list(
         include_risky=include_risky,
         row_ids=row_ids,
         row_filter=row_filter,
+        update_strategy=update_strategy,
     )
     job.params = {**job.params, "list_id": args["list_id"]}
     db.session.commit()

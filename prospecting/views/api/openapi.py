@@ -506,6 +506,18 @@ SCHEMAS = {
             "job_id": STR,
             "include_risky": BOOL,
             "update_strategy": UPDATE_STRATEGY,
+            "row_ids": {
+                "type": "array",
+                "items": INT,
+                "minItems": 1,
+                "maxItems": 100000,
+                "description": "Only these rows: row numbers of enrichment results, "
+                "ids of profiles or prospects (default: all)",
+            },
+            "list_id": {
+                "type": "integer",
+                "description": "A static list the people the import brings go on",
+            },
         },
         ("source", "job_id"),
     ),
