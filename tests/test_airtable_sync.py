@@ -457,3 +457,13 @@ def test_sync_form_offers_and_sends_the_strategy(auth_client, workspace, base):
         "/contacts/airtable/sync", data={"update_strategy": "x"}, follow_redirects=True
     )
     assert b"update_strategy must be one of" in bad.data
+
+
+def test_cli_takes_the_update_strategy(runner, workspace, base):
+    _typed_in_airtable(workspace.id, base)
+    args = ["sync", "airtable", "--workspace", "Acme", "--update-strategy"]
+    result = runner.invoke(args=[*args, "overwrite"])
+    assert result.exit_code == 0, result.output
+    (row,) = sandbox.records(base, "Contacts")
+    assert row["fields"]["Title"] == "Founder"
+    assert runner.invoke(args=[*args, "merge"]).exit_code != 0
