@@ -344,7 +344,14 @@ def _seed_demo_workspace(ws, user) -> None:
 @sync.command("airtable")
 @click.option("--workspace", default=None, help="Only this workspace (default: all).")
 @click.option("--retry-failed", is_flag=True, help="Retry records whose sync failed.")
-def sync_airtable(workspace, retry_failed):
+@click.option(
+    "--update-strategy",
+    type=click.Choice(["fill", "overwrite"]),
+    default="fill",
+    show_default=True,
+    help="fill: write only the fields empty in Airtable; overwrite: the book wins.",
+)
+def sync_airtable(workspace, retry_failed, update_strategy):
     """Queue an Airtable sync of pending companies and contacts per workspace."""
     from prospecting.models import AirtableSettings
     from prospecting.services import contacts
@@ -364,7 +371,9 @@ def sync_airtable(workspace, retry_failed):
     errors = 0
     for ws in targets:
         try:
-            job = contacts.start_sync(ws.id, retry_failed=retry_failed)
+            job = contacts.start_sync(
+                ws.id, retry_failed=retry_failed, update_strategy=update_strategy
+            )
         except ServiceError as exc:
             click.echo(f"{ws.name}: {exc.message}", err=True)
             errors += 1

@@ -426,3 +426,24 @@ class ImportToListForm(FlaskForm):
     target_list = IntegerField("List", validators=[DataRequired()])
     include_risky = BooleanField("Include risky emails")
     next = HiddenField("Back to", validators=[Length(max=2000)])
+    # Which rows: the checked ones, the page, every row the table's filter
+    # shows (confirmed by sending that count), or (no scope) the whole job.
+    scope = SelectField(
+        "Rows",
+        choices=[
+            SelectChoice("selected", "the checked rows"),
+            SelectChoice("page", "this page"),
+            SelectChoice("all", "all matching"),
+            SelectChoice("job", "all of them"),
+        ],
+        default="job",
+        validators=[Optional()],
+    )
+    row_ids = SelectMultipleField(
+        "Checked rows", coerce=int, validate_choice=False, validators=[Optional()]
+    )
+    page_ids = StringField("Page", validators=[Optional(), Length(max=20000)])
+    confirm_count = IntegerField("Confirmed count", validators=[Optional()])
+    status = StringField("Status", validators=[Optional(), Length(max=40)])
+    verdict = StringField("Verdict", validators=[Optional(), Length(max=40)])
+    flag = StringField("Flag", validators=[Optional(), Length(max=40)])

@@ -11,6 +11,7 @@ from prospecting import tasks
 from prospecting.extensions import db
 from prospecting.models import AirtableSettings
 from prospecting.models import Contact
+from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.sandbox import airtable as sandbox
 from prospecting.sandbox import faults
@@ -251,7 +252,8 @@ def test_a_429_releases_the_chunk_for_the_lockout_without_waiting(
     add_people(workspace.id, 20, company_id=company.id)
     slept, real_sleep = [], time.sleep
     monkeypatch.setattr(time, "sleep", lambda s: (slept.append(s), real_sleep(s)))
-    job = run_sync(workspace.id)
+    # Overwrite: no read before each upsert, so the third request is a chunk's.
+    job = run_sync(workspace.id, update_strategy="overwrite")
     monkeypatch.setattr(time, "sleep", real_sleep)
     # No worker waited for the lockout (the pacing's own waits are milliseconds).
     assert all(s < 0.5 for s in slept), slept
@@ -374,3 +376,99 @@ def test_a_sync_restricted_to_some_contacts_sends_only_them_and_their_companies(
     assert [r["fields"]["Name"] for r in sandbox.records(base, "Companies")] == [
         "Globex"
     ]
+
+
+def _typed_in_airtable(workspace_id, base):
+    """Jo in the book (title Founder, no record yet) and Jo's record in Airtable
+    where someone typed the title and left the name empty."""
+    contacts.upsert_contacts(
+        workspace_id, [ContactInput(name="Jo", email="jo@x.io", title="Founder")]
+    )
+    sandbox.add(base, "Contacts", {"Email": "jo@x.io", "Title": "Typed"})
+
+
+def test_sync_fills_only_empty_fields_by_default(workspace, base):
+    _typed_in_airtable(workspace.id, base)
+    job = run_sync(workspace.id)
+    assert job.params["update_strategy"] == "fill"
+    (row,) = sandbox.records(base, "Contacts")
+    assert (row["fields"]["Title"], row["fields"]["Name"]) == ("Typed", "Jo")
+    assert db.session.scalar(select(Contact)).crm_record_id == row["id"]
+
+
+def test_sync_overwrite_makes_the_book_win(workspace, base):
+    _typed_in_airtable(workspace.id, base)
+    run_sync(workspace.id, update_strategy="overwrite")
+    (row,) = sandbox.records(base, "Contacts")
+    assert (row["fields"]["Title"], row["fields"]["Name"]) == ("Founder", "Jo")
+
+
+def test_fill_reads_each_chunk_once_through_the_paced_client(workspace, base):
+    from sqlalchemy import func
+
+    from prospecting.models import ProviderCall
+
+    def reads():
+        return db.session.scalar(
+            select(func.count()).where(
+                ProviderCall.provider == "airtable",
+                ProviderCall.endpoint == "records",
+            )
+        )
+
+    add_people(workspace.id, 15)
+    before = reads()
+    run_sync(workspace.id, update_strategy="overwrite")
+    overwrite = reads() - before
+    add_people(workspace.id, 15, prefix="q")
+    before = reads()
+    run_sync(workspace.id)
+    assert reads() - before == overwrite + 2  # two chunks of at most 10
+    assert len(sandbox.records(base, "Contacts")) == 30
+
+
+def test_fill_updates_a_record_synced_before_by_its_id(workspace, base):
+    (item,) = contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="Ann", phone="+14155550123")]
+    ).items
+    run_sync(workspace.id)
+    (row,) = sandbox.records(base, "Contacts")
+    # The phone went: the second sync updates the record by its stored id.
+    contact = db.session.get(Contact, item.contact_id)
+    contact.title, contact.phone, contact.name = "CTO", None, "Ann B"
+    contact.updated_at = contact.synced_at + timedelta(seconds=1)
+    db.session.commit()
+    job = run_sync(workspace.id)
+    (row,) = sandbox.records(base, "Contacts")
+    assert job.success_count == 1
+    assert (row["fields"]["Name"], row["fields"]["Title"]) == ("Ann", "CTO")
+
+
+def test_sync_refuses_an_unknown_strategy(workspace, base):
+    with pytest.raises(InvalidInput, match="update_strategy"):
+        contacts.start_sync(workspace.id, update_strategy="merge")
+
+
+def test_sync_form_offers_and_sends_the_strategy(auth_client, workspace, base):
+    page = auth_client.get("/contacts/airtable").get_data(as_text=True)
+    assert 'value="fill" checked' in page and "a value someone typed" in page
+    started = auth_client.post(
+        "/contacts/airtable/sync", data={"update_strategy": "overwrite"}
+    )
+    assert started.status_code == 302
+    job = db.session.scalar(select(Job).where(Job.kind == "airtable_sync"))
+    assert job.params["update_strategy"] == "overwrite"
+    bad = auth_client.post(
+        "/contacts/airtable/sync", data={"update_strategy": "x"}, follow_redirects=True
+    )
+    assert b"update_strategy must be one of" in bad.data
+
+
+def test_cli_takes_the_update_strategy(runner, workspace, base):
+    _typed_in_airtable(workspace.id, base)
+    args = ["sync", "airtable", "--workspace", "Acme", "--update-strategy"]
+    result = runner.invoke(args=[*args, "overwrite"])
+    assert result.exit_code == 0, result.output
+    (row,) = sandbox.records(base, "Contacts")
+    assert row["fields"]["Title"] == "Founder"
+    assert runner.invoke(args=[*args, "merge"]).exit_code != 0

@@ -1,10 +1,13 @@
 """The contact book's JSON API: contacts, companies and "Add to contacts"."""
 
 import pytest
+from sqlalchemy import select
 
+from prospecting.extensions import db
 from prospecting.services import accounts
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
+from tests import factories
 from tests.factories import start_enrichment
 from tests.test_contacts_gate import mixed_file
 
@@ -201,9 +204,44 @@ def test_import_runs_a_job_whose_status_counts_each_rule(
         ({"source": "crm", "job_id": "x"}, "source"),
         ({"source": "enrichment"}, "job_id"),
         ({"source": "enrichment", "job_id": "x", "include_risky": 1}, "include_risky"),
+        ({"source": "enrichment", "job_id": "x", "row_ids": ["1"]}, "row_ids"),
+        ({"source": "enrichment", "job_id": "x", "row_ids": []}, "row_ids"),
+        ({"source": "enrichment", "job_id": "x", "list_id": "7"}, "list_id"),
     ],
 )
 def test_a_bad_import_request_is_4xx_naming_the_field(client, api_headers, body, field):
     response = client.post("/api/v1/contacts/import", json=body, headers=api_headers)
     assert 400 <= response.status_code < 500
     assert field in response.get_json()["error"]["message"]
+
+
+def test_import_takes_only_the_rows_named_and_puts_them_on_the_list(
+    auth_client, client, api_headers, workspace
+):
+    from prospecting.models import Contact
+    from prospecting.models import EnrichmentRow
+    from prospecting.services import lists
+
+    leads = factories.make_list(workspace.id)
+    job = start_enrichment(auth_client, factories.contacts_csv(5))
+    response = client.post(
+        "/api/v1/contacts/import",
+        json={
+            "source": "enrichment",
+            "job_id": job.id,
+            "row_ids": [2, 5],
+            "list_id": leads.id,
+        },
+        headers=api_headers,
+    )
+    assert response.status_code == 202
+    wanted = sorted(
+        db.session.scalars(
+            select(EnrichmentRow.email_normalized).where(
+                EnrichmentRow.job_id == job.id, EnrichmentRow.row_number.in_([2, 5])
+            )
+        )
+    )
+    assert sorted(c.email for c in db.session.scalars(select(Contact))) == wanted
+    members = db.session.scalars(lists.member_ids_query(leads)).all()
+    assert sorted(db.session.get(Contact, i).email for i in members) == wanted

@@ -140,6 +140,10 @@ def test_erase_removes_the_person_everywhere_and_keeps_others(workspace):
         "import_rows": 1,
         "webhook_deliveries": 1,
         "cache_entries": 1,
+        "enrichment_pages": 0,
+        "merge_records": 0,
+        "audit_events": 0,
+        "upload_rows": 0,
     }
     assert (done["suppressed"], done["airtable"]) == (3, "not_synced")
     assert _count(Contact) == 0
@@ -295,3 +299,115 @@ def test_an_import_keeps_no_trace_of_a_suppressed_person(auth_client, workspace)
     assert contacts.import_summary(job)["rules"] == {"suppressed": 1}
     (row,) = contacts.kept_out_rows(job)
     assert "jane" not in str(row).lower() and "suppressed" in row
+
+
+def _holding(text: str) -> list[str]:
+    """Every table column (text or JSON) and uploaded file that holds `text`."""
+    from pathlib import Path
+
+    from flask import current_app
+    from sqlalchemy import JSON
+    from sqlalchemy import String
+    from sqlalchemy import Text
+    from sqlalchemy import cast
+    from sqlalchemy import func as f
+
+    found = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            kind = column.type
+            if not isinstance(kind, String | Text | JSON) and not hasattr(kind, "impl"):
+                continue
+            hits = db.session.scalar(
+                select(f.count())
+                .select_from(table)
+                .where(f.lower(cast(column, String)).contains(text.lower()))
+            )
+            if hits:
+                found.append(f"{table.name}.{column.name}")
+    for path in Path(current_app.config["UPLOAD_DIR"]).rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".xlsx":
+                import zipfile
+
+                with zipfile.ZipFile(path) as z:
+                    data = b"".join(z.read(n) for n in z.namelist())
+            if text.lower().encode() in data.lower():
+                found.append(path.name)
+    return found
+
+
+def test_erase_leaves_the_person_in_no_table_and_no_uploaded_file(
+    auth_client, workspace
+):
+    from prospecting.models import EnrichmentPage
+    from prospecting.services import audit
+
+    rows = [["Name", "Email", "Phone"], ["Jane", "JANE@example.com", "(415) 555-0101"]]
+    rows.append(["Bo", "bo@example.com", ""])
+    factories.import_book_file(auth_client, factories.csv_bytes(rows), "p.csv")
+    sheets = {"People": rows, "Other": [["Email"], ["jane@example.com"], ["x@y.io"]]}
+    factories.import_book_file(auth_client, factories.xlsx_bytes(sheets), "p.xlsx")
+    job = factories.make_job(workspace.id, kind="enrichment")
+    db.session.add(
+        EnrichmentPage(
+            job_id=job.id,
+            last_row=2,
+            first_row=1,
+            data=[["Jane", "jane@example.com"], ["Bo", "bo@example.com"]],
+        )
+    )
+    audit.record(workspace.id, "note", "x", details={"to": "Jane@Example.com"})
+    db.session.commit()
+    contact = jane(workspace.id)
+    assert _holding("jane@example.com")
+
+    done = erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
+
+    assert _holding("jane@example.com") == []
+    assert _holding("5550101") == [] and _holding("jane-doe") == []
+    assert _holding("bo@example.com")
+    assert done["removed"]["import_rows"] >= 2
+    assert done["removed"]["enrichment_pages"] == 1
+    assert done["removed"]["upload_rows"] == sum(f["rows"] for f in done["files"])
+    assert {f["file"] for f in done["files"]} == {"p.csv", "p.xlsx"}
+    assert done["not_scrubbed"] == []
+
+
+def test_erase_names_a_file_it_could_not_scrub(auth_client, workspace):
+    from prospecting.models import Upload
+
+    rows = [["Name", "Email"], ["Jane", "jane@example.com"]]
+    factories.import_book_file(auth_client, factories.xlsx_bytes({"A": rows}), "q.xlsx")
+    upload = db.session.scalar(select(Upload))
+    with open(upload.stored_path, "r+b") as f:
+        f.seek(40)
+        f.write(b"\x00" * 200)
+    contact = jane(workspace.id)
+    done = erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
+    assert [f["file"] for f in done["not_scrubbed"]] == ["q.xlsx"]
+
+
+def test_erase_page_says_what_was_removed_where(auth_client, workspace):
+    rows = [["Name", "Email"], ["Jane", "jane@example.com"]]
+    factories.import_book_file(auth_client, factories.csv_bytes(rows), "p.csv")
+    contact = jane(workspace.id)
+    response = auth_client.post(
+        f"/contacts/{contact.id}/erase",
+        data={"confirm": "jane@example.com"},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "Removed:" in page and "rows of the file p.csv" in page
+
+
+def test_erase_names_a_utf16_file_holding_the_person(auth_client, workspace):
+    from prospecting.models import Upload
+
+    text = "Name,Email\r\nJane,jane@example.com\r\n"
+    factories.upload(auth_client, text.encode("utf-16"), "u.csv")
+    assert db.session.scalar(select(Upload)) is not None
+    contact = jane(workspace.id)
+    done = erase.erase_contact(workspace.id, contact.id, confirm="jane@example.com")
+    assert [f["file"] for f in done["not_scrubbed"]] == ["u.csv"]

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from prospecting.extensions import db
 from prospecting.models import Contact
+from prospecting.models import Job
 from prospecting.services import contacts
 from prospecting.services import jobs
 from prospecting.services import lists
@@ -227,3 +228,157 @@ def test_a_large_bulk_action_runs_as_a_job_with_its_progress_page(
     page = auth_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Add to list: 3 contacts" in page
     assert lists.count_members(leads) == 3
+
+
+def _emails_on(leads) -> list[str]:
+    ids = db.session.scalars(lists.member_ids_query(leads)).all()
+    return sorted(db.session.get(Contact, i).email for i in ids)
+
+
+def _row_emails(job_id, numbers) -> list[str]:
+    from prospecting.models import EnrichmentRow
+
+    return sorted(
+        db.session.scalars(
+            select(EnrichmentRow.email_normalized).where(
+                EnrichmentRow.job_id == job_id, EnrichmentRow.row_number.in_(numbers)
+            )
+        )
+    )
+
+
+def test_checked_results_rows_and_only_they_go_onto_a_list(auth_client, workspace):
+    leads = factories.make_list(workspace.id)
+    job = factories.start_enrichment(auth_client, factories.contacts_csv(5))
+    # Everyone is in the book already: the list still takes only the rows checked.
+    auth_client.post(f"/contacts/import/enrichment/{job.id}")
+    page = auth_client.get(f"/enrichment/jobs/{job.id}").get_data(as_text=True)
+    assert f'form="import-to-list-{job.id}" name="row_ids" value="3"' in page
+    assert "add all 5 rows" in page
+    response = auth_client.post(
+        f"/lists/import/{job.id}",
+        data={"target_list": leads.id, "scope": "selected", "row_ids": ["1", "3"]},
+    )
+    assert response.status_code == 302
+    assert _emails_on(leads) == _row_emails(job.id, [1, 3])
+
+
+def test_this_page_of_results_goes_onto_a_list(auth_client, workspace):
+    leads = factories.make_list(workspace.id)
+    job = factories.start_enrichment(auth_client, factories.contacts_csv(4))
+    auth_client.post(
+        f"/lists/import/{job.id}",
+        data={"target_list": leads.id, "scope": "page", "page_ids": "2,4"},
+    )
+    assert _emails_on(leads) == _row_emails(job.id, [2, 4])
+
+
+def test_no_checked_row_is_refused_and_nothing_starts(auth_client, workspace):
+    leads = factories.make_list(workspace.id)
+    job = factories.start_enrichment(auth_client, factories.contacts_csv(2))
+    response = auth_client.post(
+        f"/lists/import/{job.id}",
+        data={"target_list": leads.id, "scope": "selected"},
+        follow_redirects=True,
+    )
+    assert b"Check the rows to add first" in response.data
+    assert not db.session.scalars(
+        select(Job).where(Job.kind == contacts.KIND_IMPORT)
+    ).all()
+
+
+def test_all_matching_rows_need_their_count_confirmed_and_follow_the_filter(
+    auth_client, workspace
+):
+    from prospecting.models import EnrichmentRow
+
+    leads = factories.make_list(workspace.id)
+    job = factories.start_enrichment(auth_client, factories.contacts_csv(6))
+    rows = db.session.scalars(
+        select(EnrichmentRow).where(EnrichmentRow.job_id == job.id)
+    ).all()
+    for row in rows[:2]:
+        row.email_verdict = "risky"
+    db.session.commit()
+    page = auth_client.get(f"/enrichment/jobs/{job.id}?verdict=risky")
+    assert 'name="confirm_count" value="2"' in page.get_data(as_text=True)
+    form = {"target_list": leads.id, "scope": "all", "verdict": "risky"}
+    refused = auth_client.post(
+        f"/lists/import/{job.id}", data=form, follow_redirects=True
+    )
+    assert b"confirm adding all 2 matching rows" in refused.data
+    stale = auth_client.post(
+        f"/lists/import/{job.id}", data={**form, "confirm_count": 6}
+    )
+    assert stale.status_code == 302 and lists.count_members(leads) == 0
+    auth_client.post(
+        f"/lists/import/{job.id}",
+        data={**form, "confirm_count": 2, "include_risky": "y"},
+    )
+    assert _emails_on(leads) == _row_emails(job.id, [r.row_number for r in rows[:2]])
+
+
+def test_checked_prospects_go_onto_a_list(auth_client, workspace):
+    from prospecting.models import Prospect
+
+    leads = factories.make_list(workspace.id)
+    job = factories.make_job(
+        workspace.id,
+        kind="prospect_search",
+        status="completed",
+        params={"api": "classic", "target": 3, "criteria": {}},
+    )
+    found = [
+        Prospect(
+            job_id=job.id,
+            batch=0,
+            provider_id=f"p{i}",
+            name=f"P {i}",
+            linkedin_url=f"https://www.linkedin.com/in/p-{i}",
+        )
+        for i in range(3)
+    ]
+    db.session.add_all(found)
+    db.session.commit()
+    page = auth_client.get(f"/prospects/jobs/{job.id}").get_data(as_text=True)
+    assert f'name="row_ids" value="{found[1].id}"' in page
+    auth_client.post(
+        f"/lists/import/{job.id}",
+        data={"target_list": leads.id, "scope": "selected", "row_ids": found[1].id},
+    )
+    ids = db.session.scalars(lists.member_ids_query(leads)).all()
+    assert [db.session.get(Contact, i).linkedin_url for i in ids] == [
+        "https://www.linkedin.com/in/p-1"
+    ]
+
+
+def test_this_page_of_people_search_profiles_goes_onto_a_list(auth_client, workspace):
+    from prospecting.models import PeopleSearch
+    from prospecting.models import PersonProfile
+
+    leads = factories.make_list(workspace.id)
+    job = factories.make_job(workspace.id, kind="people_search", status="completed")
+    db.session.add(
+        PeopleSearch(
+            id=job.id, workspace_id=workspace.id, query_filter={}, fetch_count=3
+        )
+    )
+    profiles = [
+        PersonProfile(
+            search_id=job.id,
+            provider_record_id=f"r{i}",
+            full_name=f"Found {i}",
+            email=f"found{i}@initech.io",
+            raw_data={},
+        )
+        for i in range(3)
+    ]
+    db.session.add_all(profiles)
+    db.session.commit()
+    page_ids = f"{profiles[0].id},{profiles[2].id}"
+    auth_client.post(
+        f"/lists/import/{job.id}",
+        data={"target_list": leads.id, "scope": "page", "page_ids": page_ids},
+    )
+    assert _emails_on(leads) == ["found0@initech.io", "found2@initech.io"]
+    assert len(db.session.scalars(select(Contact)).all()) == 2

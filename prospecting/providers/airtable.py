@@ -353,6 +353,21 @@ def list_records(token: str, base_id: str, table: str) -> list[dict]:
     return api.table(base_id, table).all()
 
 
+def find_records(
+    token: str, base_id: str, table: str, formula: str, *, max_records: int = 100
+) -> list[dict]:
+    """The records `formula` (filterByFormula) matches: one list request, paced
+    like every other request of the base."""
+    api = _api(token, base_id)
+    return api.table(base_id, table).all(formula=formula, max_records=max_records)
+
+
+def formula_text(value) -> str:
+    """A value as a formula's string literal (quotes and backslashes escaped)."""
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{text}'"
+
+
 def base_schema(token: str, base_id: str) -> list[dict]:
     """The base's tables with their fields ({id, name, type, options}), read from
     GET /v0/meta/bases/{base}/tables (needs the token's schema.bases:read scope)."""

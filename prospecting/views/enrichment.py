@@ -14,6 +14,7 @@ from prospecting import tasks
 from prospecting.forms import EnrichmentStartForm
 from prospecting.forms import RerunForm
 from prospecting.forms import UploadForm
+from prospecting.services import contacts
 from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import exports
@@ -32,6 +33,8 @@ bp = Blueprint("enrichment", __name__, url_prefix="/enrichment")
 DELIMITER_NAMES = {",": "comma (,)", ";": "semicolon (;)", "\t": "tab", "|": "pipe (|)"}
 STATUSES = ("pending", "success", "failed", "cancelled")
 FLAG_LABELS = {"catch_all": "catch-all", "free_provider": "free mail"}
+# The rows "Add to contacts" takes (processed ones).
+IMPORTED = ("success", "failed")
 
 
 @bp.get("/")
@@ -284,6 +287,7 @@ def _results_context(job) -> dict:
     rows = enrichment.results_after(job, where=where, after=after, limit=per_page + 1)
     has_more = len(rows) > per_page
     rows = rows[:per_page]
+    counts = enrichment.status_counts(job.id)
     return {
         "rows": rows,
         "where": where,
@@ -293,10 +297,21 @@ def _results_context(job) -> dict:
         "flags": enrichment.FLAGS,
         "flag_labels": FLAG_LABELS,
         "export_columns": enrichment.columns_of(job),
-        "counts": enrichment.status_counts(job.id),
+        "counts": counts,
         "after": after,
         "next_after": rows[-1].row_number if has_more else None,
+        "import_total": _import_total(job, where, counts) if job.is_terminal else None,
     }
+
+
+def _import_total(job, where, counts: dict) -> int:
+    """How many rows "Add to a list" takes with "all matching": from the job's
+    counters, counted in its rows only when the filter is by verdict or flag."""
+    if where.verdict or where.flag:
+        return contacts.count_import_rows("enrichment", job.id, where)
+    if where.status:
+        return counts.get(where.status, 0) if where.status in IMPORTED else 0
+    return sum(counts.get(s, 0) for s in IMPORTED)
 
 
 @bp.get("/jobs/<job_id>/export.csv")

@@ -24,6 +24,7 @@ from prospecting.forms import ListForm
 from prospecting.forms import RenameListForm
 from prospecting.forms import TagsForm
 from prospecting.services import contacts
+from prospecting.services import enrichment
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services import lists
@@ -324,6 +325,7 @@ def import_to_list(job_id: str):
         flash("Choose a list.", "error")
         return redirect(back)
     try:
+        row_ids, row_filter = _chosen_rows(form, source, found.id)
         job = lists.start_import_to_list(
             g.workspace.id,
             current_user.id,
@@ -331,6 +333,8 @@ def import_to_list(job_id: str):
             job_id,
             form.target_list.data,
             include_risky=bool(form.include_risky.data),
+            row_ids=row_ids,
+            row_filter=row_filter,
         )
     except InvalidInput as exc:
         flash(exc.message, "error")
@@ -338,6 +342,33 @@ def import_to_list(job_id: str):
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     flash("Adding these people to the book, then to the list.", "info")
     return redirect(url_for("contacts.import_job", job_id=job.id))
+
+
+def _chosen_rows(form: ImportToListForm, source: str, job_id: str):
+    """(row ids, results filter) of the rows the form chose; InvalidInput when
+    none is checked or "all matching" is not confirmed with its current count."""
+    scope = form.scope.data or "job"
+    if scope == "selected":
+        if not form.row_ids.data:
+            raise InvalidInput("Check the rows to add first.", code="no_rows")
+        return list(form.row_ids.data), None
+    if scope == "page":
+        raw = (form.page_ids.data or "").split(",")
+        return [int(v) for v in raw if v.strip().isdigit() and len(v) < 12], None
+    if scope != "all":
+        return None, None
+    row_filter = None
+    if source == "enrichment":
+        row_filter = enrichment.row_filter(
+            form.status.data, form.verdict.data, form.flag.data, strict=False
+        )
+    total = contacts.count_import_rows(source, job_id, row_filter)
+    if form.confirm_count.data != total:
+        raise InvalidInput(
+            f"confirm_count: tick the box to confirm adding all {total} matching rows.",
+            code="not_confirmed",
+        )
+    return None, row_filter
 
 
 # Tags

@@ -65,3 +65,46 @@ def test_erased_person_stays_out_on_postgresql(workspace):
     )
     assert [i.rule for i in report.items] == ["suppressed", None]
     assert db.session.scalar(select(Contact.email)) == "ok@x.io"
+
+
+def test_erase_scrubs_json_columns_on_postgresql(workspace):
+    from prospecting.models import AuditEvent
+    from prospecting.models import ContactMerge
+    from prospecting.models import EnrichmentPage
+    from prospecting.models import JobBatch
+    from prospecting.services import audit
+
+    a = factories.make_contact(workspace.id, name="Jane", email="jane.doe@gmail.com")
+    b = factories.make_contact(workspace.id, name="J", email="jd@x.io")
+    merge.merge(workspace.id, a.id, [b.id])
+    job = factories.make_job(
+        workspace.id,
+        kind="contact_import",
+        params={"kept_out_rows": [[2, "Jane", "jd@x.io", "", "", "r", "y"]]},
+    )
+    db.session.add(
+        JobBatch(
+            job_id=job.id,
+            seq=0,
+            kind="contact_import.chunk",
+            params={"rows": [{"email": "JD@x.io"}, {"email": "o@x.io"}]},
+        )
+    )
+    db.session.add(
+        EnrichmentPage(
+            job_id=job.id, last_row=1, first_row=1, data=[["Jane", "jd@x.io"]]
+        )
+    )
+    audit.record(workspace.id, "note", "x", details={"to": "jd@x.io"})
+    db.session.commit()
+    erase.erase_contact(workspace.id, a.id, confirm="jane.doe@gmail.com")
+    db.session.expire_all()
+    assert db.session.scalars(select(ContactMerge)).all() == []
+    assert db.session.get(type(job), job.id).params["kept_out_rows"] == []
+    (batch,) = db.session.scalars(select(JobBatch)).all()
+    assert batch.params["rows"] == [{"email": "o@x.io"}]
+    (page,) = db.session.scalars(select(EnrichmentPage)).all()
+    assert page.data == [["", ""]]
+    assert all(
+        "jd@x.io" not in str(e.details) for e in db.session.scalars(select(AuditEvent))
+    )

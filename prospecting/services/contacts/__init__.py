@@ -52,6 +52,7 @@ from prospecting.services.contacts.gate import RULES as GATE_RULES
 from prospecting.services.contacts.imports import KEPT_OUT_COLUMNS
 from prospecting.services.contacts.imports import KIND as KIND_IMPORT
 from prospecting.services.contacts.imports import SOURCES as IMPORT_SOURCES
+from prospecting.services.contacts.imports import count_rows as count_import_rows
 from prospecting.services.contacts.imports import import_summary
 from prospecting.services.contacts.imports import kept_out_rows
 from prospecting.services.contacts.imports import start_import
@@ -133,6 +134,7 @@ __all__ = [
     "get_company",
     "get_contact",
     "get_settings",
+    "count_import_rows",
     "import_summary",
     "kept_out_rows",
     "read_book_rows",

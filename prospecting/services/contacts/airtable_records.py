@@ -87,8 +87,12 @@ class SyncCounts:
     failed: int = 0
 
 
-def sync_objects(conn: Connection, objects: list, *, read_at) -> SyncCounts:
+def sync_objects(
+    conn: Connection, objects: list, *, read_at, strategy: str = "overwrite"
+) -> SyncCounts:
     """Upsert companies or contacts (one kind, at most 10) and record each outcome.
+    With the "fill" strategy the records are read first (one list request) and
+    only the fields empty in Airtable are sent.
 
     Per-record problems (no merge value, unsynced company, a refused record such as
     a multiple match) mark that record failed and the rest carry on; rate limits,
@@ -105,6 +109,8 @@ def sync_objects(conn: Connection, objects: list, *, read_at) -> SyncCounts:
     db.session.commit()
     if not ready:
         return counts
+    if strategy == "fill":
+        ready = _fill_only(conn, ready)
     groups: dict = {}
     for obj, (merge, record) in ready:
         groups.setdefault(merge, []).append((obj, record))
@@ -152,6 +158,49 @@ def _send(conn: Connection, merge: str | None, ready: list, read_at) -> None:
         obj.synced_at = read_at
         obj.sync_failed, obj.sync_error = False, None
     db.session.commit()
+
+
+def _fill_only(conn: Connection, ready: list) -> list:
+    """The records without the fields Airtable already has a value in (the merge
+    field stays: the upsert matches on it); one filterByFormula list request
+    reads the chunk's existing records."""
+    is_company = isinstance(ready[0][0], Company)
+    table = conn.companies_table if is_company else conn.contacts_table
+    matches = []
+    for _, (merge, record) in ready:
+        if merge is None:
+            matches.append(f"RECORD_ID()={airtable.formula_text(record['id'])}")
+        else:
+            value = airtable.formula_text(record["fields"][merge])
+            matches.append(f"{{{merge}}}={value}")
+    existing = airtable.find_records(
+        conn.token, conn.base_id, table, f"OR({','.join(matches)})"
+    )
+    out = []
+    for obj, (merge, record) in ready:
+        have = _existing(existing, merge, record)
+        fields = {
+            name: value
+            for name, value in record["fields"].items()
+            if name == merge or have.get(name) in (None, "", [])
+        }
+        out.append((obj, (merge, {**record, "fields": fields})))
+    return out
+
+
+def _existing(records: list[dict], merge: str | None, record: dict) -> dict:
+    """The fields of the Airtable record this one would update ({} for a new one)."""
+    for found in records:
+        fields = found.get("fields") or {}
+        if merge is None and found.get("id") == record.get("id"):
+            return fields
+        if merge is not None and _same(fields.get(merge), record["fields"][merge]):
+            return fields
+    return {}
+
+
+def _same(a, b) -> bool:
+    return str(a or "").strip().lower() == str(b or "").strip().lower()
 
 
 def _mark_failed(obj, message: str) -> None:

@@ -21,6 +21,7 @@ from prospecting.providers import airtable
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
 from prospecting.services.contacts import airtable_schema
+from prospecting.services.contacts import strategy
 from prospecting.services.contacts.airtable_records import SyncCounts
 from prospecting.services.contacts.airtable_records import sync_objects
 from prospecting.services.contacts.airtable_settings import Connection
@@ -56,9 +57,13 @@ def start_sync(
     retry_failed: bool = False,
     contact_ids: list[int] | None = None,
     title: str | None = None,
+    update_strategy: str | None = None,
 ) -> Job:
     """Create a sync job with its planning batch (committed, not yet enqueued);
-    `contact_ids` restricts it to those contacts (and their companies)."""
+    `contact_ids` restricts it to those contacts (and their companies);
+    `update_strategy` is "fill" (the default: only the fields empty in Airtable
+    are written) or "overwrite" (the book's values win)."""
+    chosen = strategy.check(update_strategy)
     connection(workspace_id)
     if open_sync(workspace_id) is not None:
         raise Conflict("An Airtable sync is already running for this workspace.")
@@ -69,7 +74,7 @@ def start_sync(
                 .where(model.workspace_id == workspace_id, model.sync_failed)
                 .values(sync_failed=False, sync_error=None)
             )
-    params = {"retry_failed": retry_failed}
+    params = {"retry_failed": retry_failed, "update_strategy": chosen}
     if contact_ids is not None:
         params["contact_ids"] = list(contact_ids)
     job = jobs.create(
@@ -174,12 +179,20 @@ def sync_chunk(run: jobs.Run) -> jobs.Result:
         wait = current_app.config["AIRTABLE_PHASE_WAIT_SECONDS"]
         return jobs.Later(wait, "Waiting for companies.", counts=jobs.WAIT)
     ids = run.params.get("ids", [])
-    _sync_ids(connection(job.workspace_id), batch.kind, job.workspace_id, ids)
+    chosen = job.params.get("update_strategy") or strategy.DEFAULT
+    conn = connection(job.workspace_id)
+    _sync_ids(conn, batch.kind, job.workspace_id, ids, chosen)
     failed = _failed_count(batch.kind, ids)
     return jobs.Done(success=len(ids) - failed, failed=failed)
 
 
-def _sync_ids(conn: Connection, kind: str, workspace_id: int, ids: list[int]) -> None:
+def _sync_ids(
+    conn: Connection,
+    kind: str,
+    workspace_id: int,
+    ids: list[int],
+    chosen: str = strategy.DEFAULT,
+) -> None:
     model = Company if kind == COMPANIES else Contact
     read_at = utcnow()
     # Only what is still pending: a re-run skips records an earlier run synced.
@@ -193,7 +206,7 @@ def _sync_ids(conn: Connection, kind: str, workspace_id: int, ids: list[int]) ->
         .order_by(model.id)
     ).all()
     if objects:
-        sync_objects(conn, list(objects), read_at=read_at)
+        sync_objects(conn, list(objects), read_at=read_at, strategy=chosen)
 
 
 def _companies_open(job_id: str) -> bool:

@@ -5,9 +5,11 @@ and the deletion pushed to Airtable when they were synced. Both are audited.
 Where a person's data lives (every column that holds an email, a phone or a
 LinkedIn profile): the contact with its emails, phones, company links and
 sources; enrichment rows (mapped values and the original fields); people-search
-profiles; LinkedIn prospects; the rows an "Add to contacts" import kept in its
-batches and kept-out list; webhook deliveries about them; the provider cache
-(keyed on the address, or holding it as a found value).
+profiles; LinkedIn prospects; webhook deliveries about them; the provider cache
+(keyed on the address, or holding it as a found value); and, in erase_traces,
+the rows jobs keep in their params, enrichment pages, audit details, merge
+snapshots and the uploaded files on disk. What cannot be scrubbed (a damaged
+file) is named in the result.
 """
 
 import logging
@@ -22,7 +24,6 @@ from prospecting.extensions import db
 from prospecting.models import Contact
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
-from prospecting.models import JobBatch
 from prospecting.models import PeopleSearch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
@@ -32,6 +33,7 @@ from prospecting.providers import airtable
 from prospecting.providers.errors import ProviderError
 from prospecting.services import audit
 from prospecting.services import webhooks
+from prospecting.services.contacts import erase_traces as traces
 from prospecting.services.contacts import suppression
 from prospecting.services.contacts.airtable_settings import AirtableNotConfigured
 from prospecting.services.contacts.airtable_settings import connection
@@ -76,15 +78,21 @@ def erase_contact(
     emails = sorted({e.email for e in contact.emails} | {contact.email} - {None})
     phones = sorted({p.phone for p in contact.phones} | {contact.phone} - {None})
     profile = contact.linkedin_key
+    person = traces.Person(emails, phones, profile)
     airtable_state = _delete_in_airtable(workspace_id, contact)
     removed = {
         "enrichment_rows": _enrichment_rows(workspace_id, emails, phones),
         "person_profiles": _profiles(workspace_id, emails, profile),
         "prospects": _prospects(workspace_id, profile),
-        "import_rows": _import_rows(workspace_id, emails, phones, profile),
+        "import_rows": traces.job_rows(workspace_id, person),
+        "enrichment_pages": traces.enrichment_pages(workspace_id, person),
         "webhook_deliveries": _deliveries(workspace_id, emails, phones),
         "cache_entries": _cache(emails),
+        "merge_records": traces.merge_records(workspace_id, person, contact.id),
+        "audit_events": traces.audit_details(workspace_id, person),
     }
+    files, not_scrubbed = traces.upload_files(workspace_id, person)
+    removed["upload_rows"] = sum(f["rows"] for f in files)
     held = suppression.suppress(
         workspace_id, emails=emails, phones=phones, profiles=[profile]
     )
@@ -98,7 +106,12 @@ def erase_contact(
         "contact.erased",
         f"contact #{contact.id}",
         user_id=user_id,
-        details={"removed": removed, "suppressed": held, "airtable": airtable_state},
+        details={
+            "removed": removed,
+            "suppressed": held,
+            "airtable": airtable_state,
+            "not_scrubbed": [f["file"] for f in not_scrubbed],
+        },
     )
     contact_id = contact.id
     detach([contact_id])
@@ -111,6 +124,8 @@ def erase_contact(
         "removed": removed,
         "suppressed": held,
         "airtable": airtable_state,
+        "files": files,
+        "not_scrubbed": not_scrubbed,
     }
 
 
@@ -199,56 +214,6 @@ def _prospects(workspace_id: int, profile) -> int:
 
 def _slug(profile: str | None) -> str:
     return profile.rsplit("/", 1)[-1] if profile else "\x00"
-
-
-def _theirs(values, emails, phones, profile) -> bool:
-    for value in values:
-        if not isinstance(value, str) or not value:
-            continue
-        if normalise_email(value) in emails or normalise_phone(value) in phones:
-            return True
-        if profile and linkedin_key(value) == profile:
-            return True
-    return False
-
-
-def _import_rows(workspace_id: int, emails, phones, profile) -> int:
-    """Drop the person's rows from "Add to contacts" CSV batches and kept-out lists."""
-    count = 0
-    imports = db.session.scalars(
-        select(Job).where(
-            Job.workspace_id == workspace_id, Job.kind == "contact_import"
-        )
-    ).all()
-    for job in imports:
-        kept = (job.params or {}).get("kept_out_rows")
-        if kept:
-            left = [r for r in kept if not _theirs(r, emails, phones, profile)]
-            count += len(kept) - len(left)
-            job.params = {**job.params, "kept_out_rows": left}
-        for batch in db.session.scalars(
-            select(JobBatch).where(JobBatch.job_id == job.id)
-        ):
-            params = batch.params or {}
-            for key in ("rows", "kept_out_rows"):
-                rows = params.get(key)
-                if not rows:
-                    continue
-                left = [
-                    r
-                    for r in rows
-                    if not _theirs(
-                        r.values() if isinstance(r, dict) else r,
-                        emails,
-                        phones,
-                        profile,
-                    )
-                ]
-                if len(left) != len(rows):
-                    count += len(rows) - len(left)
-                    params = {**params, key: left}
-            batch.params = params
-    return count
 
 
 def _deliveries(workspace_id: int, emails, phones) -> int:

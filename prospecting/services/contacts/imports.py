@@ -8,6 +8,7 @@ entered, how many were merged into a contact already there, and how many each
 rule of the gate kept out, with those rows for the kept-out CSV.
 """
 
+from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
@@ -29,6 +30,7 @@ from prospecting.services.contacts.normalise import company_name_key
 from prospecting.services.contacts.normalise import normalise_domain
 from prospecting.services.contacts.upsert import insert_ignoring
 from prospecting.services.contacts.upsert import upsert_contacts
+from prospecting.services.enrichment.results import row_conditions
 from prospecting.services.errors import InvalidInput
 
 KIND = "contact_import"
@@ -58,12 +60,16 @@ def start_import(
     rows: list[dict] | None = None,
     filename: str = "",
     update_strategy: str | None = None,
+    row_ids: list[int] | None = None,
+    row_filter=None,
 ) -> Job:
     """Create the import job and its batches (committed, not yet enqueued).
 
     `source` is one of SOURCES; a job's people need its `job_id`, a CSV file its
     `rows` (dicts with name, email, phone, title, company, website, linkedin_url,
-    location)."""
+    location). `row_ids` (row numbers of enrichment results, ids of profiles or
+    prospects) or `row_filter` (an enrichment results filter) take only those
+    rows of the job."""
     if source not in SOURCES:
         raise InvalidInput(
             f"source must be one of {', '.join(s for s in SOURCES if s != 'csv')}.",
@@ -89,11 +95,18 @@ def start_import(
             raise InvalidInput("job_id is required.", code="job_id_required")
         found = jobs.get(workspace_id, job_id.strip(), kind=SOURCES[source])
         params["source_job_id"] = found.id
-        keys = _source_keys(source, found.id)
+        keys = _source_keys(source, found.id, row_filter)
+        subset = row_ids is not None or row_filter is not None
+        if row_ids is not None:
+            chosen = set(row_ids)
+            keys = [k for k in keys if k in chosen]
+            params["row_ids"] = len(keys)
+        if subset and not keys:
+            raise InvalidInput(
+                "row_ids: none of the rows chosen can be added.", code="no_rows"
+            )
         batches = [
-            jobs.NewBatch(CHUNK, {"first": keys[i], "last": keys[i + BATCH_ROWS - 1]})
-            if i + BATCH_ROWS <= len(keys)
-            else jobs.NewBatch(CHUNK, {"first": keys[i], "last": keys[-1]})
+            jobs.NewBatch(CHUNK, _range(keys[i : i + BATCH_ROWS], subset))
             for i in range(0, len(keys), BATCH_ROWS)
         ]
         total = len(keys)
@@ -111,14 +124,34 @@ def start_import(
     return job
 
 
-def _source_keys(source: str, job_id: str) -> list:
+def count_rows(source: str, job_id: str, row_filter=None) -> int:
+    """How many rows of a job an import would take (with `row_filter`: those the
+    enrichment results filter shows), counted in the database."""
+    keys = _keys_query(source, job_id, row_filter).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(keys))
+
+
+def _range(keys: list, subset: bool) -> dict:
+    """A batch's params: its first and last key, and its keys when the import
+    takes a subset of the rows."""
+    params = {"first": keys[0], "last": keys[-1]}
+    return {**params, "keys": keys} if subset else params
+
+
+def _source_keys(source: str, job_id: str, row_filter=None) -> list:
     """The ordered keys of the source rows the import takes."""
+    return list(db.session.scalars(_keys_query(source, job_id, row_filter)))
+
+
+def _keys_query(source: str, job_id: str, row_filter=None):
+    """The query of those keys, in order."""
     if source == "enrichment":
         stmt = (
             select(EnrichmentRow.row_number)
             .where(
                 EnrichmentRow.job_id == job_id,
                 EnrichmentRow.status.in_(("success", "failed")),
+                *(row_conditions(row_filter) if row_filter is not None else ()),
             )
             .order_by(EnrichmentRow.row_number)
         )
@@ -132,7 +165,7 @@ def _source_keys(source: str, job_id: str) -> list:
         stmt = (
             select(Prospect.id).where(Prospect.job_id == job_id).order_by(Prospect.id)
         )
-    return list(db.session.scalars(stmt))
+    return stmt
 
 
 # The work of a batch
@@ -158,15 +191,18 @@ def run_chunk(run: jobs.Run) -> jobs.Result:
         if i.status == "kept_out"
     ]
     counts = _counts(report)
+    done = {**params, "source": source, "counts": counts, "kept_out_rows": kept}
+    if job.params.get("list_id"):
+        # The people this import brought, for the list its end puts them on.
+        done["contact_ids"] = [
+            i.contact_id
+            for i in report.items
+            if i.status != "kept_out" and i.contact_id
+        ]
     return jobs.Done(
         success=counts["entered"] + counts["merged"],
         failed=counts["kept_out"],
-        params={
-            **params,
-            "source": source,
-            "counts": counts,
-            "kept_out_rows": kept,
-        },
+        params=done,
     )
 
 
@@ -308,6 +344,7 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                 EnrichmentRow.job_id == ref,
                 EnrichmentRow.row_number.between(params["first"], params["last"]),
                 EnrichmentRow.status.in_(("success", "failed")),
+                *_only(EnrichmentRow.row_number, params),
             )
             .order_by(EnrichmentRow.row_number)
         )
@@ -358,6 +395,7 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
             .where(
                 PersonProfile.search_id == ref,
                 PersonProfile.id.between(params["first"], params["last"]),
+                *_only(PersonProfile.id, params),
             )
             .order_by(PersonProfile.id)
         )
@@ -394,6 +432,7 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
             .where(
                 Prospect.job_id == ref,
                 Prospect.id.between(params["first"], params["last"]),
+                *_only(Prospect.id, params),
             )
             .order_by(Prospect.id)
         )
@@ -442,6 +481,11 @@ def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
                 ]
             )
     return inputs, originals
+
+
+def _only(column, params: dict) -> tuple:
+    """The batch's keys when the import takes a subset of its range."""
+    return (column.in_(params["keys"]),) if "keys" in params else ()
 
 
 class _BookColumns:

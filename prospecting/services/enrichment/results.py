@@ -190,6 +190,11 @@ def results_page(
     return with_fields(job, rows), total + _rows_in_pages(job.id)
 
 
+def row_conditions(where: RowFilter) -> tuple[ColumnElement[bool], ...]:
+    """The SQL conditions on EnrichmentRow of a results filter (what it shows)."""
+    return _matching(where)
+
+
 def _matching(where: RowFilter) -> tuple[ColumnElement[bool], ...]:
     """The conditions of a filter; a verdict or a flag means a processed row."""
     conditions = list(_of_status(where.status)) if where.status else []

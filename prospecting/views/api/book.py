@@ -222,6 +222,26 @@ def _flag(body: dict, name: str) -> bool:
     return value
 
 
+def _row_ids(body: dict) -> list[int] | None:
+    """The rows of the job to take (row numbers of enrichment results, ids of
+    profiles or prospects), or None for all of them."""
+    value = body.get("row_ids")
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or not value
+        or len(value) > 100_000
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise InvalidInput(
+            "row_ids must be a list of 1 to 100000 row ids.",
+            code="bad_row_ids",
+            details={"field": "row_ids"},
+        )
+    return value
+
+
 def _company_id(body: dict) -> int | None:
     value = body.get("company_id")
     if value is None:
@@ -304,14 +324,20 @@ def import_contacts():
     job_id = body.get("job_id")
     if not isinstance(job_id, str) or not job_id.strip() or len(job_id) > 64:
         raise InvalidInput("job_id must be the id of a job.", code="bad_job_id")
-    job = contacts.start_import(
-        workspace_id(),
-        None,
-        source,
-        job_id,
-        include_risky=_flag(body, "include_risky"),
-        update_strategy=body.get("update_strategy"),
-    )
+    options = {
+        "include_risky": _flag(body, "include_risky"),
+        "update_strategy": body.get("update_strategy"),
+        "row_ids": _row_ids(body),
+    }
+    list_id = body.get("list_id")
+    if list_id is None:
+        job = contacts.start_import(workspace_id(), None, source, job_id, **options)
+    else:
+        if not isinstance(list_id, int) or isinstance(list_id, bool):
+            raise InvalidInput("list_id must be a list's id.", code="bad_list_id")
+        job = lists.start_import_to_list(
+            workspace_id(), None, source, job_id, list_id, **options
+        )
     sent = tasks.enqueue_batches(jobs.open_batches(job.id))
     db_job = jobs.get(workspace_id(), job.id)
     return created(_import_body(db_job), 202, sent=sent)

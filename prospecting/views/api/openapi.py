@@ -258,6 +258,16 @@ ERASE_ANSWER = _obj(
         "removed": {"type": "object", "additionalProperties": INT},
         "suppressed": INT,
         "airtable": {"enum": ["deleted", "not_synced", "failed", "not_configured"]},
+        "files": {
+            "type": "array",
+            "description": "Uploaded files rewritten without the person's rows",
+            "items": _obj({"file": STR, "rows": INT}),
+        },
+        "not_scrubbed": {
+            "type": "array",
+            "description": "Files that could not be rewritten (delete them by hand)",
+            "items": _obj({"file": STR, "reason": STR}),
+        },
     }
 )
 SCHEMAS = {
@@ -496,6 +506,18 @@ SCHEMAS = {
             "job_id": STR,
             "include_risky": BOOL,
             "update_strategy": UPDATE_STRATEGY,
+            "row_ids": {
+                "type": "array",
+                "items": INT,
+                "minItems": 1,
+                "maxItems": 100000,
+                "description": "Only these rows: row numbers of enrichment results, "
+                "ids of profiles or prospects (default: all)",
+            },
+            "list_id": {
+                "type": "integer",
+                "description": "A static list the people the import brings go on",
+            },
         },
         ("source", "job_id"),
     ),

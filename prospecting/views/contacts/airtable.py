@@ -136,15 +136,19 @@ def unmap_missing_fields():
 def start_sync():
     """Start an Airtable sync of the pending companies and contacts."""
     retry_failed = request.form.get("retry_failed") == "1"
+    chosen = request.form.get("update_strategy") or None
     report, _ = _schema_report()
     if report is not None and report.blocking:
         flash(airtable_sync.schema_message(report), "error")
         return redirect(url_for("contacts.airtable", check="1"))
     try:
         job = contacts.start_sync(
-            g.workspace.id, current_user.id, retry_failed=retry_failed
+            g.workspace.id,
+            current_user.id,
+            retry_failed=retry_failed,
+            update_strategy=chosen,
         )
-    except contacts.AirtableNotConfigured as exc:
+    except (contacts.AirtableNotConfigured, InvalidInput) as exc:
         flash(exc.message, "error")
         return redirect(url_for("contacts.airtable"))
     except Conflict as exc:

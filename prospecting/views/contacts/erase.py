@@ -85,4 +85,15 @@ def erase(contact_id: int):
         "failed": "; deleting it in Airtable failed: delete the record there by hand",
     }.get(done["airtable"], "")
     flash(f"The person was erased and will be kept out of the book{note}.", "info")
+    flash(f"Removed: {_removed(done)}.", "info")
+    if done["not_scrubbed"]:
+        names = ", ".join(f["file"] for f in done["not_scrubbed"])
+        flash(f"Could not scrub these files; delete them by hand: {names}.", "error")
     return redirect(url_for("contacts.index"))
+
+
+def _removed(done: dict) -> str:
+    """What the erase removed where, in words ("2 enrichment rows, ...")."""
+    parts = [f"{n} {key.replace('_', ' ')}" for key, n in done["removed"].items() if n]
+    parts += [f"{f['rows']} rows of the file {f['file']}" for f in done["files"]]
+    return ", ".join(parts) or "nothing besides the contact"
