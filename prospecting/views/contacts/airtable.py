@@ -20,6 +20,7 @@ from prospecting.services.pages import Page
 from prospecting.views.contacts import bp
 from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
+from prospecting.views.contacts.contact_forms import SyncForm
 from prospecting.views.contacts.contact_forms import airtable_settings_form
 from prospecting.views.jobs import follows
 from prospecting.views.responses import warn_if_not_sent
@@ -87,6 +88,7 @@ def _airtable_page(
         company_merge_choices=contacts.COMPANY_MERGE_FIELDS,
         running=contacts.open_sync(g.workspace.id),
         recent=jobs.recent(g.workspace.id, kind=airtable_sync.KIND, limit=10),
+        sync_form=SyncForm(formdata=None),
     ), status
 
 
@@ -135,8 +137,10 @@ def unmap_missing_fields():
 @bp.post("/airtable/sync")
 def start_sync():
     """Start an Airtable sync of the pending companies and contacts."""
-    retry_failed = request.form.get("retry_failed") == "1"
-    chosen = request.form.get("update_strategy") or None
+    form = SyncForm()
+    form.validate_on_submit()  # CSRF; the service names a bad strategy
+    retry_failed = form.retry_failed.data == "1"
+    chosen = form.update_strategy.data or None
     report, _ = _schema_report()
     if report is not None and report.blocking:
         flash(airtable_sync.schema_message(report), "error")

@@ -5,6 +5,7 @@ from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import PasswordField
+from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
@@ -172,3 +173,27 @@ def airtable_settings_form(contact_keys, company_keys, merges, company_merges):
         "Merge companies on", choices=list(company_merges), validate_choice=False
     )
     return type("AirtableSettingsForm", (_AirtableSettingsBase,), attrs)
+
+
+class SyncForm(FlaskForm):
+    """Start an Airtable sync: what to do with a record already there, and
+    whether to send the failed records again (the service checks the strategy)."""
+
+    update_strategy = RadioField(
+        "When a record is already in Airtable",
+        choices=[
+            SelectChoice(
+                "fill",
+                "Fill empty fields: only the fields empty in Airtable are written; "
+                "a value someone typed there stays.",
+            ),
+            SelectChoice(
+                "overwrite",
+                "Overwrite with the newer value: the book's value replaces the one "
+                "in Airtable.",
+            ),
+        ],
+        default="fill",
+        validate_choice=False,
+    )
+    retry_failed = HiddenField(default="")
