@@ -175,3 +175,17 @@ def test_more_worker_threads_than_pool_connections_all_finish(tmp_path, sandbox_
         assert _count(ProviderCall) == threads * 5 * 2  # an email and a company each
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_batchs_cache_entries_are_written_in_key_order_so_workers_never_deadlock():
+    from prospecting.metering.books import cache_rows
+
+    cache = {
+        ("companies", "zeta.com"): {"key": "zeta.com"},
+        ("companies", "acme.com"): {"key": "acme.com"},
+        ("emails", "b@x.io"): {"key": "b@x.io"},
+        ("companies", "mid.com"): {"key": "mid.com"},
+    }
+    assert [row["key"] for row in cache_rows(cache)] == [
+        "acme.com", "mid.com", "zeta.com", "b@x.io"
+    ]  # fmt: skip

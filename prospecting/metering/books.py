@@ -127,7 +127,7 @@ def _write_books(session: Session) -> None:
     if hits:
         connection.execute(_INSERT_CACHE_HIT, hits)
     if cache:
-        connection.execute(_cache_upsert(connection.dialect.name), list(cache.values()))
+        connection.execute(_cache_upsert(connection.dialect.name), cache_rows(cache))
     # The jobs' counters last: a job row every worker thread writes is locked
     # for the end of the commit only.
     if counters := _counters(calls, hits, book.items):
@@ -352,6 +352,13 @@ def cache_store(provider: str, key: str, value: dict | None, ttl: timedelta) -> 
         return
     with autocommit() as conn:
         conn.execute(_cache_upsert(conn.dialect.name), entry)
+
+
+def cache_rows(cache: dict) -> list[dict]:
+    """The cache entries to upsert, in (provider, key) order: two workers writing
+    overlapping keys (a company domain many rows share) then lock them in the same
+    order, so their commits wait for each other instead of deadlocking."""
+    return [cache[k] for k in sorted(cache)]
 
 
 @functools.cache

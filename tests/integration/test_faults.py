@@ -503,7 +503,9 @@ def processing_windows(events) -> tuple[dict, list[str]]:
             e.old_status != "running" or key not in open_ or open_[key][1] != e.owner
         ):
             if key in open_:
-                problems.append(f"batch {key} claimed by {e.app} while {open_[key]}")
+                problems.append(
+                    f"batch {key} claimed by {e.app} at {e.at} while {open_[key]}"
+                )
             open_[key] = [e.app, e.owner, e.at, None]
             windows.setdefault(key, []).append(open_[key])
         elif e.old_status == "running" and e.new_status != "running" and key in open_:
