@@ -117,17 +117,15 @@ def worker_env():
 def worker(live_server, live_config, worker_env, tmp_path, request):
     """A real `flask worker` consuming the SQLite queue of the live server; its log
     goes to test-artifacts/<test name>.worker.log when the test fails."""
-    proc = Worker(
-        live_config,
-        tmp_path / "worker.log",
-        threads=2,
-        extra_env={
-            "HUEY_SQLITE_PATH": live_config["HUEY_SQLITE_PATH"],
-            # Small batches so that progress advances in several visible steps.
-            "ENRICHMENT_BATCH_SIZE": "8",
-            **worker_env,
-        },
-    )
+    env = {
+        "HUEY_SQLITE_PATH": live_config["HUEY_SQLITE_PATH"],
+        # Small batches so that progress advances in several visible steps.
+        "ENRICHMENT_BATCH_SIZE": "8",
+        **worker_env,
+    }
+    # A job's batch size is fixed when it starts, in the live server: the same.
+    live_server[0].config["ENRICHMENT_BATCH_SIZE"] = int(env["ENRICHMENT_BATCH_SIZE"])
+    proc = Worker(live_config, tmp_path / "worker.log", threads=2, extra_env=env)
     yield proc
     proc.stop()
     if _failed(request):
