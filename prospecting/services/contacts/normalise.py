@@ -4,6 +4,7 @@ and LinkedIn profile URLs."""
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote
 from urllib.parse import urlsplit
 
@@ -55,6 +56,7 @@ def normalise_phone(value: str | None, region: str | None = None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8192)  # pure; an import sees the same few companies per row
 def normalise_domain(value: str | None) -> str | None:
     """A bare lower-case host name from a domain or URL, or None."""
     raw = (value or "").strip().lower()
@@ -85,6 +87,7 @@ ABBREVIATIONS = {
 }
 
 
+@lru_cache(maxsize=8192)
 def company_name_key(value: str | None) -> str | None:
     """A company name reduced to what identifies it: lower case, ASCII letters and
     digits only, "&" read as "and", legal forms removed from the end and a few

@@ -19,8 +19,13 @@ from dataclasses import field
 
 import orjson
 from sqlalchemy import JSON
+from sqlalchemy import Text
+from sqlalchemy import and_
+from sqlalchemy import cast
+from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
@@ -41,7 +46,7 @@ from prospecting.services.contacts.book import UpsertItem
 from prospecting.services.contacts.book import UpsertReport
 from prospecting.services.errors import Conflict
 
-CHUNK = 500
+CHUNK = 2000
 FILLABLE = ("name", "title", "location", "linkedin_url", "company_id")
 # PostgreSQL deadlock and serialization failure: safe to run the chunk again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
@@ -278,14 +283,31 @@ def _owners(workspace_id, people) -> dict[tuple[str, str], int]:
     ):
         if not values:
             continue
-        table = column.class_
         for value, contact_id in db.session.execute(
-            select(column, owner).where(
-                table.workspace_id == workspace_id, column.in_(values)
-            )
+            _lookup(column, owner, workspace_id, sorted(values))
         ):
             owners[(kind, value)] = contact_id
     return owners
+
+
+def _lookup(column, owner, workspace_id: int, values: list):
+    """The owners of these values. On PostgreSQL a join against the values as
+    one array parameter: `column IN (500 parameters)` makes a plan that compares
+    every row of the workspace with every value once the workspace has outgrown
+    its statistics (a new workspace's first big import: 150-250 ms a chunk at
+    8,000 contacts, growing), where the join hashes either side."""
+    table = column.class_.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        return select(column, owner).where(
+            table.c.workspace_id == workspace_id, column.in_(values)
+        )
+    wanted = (
+        select(func.unnest(cast(values, ARRAY(Text))).column_valued("value"))
+    ).subquery()
+    return select(column, owner).join(
+        wanted,
+        and_(table.c.workspace_id == workspace_id, column == wanted.c.value),
+    )
 
 
 def _match(person: _Person, owners) -> tuple[int, str] | None:
