@@ -294,7 +294,11 @@ class _Companies:
             )
         if not new:
             return
-        db.session.execute(insert_ignoring(Company.__table__), list(new.values()))
+        # In key order, so that batches creating the same companies at once take
+        # the unique index's locks in one order (no deadlock between them).
+        db.session.execute(
+            insert_ignoring(Company.__table__), [new[k] for k in sorted(new)]
+        )
         domains = [r["domain"] for r in new.values() if r["domain"]]
         keys = [r["name_key"] for r in new.values() if r["name_key"]]
         self._remember(self._lookup(domains, keys))

@@ -1,15 +1,17 @@
 """Rows into the contact book in batches: through the quality gate, matched on
 email, then phone, then LinkedIn profile (every known value of a contact, not
-only its primary ones), new contacts written with one INSERT … ON CONFLICT DO
-NOTHING a chunk and their emails, phones, company links and sources beside.
+only its primary ones), new contacts written in one statement a table a chunk
+(COPY on PostgreSQL, their ids taken from the sequence in one round trip) with
+their emails, phones, company links and sources beside.
 
 A known contact only gains: empty fields are filled (or, with the "overwrite"
 update strategy, replaced by the newer value, never where a person edited the
 field by hand: see `strategy`), a new address or number is added as an
 additional value (the first stays primary), a new company is linked with its
-role; nothing known is blanked. Each chunk is one
-transaction. When a concurrent writer inserts the same person first, our insert
-skips it and the next pass matches and updates it instead.
+role; nothing known is blanked. Each chunk is one transaction. When a
+concurrent writer inserts the same person first, a unique index refuses our
+insert, the chunk is rolled back and runs again, and then matches and updates
+the person instead.
 """
 
 import random
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.exc import OperationalError
 
@@ -248,25 +251,20 @@ def _announce(workspace_id: int, items: list[UpsertItem]) -> None:
 
 
 def _write(workspace_id: int, people: list[_Person], strategy: str) -> None:
-    pending = people
-    for _ in range(3):
-        owners = _owners(workspace_id, pending)
-        new, known = [], []
-        for person in pending:
-            found = _match(person, owners)
-            if found is None:
-                new.append(person)
-            else:
-                known.append((found, person))
-        # One order for every writer (contact id, then key), so that concurrent
-        # imports of the same people take their row locks in the same order.
-        for found, person in sorted(known, key=lambda k: k[0][0]):
-            _update(workspace_id, person, *found, owners, strategy)
-        new.sort(key=lambda p: _keys(p.emails, p.phones, p.linkedin_key)[0][1])
-        pending = _insert_new(workspace_id, new)
-        if not pending:
-            return
-    raise IntegrityError("contacts", None, Exception("raced three times"))
+    owners = _owners(workspace_id, people)
+    new, known = [], []
+    for person in people:
+        found = _match(person, owners)
+        if found is None:
+            new.append(person)
+        else:
+            known.append((found, person))
+    # One order for every writer (contact id, then key), so that concurrent
+    # imports of the same people take their row locks in the same order.
+    for found, person in sorted(known, key=lambda k: k[0][0]):
+        _update(workspace_id, person, *found, owners, strategy)
+    new.sort(key=lambda p: _keys(p.emails, p.phones, p.linkedin_key)[0][1])
+    _insert_new(workspace_id, new)
 
 
 def _owners(workspace_id, people) -> dict[tuple[str, str], int]:
@@ -458,35 +456,23 @@ def insert_ignoring(table):
     return _insert(table).on_conflict_do_nothing()
 
 
-def _bulk_insert(table, rows: list[dict], returning=()) -> list:
-    """Insert rows, skipping those a unique index refuses; the returning columns
-    of the inserted ones. On PostgreSQL the rows are COPied into a temporary table
-    and moved with one INSERT … SELECT … ON CONFLICT DO NOTHING (COPY speed, no
-    giant statement to build); elsewhere one cached statement, executemany."""
+def _copy_in(table, rows: list[dict]) -> None:
+    """Insert rows that only a concurrent writer's row can collide with (those
+    of people new to the book): COPY on PostgreSQL, one executemany elsewhere.
+    Such a collision raises IntegrityError and the chunk runs again, matching
+    what the other writer wrote."""
     if not rows:
-        return []
+        return
     if db.session.get_bind().dialect.name != "postgresql":
-        stmt = insert_ignoring(table)
-        if returning:
-            return db.session.execute(
-                stmt.returning(*(table.c[c] for c in returning)), rows
-            ).all()
-        db.session.execute(stmt, rows)
-        return []
+        db.session.execute(table.insert(), rows)
+        return
     columns = list(rows[0])
-    names = ", ".join(columns)
-    temp = f"tmp_{table.name}"
+    json_columns = {c for c in columns if isinstance(table.c[c].type, (JSON, JSONB))}
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    dialect = db.session.get_bind().dialect
     raw = db.session.connection().connection.driver_connection
-    with raw.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {temp} "
-            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
-        )
-        cur.execute(f"TRUNCATE {temp}")
-        json_columns = {
-            c for c in columns if isinstance(table.c[c].type, (JSON, JSONB))
-        }
-        with cur.copy(f"COPY {temp} ({names}) FROM STDIN") as copy:
+    try:
+        with raw.cursor() as cur, cur.copy(sql) as copy:
             for row in rows:
                 copy.write_row(
                     [
@@ -494,21 +480,40 @@ def _bulk_insert(table, rows: list[dict], returning=()) -> list:
                         for c in columns
                     ]
                 )
-        sql = (
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {temp} "
-            "ON CONFLICT DO NOTHING"
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy's own statements raise it (IntegrityError for a unique
+        # index, OperationalError for a deadlock), for the chunk's retry.
+        raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+
+
+def _insert_contacts(rows: list[dict]) -> list[int]:
+    """Insert new contacts; their ids in the order of the rows. On PostgreSQL
+    the ids come from the table's sequence in one round trip and the rows go in
+    by COPY."""
+    table = Contact.__table__
+    if db.session.get_bind().dialect.name != "postgresql":
+        return list(
+            db.session.scalars(
+                table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                rows,
+            )
         )
-        if returning:
-            cur.execute(f"{sql} RETURNING {', '.join(returning)}")
-            return cur.fetchall()
-        cur.execute(sql)
-        return []
+    ids = list(
+        db.session.scalars(
+            select(
+                func.nextval(func.pg_get_serial_sequence("contacts", "id"))
+            ).select_from(func.generate_series(1, len(rows)))
+        )
+    )
+    _copy_in(table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+    return ids
 
 
-def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
-    """Insert the new people; those a concurrent writer inserted first come back."""
+def _insert_new(workspace_id: int, people: list[_Person]) -> None:
+    """Insert the new people with their emails, phones, company links and
+    sources (IntegrityError when a concurrent writer inserted one first)."""
     if not people:
-        return []
+        return
     now = utcnow()
     rows = []
     for person in people:
@@ -536,29 +541,9 @@ def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
                 "updated_at": now,
             }
         )
-    inserted = _bulk_insert(
-        Contact.__table__, rows, ("id", "email", "phone", "linkedin_key")
-    )
-    ids = {}
-    for contact_id, email, phone, profile in inserted:
-        for key in (("email", email), ("phone", phone), ("linkedin", profile)):
-            if key[1]:
-                ids[key] = contact_id
-    raced, emails, phones, links, sources = [], [], [], [], []
-    for person, row in zip(people, rows, strict=True):
-        key = next(
-            k
-            for k in (
-                ("email", row["email"]),
-                ("phone", row["phone"]),
-                ("linkedin", row["linkedin_key"]),
-            )
-            if k[1]
-        )
-        contact_id = ids.get(key)
-        if contact_id is None:
-            raced.append(person)
-            continue
+    ids = _insert_contacts(rows)
+    emails, phones, links, sources = [], [], [], []
+    for person, contact_id in zip(people, ids, strict=True):
         person.contact_id = contact_id
         person.items[0].status = "created"
         for item in person.items:
@@ -613,8 +598,7 @@ def _insert_new(workspace_id: int, people: list[_Person]) -> list[_Person]:
         (ContactCompany, links),
         (ContactSource, sources),
     ):
-        _bulk_insert(model.__table__, values)
-    return raced
+        _copy_in(model.__table__, values)
 
 
 def _add_sources(person: _Person, contact_id: int) -> None:
