@@ -10,7 +10,7 @@ from prospecting.models import ContactEmail
 from prospecting.models.base import utcnow
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactInput
-from prospecting.services.contacts import upsert
+from prospecting.services.contacts import write as upsert_write
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
 from prospecting.services.errors import NotFound
@@ -165,7 +165,7 @@ def test_database_refuses_duplicate_email_and_phone(workspace):
 def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
     """Another writer inserting the same person first turns the create into an
     update on the next pass (the INSERT … ON CONFLICT skipped ours)."""
-    real_owners = upsert._owners
+    real_owners = upsert_write._owners
     calls = {"n": 0}
 
     def racing_owners(workspace_id, people):
@@ -200,7 +200,7 @@ def test_upsert_rematches_after_a_concurrent_insert(workspace, monkeypatch):
             return {}
         return real_owners(workspace_id, people)
 
-    monkeypatch.setattr(upsert, "_owners", racing_owners)
+    monkeypatch.setattr(upsert_write, "_owners", racing_owners)
     report = contacts.upsert_contacts(
         workspace.id, [ContactInput(email="race@x.io", title="CTO")]
     )

@@ -12,23 +12,17 @@ from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
-from prospecting.models import Company
 from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import PersonProfile
 from prospecting.models import Prospect
-from prospecting.models.base import utcnow
-from prospecting.services import csvfiles
 from prospecting.services import jobs
 from prospecting.services.contacts import strategy
-from prospecting.services.contacts.book import ContactInput
 from prospecting.services.contacts.book import UpsertReport
-from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.gate import RULES
-from prospecting.services.contacts.normalise import company_name_key
-from prospecting.services.contacts.normalise import normalise_domain
-from prospecting.services.contacts.upsert import insert_ignoring
+from prospecting.services.contacts.import_companies import BatchCompanies
+from prospecting.services.contacts.import_sources import batch_inputs
 from prospecting.services.contacts.upsert import upsert_contacts
 from prospecting.services.enrichment.results import row_conditions
 from prospecting.services.errors import InvalidInput
@@ -175,7 +169,7 @@ def run_chunk(run: jobs.Run) -> jobs.Result:
     """Take the batch's rows through the gate into the book; keep its counts."""
     job, params = run.job, run.params
     source = job.params["source"]
-    inputs, originals = _inputs(job, params, _Companies(job.workspace_id))
+    inputs, originals = batch_inputs(job, params, BatchCompanies(job.workspace_id))
     run.check()
     report = upsert_contacts(
         job.workspace_id,
@@ -219,294 +213,6 @@ def _counts(report: UpsertReport) -> dict:
         "kept_out": report.kept_out,
         "rules": report.rules(),
     }
-
-
-class _Companies:
-    """Find-or-create of the companies of one batch: the known ones read in one
-    query (by domain and by name key), the missing ones created once each."""
-
-    def __init__(self, workspace_id: int):
-        self.workspace_id, self.ids = workspace_id, {}
-        self.by_domain: dict[str, tuple[int, str | None]] = {}
-        self.by_key: dict[str, tuple[int, str | None]] = {}
-
-    def preload(self, pairs) -> None:
-        domains = {d for d in (normalise_domain(d) for _, d in pairs) if d}
-        keys = {k for k in (company_name_key(n) for n, _ in pairs) if k}
-        if not (domains or keys):
-            return
-        self._remember(self._lookup(domains, keys))
-        self._create_missing(pairs)
-
-    def _lookup(self, domains, keys) -> list:
-        """The companies of these domains, then of these name keys (two index
-        lookups rather than one OR), oldest first."""
-        found = []
-        for column, values in ((Company.domain, domains), (Company.name_key, keys)):
-            if values:
-                found += db.session.execute(
-                    select(Company.id, Company.domain, Company.name_key)
-                    .where(
-                        Company.workspace_id == self.workspace_id, column.in_(values)
-                    )
-                    .order_by(Company.id)
-                ).all()
-        return found
-
-    def _known(self, domain, key) -> tuple[int, str | None] | None:
-        """The company of this domain, else of this name (unless that one has
-        another domain), as company_for finds it."""
-        if domain and domain in self.by_domain:
-            return self.by_domain[domain]
-        found = self.by_key.get(key) if key else None
-        if found is not None and not (domain and found[1] and found[1] != domain):
-            return found
-        return None
-
-    def _remember(self, rows) -> None:
-        for company_id, domain, key in rows:
-            if domain:
-                self.by_domain.setdefault(domain, (company_id, domain))
-            if key:
-                self.by_key.setdefault(key, (company_id, domain))
-
-    def _create_missing(self, pairs) -> None:
-        """The batch's new companies in one statement (a concurrent writer's
-        company of the same domain wins; the lookup below reads it)."""
-        new, now = {}, utcnow()
-        for name, domain in pairs:
-            domain = normalise_domain(domain)
-            key = company_name_key(name)
-            if self._known(domain, key) or not (domain or key):
-                continue
-            new.setdefault(
-                domain or key,
-                {
-                    "workspace_id": self.workspace_id,
-                    "name": ((name or "").strip() or domain)[:255],
-                    "name_key": key,
-                    "domain": domain,
-                    "registration_number": None,
-                    "sync_failed": False,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-        if not new:
-            return
-        # In key order, so that batches creating the same companies at once take
-        # the unique index's locks in one order (no deadlock between them).
-        db.session.execute(
-            insert_ignoring(Company.__table__), [new[k] for k in sorted(new)]
-        )
-        domains = [r["domain"] for r in new.values() if r["domain"]]
-        keys = [r["name_key"] for r in new.values() if r["name_key"]]
-        self._remember(self._lookup(domains, keys))
-        db.session.commit()
-
-    def __call__(self, name: str | None, domain: str | None = None) -> int | None:
-        name = (name or "").strip() or None
-        if not (name or domain):
-            return None
-        key = (domain or "", (name or "").lower())
-        if key in self.ids:
-            return self.ids[key]
-        found = self._known(normalise_domain(domain), company_name_key(name))
-        if found is None:
-            company = company_for(self.workspace_id, domain=domain, name=name)
-            self.ids[key] = company.id if company else None
-        else:
-            self.ids[key] = found[0]
-        return self.ids[key]
-
-
-def _inputs(job: Job, params: dict, company) -> tuple[list[ContactInput], list]:
-    """The batch's rows as ContactInputs, and each one's row for the kept-out CSV
-    (row, name, email, phone, linkedin_url)."""
-    source, ref = job.params["source"], job.params.get("source_job_id") or job.id
-    inputs, originals = [], []
-    if source == "enrichment":
-        e = EnrichmentRow
-        rows = db.session.execute(
-            select(
-                e.row_number,
-                e.name,
-                e.email,
-                e.email_normalized,
-                e.email_verdict,
-                e.email_flags,
-                e.processed_at,
-                e.phone,
-                e.phone_e164,
-                e.location,
-                e.company,
-                e.company_name,
-                e.company_domain,
-                e.data,
-            )
-            .where(
-                EnrichmentRow.job_id == ref,
-                EnrichmentRow.row_number.between(params["first"], params["last"]),
-                EnrichmentRow.status.in_(("success", "failed")),
-                *_only(EnrichmentRow.row_number, params),
-            )
-            .order_by(EnrichmentRow.row_number)
-        )
-        rows = rows.all()
-        company.preload([(r.company_name or r.company, r.company_domain) for r in rows])
-        mapped = _BookColumns(db.session.get(Job, ref))
-        for row in rows:
-            person = mapped(row.data)
-            email = row.email_normalized or (row.email or "").strip() or None
-            verdict = row.email_verdict
-            if email and verdict is None:
-                verdict = "unknown"  # its verification failed: not known deliverable
-            inputs.append(
-                ContactInput(
-                    name=row.name or "",
-                    email=email,
-                    email_verdict=verdict,
-                    email_flags=row.email_flags or [],
-                    verified_at=row.processed_at if row.email_verdict else None,
-                    phone=row.phone_e164,
-                    # the worker normalised the address and number already
-                    normalised=bool(row.email_normalized or not email),
-                    title=person.get("title") or None,
-                    linkedin_url=person.get("linkedin_url") or None,
-                    location=person.get("location") or row.location,
-                    extra=person.get("extra") or {},
-                    source="enrichment",
-                    source_ref=ref,
-                    company_id=company(
-                        row.company_name or row.company, row.company_domain
-                    ),
-                )
-            )
-            originals.append([row.row_number, row.name, row.email, row.phone, None])
-    elif source == "people_search":
-        p = PersonProfile
-        rows = db.session.execute(
-            select(
-                p.id,
-                p.full_name,
-                p.email,
-                p.job_title,
-                p.location,
-                p.linkedin_url,
-                p.provider_record_id,
-                p.company_name,
-            )
-            .where(
-                PersonProfile.search_id == ref,
-                PersonProfile.id.between(params["first"], params["last"]),
-                *_only(PersonProfile.id, params),
-            )
-            .order_by(PersonProfile.id)
-        )
-        rows = rows.all()
-        company.preload([(r.company_name, None) for r in rows])
-        for row in rows:
-            inputs.append(
-                ContactInput(
-                    name=row.full_name,
-                    email=row.email,
-                    title=row.job_title,
-                    location=row.location,
-                    linkedin_url=row.linkedin_url,
-                    source="people_search",
-                    source_ref=ref,
-                    provider_ids={"reachstream": row.provider_record_id},
-                    company_id=company(row.company_name),
-                )
-            )
-            originals.append(
-                [row.id, row.full_name, row.email, None, row.linkedin_url or None]
-            )
-    elif source == "prospects":
-        rows = db.session.execute(
-            select(
-                Prospect.id,
-                Prospect.name,
-                Prospect.title,
-                Prospect.location,
-                Prospect.linkedin_url,
-                Prospect.provider_id,
-                Prospect.company,
-            )
-            .where(
-                Prospect.job_id == ref,
-                Prospect.id.between(params["first"], params["last"]),
-                *_only(Prospect.id, params),
-            )
-            .order_by(Prospect.id)
-        )
-        rows = rows.all()
-        company.preload([(r.company, None) for r in rows])
-        for row in rows:
-            inputs.append(
-                ContactInput(
-                    name=row.name,
-                    title=row.title,
-                    location=row.location,
-                    linkedin_url=row.linkedin_url,
-                    source="prospects",
-                    source_ref=ref,
-                    provider_ids={"linkedin": row.provider_id},
-                    company_id=company(row.company),
-                )
-            )
-            originals.append([row.id, row.name, None, None, row.linkedin_url])
-    else:
-        company.preload(
-            [(r.get("company"), r.get("website")) for r in params.get("rows", [])]
-        )
-        for n, row in enumerate(params.get("rows", [])):
-            inputs.append(
-                ContactInput(
-                    name=row.get("name") or "",
-                    email=row.get("email"),
-                    phone=row.get("phone"),
-                    title=row.get("title"),
-                    location=row.get("location"),
-                    linkedin_url=row.get("linkedin_url"),
-                    source="csv",
-                    source_ref=job.id,
-                    extra=row.get("extra") or {},
-                    company_id=company(row.get("company"), row.get("website")),
-                )
-            )
-            originals.append(
-                [
-                    params.get("offset", 0) + n + 2,  # the file's line
-                    row.get("name"),
-                    row.get("email"),
-                    row.get("phone"),
-                    row.get("linkedin_url"),
-                ]
-            )
-    return inputs, originals
-
-
-def _only(column, params: dict) -> tuple:
-    """The batch's keys when the import takes a subset of its range."""
-    return (column.in_(params["keys"]),) if "keys" in params else ()
-
-
-class _BookColumns:
-    """A source enrichment job's row data as the book fields its mapping names
-    but the worker does not enrich (title, LinkedIn URL, location) and its
-    unmapped columns (`extra`)."""
-
-    def __init__(self, source: Job | None):
-        params = (source.params or {}) if source else {}
-        self.headers = params.get("headers") or []
-        self.mapping = params.get("mapping") or {}
-
-    def __call__(self, data) -> dict:
-        if not self.headers or not isinstance(data, list):
-            return {}
-        record = csvfiles.as_record(self.headers, [str(v) for v in data])
-        return csvfiles.apply_book_mapping(record, self.mapping)
 
 
 # What an import did
