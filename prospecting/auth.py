@@ -83,6 +83,7 @@ RULES: dict[str, set[str]] = {
         "contacts.export_companies",
         "contacts.show",
         "contacts.companies",
+        "contacts.company_options",
         "contacts.company",
         "contacts.fetch_job",
         "contacts.import_job",

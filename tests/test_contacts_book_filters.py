@@ -166,7 +166,7 @@ def test_the_company_filter_is_a_search_not_a_menu_of_every_company(
     def no_counts(*args, **kwargs):
         raise AssertionError("the book's filter listed every company")
 
-    monkeypatch.setattr(contacts, "list_companies", no_counts)
+    monkeypatch.setattr(contacts, "company_choices", no_counts)
     monkeypatch.setattr(contacts, "page_companies", no_counts)
     page = auth_client.get("/contacts/?company_name=glob").get_data(as_text=True)
     assert 'name="company_name" value="glob"' in page

@@ -34,10 +34,10 @@ from prospecting.services.contacts.book import delete_contact
 from prospecting.services.contacts.book import get_contact
 from prospecting.services.contacts.book import update_contact
 from prospecting.services.contacts.companies import company_by_registration
+from prospecting.services.contacts.companies import company_choices
 from prospecting.services.contacts.companies import company_contacts
 from prospecting.services.contacts.companies import company_for
 from prospecting.services.contacts.companies import get_company
-from prospecting.services.contacts.companies import list_companies
 from prospecting.services.contacts.companies import page_companies
 from prospecting.services.contacts.companies import save_company
 from prospecting.services.contacts.fetch import KIND_FETCH
@@ -139,7 +139,7 @@ __all__ = [
     "kept_out_rows",
     "read_book_rows",
     "start_import",
-    "list_companies",
+    "company_choices",
     "normalise_domain",
     "normalise_email",
     "normalise_phone",

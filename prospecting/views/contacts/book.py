@@ -134,12 +134,25 @@ def edit(contact_id: int):
     return _edit_form(contact, ContactForm(obj=contact))
 
 
-def _companies() -> list:
-    return [c for c, _ in contacts.list_companies(g.workspace.id)]
+def _companies(keep: int | None) -> list:
+    return contacts.company_choices(g.workspace.id, keep=keep)
+
+
+@bp.get("/company-options")
+def company_options():
+    """The company menu of the contact forms narrowed to the companies whose name
+    or domain holds `company_q` (the form's search swaps it in as one types),
+    keeping the chosen `company_id`."""
+    form = ContactForm(formdata=None)
+    chosen = request.args.get("company_id", type=int)
+    form.company_id.data = chosen
+    q = (request.args.get("company_q") or "")[:100]
+    form.with_companies(contacts.company_choices(g.workspace.id, q=q, keep=chosen))
+    return render_template("contacts/_company_select.html", form=form)
 
 
 def _edit_form(contact, form, error: str | None = None, status: int = 200):
-    form.with_companies(_companies())
+    form.with_companies(_companies(form.company_id.data))
     return render_template(
         "contacts/edit.html", contact=contact, form=form, error=error
     ), status
@@ -150,7 +163,7 @@ def update(contact_id: int):
     """Save a contact's edit (the fields changed become locked against imports),
     or show the form again with the problem (422)."""
     contact = contacts.get_contact(g.workspace.id, contact_id)
-    form = ContactForm().with_companies(_companies())
+    form = ContactForm()
     if not form.validate_on_submit():
         return _edit_form(contact, form, None, 422)
     try:
@@ -171,14 +184,14 @@ def new():
 
 
 def _new_form(form, error: str | None = None, status: int = 200):
-    form.with_companies(_companies())
+    form.with_companies(_companies(form.company_id.data))
     return render_template("contacts/new.html", form=form, error=error), status
 
 
 @bp.post("/new")
 def create():
     """Add one person through the gate (or merge them into the contact they are)."""
-    form = NewContactForm().with_companies(_companies())
+    form = NewContactForm()
     if not form.validate_on_submit():
         return _new_form(form, None, 422)
     try:

@@ -14,6 +14,8 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from prospecting.services.contacts.companies import CHOICES
+
 
 def _company(value):
     """A company id from the select, or None for "No company"."""
@@ -39,9 +41,12 @@ class ContactForm(FlaskForm):
     company_id = SelectField("Company", coerce=_company, validate_choice=False)
 
     def with_companies(self, companies) -> "ContactForm":
+        """The company menu: "No company" and these companies (a few, with a
+        search beside them when there are more: `company_choices`)."""
         self.company_id.choices = [SelectChoice("", "No company")] + [
             SelectChoice(c.id, c.name) for c in companies
         ]
+        self.more_companies = len(companies) >= CHOICES
         return self
 
     def values(self, *names: str) -> dict:
