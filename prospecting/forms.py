@@ -111,22 +111,42 @@ class UploadForm(FlaskForm):
     )
 
 
+# How an upload is read: its encoding and delimiter (blank: detected) and, for a
+# workbook, its sheet (blank: the first).
+READING = ("encoding", "delimiter", "sheet")
+
+
 class _MappingForm(FlaskForm):
     """An upload preview's choices: how to read the file and a column per field."""
+
+    # The fields a column can be mapped to (mapping_form sets them).
+    MAPPED: tuple[str, ...] = ()
 
     encoding = StringField("Encoding", validators=[Optional(), Length(max=40)])
     delimiter = StringField("Delimiter", validators=[Optional(), Length(max=4)])
     sheet = StringField("Sheet", validators=[Optional(), Length(max=6)])
 
-    def mapping(self, fields) -> dict:
+    @classmethod
+    def suggested(cls, mapping: dict, reading: dict, **data):
+        """The form as a preview first shows it, never read from the request: the
+        suggested column of each field, the reading shown, then `data`."""
+        columns = {f"map_{f}": mapping.get(f) or "" for f in cls.MAPPED}
+        return cls(formdata=None, data={**columns, **reading, **data})
+
+    def mapping(self) -> dict:
         """The chosen column of each field (None when none was chosen)."""
-        return {f: (self[f"map_{f}"].data or "").strip() or None for f in fields}
+        return {f: (self[f"map_{f}"].data or "").strip() or None for f in self.MAPPED}
+
+    def reading(self) -> dict:
+        """The chosen encoding, delimiter and sheet (None where left blank)."""
+        return {name: self[name].data or None for name in READING}
 
 
 def mapping_form(fields, **extra):
     """A mapping form class with a map_<field> choice per field, plus `extra`."""
     columns = {f"map_{f}": StringField(f, validators=[Optional()]) for f in fields}
-    return type("MappingForm", (_MappingForm,), {**columns, **extra})
+    attrs = {"MAPPED": tuple(fields), **columns, **extra}
+    return type("MappingForm", (_MappingForm,), attrs)
 
 
 EnrichmentStartForm = mapping_form(

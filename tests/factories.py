@@ -238,81 +238,99 @@ def airtable_base(tables: list[dict] | None = None) -> str:
     return base
 
 
-def book_contact(
-    workspace_id: int,
-    name: str,
-    email: str | None = None,
-    *,
-    company=None,
-    source: str = "manual",
-    phone: str | None = None,
-    **columns,
-):
-    """A contact added to the book through the gate, then given `columns` (e.g.
-    created_at, email_verdict, synced_at) as stored values."""
-    from prospecting.models import Contact
-    from prospecting.services import contacts
-
-    report = contacts.upsert_contacts(
-        workspace_id,
-        [
-            contacts.ContactInput(
-                name=name,
-                email=email,
-                phone=phone,
-                source=source,
-                company_id=company.id if company else None,
-                email_verdict=columns.get("email_verdict"),
-                verified_at=columns.get("email_verified_at"),
-            )
-        ],
-        include_risky=True,
-        keep_undeliverable=True,
-    )
-    contact = db.session.get(Contact, report.items[0].contact_id)
-    for key, value in columns.items():
-        setattr(contact, key, value)
-    db.session.commit()
-    return contact
-
-
-def make_contact(workspace_id: int, **fields):
-    """One contact added to the book through the upsert (source "manual")."""
-    from prospecting.models import Contact
-    from prospecting.services import contacts
-
-    report = contacts.upsert_contacts(
-        workspace_id, [contacts.ContactInput(**fields)], include_risky=True
-    )
-    (item,) = report.items
-    assert item.contact_id, item
-    return db.session.get(Contact, item.contact_id)
-
-
 def make_company(workspace_id: int, name: str = "Acme", domain: str | None = None):
     from prospecting.services import contacts
 
     return contacts.save_company(workspace_id, name=name, domain=domain)
 
 
-def make_contacts(workspace_id: int, n: int, *, verdict: str = "valid", **kw) -> list:
-    """`n` contacts in the book (person{i}@example.com, verdict `verdict`), by id."""
-    from prospecting.services import contacts
-    from prospecting.services.contacts import ContactInput
+def make_contact(
+    workspace_id: int,
+    name: str = "",
+    email: str | None = None,
+    *,
+    company=None,
+    **fields,
+):
+    """One contact entered in the book as an import enters it: through the
+    upsert, which writes its email, phone and company rows (the gate lets risky
+    and undeliverable addresses in). `fields` are ContactInput's (phone, title,
+    role, source, email_verdict, verified_at, ...) or stored columns of the
+    contact set afterwards (created_at, synced_at, sync_failed, ...); a verdict
+    goes on the email row and on the contact, as a verification leaves them."""
+    person = {"name": name, "email": email, "company": company, **fields}
+    (contact,) = _enter(workspace_id, [person])
+    return contact
 
+
+def make_contacts(
+    workspace_id: int,
+    n: int,
+    *,
+    name: str = "Person {i:04d}",
+    email: str = "person{i}@example.com",
+    email_verdict: str | None = "valid",
+    **fields,
+) -> list[int]:
+    """`n` contacts entered in one upsert as make_contact enters one, `name` and
+    `email` formatted with their index `i` (valid addresses by default); their
+    ids, in that order."""
+    people = [
+        {
+            "name": name.format(i=i),
+            "email": email.format(i=i),
+            "email_verdict": email_verdict,
+            **fields,
+        }
+        for i in range(n)
+    ]
+    return [contact.id for contact in _enter(workspace_id, people)]
+
+
+def _enter(workspace_id: int, people: list[dict]) -> list:
+    """The people (make_contact's arguments) entered in one upsert; the contacts,
+    in the same order."""
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from prospecting.models import Contact
+    from prospecting.models import ContactEmail
+    from prospecting.services import contacts
+
+    known = {f.name for f in dataclasses.fields(contacts.ContactInput)}
+    inputs, stored = [], []
+    for person in people:
+        company = person.pop("company", None)
+        if company is not None:
+            person["company_id"] = company.id
+        inputs.append(
+            contacts.ContactInput(**{k: v for k, v in person.items() if k in known})
+        )
+        stored.append({k: v for k, v in person.items() if k not in known})
     report = contacts.upsert_contacts(
-        workspace_id,
-        [
-            ContactInput(
-                name=f"Person {i:04d}",
-                email=f"person{i}@example.com",
-                email_verdict=verdict,
-                **kw,
-            )
-            for i in range(n)
-        ],
+        workspace_id, inputs, include_risky=True, keep_undeliverable=True
     )
-    return sorted(item.contact_id for item in report.items if item.contact_id)
+    items = sorted(report.items, key=lambda item: item.index)
+    assert all(item.contact_id for item in items), items
+    entered = []
+    for item, given, columns in zip(items, inputs, stored, strict=True):
+        contact = db.session.get(Contact, item.contact_id)
+        if given.email_verdict and contact.email:
+            row = db.session.scalars(
+                select(ContactEmail).where(
+                    ContactEmail.contact_id == contact.id,
+                    ContactEmail.email == contact.email,
+                )
+            ).one()
+            contact.email_verdict = row.verdict
+            contact.email_verified_at = row.verified_at
+        for key, value in columns.items():
+            assert hasattr(Contact, key), f"a contact has no {key}"
+            setattr(contact, key, value)
+        entered.append(contact)
+    db.session.commit()
+    return entered
 
 
 def make_list(workspace_id: int, name: str = "Leads", kind: str = "static", **kw):

@@ -9,7 +9,7 @@ from prospecting.extensions import db
 from prospecting.services import contacts
 from prospecting.services.contacts import ContactFilter
 from prospecting.services.errors import InvalidInput
-from tests.factories import book_contact
+from tests.factories import make_contact
 
 
 @pytest.fixture
@@ -17,28 +17,28 @@ def book(workspace):
     """Three contacts that differ on every column."""
     globex = contacts.company_for(workspace.id, name="Globex Inc.")
     initech = contacts.company_for(workspace.id, name="Initech")
-    ada = book_contact(
+    ada = make_contact(
         workspace.id,
         "Ada Lovelace",
         "ada@globex.com",
         company=globex,
         source="enrichment",
         email_verdict="valid",
-        email_verified_at=datetime(2026, 3, 2, 10),
+        verified_at=datetime(2026, 3, 2, 10),
         created_at=datetime(2026, 1, 5),
     )
-    bob = book_contact(
+    bob = make_contact(
         workspace.id,
         "Bob Byte",
         "bob@initech.com",
         company=initech,
         source="csv",
         email_verdict="risky",
-        email_verified_at=datetime(2026, 5, 1),
+        verified_at=datetime(2026, 5, 1),
         created_at=datetime(2026, 2, 10),
         synced_at=datetime(2030, 1, 1),
     )
-    cy = book_contact(
+    cy = make_contact(
         workspace.id,
         "Cy Young",
         phone="+1 415 555 0150",
@@ -143,7 +143,7 @@ def test_the_page_keeps_every_parameter_in_its_links(auth_client, book):
 def test_the_pager_keeps_the_filter_and_sort(auth_client, app, workspace):
     app.config["RESULTS_PER_PAGE"] = 2
     for n in range(5):
-        book_contact(workspace.id, f"P{n}", f"p{n}@example.com", source="csv")
+        make_contact(workspace.id, f"P{n}", f"p{n}@example.com", source="csv")
     page = auth_client.get("/contacts/?source=csv&sort=-name").get_data(as_text=True)
     (next_link,) = re.findall(r'id="next-page" href="([^"]+)"', page)
     assert next_link.replace("&amp;", "&") == "/contacts/?source=csv&sort=-name&page=2"
@@ -197,7 +197,7 @@ def test_the_count_stops_at_the_cap(workspace, book, monkeypatch):
 def test_each_page_of_a_search_is_that_slice_of_the_whole_result(workspace, sort):
     zeta = contacts.company_for(workspace.id, name="Zeta Labs")
     for n in range(9):
-        book_contact(
+        make_contact(
             workspace.id,
             f"Person {n}" if n % 3 else f"Zed {n}",
             f"z{n}@example.com" if n % 2 else f"p{n}@example.com",

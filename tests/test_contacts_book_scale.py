@@ -8,7 +8,7 @@ from sqlalchemy import event
 from prospecting.extensions import db
 from prospecting.services import contacts
 from prospecting.services.contacts import query
-from tests.factories import book_contact
+from tests.factories import make_contact
 
 
 def test_the_count_shows_a_plus_past_the_cap_and_the_pager_goes_on(
@@ -17,7 +17,7 @@ def test_the_count_shows_a_plus_past_the_cap_and_the_pager_goes_on(
     monkeypatch.setattr(query, "COUNT_CAP", 3)
     app.config["RESULTS_PER_PAGE"] = 2
     for n in range(5):
-        book_contact(workspace.id, f"P{n}", f"p{n}@example.com")
+        make_contact(workspace.id, f"P{n}", f"p{n}@example.com")
     page = auth_client.get("/contacts/?page=2").get_data(as_text=True)
     assert "3+ contacts" in page
     assert re.search(r'id="next-page" href="/contacts/\?page=3"', page)
@@ -46,9 +46,9 @@ def test_the_stats_page_counts_a_page_of_companies_at_a_time(
     app.config["RESULTS_PER_PAGE"] = 2
     for n in range(3):
         firm = contacts.save_company(workspace.id, name=f"Firm {n}")
-        book_contact(workspace.id, f"P{n}", f"p{n}@example.com", company=firm)
-        book_contact(workspace.id, f"Q{n}", f"q{n}@example.com", company=firm)
-    book_contact(workspace.id, "Solo", "solo@example.com")
+        make_contact(workspace.id, f"P{n}", f"p{n}@example.com", company=firm)
+        make_contact(workspace.id, f"Q{n}", f"q{n}@example.com", company=firm)
+    make_contact(workspace.id, "Solo", "solo@example.com")
     contacts.save_company(workspace.id, name="Empty firm")
     rows, more = contacts.stats_page(workspace.id, per_page=2)
     assert [(r.name, r.total, r.pending) for r in rows] == [
@@ -68,7 +68,7 @@ def test_a_page_of_the_book_loads_its_related_rows_in_a_fixed_number_of_queries(
     def queries_for(n: int) -> int:
         firm = contacts.save_company(workspace.id, name=f"Firm of {n}")
         for i in range(n):
-            book_contact(workspace.id, f"N{n}-{i}", f"n{n}-{i}@x.com", company=firm)
+            make_contact(workspace.id, f"N{n}-{i}", f"n{n}-{i}@x.com", company=firm)
         seen = []
 
         def count(*args):

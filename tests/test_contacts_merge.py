@@ -28,7 +28,7 @@ def pair(workspace_id):
     acme = make_company(workspace_id, "Acme")
     beta = make_company(workspace_id, "Beta")
     a = make_contact(
-        workspace_id, name="Jane Doe", email="jane.doe@gmail.com", company_id=acme.id
+        workspace_id, name="Jane Doe", email="jane.doe@gmail.com", company=acme
     )
     b = make_contact(
         workspace_id,
@@ -61,12 +61,8 @@ def test_find_groups_names_the_strong_rule(workspace):
 
 def test_find_groups_marks_name_and_company_as_possible(workspace):
     acme = make_company(workspace.id, "Acme")
-    a = make_contact(
-        workspace.id, name="Ravi Kumar", email="r@a.io", company_id=acme.id
-    )
-    b = make_contact(
-        workspace.id, name="ravi  KUMAR", email="ravi@b.io", company_id=acme.id
-    )
+    a = make_contact(workspace.id, name="Ravi Kumar", email="r@a.io", company=acme)
+    b = make_contact(workspace.id, name="ravi  KUMAR", email="ravi@b.io", company=acme)
     (group,), _ = duplicates.find_groups(workspace.id)
     assert group.ids == [a.id, b.id]
     assert group.rules == ["name_company"] and not group.strong
@@ -81,7 +77,7 @@ def test_find_groups_stays_in_the_workspace(workspace, other_workspace):
 def test_find_groups_pages_strong_matches_first(workspace):
     acme = make_company(workspace.id, "Acme")
     weak = [
-        make_contact(workspace.id, name="Ravi", email=f"r{i}@a.io", company_id=acme.id)
+        make_contact(workspace.id, name="Ravi", email=f"r{i}@a.io", company=acme)
         for i in range(2)
     ]
     strong = [
@@ -138,8 +134,8 @@ def test_merge_moves_every_value_and_relation_to_the_winner(workspace):
 
 def test_merge_removes_a_relation_the_winner_already_has(workspace):
     acme = make_company(workspace.id, "Acme")
-    a = make_contact(workspace.id, email="a@acme.io", company_id=acme.id, role="CEO")
-    b = make_contact(workspace.id, email="b@acme.io", company_id=acme.id, role="Boss")
+    a = make_contact(workspace.id, email="a@acme.io", company=acme, role="CEO")
+    b = make_contact(workspace.id, email="b@acme.io", company=acme, role="Boss")
     _, record = merge.merge(workspace.id, a.id, [b.id])
     links = db.session.scalars(select(ContactCompany)).all()
     assert [(link.contact_id, link.role) for link in links] == [(a.id, "CEO")]

@@ -40,7 +40,7 @@ def test_a_static_list_holds_the_people_added_once_each(workspace):
 
 
 def test_a_smart_list_is_its_saved_filter_evaluated_when_read(workspace):
-    factories.make_contacts(workspace.id, 2, verdict="valid")
+    factories.make_contacts(workspace.id, 2, email_verdict="valid")
     contacts.add_contact(
         workspace.id, name="Zed", email="zed@example.org", keep_undeliverable=True
     )

@@ -22,6 +22,7 @@ from prospecting.services import jobs
 from prospecting.services.enrichment.worker import OPTIONS
 from prospecting.services.errors import Conflict
 from prospecting.services.errors import InvalidInput
+from prospecting.views import uploads
 from prospecting.views.jobs import follows
 from prospecting.views.responses import csv_download
 from prospecting.views.responses import export_download
@@ -57,26 +58,7 @@ def _index(form, status=200, error=None):
 @bp.post("/uploads")
 def upload():
     """Store a CSV and go to its preview."""
-    form = UploadForm()
-    if not form.validate_on_submit():
-        return _index(form, 422)
-    file = form.file.data
-    try:
-        saved = enrichment.save_upload(
-            g.workspace.id, current_user.id, file.filename, file.stream
-        )
-    except InvalidInput as exc:
-        return _index(form, exc.status_code, error=_describe(exc))
-    return redirect(url_for("enrichment.preview", upload_id=saved.id))
-
-
-def _describe(exc: InvalidInput) -> str:
-    row = (exc.details or {}).get("row") if isinstance(exc.details, dict) else None
-    return (
-        f"{exc.message} (row {row})"
-        if row and f"Row {row}" not in exc.message
-        else exc.message
-    )
+    return uploads.receive(_index, "enrichment.preview")
 
 
 @bp.get("/uploads/<int:upload_id>")
@@ -84,68 +66,40 @@ def preview(upload_id: int):
     """Detected encoding, delimiter and mapping of an upload (of the chosen sheet
     of a workbook), each overridable."""
     upload = enrichment.get_upload(g.workspace.id, upload_id)
-    return _preview_page(
-        upload,
-        encoding=request.args.get("encoding") or None,
-        delimiter=request.args.get("delimiter") or None,
-        sheet=request.args.get("sheet") or None,
-        options={o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS},
-    )
+    options = {o: bool(request.args.get(f"opt_{o}")) for o in OPTIONS}
+    return _preview_page(upload, uploads.requested_reading(), options)
 
 
-def _preview_page(
-    upload, *, encoding, delimiter, sheet, options, form=None, status=200
-):
+def _preview_page(upload, reading, options, form=None, status=200):
     """The preview and its mapping form (`form` when a start was refused)."""
-    try:
-        sheets = enrichment.sheets(upload)
-        pv = enrichment.preview(
-            g.workspace.id,
-            upload.id,
-            encoding=encoding,
-            delimiter=delimiter,
-            sheet=sheet,
-        )
-    except InvalidInput as exc:
+    read = uploads.read(upload, reading)
+    if read.refusal:
         return render_template(
             "enrichment/preview.html",
-            upload=upload,
-            pv=None,
-            error=_describe(exc),
-            encoding=encoding,
-            delimiter=delimiter,
-            sheet=sheet,
-            sheets=[],
+            error=uploads.describe(read.refusal),
             **_choices(),
-        ), exc.status_code
+            **read.context(),
+        ), read.refusal.status_code
     if form is None:
-        data = {f"map_{f}": pv.mapping.get(f) or "" for f in csvfiles.BOOK_FIELDS}
-        data |= {f"opt_{o}": on for o, on in options.items()}
-        data |= {"encoding": encoding, "delimiter": delimiter, "sheet": sheet}
-        data["cost_cap"] = str(current_app.config["COST_CAP_PER_JOB"])
-        form = EnrichmentStartForm(formdata=None, data=data)
+        form = EnrichmentStartForm.suggested(
+            read.pv.mapping,
+            reading,
+            **{f"opt_{o}": on for o, on in options.items()},
+            cost_cap=str(current_app.config["COST_CAP_PER_JOB"]),
+        )
     return render_template(
         "enrichment/preview.html",
-        upload=upload,
-        pv=pv,
         error=None,
         form=form,
-        encoding=encoding,
-        delimiter=delimiter,
-        sheet=sheet,
-        sheets=sheets,
-        cost=enrichment.estimate_cost(upload, pv, options),
+        cost=enrichment.estimate_cost(upload, read.pv, options),
         options=options,
         **_choices(),
+        **read.context(),
     ), status
 
 
 def _choices() -> dict:
-    return {
-        "encodings": csvfiles.ENCODINGS,
-        "delimiters": DELIMITER_NAMES,
-        "fields": csvfiles.BOOK_FIELDS,
-    }
+    return {"encodings": csvfiles.ENCODINGS, "delimiters": DELIMITER_NAMES}
 
 
 @bp.post("/uploads/<int:upload_id>/start")
@@ -161,19 +115,17 @@ def start(upload_id: int):
             g.workspace.id,
             current_user.id,
             upload_id,
-            encoding=form.encoding.data or None,
-            delimiter=form.delimiter.data or None,
-            sheet=form.sheet.data or None,
-            mapping=form.mapping(csvfiles.BOOK_FIELDS),
+            mapping=form.mapping(),
             cost_cap=form.cost_cap.data,
-            options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
+            options=_options(form),
+            **form.reading(),
         )
     except InvalidInput as exc:
         field = START_FIELDS.get(exc.code)
         if field is None:
-            flash(_describe(exc), "error")
+            flash(uploads.describe(exc), "error")
         else:
-            form[field].errors = [*form[field].errors, _describe(exc)]
+            form[field].errors = [*form[field].errors, uploads.describe(exc)]
         return _start_refused(upload, form, exc.status_code)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("enrichment.show", job_id=job.id))
@@ -183,16 +135,12 @@ def start(upload_id: int):
 START_FIELDS = {"no_email_column": "map_email", "bad_cost_cap": "cost_cap"}
 
 
+def _options(form) -> dict:
+    return {o: bool(form[f"opt_{o}"].data) for o in OPTIONS}
+
+
 def _start_refused(upload, form, status: int = 422):
-    return _preview_page(
-        upload,
-        encoding=form.encoding.data or None,
-        delimiter=form.delimiter.data or None,
-        sheet=form.sheet.data or None,
-        options={o: bool(form[f"opt_{o}"].data) for o in OPTIONS},
-        form=form,
-        status=status,
-    )
+    return _preview_page(upload, form.reading(), _options(form), form, status)
 
 
 @bp.get("/jobs/<job_id>")

@@ -49,11 +49,11 @@ def test_a_substring_search_uses_the_trigram_indexes_and_finds_the_right_people(
 ):
     globex = contacts.company_for(workspace.id, name="Globex Inc.")
     for n in range(30):
-        factories.book_contact(workspace.id, f"Person {n}", f"p{n}@example.com")
-    factories.book_contact(
+        factories.make_contact(workspace.id, f"Person {n}", f"p{n}@example.com")
+    factories.make_contact(
         workspace.id, "Ada Lovelace", "countess@analytical.org", company=globex
     )
-    factories.book_contact(workspace.id, "Bob Byte", "bob@globex.com")
+    factories.make_contact(workspace.id, "Bob Byte", "bob@globex.com")
 
     def names(**where):
         rows, total, _ = contacts.page_of_contacts(workspace.id, ContactFilter(**where))

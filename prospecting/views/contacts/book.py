@@ -21,7 +21,7 @@ from prospecting.views.contacts import page_number
 from prospecting.views.contacts import per_page
 from prospecting.views.contacts.contact_forms import ContactForm
 from prospecting.views.contacts.contact_forms import NewContactForm
-from prospecting.views.lists import bulk_context
+from prospecting.views.lists.bulk import bulk_context
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 

@@ -4,7 +4,6 @@ from flask import current_app
 from flask import g
 from flask import redirect
 from flask import render_template
-from flask import request
 from flask import url_for
 from flask_login import current_user
 
@@ -16,6 +15,7 @@ from prospecting.services import csvfiles
 from prospecting.services import enrichment
 from prospecting.services import jobs
 from prospecting.services.errors import InvalidInput
+from prospecting.views import uploads
 from prospecting.views.contacts import bp
 from prospecting.views.contacts.contact_forms import ImportEnrichmentForm
 from prospecting.views.responses import csv_download
@@ -68,41 +68,33 @@ def _upload_page(form, status=200, error=None):
 @bp.post("/import/csv")
 def import_csv():
     """Store the file and go to its preview, where its columns are mapped."""
-    form = UploadForm()
-    if not form.validate_on_submit():
-        return _upload_page(form, 422)
-    file = form.file.data
-    try:
-        saved = enrichment.save_upload(
-            g.workspace.id, current_user.id, file.filename, file.stream
-        )
-    except InvalidInput as exc:
-        return _upload_page(form, exc.status_code, f"file: {exc.message}")
-    return redirect(url_for("contacts.import_csv_preview", upload_id=saved.id))
+    return uploads.receive(
+        _upload_page,
+        "contacts.import_csv_preview",
+        describe=lambda exc: f"file: {exc.message}",
+    )
 
 
 @bp.get("/import/csv/<int:upload_id>")
 def import_csv_preview(upload_id: int):
     """The file's first rows, its sheets, and a column for each book field."""
-    return _preview_page(upload_id, BookImportForm(), request.args.get("sheet"))
+    upload = enrichment.get_upload(g.workspace.id, upload_id)
+    return _preview_page(upload, uploads.requested_reading())
 
 
 @bp.post("/import/csv/<int:upload_id>")
 def import_csv_start(upload_id: int):
     """Import the file's people into the book with the chosen columns (a job,
     through the gate)."""
-    form = BookImportForm()
-    sheet = form.sheet.data or None
-    if not form.validate_on_submit():
-        return _preview_page(upload_id, form, sheet, status=422)
     upload = enrichment.get_upload(g.workspace.id, upload_id)
+    form = BookImportForm()
+    if not form.validate_on_submit():
+        return _preview_page(upload, form.reading(), form, status=422)
     try:
-        pv = enrichment.preview(
-            g.workspace.id, upload_id, sheet=sheet, fields=csvfiles.BOOK_FIELDS
-        )
+        pv = enrichment.preview(g.workspace.id, upload_id, **form.reading())
         mapping = {
             f: column if column in pv.headers else None
-            for f, column in form.mapping(csvfiles.BOOK_FIELDS).items()
+            for f, column in form.mapping().items()
         }
         rows = contacts.read_book_rows(
             pv.path,
@@ -121,37 +113,24 @@ def import_csv_start(upload_id: int):
             update_strategy=form.update_strategy.data,
         )
     except InvalidInput as exc:
-        return _preview_page(upload_id, form, sheet, exc.status_code, exc.message)
+        return _preview_page(upload, form.reading(), form, exc.status_code, exc.message)
     warn_if_not_sent(tasks.enqueue_batches(jobs.open_batches(job.id)))
     return redirect(url_for("contacts.import_job", job_id=job.id))
 
 
-def _preview_page(upload_id, form, sheet, status=200, error=None):
-    upload = enrichment.get_upload(g.workspace.id, upload_id)
-    pv, sheets = None, []
-    try:
-        sheets = enrichment.sheets(upload)
-        pv = enrichment.preview(
-            g.workspace.id, upload_id, sheet=sheet, fields=csvfiles.BOOK_FIELDS
-        )
-    except InvalidInput as exc:
-        error, status = exc.message, exc.status_code
-    chosen = form.mapping(csvfiles.BOOK_FIELDS) if request.method == "POST" else {}
+def _preview_page(upload, reading, form=None, status=200, error=None):
+    """The preview and its mapping form (`form` when an import was refused)."""
+    read = uploads.read(upload, reading)
+    if read.refusal:
+        error, status = read.refusal.message, read.refusal.status_code
+    if form is None:
+        form = BookImportForm.suggested(read.pv.mapping if read.pv else {}, reading)
     return render_template(
         "contacts/import_preview.html",
-        upload=upload,
         form=form,
-        pv=pv,
-        sheets=sheets,
-        sheet=sheet,
         error=error,
-        fields=csvfiles.BOOK_FIELDS,
-        labels=FIELD_LABELS,
-        mapping=chosen if request.method == "POST" else (pv.mapping if pv else {}),
+        **read.context(),
     ), status
-
-
-FIELD_LABELS = {"website": "company website", "linkedin_url": "LinkedIn URL"}
 
 
 @bp.get("/jobs/<job_id>/import")
