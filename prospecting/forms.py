@@ -389,57 +389,6 @@ class ReverifyForm(FlaskForm):
     older_than_days = HiddenField(validators=[Optional(), Length(max=12)])
 
 
-class ListForm(FlaskForm):
-    """A new list: static, or smart saving the book's filter it was made from."""
-
-    name = StringField("List name", validators=[DataRequired(), Length(max=120)])
-    kind = SelectField(
-        "Kind",
-        choices=["static", "smart"],
-        default="static",
-    )
-    filter = StringField("Filter", validators=[Length(max=2000)])
-
-
-class RenameListForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-
-
-class TagsForm(FlaskForm):
-    tags = StringField("Tags (comma-separated)", validators=[Length(max=2000)])
-
-
-class BulkForm(FlaskForm):
-    """A bulk action on checked rows, the page, or every row matching a filter."""
-
-    action = SelectField(
-        "Action",
-        choices=[
-            "add",
-            "remove",
-            "tag",
-            "untag",
-            "reverify",
-            "export",
-            "sync",
-            "delete",
-        ],
-    )
-    scope = SelectField(
-        "Apply to",
-        choices=["selected", "page", "all"],
-        default="selected",
-    )
-    target_list = IntegerField("List", validators=[Optional()])
-    tag_name = StringField("Tag", validators=[Length(max=60)])
-    page_ids = StringField("Page", validators=[Length(max=20000)])
-    filter = StringField("Filter", validators=[Length(max=2000)])
-    next = StringField("Back to", validators=[Length(max=2000)])
-    confirmed = BooleanField("Confirmed")
-    # The checked rows' ids; any text is kept here and checked by _selection.
-    ids = SelectMultipleField("Contacts", validate_choice=False)
-
-
 class ImportToListForm(FlaskForm):
     """A results table's people into the book, then onto a list."""
 

@@ -9,8 +9,6 @@ from flask import request
 from flask import url_for
 
 from prospecting import htmx
-from prospecting.forms import ListForm
-from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import exports
 from prospecting.services import lists
@@ -22,6 +20,8 @@ from prospecting.views.contacts import per_page
 from prospecting.views.contacts.contact_forms import ContactForm
 from prospecting.views.contacts.contact_forms import NewContactForm
 from prospecting.views.lists.bulk import bulk_context
+from prospecting.views.lists.forms import ListForm
+from prospecting.views.lists.forms import TagsForm
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 

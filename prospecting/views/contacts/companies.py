@@ -10,7 +10,6 @@ from flask import url_for
 from flask_login import current_user
 
 from prospecting import tasks
-from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import exports
 from prospecting.services import jobs
@@ -24,6 +23,7 @@ from prospecting.views.contacts import per_page
 from prospecting.views.contacts.contact_forms import CompanyForm
 from prospecting.views.contacts.contact_forms import FetchForm
 from prospecting.views.jobs import follows
+from prospecting.views.lists.forms import TagsForm
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent

@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from prospecting import tasks
 from prospecting.auth import safe_next
-from prospecting.forms import BulkForm
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services import lists
@@ -26,6 +25,7 @@ from prospecting.services.errors import ServiceError
 from prospecting.services.jobs import kinds as job_kinds
 from prospecting.views.lists import bp
 from prospecting.views.lists import where_of
+from prospecting.views.lists.forms import BulkForm
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 from prospecting.views.responses import warn_if_not_sent

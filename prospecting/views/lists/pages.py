@@ -9,8 +9,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
-from prospecting.forms import ListForm
-from prospecting.forms import RenameListForm
 from prospecting.services import contacts
 from prospecting.services import exports
 from prospecting.services import lists
@@ -19,6 +17,8 @@ from prospecting.services.pages import Page
 from prospecting.views.lists import bp
 from prospecting.views.lists import bulk
 from prospecting.views.lists import where_of
+from prospecting.views.lists.forms import ListForm
+from prospecting.views.lists.forms import RenameListForm
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
 

@@ -5,11 +5,11 @@ from flask import g
 from flask import redirect
 from flask import url_for
 
-from prospecting.forms import TagsForm
 from prospecting.services import contacts
 from prospecting.services import lists
 from prospecting.services.errors import InvalidInput
 from prospecting.views.lists import bp
+from prospecting.views.lists.forms import TagsForm
 
 
 @bp.post("/contacts/<int:contact_id>/tags")
