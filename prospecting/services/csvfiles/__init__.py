@@ -16,6 +16,7 @@ from prospecting.services.csvfiles.mapping import FIELDS
 from prospecting.services.csvfiles.mapping import apply_book_mapping
 from prospecting.services.csvfiles.mapping import apply_mapping
 from prospecting.services.csvfiles.mapping import auto_map
+from prospecting.services.csvfiles.mapping import columns_in
 from prospecting.services.csvfiles.previews import PREVIEW_SCAN_ROWS
 from prospecting.services.csvfiles.previews import Preview
 from prospecting.services.csvfiles.previews import preview
@@ -48,6 +49,7 @@ __all__ = [
     "Preview",
     "StrPath",
     "apply_book_mapping",
+    "columns_in",
     "apply_mapping",
     "as_record",
     "auto_map",

@@ -107,6 +107,15 @@ def _synonym_key(value: str) -> str:
     return _SYNONYM_NOISE.sub("", value.casefold())
 
 
+def columns_in(headers: list[str], mapping: dict[str, str | None]) -> dict:
+    """Every book field with its chosen column, None where the column is not one
+    of the file's headers (a form's stale or made-up choice)."""
+    return {
+        field: (mapping.get(field) if mapping.get(field) in headers else None)
+        for field in BOOK_FIELDS
+    }
+
+
 def apply_book_mapping(
     record: dict[str, str], mapping: dict[str, str | None]
 ) -> dict[str, object]:

@@ -194,10 +194,7 @@ def clean_mapping(headers: list[str], mapping: dict[str, str | None]) -> dict:
     """Keep only known fields pointing at real headers; an email column is required.
     Title, LinkedIn URL and location are not enriched: they go with the row to
     the book ("Add to contacts")."""
-    clean = {
-        field: (mapping.get(field) if mapping.get(field) in headers else None)
-        for field in csvfiles.BOOK_FIELDS
-    }
+    clean = csvfiles.columns_in(headers, mapping)
     if not clean["email"]:
         raise InvalidInput(
             "Choose the column that holds email addresses: "

@@ -92,14 +92,10 @@ def import_csv_start(upload_id: int):
         return _preview_page(upload, form.reading(), form, status=422)
     try:
         pv = enrichment.preview(g.workspace.id, upload_id, **form.reading())
-        mapping = {
-            f: column if column in pv.headers else None
-            for f, column in form.mapping().items()
-        }
         rows = contacts.read_book_rows(
             pv.path,
             pv.dialect,
-            mapping,
+            csvfiles.columns_in(pv.headers, form.mapping()),
             max_columns=current_app.config["MAX_UPLOAD_COLUMNS"],
         )
         job = contacts.start_import(
