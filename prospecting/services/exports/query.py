@@ -138,8 +138,10 @@ def _copied(connection, sql: str, params: dict) -> Iterator[str]:
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(sql, params) as copy:
         lines: list = []
-        for line in copy:
-            # One row a read, "\n"-terminated (each read its own buffer, kept).
+        read = copy.read
+        # One row a read, "\n"-terminated (each read its own buffer, kept); read
+        # called directly rather than through the Copy's iterator.
+        while line := read():
             lines.append(line)
             if len(lines) >= COPY_CHUNK_ROWS:
                 yield _crlf(lines)
