@@ -221,3 +221,81 @@ def test_each_page_of_a_search_is_that_slice_of_the_whole_result(workspace, sort
         for p in (1, 2, 3, 4)
     ]
     assert pages == [whole[0:2], whole[2:4], whole[4:6], whole[6:]]
+
+
+def _export_link(page: str) -> str:
+    """The URL the book's Export form sends: its action and hidden fields, with
+    the email column as raw CSV."""
+    (form,) = re.findall(
+        r'<details class="export-options" id="contacts-export"[^>]*>.*?</form>',
+        page,
+        re.S,
+    )
+    (action,) = re.findall(r'<form method="get" action="([^"]+)"', form)
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
+    query = "&".join(f"{k}={v}" for k, v in [*hidden, ("columns", "email")])
+    return f"{action}?{query}&mode=raw".replace("&amp;", "&")
+
+
+def _exported_emails(auth_client, link: str) -> list[str]:
+    response = auth_client.get(link)
+    assert response.status_code == 200
+    return response.get_data(as_text=True).split("\r\n")[1:-1]
+
+
+def test_the_books_export_link_exports_what_the_filtered_book_lists(
+    auth_client, workspace, book
+):
+    from prospecting.services import lists
+
+    ada, bob, cy = book["ada"], book["bob"], book["cy"]
+    cy.email = "cy@young.test"
+    db.session.commit()
+    lists.tag_contacts(workspace.id, [ada.id, cy.id], "vip")
+    fair = lists.create_list(workspace.id, "Fair")
+    lists.add_members(workspace.id, fair.id, [bob.id, cy.id])
+    cases = [
+        ("tag=vip", ["ada@globex.com", "cy@young.test"]),
+        (f"list={fair.id}", ["bob@initech.com", "cy@young.test"]),
+        (f"list={fair.id}&tag=vip", ["cy@young.test"]),
+        ("tag=vip&verdict=valid", ["ada@globex.com"]),
+        ("tag=vip&created_from=2026-03-01", ["cy@young.test"]),
+    ]
+    for state, expected in cases:
+        page = auth_client.get(f"/contacts/?{state}").get_data(as_text=True)
+        listed = sorted(
+            c.email for c in (ada, bob, cy) if f'id="contact-{c.id}"' in page
+        )
+        assert listed == expected, state
+        link = _export_link(page)
+        assert sorted(_exported_emails(auth_client, link)) == expected, link
+    # A search swaps the table in place: the export beside it follows it.
+    swapped = auth_client.get(
+        "/contacts/?tag=vip&name=lovelace", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'hx-swap-oob="outerHTML"' in swapped
+    link = _export_link(swapped)
+    assert _exported_emails(auth_client, link) == ["ada@globex.com"]
+
+
+def test_the_api_export_takes_every_filter_of_the_api_list(
+    client, api_headers, workspace, book
+):
+    from prospecting.services import lists
+
+    ada, bob = book["ada"], book["bob"]
+    lists.tag_contacts(workspace.id, [ada.id, bob.id], "vip")
+    bob.email_bad = True
+    db.session.commit()
+    for state, expected in [
+        ("tag=vip", ["ada@globex.com", "bob@initech.com"]),
+        ("tag=vip&went_bad=1", ["bob@initech.com"]),
+        ("tag=vip&source=enrichment", ["ada@globex.com"]),
+    ]:
+        listed = client.get(f"/api/v1/contacts?{state}", headers=api_headers)
+        exported = client.get(
+            f"/api/v1/contacts/export?{state}&columns=email&mode=raw",
+            headers=api_headers,
+        ).get_data(as_text=True)
+        assert sorted(c["email"] for c in listed.get_json()["results"]) == expected
+        assert sorted(exported.split("\r\n")[1:-1]) == expected, state

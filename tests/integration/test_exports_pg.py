@@ -1,5 +1,8 @@
 """Exports on PostgreSQL: the CSV that COPY writes is the CSV the writer writes."""
 
+import csv
+import io
+
 from sqlalchemy import insert
 
 from prospecting.extensions import db
@@ -10,6 +13,9 @@ from prospecting.services import enrichment
 from prospecting.services import exports
 from prospecting.services import jobs
 from prospecting.services.enrichment import RowFilter
+from prospecting.services.enrichment.exports import EXPORT_COLUMNS
+from prospecting.services.exports import query
+from prospecting.services.exports.cells import guarded
 from tests import factories
 
 HEADERS = ["Name", "Email", "Note"]
@@ -95,3 +101,59 @@ def test_rows_still_in_pages_or_holding_a_nul_are_written_by_the_writer(pg_app):
     assert '"Page","p@x.test"' in "".join(
         exports.stream(header, rows, exports.Options())
     )
+
+
+# Cells a spreadsheet would run, and cells that only look like it; quotes, commas
+# and line breaks where a field starts and ends; unicode; empty against missing.
+TRICKY = [
+    ["=SUM(A1)", "+cmd", "@at"],
+    ["+1 (415) 555-0101", "-12.5", "-"],
+    ['ends with a quote"', "+", 'ends with ",'],
+    ["x", '"', 'ends with a quote and a break"\r\n'],
+    ["=after the break", '"=quoted', "a\r\nb"],
+    ["\ttab", "trailing\n", '""'],
+    ["Zoë 😀", "中文", "|pipe"],
+    ["%pct", "only", ""],
+    ["short"],
+]
+
+
+def _reference(job, fields, columns=None) -> str:
+    """The spreadsheet CSV of the rows, cell by cell: the CSV writer's quoting
+    of each guarded value (a missing value empty), a BOM and "\r\n" rows."""
+    names = [*HEADERS, *EXPORT_COLUMNS]
+    picked = [names.index(c) for c in columns.split(",")] if columns else None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([names[i] for i in picked] if picked else names)
+    for n, data in enumerate(fields, 1):
+        row = db.session.get(EnrichmentRow, (job.id, n))
+        enriched = {c: getattr(row, c) for c in EXPORT_COLUMNS}
+        enriched["email_valid"] = {True: "true", False: "false"}.get(row.email_valid)
+        enriched["email_flags"] = ";".join(row.email_flags or [])
+        enriched["processed_at"] = str(row.processed_at) if row.processed_at else None
+        cells = (data + [""] * len(HEADERS))[: len(HEADERS)] + list(enriched.values())
+        cells = [cells[i] for i in picked] if picked else cells
+        writer.writerow([guarded(c or "") for c in cells])
+    return "\ufeff" + buffer.getvalue()
+
+
+def test_copy_export_keeps_tricky_values_byte_for_byte(pg_app, monkeypatch):
+    user = factories.make_user(email="exp3@x.test", workspace="Exports 3")
+    job = _job(user.memberships[0].workspace.id, TRICKY)
+    row = db.session.get(EnrichmentRow, (job.id, 4))
+    row.company_name, row.location = '-"quoted" \n=1', "@home"
+    db.session.commit()
+    # Chunks of one and three rows: a chunk's first row, and chunks with and
+    # without a line break inside a field. The picked columns end rows with
+    # fields that end with '"' and a line break, or with '",'.
+    for rows_a_chunk in (1, 3, 500):
+        monkeypatch.setattr(query, "COPY_CHUNK_ROWS", rows_a_chunk)
+        for columns in (None, "Name,Note", "Note,Email,location"):
+            expected = _reference(job, TRICKY, columns)
+            copied, written = _both(job, columns=columns)
+            assert copied == expected, (rows_a_chunk, columns)
+            assert written == expected, (rows_a_chunk, columns)
+    copied, _ = _both(job)
+    assert "'=after the break" in copied and "'=SUM(A1)" in copied
+    assert '"+1 (415) 555-0101"' in copied and '"\'-"' in copied

@@ -110,7 +110,9 @@ class ContactFilter:
             value = getattr(self, name)
             if value and value not in allowed:
                 raise InvalidInput(
-                    f"{name} must be one of {', '.join(allowed)}.", code=f"bad_{name}"
+                    f"{name} must be one of {', '.join(allowed)}.",
+                    code=f"bad_{name}",
+                    details={"field": name},
                 )
         self.sort = self.sort or "name"
         for name in DATE_FIELDS:
@@ -127,10 +129,15 @@ class ContactFilter:
         for name, short in (("company_id", "company"), ("list_id", "list")):
             key = name if args.get(name) else short
             text = str(args.get(key) or "").strip()
+            field = {"field": key}
             if text and not (text.isascii() and text.isdigit()):
-                raise InvalidInput(f"{key} must be an id.", code=f"bad_{key}")
+                raise InvalidInput(
+                    f"{key} must be an id.", code=f"bad_{key}", details=field
+                )
             if len(text) > 9:
-                raise InvalidInput(f"{key} is out of range.", code=f"bad_{key}")
+                raise InvalidInput(
+                    f"{key} is out of range.", code=f"bad_{key}", details=field
+                )
             raw[name] = int(text) if text else None
         raw["went_bad"] = str(args.get("went_bad") or "").lower() in TRUE_WORDS
         raw["sort"] = raw["sort"] or "name"
@@ -159,7 +166,9 @@ def _date(name: str, raw: str) -> date | None:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise InvalidInput(
-            f"{name} must be a date (YYYY-MM-DD).", code=f"bad_{name}"
+            f"{name} must be a date (YYYY-MM-DD).",
+            code=f"bad_{name}",
+            details={"field": name},
         ) from None
 
 

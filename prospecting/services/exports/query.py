@@ -137,12 +137,24 @@ def copy_csv(stmt: Select) -> Iterator[str] | None:
 def _copied(connection, sql: str, params: dict) -> Iterator[str]:
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(sql, params) as copy:
-        lines: list[bytes] = []
-        for line in copy:
-            # One row a read, "\n"-terminated: the CSV writer ends rows with "\r\n".
-            lines.append(bytes(line[:-1]))
+        lines: list = []
+        read = copy.read
+        # One row a read, "\n"-terminated (each read its own buffer, kept); read
+        # called directly rather than through the Copy's iterator.
+        while line := read():
+            lines.append(line)
             if len(lines) >= COPY_CHUNK_ROWS:
-                yield (b"\r\n".join(lines) + b"\r\n").decode()
+                yield _crlf(lines)
                 lines.clear()
         if lines:
-            yield (b"\r\n".join(lines) + b"\r\n").decode()
+            yield _crlf(lines)
+
+
+def _crlf(lines: list) -> str:
+    """COPY's rows as text whose rows end with "\r\n", as the CSV writer ends
+    them. When the chunk holds no line break but the rows' own, every "\n" is
+    replaced at once; else each row's is (a field may hold a line break)."""
+    text = b"".join(lines)
+    if text.count(b"\n") == len(lines):
+        return text.replace(b"\n", b"\r\n").decode()
+    return b"".join([bytes(line[:-1]) + b"\r\n" for line in lines]).decode()

@@ -1,7 +1,7 @@
 """The exportable tables of the book and of the searches: their columns and rows."""
 
-import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select
 from sqlalchemy import Text
@@ -18,6 +18,9 @@ from prospecting.services.exports.query import Column
 from prospecting.services.exports.query import column
 from prospecting.services.exports.query import keyset_rows
 from prospecting.services.exports.query import pick
+
+if TYPE_CHECKING:
+    from prospecting.services.contacts.query import ContactFilter
 
 Table = tuple[list[str], Iterator[tuple[str | None, ...]]]
 
@@ -73,38 +76,28 @@ def table(base: Select, key, columns: list[Column]) -> Table:
 
 def contacts(
     workspace_id: int,
+    where: "ContactFilter | None" = None,
     *,
-    q: str | None = None,
-    company_id: int | None = None,
     columns: str | None = None,
 ) -> Table:
-    """The contact book, or the part a search and company filter show."""
+    """The contacts the book's filter shows (the whole book by default): the
+    filter of the book's page and of the JSON API, so an export holds what the
+    page lists."""
+    # Imported here: the contacts package imports the services that import this.
+    from prospecting.services.contacts.query import ContactFilter
+    from prospecting.services.contacts.query import contacts_query
+
+    matching = contacts_query(workspace_id, where or ContactFilter())
     base = (
         select()
         .select_from(Contact)
         .outerjoin(Company, Contact.company_id == Company.id)
-        .where(Contact.workspace_id == workspace_id, *contact_filter(q, company_id))
+        .where(
+            Contact.workspace_id == workspace_id,
+            Contact.id.in_(matching.with_only_columns(Contact.id).order_by(None)),
+        )
     )
     return table(base, Contact.id, pick(CONTACT_COLUMNS, columns))
-
-
-def contact_filter(q: str | None, company_id: int | None) -> list:
-    """The contacts list's filter (search text, company) as conditions on Contact
-    joined to its Company: the same rules as the book's list."""
-    conditions = []
-    if q and q.strip():
-        like = f"%{q.strip().lower()}%"
-        terms = [
-            func.lower(Contact.name).like(like),
-            Contact.email.like(like),
-            func.lower(Company.name).like(like),
-        ]
-        if digits := re.sub(r"\D", "", q):
-            terms.append(Contact.phone.like(f"%{digits}%"))
-        conditions.append(or_(*terms))
-    if company_id:
-        conditions.append(Contact.company_id == company_id)
-    return conditions
 
 
 def companies(

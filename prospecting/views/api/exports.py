@@ -4,8 +4,8 @@ from flask import request
 
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
+from prospecting.services import contacts
 from prospecting.services import exports
-from prospecting.services.errors import InvalidInput
 from prospecting.views.api import bp
 from prospecting.views.responses import export_download
 from prospecting.views.responses import export_options
@@ -14,15 +14,11 @@ from prospecting.views.responses import export_options
 @bp.get("/api/v1/contacts/export")
 @token_required
 def export_contacts():
-    """The contacts the filters show (`q`, `company_id`) with the columns chosen,
-    as CSV (`mode=spreadsheet|raw`) or XLSX."""
+    """The contacts the filters of `GET /api/v1/contacts` show, with the columns
+    chosen, as CSV (`mode=spreadsheet|raw`) or XLSX."""
     opts = export_options()
-    header, rows = exports.tables.contacts(
-        workspace_id(),
-        q=request.args.get("q"),
-        company_id=_company_id(),
-        columns=opts.columns,
-    )
+    where = contacts.ContactFilter.from_args(request.args)
+    header, rows = exports.tables.contacts(workspace_id(), where, columns=opts.columns)
     return export_download(exports.stream(header, rows, opts), opts, "contacts")
 
 
@@ -35,16 +31,3 @@ def export_companies():
         workspace_id(), q=request.args.get("q"), columns=opts.columns
     )
     return export_download(exports.stream(header, rows, opts), opts, "companies")
-
-
-def _company_id() -> int | None:
-    raw = request.args.get("company_id") or ""
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise InvalidInput(
-            "company_id must be a whole number.",
-            code="bad_company_id",
-            details={"field": "company_id"},
-        )
-    return int(raw)

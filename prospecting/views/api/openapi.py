@@ -812,6 +812,27 @@ EXPORT_PARAMETERS = [
         "(default: every column); an unknown name is a 422 naming it.",
     },
 ]
+# The contact book's filter (`ContactFilter.from_args`): the list and its export.
+BOOK_FILTER_PARAMETERS = [
+    {
+        **_query("q", STR),
+        "description": "Name, email, phone or company name holds this.",
+    },
+    _query("name", STR),
+    _query("email", STR),
+    _query("verdict", {"enum": list(query.VERDICTS)}),
+    _query("company_id", {"type": "integer", "minimum": 1}),
+    _query("company_name", STR),
+    _query("source", {"enum": list(query.SOURCES)}),
+    _query("sync", {"enum": list(query.SYNC_STATES)}),
+    _query("list_id", {"type": "integer", "minimum": 1}),
+    _query("tag", STR),
+    {
+        **_query("went_bad", BOOL),
+        "description": "Only people whose address went bad at re-verification.",
+    },
+    *(_query(name, DATE) for name in query.DATE_FIELDS),
+]
 EXPORT_ANSWER = {
     "description": "The export, streamed as an attachment",
     "content": {
@@ -948,17 +969,7 @@ PATHS = {
             "summary": "A page of the contact book",
             "tags": ["contact book"],
             "parameters": [
-                _query("q", STR),
-                _query("name", STR),
-                _query("email", STR),
-                _query("verdict", {"enum": list(query.VERDICTS)}),
-                _query("company_id", {"type": "integer", "minimum": 1}),
-                _query("company_name", STR),
-                _query("source", {"enum": list(query.SOURCES)}),
-                _query("sync", {"enum": list(query.SYNC_STATES)}),
-                _query("list_id", {"type": "integer", "minimum": 1}),
-                _query("tag", STR),
-                *(_query(name, DATE) for name in query.DATE_FIELDS),
+                *BOOK_FILTER_PARAMETERS,
                 _query("sort", {"enum": list(query.SORTS)}),
                 _query("page", {"type": "integer", "minimum": 1}),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 500}),
@@ -1273,14 +1284,12 @@ PATHS = {
     "/api/v1/contacts/export": {
         "get": {
             "summary": "Export the contacts the filters show as CSV or XLSX",
+            "description": "The same filters as `GET /api/v1/contacts`: the file "
+            "holds every contact its pages list, in id order.",
             "tags": ["contacts"],
             "parameters": [
                 *EXPORT_PARAMETERS,
-                {
-                    **_query("q", STR),
-                    "description": "Name, email, phone or company name holds this.",
-                },
-                _query("company_id", {"type": "integer", "minimum": 1}),
+                *BOOK_FILTER_PARAMETERS,
             ],
             "responses": {
                 "200": EXPORT_ANSWER,

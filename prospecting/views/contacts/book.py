@@ -68,13 +68,17 @@ def index():
         "list_id": where.list_id if where else None,
         "tag": where.tag if where else None,
         "bulk": bulk_context(where or contacts.ContactFilter(), rows, total),
+        # The export takes the page's filter; a bad one is passed on, so the
+        # export answers 422 naming it as the page does.
+        "export_args": args
+        if where
+        else {k: v for k, v in request.args.items() if k != "page"},
     }
     if htmx.is_partial():
-        return htmx.vary_on_htmx(
-            current_app.make_response(
-                (render_template("contacts/_table.html", **context), status)
-            )
-        )
+        table = render_template("contacts/_table.html", **context)
+        # The export outside the table follows the filter of the new table.
+        export = render_template("contacts/_export.html", oob=True, **context)
+        return htmx.vary_on_htmx(current_app.make_response((table + export, status)))
     company = (
         contacts.get_company(g.workspace.id, where.company_id)
         if where and where.company_id
@@ -103,15 +107,11 @@ def index():
 
 @bp.get("/export")
 def export():
-    """The contact book, or what its search and company filter show, as CSV or
-    XLSX with the columns chosen."""
+    """The contacts the book shows with the same parameters (every filter of its
+    page), as CSV or XLSX with the columns chosen."""
     opts = export_options()
-    header, rows = exports.tables.contacts(
-        g.workspace.id,
-        q=request.args.get("q"),
-        company_id=request.args.get("company", type=int),
-        columns=opts.columns,
-    )
+    where = contacts.ContactFilter.from_args(request.args)
+    header, rows = exports.tables.contacts(g.workspace.id, where, columns=opts.columns)
     return export_download(exports.stream(header, rows, opts), opts, "contacts")
 
 
