@@ -299,3 +299,22 @@ def test_the_api_export_takes_every_filter_of_the_api_list(
         ).get_data(as_text=True)
         assert sorted(c["email"] for c in listed.get_json()["results"]) == expected
         assert sorted(exported.split("\r\n")[1:-1]) == expected, state
+
+
+def test_the_smart_list_form_follows_the_table_a_search_swaps_in(
+    auth_client, workspace, book
+):
+    from prospecting.services import lists
+
+    lists.tag_contacts(workspace.id, [book["ada"].id, book["bob"].id], "vip")
+    swapped = auth_client.get(
+        "/contacts/?tag=vip&name=lovelace", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    (form,) = re.findall(
+        r'<details class="card" id="save-smart-list" hx-swap-oob="outerHTML">.*?'
+        r"</form>",
+        swapped,
+        re.S,
+    )
+    (saved,) = re.findall(r'name="filter" value="([^"]*)"', form)
+    assert "lovelace" in saved and "vip" in saved

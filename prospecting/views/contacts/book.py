@@ -76,9 +76,18 @@ def index():
     }
     if htmx.is_partial():
         table = render_template("contacts/_table.html", **context)
-        # The export outside the table follows the filter of the new table.
+        # The export and the smart list's form outside the table follow the
+        # filter of the new table.
         export = render_template("contacts/_export.html", oob=True, **context)
-        return htmx.vary_on_htmx(current_app.make_response((table + export, status)))
+        smart = render_template(
+            "contacts/_smart_list.html",
+            oob=True,
+            list_form=ListForm(formdata=None),
+            **context,
+        )
+        return htmx.vary_on_htmx(
+            current_app.make_response((table + export + smart, status))
+        )
     company = (
         contacts.get_company(g.workspace.id, where.company_id)
         if where and where.company_id
