@@ -157,3 +157,25 @@ def test_the_production_rhythm_finishes_a_job_like_the_test_rhythm(
         45,
         45,
     )
+
+
+def test_verdicts_and_companies_turn_into_the_dicts_asdict_gives():
+    """to_dict() replaced dataclasses.asdict on every answer (its deep copy was a
+    cached row's largest cost): the same keys, order and values, and a verdict's
+    flags list is a copy."""
+    from dataclasses import asdict
+
+    from prospecting.providers.companies import CompanyData
+    from prospecting.providers.emails import EmailVerdict
+
+    verdict = EmailVerdict("a@acme.com", "risky", ["role", "catch_all"], "risky")
+    assert list(verdict.to_dict().items()) == list(asdict(verdict).items())
+    assert verdict.to_dict()["flags"] is not verdict.flags
+    company = CompanyData(
+        "acme.com", name="Acme", employee_count=40, size_range="11-50",
+        industry="Tools", city="Lyon", region="ARA", country="FR",
+        linkedin_url="https://linkedin.com/company/acme", founded_year=1990,
+        provider="pdl", provider_id="p1",
+    )  # fmt: skip
+    assert list(company.to_dict().items()) == list(asdict(company).items())
+    assert CompanyData("x.com").to_dict() == asdict(CompanyData("x.com"))

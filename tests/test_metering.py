@@ -3,6 +3,7 @@ batch's own connection and commits, so a worker thread never holds two pooled
 connections (more worker threads than the pool has connections still finish)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
@@ -190,3 +191,39 @@ def test_a_batchs_cache_entries_are_written_in_key_order_so_workers_never_deadlo
     assert [row["key"] for row in cache_rows(cache)] == [
         "acme.com", "mid.com", "zeta.com", "b@x.io"
     ]  # fmt: skip
+
+
+def test_a_batch_reads_ahead_hits_misses_and_absent_keys_and_writes_its_hits(
+    app, workspace
+):
+    """The read-ahead answers a cached value, a cached miss and an absent key as
+    cache_lookup does (expired entries count as absent); the hits the batch
+    records are written with its commit, each with its job and time."""
+    job = factories.make_job(workspace.id, status="running")
+    cache.put("companies", "acme.com", {"domain": "acme.com", "name": "Acme"})
+    cache.put("companies", "none.com", None)
+    metering.cache_store(
+        "companies", "old.com", {"domain": "old.com"}, timedelta(days=-1)
+    )
+    keys = ["acme.com", "none.com", "old.com", "new.com"]
+    with metering.job_context(job.id, batch=True) as book:
+        metering.cache_read_ahead("companies", keys)
+        assert {k: book.known[("companies", k)] for k in keys} == {
+            "acme.com": {"domain": "acme.com", "name": "Acme"},
+            "none.com": None,
+            "old.com": metering.MISSING,
+            "new.com": metering.MISSING,
+        }
+        metering.record_cache_hit("companies", "organizations/enrich")
+        metering.record_cache_hit("emails", "check_email")
+        db.session.commit()
+    hits = db.session.execute(
+        select(CacheHit.provider, CacheHit.endpoint, CacheHit.job_id)
+        .where(CacheHit.created_at.is_not(None))
+        .order_by(CacheHit.provider)
+    ).all()
+    assert [tuple(h) for h in hits] == [
+        ("companies", "organizations/enrich", job.id),
+        ("emails", "check_email", job.id),
+    ]
+    assert _counters(job.id)[2] == 2

@@ -29,6 +29,17 @@ class EmailVerdict:
     def is_valid(self) -> bool:
         return self.verdict == "valid"
 
+    def to_dict(self) -> dict:
+        """What dataclasses.asdict gives (the flags list copied), without its
+        recursive deep copy."""
+        return {
+            "email": self.email,
+            "verdict": self.verdict,
+            "flags": list(self.flags),
+            "raw_status": self.raw_status,
+            "provider": self.provider,
+        }
+
 
 # Reacher's cloud API takes the key in `Authorization`; a self-hosted backend with
 # RCH_HEADER_SECRET set wants it in `x-reacher-secret` and answers a plain-text 400

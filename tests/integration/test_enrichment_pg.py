@@ -115,3 +115,45 @@ def test_sigkilled_worker_restarted_finishes_with_every_row_counted_once(
         f"email verifications repeated: {calls - 1000}"
     )
     assert calls - 1000 <= in_flight * 20
+
+
+def test_read_ahead_and_cache_hits_on_postgresql(pg_app):
+    """PostgreSQL's own statements: the read-ahead's keys as one array (`= ANY`)
+    answer hits, misses, expired and absent keys as a lookup does, and a commit's
+    cache hits go in as arrays, each with its provider, endpoint, job and time."""
+    from datetime import timedelta
+
+    from prospecting import metering
+    from prospecting.models import CacheHit
+    from prospecting.services import cache
+
+    user = factories.make_user(email="ahead@x.test", workspace="Ahead")
+    job = factories.make_job(user.memberships[0].workspace.id, status="running")
+    cache.put("companies", "acme.com", {"domain": "acme.com", "name": "Acme"})
+    cache.put("companies", "none.com", None)
+    metering.cache_store("companies", "old.com", {"d": 1}, timedelta(days=-1))
+    keys = ["acme.com", "none.com", "old.com", "new.com"]
+    with metering.job_context(job.id, batch=True) as book:
+        for n in range(3):  # the same statement with other numbers of keys
+            metering.cache_read_ahead("companies", keys[: n + 2])
+        assert {k: book.known[("companies", k)] for k in keys} == {
+            "acme.com": {"domain": "acme.com", "name": "Acme"},
+            "none.com": None,
+            "old.com": metering.MISSING,
+            "new.com": metering.MISSING,
+        }
+        for _ in range(3):
+            metering.record_cache_hit("companies", "organizations/enrich")
+        metering.record_cache_hit("emails", "check_email")
+        db.session.commit()
+    hits = db.session.execute(
+        select(
+            CacheHit.provider, CacheHit.endpoint, CacheHit.job_id, CacheHit.created_at
+        )
+    ).all()
+    assert sorted((h[0], h[1], h[2]) for h in hits) == [
+        ("companies", "organizations/enrich", job.id)
+    ] * 3 + [("emails", "check_email", job.id)]
+    assert all(h[3] is not None and h[3].tzinfo is None for h in hits)
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).cache_hit_count == 4

@@ -354,7 +354,7 @@ def verify_email(email: str) -> emails.EmailVerdict:
         metering.record_cache_hit(emails.PROVIDER, emails.ENDPOINT)
         return emails.EmailVerdict(**hit)
     verdict = emails.verify(email)
-    cache.put(emails.PROVIDER, key, verdict.__dict__.copy())
+    cache.put(emails.PROVIDER, key, verdict.to_dict())
     return verdict
 
 
@@ -376,8 +376,10 @@ def enrich_company(domain: str) -> companies.CompanyData | None:
     return company
 
 
+@functools.lru_cache(maxsize=8192)
 def company_domain(website: str, email: str | None) -> str | None:
-    """The domain from the website column, else the email's unless it is free mail."""
+    """The domain from the website column, else the email's unless it is free mail
+    (remembered: the read-ahead and the row's own work ask for each row's once)."""
     if website and website.strip():
         raw = website.strip().lower()
         host = urlsplit(raw if "//" in raw else f"//{raw}").hostname or ""

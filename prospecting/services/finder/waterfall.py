@@ -14,7 +14,6 @@ it cost, the raw answer, and which providers were asked before.
 """
 
 from collections.abc import Callable
-from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
 from decimal import Decimal
@@ -143,7 +142,7 @@ def verify(email: str, order: list[str] | None = None, *, fresh=False) -> Answer
         email.lower(),
         (email,),
         lambda hit: EmailVerdict(**hit),
-        lambda v: asdict(v),
+        lambda v: v.to_dict(),
         lambda v: v.verdict != "unknown",
         fresh,
     )
