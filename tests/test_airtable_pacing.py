@@ -136,3 +136,24 @@ def test_a_long_read_goes_as_one_post_list_request_with_one_slot(app, monkeypatc
     assert sorted(r["fields"]["Email"] for r in found) == emails[:3]
     assert methods == ["GET", "POST"]
     assert grants == [base]
+
+
+@pytest.mark.parametrize("ceiling, granted", [(2.0, True), (0.5, False)])
+def test_a_worker_waits_for_a_slot_up_to_the_airtable_ceiling(
+    app, monkeypatch, ceiling, granted
+):
+    """A sync's threads outnumber the window's slots: a thread waits for one up to
+    AIRTABLE_MAX_LIMITER_WAIT (whatever the other providers' ceiling) before it
+    hands its chunk back, which would cost the chunk's read again."""
+    app.config.update(PROVIDER_MAX_LIMITER_WAIT=0.5, AIRTABLE_MAX_LIMITER_WAIT=ceiling)
+    clock = FakeClock()
+    monkeypatch.setattr(airtable, "time", clock)
+    base = "app" + uuid.uuid4().hex[:14]
+    for ticket in [airtable.acquire(base) for _ in range(5)]:
+        airtable._answered(base, ticket)
+    if granted:
+        airtable.acquire(base)
+        assert clock.now >= 1000.0 + 1.0 + airtable.WINDOW_MARGIN - 1e-6
+    else:
+        with pytest.raises(ProviderRateLimited, match="budget"):
+            airtable.acquire(base)

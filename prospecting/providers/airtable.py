@@ -167,13 +167,14 @@ def _rate() -> int:
 
 
 def acquire(base_id: str) -> str:
-    """Take a slot of the base's shared window, waiting briefly, else rate limited;
-    the ticket to pass to `_answered` once the answer is in.
+    """Take a slot of the base's shared window, waiting up to
+    AIRTABLE_MAX_LIMITER_WAIT, else rate limited; the ticket to pass to
+    `_answered` once the answer is in.
 
     The lockout after a 429 is checked before every try, so a worker that started
     waiting before another one's 429 never sends into the lockout."""
     cfg = current_app.config
-    deadline = time.monotonic() + cfg["PROVIDER_MAX_LIMITER_WAIT"]
+    deadline = time.monotonic() + cfg["AIRTABLE_MAX_LIMITER_WAIT"]
     span = WINDOW_SECONDS + WINDOW_MARGIN
     ticket = uuid.uuid4().hex
     while True:
