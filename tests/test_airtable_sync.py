@@ -507,7 +507,7 @@ def test_a_cancel_stops_a_chunk_between_its_requests(workspace, base, monkeypatc
     """A chunk of up to 100 records takes ten requests: the job is asked between
     them, so a cancelled sync sends no more."""
     add_people(workspace.id, 30)
-    job = contacts.start_sync(workspace.id, update_strategy="overwrite")
+    job = contacts.start_sync(workspace.id)
     (plan_batch,) = jobs.open_batches(job.id)
     factories.run_batch(plan_batch[0])
     (chunk,) = jobs.open_batches(job.id)
@@ -522,3 +522,17 @@ def test_a_cancel_stops_a_chunk_between_its_requests(workspace, base, monkeypatc
     factories.run_batch(chunk[0])
     assert len(sandbox.records(base, "Contacts")) == 10
     assert jobs.get(workspace.id, job.id).status == "cancelled"
+
+
+def test_overwrite_chunks_are_one_request_each(workspace, base):
+    """Without reads to share, a chunk is one request: the job's last chunks keep
+    every thread sending."""
+    add_people(workspace.id, 25)
+    job = run_sync(workspace.id, update_strategy="overwrite")
+    chunks = db.session.scalars(
+        select(JobBatch.params)
+        .where(JobBatch.job_id == job.id, JobBatch.kind == airtable_sync.CONTACTS)
+        .order_by(JobBatch.seq)
+    ).all()
+    assert [len(p["ids"]) for p in chunks] == [10, 10, 5]
+    assert job.success_count == 25

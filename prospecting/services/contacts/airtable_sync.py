@@ -18,6 +18,7 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models.base import utcnow
 from prospecting.models.jobs import TERMINAL_JOB_STATUSES
+from prospecting.providers import airtable
 from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
 from prospecting.services.contacts import airtable_schema
@@ -36,8 +37,11 @@ PLAN = "airtable_sync.plan"
 COMPANIES = "airtable_sync.companies"
 CONTACTS = "airtable_sync.contacts"
 # A chunk's records are read with one request (the "fill" strategy) and sent 10 a
-# request; the reads are a tenth of the writes instead of as many.
+# request; the reads are a tenth of the writes instead of as many. Without reads
+# ("overwrite") a chunk is one request: the job's last chunks then keep every
+# thread sending instead of a few threads sending ten each.
 CHUNK = READ_GROUP
+WRITE_CHUNK = airtable.MAX_RECORDS
 
 
 def open_sync(workspace_id: int) -> Job | None:
@@ -95,8 +99,8 @@ def start_sync(
 def plan(run: jobs.Run) -> jobs.Result:
     """Hold the settings against the base's schema (nothing is sent if the base
     lacks a mapped field or table, or a type cannot take our value), then cut the
-    pending companies and contacts into chunks of CHUNK, companies first; the chunks
-    are sent once the plan is done."""
+    pending companies and contacts into chunks (CHUNK to "fill", WRITE_CHUNK to
+    "overwrite"), companies first; the chunks are sent once the plan is done."""
     job = run.job
     ws = job.workspace_id
     report = airtable_schema.check(connection(ws))
@@ -110,10 +114,12 @@ def plan(run: jobs.Run) -> jobs.Result:
         theirs = _company_ids_of(contact_ids)
         company_ids = [i for i in company_ids if i in theirs]
     seq = jobs.next_seq(job.id)
+    chosen = job.params.get("update_strategy") or strategy.DEFAULT
+    size = CHUNK if chosen == "fill" else WRITE_CHUNK
     chunks = []
     for kind, ids in ((COMPANIES, company_ids), (CONTACTS, contact_ids)):
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start : start + CHUNK]
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
             chunks.append(
                 jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
             )
