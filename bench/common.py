@@ -92,6 +92,17 @@ def wait_http(url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def wait_log(path: Path, text: str, timeout: float = 90) -> None:
+    """Wait until a process's log says `text` (a worker: "consuming", once its app
+    is imported, which takes seconds on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{path.name} never said {text!r}")
+
+
 def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(2)

@@ -2,6 +2,7 @@
 L and delay D between pages, as a ratio of the ideal pages × (L + D)."""
 
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,6 +40,48 @@ def _connect_account(url: str, sandbox: str) -> None:
         )
         db.session.remove()
         db.engine.dispose()
+
+
+def _print_gaps(url: str, job_id: str) -> None:
+    """Where the time went: the job's start to its first request, each page's
+    answer to the next page's request (the delay kept, never under D), and the
+    last answer to the job's end, from the provider call log."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            calls = conn.execute(
+                text(
+                    "SELECT EXTRACT(EPOCH FROM created_at), latency_ms "
+                    "FROM provider_calls WHERE job_id = :j AND provider = 'unipile' "
+                    "ORDER BY created_at"
+                ),
+                {"j": job_id},
+            ).all()
+            created, ended = conn.execute(
+                text(
+                    "SELECT EXTRACT(EPOCH FROM created_at), "
+                    "EXTRACT(EPOCH FROM completed_at) "
+                    "FROM jobs WHERE id = :j"
+                ),
+                {"j": job_id},
+            ).one()
+    finally:
+        engine.dispose()
+    if len(calls) < 2:
+        return
+    answers = [float(at) for at, _ in calls]
+    sent = [float(at) - ms / 1000 for at, ms in calls]
+    gaps = sorted(s - a for a, s in zip(answers, sent[1:], strict=False))
+    latency = statistics.median(ms for _, ms in calls)
+    print(
+        f"  created to first request {sent[0] - float(created):.2f}s; answer to next "
+        f"request: min {gaps[0]:.3f}s, median {statistics.median(gaps):.3f}s, "
+        f"max {gaps[-1]:.3f}s (D={DELAY_S}s); median request {latency:.0f} ms; "
+        f"last answer to end {float(ended or answers[-1]) - answers[-1]:.2f}s"
+    )
 
 
 def run(tmp: Path = Path("/tmp")) -> dict:
@@ -79,8 +122,12 @@ def run(tmp: Path = Path("/tmp")) -> dict:
         )
         _connect_account(url, sandbox)
         worker = [sys.executable, "-m", "flask", "worker", "-w", "2"]
-        procs.append(common.start(worker, env, tmp / "bench-prospects-worker.log"))
-        time.sleep(2)
+        worker_log = tmp / "bench-prospects-worker.log"
+        procs.append(common.start(worker, {**env, "PYTHONUNBUFFERED": "1"}, worker_log))
+        # The search starts once the worker consumes (its threads start right
+        # after it says so): the figure is the search's, not the worker's boot.
+        common.wait_log(worker_log, "consuming")
+        time.sleep(1)
         headers = {"X-API-Key": token}
         body = {
             "search_criteria": {"category": "people", "keywords": "bench"},
@@ -110,6 +157,7 @@ def run(tmp: Path = Path("/tmp")) -> dict:
             f"({pages} pages, L={LATENCY_MS} ms, D={DELAY_S}s, ideal {ideal:.1f}s); "
             f"job {job['status']} {job['error_message'] or ''}"
         )
+        _print_gaps(url, created["job_id"])
         ok = job["status"] == "completed" and job["results_count"] == TARGET
         return common.report(
             "prospect search 2,500 / ideal pages×(L+D)",

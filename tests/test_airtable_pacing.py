@@ -103,3 +103,57 @@ def test_a_second_429_does_not_restart_the_lockout(app):
 def test_the_window_takes_its_size_from_the_rate_setting(app, rate, expected):
     app.config["AIRTABLE_RATE_LIMIT"] = rate
     assert airtable._rate() == expected
+
+
+def test_a_long_read_goes_as_one_post_list_request_with_one_slot(app, monkeypatch):
+    """A read of 100 merge values is longer than a URL should be: pyairtable sends
+    it as POST …/listRecords from inside the GET's request, which is the one send
+    the slot was taken for (a second slot would cost the base a request)."""
+    from prospecting.sandbox import airtable as sandbox
+    from tests import factories
+
+    base = factories.airtable_base()
+    for i in range(3):
+        sandbox.add(base, "Contacts", {"Email": f"person-{i}@example.com"})
+    grants, real_acquire = [], airtable.acquire
+    monkeypatch.setattr(
+        airtable, "acquire", lambda b: (grants.append(b), real_acquire(b))[1]
+    )
+    methods, real_request = [], airtable.Api.request
+
+    def request(self, method, url, *args, **kwargs):
+        methods.append(method.upper())
+        return real_request(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(airtable.Api, "request", request)
+    emails = [f"person-{i}@example.com" for i in range(100)]
+    formula = (
+        "OR(" + ",".join(f"{{Email}}={airtable.formula_text(e)}" for e in emails) + ")"
+    )
+    found = airtable.find_records(
+        "patToken", base, "Contacts", formula, max_records=None
+    )
+    assert sorted(r["fields"]["Email"] for r in found) == emails[:3]
+    assert methods == ["GET", "POST"]
+    assert grants == [base]
+
+
+@pytest.mark.parametrize("ceiling, granted", [(2.0, True), (0.5, False)])
+def test_a_worker_waits_for_a_slot_up_to_the_airtable_ceiling(
+    app, monkeypatch, ceiling, granted
+):
+    """A sync's threads outnumber the window's slots: a thread waits for one up to
+    AIRTABLE_MAX_LIMITER_WAIT (whatever the other providers' ceiling) before it
+    hands its chunk back, which would cost the chunk's read again."""
+    app.config.update(PROVIDER_MAX_LIMITER_WAIT=0.5, AIRTABLE_MAX_LIMITER_WAIT=ceiling)
+    clock = FakeClock()
+    monkeypatch.setattr(airtable, "time", clock)
+    base = "app" + uuid.uuid4().hex[:14]
+    for ticket in [airtable.acquire(base) for _ in range(5)]:
+        airtable._answered(base, ticket)
+    if granted:
+        airtable.acquire(base)
+        assert clock.now >= 1000.0 + 1.0 + airtable.WINDOW_MARGIN - 1e-6
+    else:
+        with pytest.raises(ProviderRateLimited, match="budget"):
+            airtable.acquire(base)

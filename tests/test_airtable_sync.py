@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import update
 
 from prospecting import crypto
 from prospecting import tasks
@@ -14,6 +15,7 @@ from prospecting.models import AirtableSettings
 from prospecting.models import Contact
 from prospecting.models import Job
 from prospecting.models import JobBatch
+from prospecting.providers import airtable
 from prospecting.sandbox import airtable as sandbox
 from prospecting.sandbox import faults
 from prospecting.services import contacts
@@ -98,9 +100,7 @@ def test_settings_refuse_bad_values(workspace, change):
         contacts.save_settings(workspace.id, **values)
 
 
-def test_sync_sends_companies_first_then_linked_contacts_in_chunks_of_ten(
-    workspace, base
-):
+def test_sync_sends_companies_first_then_linked_contacts_ten_a_request(workspace, base):
     acme = contacts.save_company(
         workspace.id, name="Acme", registration_number="U74999TG2017PTC118280"
     )
@@ -124,14 +124,15 @@ def test_sync_sends_companies_first_then_linked_contacts_in_chunks_of_ten(
     for contact in db.session.scalars(select(Contact)):
         assert contact.sync_state == "synced"
         assert contact.crm_record_id.startswith("rec")
-    # Batches: the plan, one company chunk, three contact chunks.
+    # Batches: the plan, one company chunk, one contact chunk (up to 100 each).
     kinds = db.session.scalars(
         select(JobBatch.kind).where(JobBatch.job_id == job.id).order_by(JobBatch.seq)
     ).all()
-    assert (
-        kinds
-        == [airtable_sync.PLAN, airtable_sync.COMPANIES] + [airtable_sync.CONTACTS] * 3
-    )
+    assert kinds == [
+        airtable_sync.PLAN,
+        airtable_sync.COMPANIES,
+        airtable_sync.CONTACTS,
+    ]
 
 
 def test_sync_only_sends_what_changed_since_the_last_sync(workspace, base):
@@ -404,28 +405,54 @@ def test_sync_overwrite_makes_the_book_win(workspace, base):
     assert (row["fields"]["Title"], row["fields"]["Name"]) == ("Founder", "Jo")
 
 
-def test_fill_reads_each_chunk_once_through_the_paced_client(workspace, base):
+def _calls(endpoint):
     from sqlalchemy import func
 
     from prospecting.models import ProviderCall
 
-    def reads():
-        return db.session.scalar(
-            select(func.count()).where(
-                ProviderCall.provider == "airtable",
-                ProviderCall.endpoint == "records",
-            )
+    return db.session.scalar(
+        select(func.count()).where(
+            ProviderCall.provider == "airtable", ProviderCall.endpoint == endpoint
         )
+    )
 
+
+def test_fill_reads_a_chunk_of_up_to_100_with_one_paced_request(
+    workspace, base, monkeypatch
+):
+    """A read costs one of the base's 5 requests a second like a write: a chunk's
+    records are read together (one list page of 100) and sent 10 a request."""
+    monkeypatch.setattr(airtable_sync, "CHUNK", 100)
     add_people(workspace.id, 15)
-    before = reads()
+    before = _calls("records")
     run_sync(workspace.id, update_strategy="overwrite")
-    overwrite = reads() - before
-    add_people(workspace.id, 15, prefix="q")
-    before = reads()
+    overwrite = _calls("records") - before
+    add_people(workspace.id, 130, prefix="q")
+    before, writes = _calls("records"), _calls("records.write")
     run_sync(workspace.id)
-    assert reads() - before == overwrite + 2  # two chunks of at most 10
-    assert len(sandbox.records(base, "Contacts")) == 30
+    assert _calls("records") - before == overwrite + 2  # chunks of 100 and 30
+    assert _calls("records.write") - writes == 13
+    assert len(sandbox.records(base, "Contacts")) == 145
+
+
+def test_fill_reads_every_match_of_a_chunk_past_one_page(workspace, base):
+    """More than 100 records matching a chunk (duplicates in Airtable) are all read,
+    a page a request, so a value typed in the 101st is not overwritten."""
+    add_people(workspace.id, 1)
+    for _ in range(100):
+        sandbox.add(base, "Contacts", {"Email": "other@x.io"})
+    sandbox.add(base, "Contacts", {"Email": "p0@x.io", "Title": "Typed"})
+    contacts.upsert_contacts(
+        workspace.id, [ContactInput(name="Other", email="other@x.io")]
+    )
+    db.session.execute(update(Contact).values(title="Founder"))
+    db.session.commit()
+    before = _calls("records")
+    job = run_sync(workspace.id)
+    assert _calls("records") - before == 2
+    typed = [r for r in sandbox.records(base, "Contacts") if "Title" in r["fields"]]
+    assert [r["fields"]["Title"] for r in typed] == ["Typed"]
+    assert job.status == "completed"
 
 
 def test_fill_updates_a_record_synced_before_by_its_id(workspace, base):
@@ -474,3 +501,38 @@ def test_cli_takes_the_update_strategy(runner, workspace, base):
     (row,) = sandbox.records(base, "Contacts")
     assert row["fields"]["Title"] == "Founder"
     assert runner.invoke(args=[*args, "merge"]).exit_code != 0
+
+
+def test_a_cancel_stops_a_chunk_between_its_requests(workspace, base, monkeypatch):
+    """A chunk of up to 100 records takes ten requests: the job is asked between
+    them, so a cancelled sync sends no more."""
+    add_people(workspace.id, 30)
+    job = contacts.start_sync(workspace.id)
+    (plan_batch,) = jobs.open_batches(job.id)
+    factories.run_batch(plan_batch[0])
+    (chunk,) = jobs.open_batches(job.id)
+    real_upsert = airtable.upsert
+
+    def upsert(*args, **kwargs):
+        answer = real_upsert(*args, **kwargs)
+        jobs.cancel(workspace.id, job.id)  # the user cancels while it is sent
+        return answer
+
+    monkeypatch.setattr(airtable, "upsert", upsert)
+    factories.run_batch(chunk[0])
+    assert len(sandbox.records(base, "Contacts")) == 10
+    assert jobs.get(workspace.id, job.id).status == "cancelled"
+
+
+def test_overwrite_chunks_are_one_request_each(workspace, base):
+    """Without reads to share, a chunk is one request: the job's last chunks keep
+    every thread sending."""
+    add_people(workspace.id, 25)
+    job = run_sync(workspace.id, update_strategy="overwrite")
+    chunks = db.session.scalars(
+        select(JobBatch.params)
+        .where(JobBatch.job_id == job.id, JobBatch.kind == airtable_sync.CONTACTS)
+        .order_by(JobBatch.seq)
+    ).all()
+    assert [len(p["ids"]) for p in chunks] == [10, 10, 5]
+    assert job.success_count == 25

@@ -46,6 +46,7 @@ _storages: dict[str, object] = {}
 _storages_lock = threading.Lock()
 _local_windows: dict[str, dict[str, float]] = {}
 _local_lock = threading.Lock()
+_paced = threading.local()  # .inside: this thread holds a slot for its request
 
 # The window as a sorted set of requests scored by when their answer came (by a
 # far bound while in flight): drop those answered more than `span` ago, grant if
@@ -166,13 +167,14 @@ def _rate() -> int:
 
 
 def acquire(base_id: str) -> str:
-    """Take a slot of the base's shared window, waiting briefly, else rate limited;
-    the ticket to pass to `_answered` once the answer is in.
+    """Take a slot of the base's shared window, waiting up to
+    AIRTABLE_MAX_LIMITER_WAIT, else rate limited; the ticket to pass to
+    `_answered` once the answer is in.
 
     The lockout after a 429 is checked before every try, so a worker that started
     waiting before another one's 429 never sends into the lockout."""
     cfg = current_app.config
-    deadline = time.monotonic() + cfg["PROVIDER_MAX_LIMITER_WAIT"]
+    deadline = time.monotonic() + cfg["AIRTABLE_MAX_LIMITER_WAIT"]
     span = WINDOW_SECONDS + WINDOW_MARGIN
     ticket = uuid.uuid4().hex
     while True:
@@ -195,7 +197,16 @@ def acquire(base_id: str) -> str:
 
 
 class _Api(Api):
-    """pyairtable's Api whose every request is throttled per base and logged."""
+    """pyairtable's Api whose every request is throttled per base and logged.
+
+    A list whose URL would pass MAX_URL_LENGTH is sent as POST …/listRecords with
+    its options in the body, as Airtable advises for long formulas (its own limit
+    is 16,000 characters, https://support.airtable.com/docs/enforcement-of-url-length-limit-for-web-api-requests);
+    4,000 keeps a sync's reads of 100 merge values clear of servers and proxies
+    refusing longer lines (gunicorn's default is 4,094 bytes).
+    """
+
+    MAX_URL_LENGTH = 4000
 
     def __init__(self, token: str, base_id: str):
         cfg = current_app.config
@@ -211,7 +222,13 @@ class _Api(Api):
         self.base_id = base_id
 
     def request(self, method: str, url: str, *args, **kwargs):
+        if getattr(_paced, "inside", False):
+            # pyairtable re-sends a list whose URL is over Airtable's 16,000
+            # characters as POST …/listRecords from inside this request: that send
+            # is the one the outer call's slot was taken for.
+            return super().request(method, url, *args, **kwargs)
         ticket = acquire(self.base_id)
+        _paced.inside = True
         started, status, error = time.perf_counter(), None, None
         try:
             result = super().request(method, url, *args, **kwargs)
@@ -230,6 +247,7 @@ class _Api(Api):
                 f"{LABEL} could not be reached ({error})."
             ) from exc
         finally:
+            _paced.inside = False
             _answered(self.base_id, ticket)
             latency = int((time.perf_counter() - started) * 1000)
             endpoint = (
@@ -354,12 +372,21 @@ def list_records(token: str, base_id: str, table: str) -> list[dict]:
 
 
 def find_records(
-    token: str, base_id: str, table: str, formula: str, *, max_records: int = 100
+    token: str,
+    base_id: str,
+    table: str,
+    formula: str,
+    *,
+    max_records: int | None = 100,
 ) -> list[dict]:
-    """The records `formula` (filterByFormula) matches: one list request, paced
-    like every other request of the base."""
+    """The records `formula` (filterByFormula) matches (at most `max_records`,
+    None: all): one list request a page of 100, each paced like every other
+    request of the base."""
     api = _api(token, base_id)
-    return api.table(base_id, table).all(formula=formula, max_records=max_records)
+    options = {"formula": formula}
+    if max_records is not None:
+        options["max_records"] = max_records
+    return api.table(base_id, table).all(**options)
 
 
 def formula_text(value) -> str:

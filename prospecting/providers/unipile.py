@@ -1,6 +1,8 @@
 """Unipile v1 LinkedIn search (providers.md §2): cursor-paged people search and ids."""
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import quote
@@ -50,6 +52,7 @@ class SearchPage:
     cursor: str | None
     total_count: int | None
     start: int = 0
+    answered_at: float | None = None  # when its answer came (search's clock)
 
 
 @dataclass
@@ -72,9 +75,13 @@ def search(
     limit: int,
     params: dict | None = None,
     cursor: str | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> SearchPage:
-    """One page of a people search: page one from `params`, later ones by `cursor`."""
+    """One page of a people search: page one from `params`, later ones by `cursor`;
+    `answered_at` is `clock()` when the answer's headers came (before the body is
+    read, the call logged and the people parsed)."""
     body = {"cursor": cursor} if cursor else params
+    answered = []
     response = _call(
         creds,
         "POST",
@@ -82,8 +89,11 @@ def search(
         endpoint="linkedin/search",
         params={"account_id": creds.account_id, "limit": limit},
         json=body,
+        hooks={"response": lambda *_, **__: answered.append(clock())},
     )
-    return parse_page(http.json_body(response, LABEL))
+    page = parse_page(http.json_body(response, LABEL))
+    page.answered_at = answered[-1] if answered else clock()
+    return page
 
 
 def parameters(

@@ -87,7 +87,8 @@ def test_concurrent_upserts_keep_one_contact_per_person(pg_app, workspace):
 
 
 def test_sync_by_real_workers_shares_the_throttle(pg_app, workspace, start_worker):
-    """Two worker processes sync 6 chunks; the Redis limiter keeps them under 5/s."""
+    """Two worker processes sync 6 chunks (overwrite: one request each; a "fill"
+    chunk would take all 45 contacts); the Redis limiter keeps them under 5/s."""
     base = factories.airtable_base()
     contacts.save_settings(
         workspace.id,
@@ -105,7 +106,7 @@ def test_sync_by_real_workers_shares_the_throttle(pg_app, workspace, start_worke
     )
     for _ in range(2):
         start_worker(threads=4, AIRTABLE_LOCKOUT_SECONDS="1")
-    job = contacts.start_sync(workspace.id)
+    job = contacts.start_sync(workspace.id, update_strategy="overwrite")
     tasks.enqueue_batches(jobs.open_batches(job.id))
 
     def finished():

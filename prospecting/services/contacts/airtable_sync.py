@@ -1,6 +1,7 @@
 """The Airtable sync of companies, then contacts, to a workspace base: the job (a
-planning batch, company chunks, then contact chunks), the direct sync of a few
-contacts (the JSON contact fetch) and the periodic start of the job."""
+planning batch, company chunks, then contact chunks of up to 100, sent 10 a
+request), the direct sync of a few contacts (the JSON contact fetch) and the
+periodic start of the job."""
 
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from prospecting.providers.errors import ProviderError
 from prospecting.services import jobs
 from prospecting.services.contacts import airtable_schema
 from prospecting.services.contacts import strategy
+from prospecting.services.contacts.airtable_records import READ_GROUP
 from prospecting.services.contacts.airtable_records import SyncCounts
 from prospecting.services.contacts.airtable_records import sync_objects
 from prospecting.services.contacts.airtable_settings import Connection
@@ -34,7 +36,12 @@ KIND = "airtable_sync"
 PLAN = "airtable_sync.plan"
 COMPANIES = "airtable_sync.companies"
 CONTACTS = "airtable_sync.contacts"
-CHUNK = airtable.MAX_RECORDS
+# A chunk's records are read with one request (the "fill" strategy) and sent 10 a
+# request; the reads are a tenth of the writes instead of as many. Without reads
+# ("overwrite") a chunk is one request: the job's last chunks then keep every
+# thread sending instead of a few threads sending ten each.
+CHUNK = READ_GROUP
+WRITE_CHUNK = airtable.MAX_RECORDS
 
 
 def open_sync(workspace_id: int) -> Job | None:
@@ -92,8 +99,8 @@ def start_sync(
 def plan(run: jobs.Run) -> jobs.Result:
     """Hold the settings against the base's schema (nothing is sent if the base
     lacks a mapped field or table, or a type cannot take our value), then cut the
-    pending companies and contacts into chunks of 10, companies first; the chunks
-    are sent once the plan is done."""
+    pending companies and contacts into chunks (CHUNK to "fill", WRITE_CHUNK to
+    "overwrite"), companies first; the chunks are sent once the plan is done."""
     job = run.job
     ws = job.workspace_id
     report = airtable_schema.check(connection(ws))
@@ -107,10 +114,12 @@ def plan(run: jobs.Run) -> jobs.Result:
         theirs = _company_ids_of(contact_ids)
         company_ids = [i for i in company_ids if i in theirs]
     seq = jobs.next_seq(job.id)
+    chosen = job.params.get("update_strategy") or strategy.DEFAULT
+    size = CHUNK if chosen == "fill" else WRITE_CHUNK
     chunks = []
     for kind, ids in ((COMPANIES, company_ids), (CONTACTS, contact_ids)):
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start : start + CHUNK]
+        for start in range(0, len(ids), size):
+            part = ids[start : start + size]
             chunks.append(
                 jobs.add_batch(job.id, kind=kind, seq=seq, params={"ids": part})
             )
@@ -181,7 +190,7 @@ def sync_chunk(run: jobs.Run) -> jobs.Result:
     ids = run.params.get("ids", [])
     chosen = job.params.get("update_strategy") or strategy.DEFAULT
     conn = connection(job.workspace_id)
-    _sync_ids(conn, batch.kind, job.workspace_id, ids, chosen)
+    _sync_ids(conn, batch.kind, job.workspace_id, ids, chosen, each=run.each)
     failed = _failed_count(batch.kind, ids)
     return jobs.Done(success=len(ids) - failed, failed=failed)
 
@@ -192,6 +201,8 @@ def _sync_ids(
     workspace_id: int,
     ids: list[int],
     chosen: str = strategy.DEFAULT,
+    *,
+    each=iter,
 ) -> None:
     model = Company if kind == COMPANIES else Contact
     read_at = utcnow()
@@ -206,7 +217,7 @@ def _sync_ids(
         .order_by(model.id)
     ).all()
     if objects:
-        sync_objects(conn, list(objects), read_at=read_at, strategy=chosen)
+        sync_objects(conn, list(objects), read_at=read_at, strategy=chosen, each=each)
 
 
 def _companies_open(job_id: str) -> bool:

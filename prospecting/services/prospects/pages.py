@@ -38,9 +38,10 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
     the provider's cursor) commit together with this page's completion, so a
     killed worker resumes from the stored cursor and a page run twice stores
     nothing twice. The next page calls the provider PROSPECT_PAGE_DELAY_SECONDS
-    after this page's answer: it is queued PROSPECT_PAGE_LEAD_SECONDS early (the
-    queue's scheduler wakes once a second and an idle worker polls, so a page
-    queued on time starts late) and waits out the rest of the delay itself.
+    after this page's answer (when its headers came): it is queued
+    PROSPECT_PAGE_LEAD_SECONDS early (the queue's scheduler wakes once a second
+    and an idle worker polls, so a page queued on time starts late) and waits out
+    the rest of the delay itself, everything but the request done before.
     """
     job, batch = run.job, run.batch
     if _timed_out(job):
@@ -48,38 +49,42 @@ def fetch_page(run: jobs.Run) -> jobs.Result:
     account = get_account(job.workspace_id)
     if account is None or not account.is_active:
         return jobs.Failed(NO_ACCOUNT)
-    _wait_for_its_time(batch)
     try:
-        page = _search(job, batch, account)
+        creds = credentials(account)
     except crypto.SecretUnreadable as exc:
         db.session.rollback()
         disconnect(job.workspace_id, str(exc))
         return jobs.Failed(f"{exc} Enter the API key again in the account settings.")
+    _wait_for_its_time(batch)
+    page = _search(job, batch, creds)
     # The delay runs from the provider's answer: storing the page overlaps it.
-    return _store_page(run, page, answered=_now())
+    return _store_page(run, page, answered=page.answered_at or _now())
 
 
 def _wait_for_its_time(batch: JobBatch) -> None:
-    """Sleep until the page's `not_before` when it was sent ahead of its delay (at
-    most the lead: a page retried or requeued later never waits)."""
+    """Sleep until the page's `not_before` when it was sent ahead of its delay: by
+    the lead when the queue's scheduler sends it, by more when something else sent
+    it early (a resumed job); a page retried or requeued later never waits. At
+    most the delay, should a worker's clock be behind the one that set it."""
     not_before = batch.params.get("not_before")
     if not isinstance(not_before, int | float):
         return
-    lead = current_app.config["PROSPECT_PAGE_LEAD_SECONDS"]
-    wait = min(not_before - _now(), lead)
+    delay, _ = _pacing()
+    wait = min(not_before - _now(), delay)
     if wait > 0:
         db.session.commit()  # no transaction is held while waiting
         _sleep(wait)
 
 
-def _search(job: Job, batch: JobBatch, account) -> unipile.SearchPage:
+def _search(job: Job, batch: JobBatch, creds) -> unipile.SearchPage:
     api = job.params["api"]
     cursor = batch.params.get("cursor")
     return unipile.search(
-        credentials(account),
+        creds,
         limit=page_size(api),
         params=None if cursor else job.params["provider_params"],
         cursor=cursor,
+        clock=_now,
     )
 
 
