@@ -43,11 +43,19 @@ class Person:
     phones: list[str]
     profile: str | None
 
+    @property
+    def slug(self) -> str | None:
+        """The profile's last path part, as a stored text may hold it."""
+        return self.profile.rsplit("/", 1)[-1] if self.profile else None
+
+    @property
+    def phone_tails(self) -> list[str]:
+        """Each number's last seven digits: what any format of it holds."""
+        return [p.lstrip("+")[-7:] for p in self.phones]
+
     def needles(self) -> list[str]:
         """Substrings a stored text holding the person contains (cheap prefilter)."""
-        slug = self.profile.rsplit("/", 1)[-1] if self.profile else None
-        digits = [p.lstrip("+")[-7:] for p in self.phones]
-        return [*self.emails, *digits, *([slug] if slug else [])]
+        return [*self.emails, *self.phone_tails, *([self.slug] if self.slug else [])]
 
     def is_theirs(self, value) -> bool:
         """Whether one stored value is the person's email, phone or profile."""
@@ -74,11 +82,10 @@ class Person:
         its lines: an address or the profile's slug in any case, a number's last
         seven digits with a few separators between them ("(415) 555-0101")."""
         parts = [re.escape(e.encode()) for e in self.emails]
-        if self.profile:
-            parts.append(re.escape(self.profile.rsplit("/", 1)[-1].encode()))
-        for phone in self.phones:
-            digits = phone.lstrip("+")[-7:]
-            parts.append(rb"[^0-9\r\n]{0,6}".join(d.encode() for d in digits))
+        if self.slug:
+            parts.append(re.escape(self.slug.encode()))
+        for tail in self.phone_tails:
+            parts.append(rb"[^0-9\r\n]{0,6}".join(d.encode() for d in tail))
         return re.compile(b"|".join(parts), re.IGNORECASE) if parts else None
 
     def mentions(self, text: str) -> bool:
@@ -86,9 +93,9 @@ class Person:
         low, digits = text.lower(), re.sub(r"\D", "", text)
         if any(e in low for e in self.emails):
             return True
-        if self.profile and self.profile.rsplit("/", 1)[-1] in low:
+        if self.slug and self.slug in low:
             return True
-        return any(p.lstrip("+")[-7:] in digits for p in self.phones)
+        return any(tail in digits for tail in self.phone_tails)
 
 
 def scrub(value, person: Person) -> tuple[object, int]:
