@@ -10,13 +10,13 @@ reads a 403 as an endpoint the plan does not include.
 import threading
 import time
 from dataclasses import dataclass
-from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
 
+from prospecting.providers import answer_dict
 from prospecting.providers import http
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
@@ -51,16 +51,12 @@ class CompanyData:
     provider_id: str | None = None
 
     def to_dict(self) -> dict:
-        """The fields as a dict (what dataclasses.asdict gives: every field is a
-        scalar, so no deep copy, which cost a cached row more than its lookup)."""
-        return {name: getattr(self, name) for name in _COMPANY_FIELDS}
+        return answer_dict(self)
 
     @property
     def location(self) -> str:
         return ", ".join(p for p in (self.city, self.region, self.country) if p)
 
-
-_COMPANY_FIELDS = tuple(f.name for f in fields(CompanyData))
 
 SIZE_BANDS = (
     (10, "1-10"),

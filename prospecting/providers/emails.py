@@ -5,6 +5,7 @@ from dataclasses import field
 
 from flask import current_app
 
+from prospecting.providers import answer_dict
 from prospecting.providers import http
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
@@ -30,15 +31,7 @@ class EmailVerdict:
         return self.verdict == "valid"
 
     def to_dict(self) -> dict:
-        """What dataclasses.asdict gives (the flags list copied), without its
-        recursive deep copy."""
-        return {
-            "email": self.email,
-            "verdict": self.verdict,
-            "flags": list(self.flags),
-            "raw_status": self.raw_status,
-            "provider": self.provider,
-        }
+        return answer_dict(self)
 
 
 # Reacher's cloud API takes the key in `Authorization`; a self-hosted backend with
