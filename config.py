@@ -111,6 +111,13 @@ class Config:
     # their call log and cache entries, in one transaction, extending its lease).
     BATCH_CHECK_SECONDS = _env_float("BATCH_CHECK_SECONDS", 1.0)
     BATCH_WRITE_SECONDS = _env_float("BATCH_WRITE_SECONDS", 1.0)
+    # A batch that would run this much longer while no other batch of its job
+    # waits gives part of its items to new batches, so that worker threads that
+    # free up share a job's last batches instead of watching one thread finish
+    # them (a batch splits into pieces of at least ENRICHMENT_SPLIT_MIN_ROWS rows;
+    # 0 turns splitting off).
+    BATCH_SPLIT_SECONDS = _env_float("BATCH_SPLIT_SECONDS", 2.0)
+    ENRICHMENT_SPLIT_MIN_ROWS = _env_int("ENRICHMENT_SPLIT_MIN_ROWS", 10)
     # A batch whose worker has not heartbeaten for this long is taken over at once.
     BATCH_OWNER_GONE_SECONDS = _env_float("BATCH_OWNER_GONE_SECONDS", 15.0)
     PROGRESS_POLL_SECONDS = _env_int("PROGRESS_POLL_SECONDS", 1)

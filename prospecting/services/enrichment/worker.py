@@ -2,6 +2,9 @@
 
 import functools
 import logging
+import math
+import time
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from dataclasses import field
@@ -116,21 +119,105 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     options = row_options(job)
     _read_cache_ahead(rows, options)
     worked: list[dict] = []
+    pace = _Pace(len(rows))
     token = _options.set(options)
     try:
-        for number, fields in run.each(rows):
+        for number, fields in run.each(_while_kept(rows)):
             values = {**_BLANK, **fields, **enrich_row(fields)}
             worked.append({**values, "write_job_id": job_id, "write_row": number})
+            pace.done += 1
             if run.write_due():
                 _write_rows(run, worked)
+                _share_the_rest(run, rows, pace, worked)
+            elif pace.done == 1:  # a slow first row need not wait for the write
+                _share_the_rest(run, rows, pace, worked)
     except BaseException:
         _keep_what_was_worked(run, worked)
         raise
     finally:
         _options.reset(token)
     _write_rows(run, worked)
-    counts = _batch_counts(job_id, in_batch)
+    counts = _batch_counts(job_id, _in_batch(run.batch))
     return jobs.Done(success=counts["success"], failed=counts["failed"])
+
+
+def _while_kept(rows: list) -> Iterator:
+    """The rows one by one, as long as the batch keeps them (a split shortens
+    the list while it is worked)."""
+    i = 0
+    while i < len(rows):
+        yield rows[i]
+        i += 1
+
+
+@dataclass
+class _Pace:
+    """How far a batch is through its rows, and since when."""
+
+    rows: int
+    done: int = 0
+    since: float = field(default_factory=time.monotonic)
+
+    def seconds_left(self, left: int) -> float:
+        return (time.monotonic() - self.since) / max(1, self.done) * left
+
+
+# A batch gives its rows to at most this many new batches at a time.
+SPLIT_PIECES = 8
+
+
+def _share_the_rest(run: jobs.Run, rows: list, pace: _Pace, worked: list) -> None:
+    """Split the batch's rows not yet worked when they would take longer than
+    BATCH_SPLIT_SECONDS and no other batch of the job waits: worker threads with
+    nothing else to do take the new batches (the batch keeps its share). The rows
+    worked so far are written first.
+
+    Without this, a job's last batches run on a few threads while the others
+    idle: 49 batches on 24 threads ran one batch alone for a quarter of the job.
+    """
+    cfg = current_app.config
+    least, left = cfg["ENRICHMENT_SPLIT_MIN_ROWS"], rows[pace.done :]
+    if not least or len(left) < 2 * least:
+        return
+    seconds = pace.seconds_left(len(left))
+    if seconds < cfg["BATCH_SPLIT_SECONDS"]:
+        return
+    _write_rows(run, worked)
+    if not run.alone():
+        return
+    pieces = min(
+        SPLIT_PIECES,
+        len(left) // least,
+        math.ceil(seconds / cfg["BATCH_SPLIT_SECONDS"]),
+    )
+    size = math.ceil(len(left) / pieces)
+    # The batch keeps the first piece; its params name only what it keeps.
+    starts = list(range(size, len(left), size))
+    keep, parts = _cut(run.params, [number for number, _ in left], starts)
+    if run.split(keep, parts):
+        del rows[pace.done + size :]
+
+
+def _cut(params: dict, numbers: list[int], starts: list[int]) -> tuple[dict, list]:
+    """The params of a batch cut before numbers[s] for each s in starts: what it
+    keeps and the new batches' (a range cut at import, or a re-run's row
+    numbers). Rows already worked in a range stay in whichever piece holds them;
+    each piece counts its rows when it completes."""
+    if "row_numbers" in params:
+        given = set(numbers[starts[0] :])
+        bounds = [*starts, len(numbers)]
+        keep = [n for n in params["row_numbers"] if n not in given]
+        parts = [
+            {"row_numbers": numbers[a:b]}
+            for a, b in zip(starts, bounds[1:], strict=True)
+        ]
+        return {**params, "row_numbers": keep}, parts
+    firsts = [numbers[s] for s in starts]
+    lasts = [f - 1 for f in firsts[1:]] + [params["last_row"]]
+    parts = [
+        {"first_row": a, "last_row": b} for a, b in zip(firsts, lasts, strict=True)
+    ]
+    return {**params, "last_row": firsts[0] - 1}, parts
 
 
 def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None:

@@ -12,10 +12,13 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import exists
 from sqlalchemy import func
+from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from prospecting import metering
 from prospecting.extensions import db
@@ -23,6 +26,7 @@ from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import WorkerHeartbeat
 from prospecting.models.base import utcnow
+from prospecting.services.jobs.lifecycle import OPEN_BATCH_STATUSES
 from prospecting.services.jobs.lifecycle import finalise
 from prospecting.services.jobs.lifecycle import pause
 
@@ -247,6 +251,71 @@ def add_counts(batch_id: int, job_id: str, *, success: int, failed: int) -> None
     # for the end of a commit only.
     if not metering.count_items(job_id, success=success, failed=failed):
         db.session.execute(_COUNT_JOB, params)
+
+
+def waiting(job_id: str, kind: str) -> bool:
+    """True when a batch of the job waits to be claimed (or to be tried again), or
+    a batch of another kind is still open (a planner still cutting batches)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    JobBatch.job_id == job_id,
+                    or_(
+                        JobBatch.status == "pending",
+                        and_(
+                            JobBatch.kind != kind,
+                            JobBatch.status.in_(OPEN_BATCH_STATUSES),
+                        ),
+                    ),
+                )
+            )
+        )
+    )
+
+
+def split(
+    batch_id: int, owner: str, *, keep: dict, parts: list[dict]
+) -> list[tuple[int, str]] | None:
+    """Narrow a running batch to the items of `keep` (its new params) and add a
+    pending batch of its kind for each of `parts`, in one transaction (commits);
+    the new batches as (id, kind), to send. None when the batch is no longer
+    ours, or another batch of the job took the same numbers meanwhile (nothing
+    changed then)."""
+    now = utcnow()
+    mine = db.session.execute(
+        update(JobBatch)
+        .where(
+            JobBatch.id == batch_id,
+            JobBatch.owner == owner,
+            JobBatch.status == "running",
+        )
+        .values(params=keep, updated_at=now)
+        .returning(JobBatch.job_id, JobBatch.kind)
+    ).one_or_none()
+    if mine is None:
+        db.session.rollback()
+        return None
+    job_id, kind = mine
+    seq = next_seq(job_id)
+    new = [
+        {"job_id": job_id, "seq": seq + i, "kind": kind, "status": "pending",
+         "params": params, "attempts": 0, "success_count": 0, "failed_count": 0,
+         "created_at": now, "updated_at": now}
+        for i, params in enumerate(parts)
+    ]  # fmt: skip
+    try:
+        added = db.session.execute(
+            insert(JobBatch).returning(
+                JobBatch.id, JobBatch.kind, sort_by_parameter_order=True
+            ),
+            new,
+        ).all()
+        db.session.commit()
+    except IntegrityError:  # a concurrent split took the same seq
+        db.session.rollback()
+        return None
+    return [(added_id, added_kind) for added_id, added_kind in added]
 
 
 def release(

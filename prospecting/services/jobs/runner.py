@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from prospecting import metering
 from prospecting.extensions import db
@@ -222,6 +223,28 @@ class Run:
         self.written_at = time.monotonic()
         if not batches.extend(self.batch.id, self.owner):
             raise LeaseLost()
+
+    def alone(self) -> bool:
+        """True when no other batch of the job waits to be claimed (and no batch of
+        another kind is open): the job is down to its running batches, and a
+        worker thread that frees up would have nothing of it to do. Never under
+        HUEY_IMMEDIATE, where a batch sent runs at once inside this one."""
+        if current_app.config["HUEY_IMMEDIATE"]:
+            return False
+        return not batches.waiting(self.job.id, self.batch.kind)
+
+    def split(self, keep: dict, parts: list[dict]) -> bool:
+        """Give part of this batch's items to new batches of its kind, which any
+        worker thread may take: the batch keeps the items of `keep` (its new
+        params), each of `parts` becomes a pending batch, and they are sent.
+        Commits; False when nothing was split (the batch is no longer ours, or a
+        concurrent split came first)."""
+        added = batches.split(self.batch.id, self.owner, keep=keep, parts=parts)
+        if added is None:
+            return False
+        set_committed_value(self.batch, "params", keep)
+        self.dispatch(added)
+        return True
 
 
 def run(batch_id: int, *, dispatch: Dispatch) -> Outcome:
