@@ -173,3 +173,25 @@ def test_the_cut_of_a_range_and_of_a_reruns_row_numbers():
     keep, parts = _cut(params, [4, 5, 7, 8, 9], [2, 4])
     assert keep == {"row_numbers": [2, 4, 5]}
     assert parts == [{"row_numbers": [7, 8]}, {"row_numbers": [9]}]
+
+
+def test_pieces_that_finish_before_their_batch_are_counted_once(
+    splitting, auth_client, workspace
+):
+    """Another thread may finish a piece before the batch that gave it away: the
+    batch then counts only the rows it kept."""
+    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+
+    def run_at_once(added):
+        for piece_id, _ in added:
+            factories.run_batch(piece_id)
+
+    factories.run_batch(batch_id, dispatch=run_at_once)
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.success_count, job.progress_current) == (
+        "completed",
+        20,
+        20,
+    )
+    assert db.session.get(JobBatch, batch_id).success_count == 4
