@@ -157,3 +157,35 @@ def test_read_ahead_and_cache_hits_on_postgresql(pg_app):
     assert all(h[3] is not None and h[3].tzinfo is None for h in hits)
     db.session.expire_all()
     assert db.session.get(Job, job.id).cache_hit_count == 4
+
+
+def test_a_jobs_last_batches_are_shared_between_the_worker_threads(
+    pg_app, start_worker
+):
+    """Two batches of 100 slow rows on eight threads: each gives most of its rows
+    to new batches that the idle threads take, and every row is still worked
+    and counted once."""
+    faults.set_overrides({"latency_ms": 30})
+    pg_app.config["ENRICHMENT_BATCH_SIZE"] = 100
+    job_id = start_job(200)
+    assert len(jobs.open_batches(job_id)) == 1  # the planner's
+    start_worker(threads=4, **FAST_LIMITS)
+    start_worker(threads=4, **FAST_LIMITS)
+    wait_for(
+        lambda: job_state(job_id).is_terminal,
+        timeout=120,
+        message="the job did not finish",
+    )
+    assert_every_row_counted_once(job_id, 200)
+    rows_batches = db.session.scalar(
+        select(func.count()).where(
+            JobBatch.job_id == job_id, JobBatch.kind == "enrichment.rows"
+        )
+    )
+    assert rows_batches > 2, "the two batches cut at import were split"
+    calls = db.session.scalar(
+        select(func.count()).where(
+            ProviderCall.provider == "emails", ProviderCall.job_id == job_id
+        )
+    )
+    assert calls == 200, "no row was verified twice"
