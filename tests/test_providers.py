@@ -174,6 +174,19 @@ def test_limiter_windows_reserve_the_moment_the_window_frees():
     assert not refused.granted and refused.wait > 0.9
 
 
+def test_a_full_window_spaces_its_grants_evenly():
+    """The burst that filled an idle window does not come back whole every
+    period: once full, grants are period / limit apart."""
+    window = limiter.LocalWindow(4, 1.0)
+    grants = [window.reserve(60).wait for _ in range(12)]
+    assert grants[:4] == [0, 0, 0, 0], "an idle window lets a burst go"
+    gaps = [b - a for a, b in zip(grants[4:], grants[5:], strict=False)]
+    assert all(0.249 < gap < 0.251 for gap in gaps), gaps
+    # Never more than four grants in any second.
+    for i in range(len(grants) - 4):
+        assert grants[i + 4] - grants[i] >= 0.999
+
+
 def test_sandbox_rate_limit_answers_429_past_the_limit(client):
     faults.set_overrides({"rate_limit": 2})
     codes = [

@@ -6,6 +6,13 @@ call N grants back leaves the window) in one round trip, then sleeps until
 then: no polling while the window is full, one Redis call a grant. A call whose
 moment is further away than the caller will wait reserves nothing and learns
 how long to wait instead.
+
+Once the window is full, grants are also spaced by period / N: without that,
+the burst that filled an empty window comes back whole at every period (N calls
+at one moment, once a second), and the few milliseconds by which our clock and
+the provider's disagree put a call or two of each burst into the provider's
+previous window, which answers 429. An idle window still lets a burst go at
+once.
 """
 
 import threading
@@ -24,7 +31,9 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local at = now
 if redis.call('LLEN', KEYS[1]) >= limit then
-  at = math.max(now, tonumber(redis.call('LINDEX', KEYS[1], limit - 1)) + period)
+  local oldest = tonumber(redis.call('LINDEX', KEYS[1], limit - 1))
+  local newest = tonumber(redis.call('LINDEX', KEYS[1], 0))
+  at = math.max(now, oldest + period, newest + period / limit)
 end
 local wait = at - now
 if wait > most then
@@ -70,7 +79,11 @@ class LocalWindow:
             now = time.monotonic()
             at = now
             if len(self.granted) >= self.limit:
-                at = max(now, self.granted[0] + self.period)
+                at = max(
+                    now,
+                    self.granted[0] + self.period,
+                    self.granted[-1] + self.period / self.limit,
+                )
             if at - now > most:
                 return Grant(False, at - now)
             self.granted.append(at)
