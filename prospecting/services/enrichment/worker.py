@@ -137,7 +137,9 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     finally:
         _options.reset(token)
     _write_rows(run, worked)
-    counts = _batch_counts(job_id, _in_batch(run.batch))
+    if pace.shared:  # the batch now holds fewer rows
+        in_batch = _in_batch(run.batch)
+    counts = _batch_counts(job_id, in_batch)
     return jobs.Done(success=counts["success"], failed=counts["failed"])
 
 
@@ -157,6 +159,7 @@ class _Pace:
     rows: int
     done: int = 0
     since: float = field(default_factory=time.monotonic)
+    shared: bool = False  # some of the rows went to new batches
 
     def seconds_left(self, left: int) -> float:
         return (time.monotonic() - self.since) / max(1, self.done) * left
@@ -196,6 +199,7 @@ def _share_the_rest(run: jobs.Run, rows: list, pace: _Pace, worked: list) -> Non
     keep, parts = _cut(run.params, [number for number, _ in left], starts)
     if run.split(keep, parts):
         del rows[pace.done + size :]
+        pace.shared = True
 
 
 def _cut(params: dict, numbers: list[int], starts: list[int]) -> tuple[dict, list]:
