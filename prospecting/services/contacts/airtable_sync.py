@@ -246,14 +246,14 @@ def _failed_count(kind: str, ids: list[int]) -> int:
 def give_up_chunk(run: jobs.Run, exc: ProviderError) -> jobs.Result:
     """After the last attempt the chunk's records are marked failed with the error
     (a later sync retries them); the job goes on with the other chunks."""
-    model = Company if run.batch.kind == COMPANIES else Contact
+    model = Company if run.kind == COMPANIES else Contact
     ids = run.params.get("ids", [])
     db.session.execute(
         update(model)
         .where(model.id.in_(ids), sync_filter(model, "pending"))
         .values(sync_failed=True, sync_error=exc.message[:2000])
     )
-    failed = _failed_count(run.batch.kind, ids)
+    failed = _failed_count(run.kind, ids)
     return jobs.Done(success=len(ids) - failed, failed=failed)
 
 

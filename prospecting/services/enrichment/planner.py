@@ -190,7 +190,7 @@ class _Committer:
         """Commit the pages written with the batches of rows first..upto and the new
         total, then send the new batches (LeaseLost when the planner lost its
         lease: nothing of the chunk is kept)."""
-        job_id = self.run.job.id
+        job_id = self.run.job_id
         self.run.extend()
         added = []
         if upto >= first:

@@ -256,22 +256,22 @@ def add_counts(batch_id: int, job_id: str, *, success: int, failed: int) -> None
 def waiting(job_id: str, kind: str) -> bool:
     """True when a batch of the job waits to be claimed (or to be tried again), or
     a batch of another kind is still open (a planner still cutting batches)."""
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    JobBatch.job_id == job_id,
-                    or_(
-                        JobBatch.status == "pending",
-                        and_(
-                            JobBatch.kind != kind,
-                            JobBatch.status.in_(OPEN_BATCH_STATUSES),
-                        ),
-                    ),
-                )
-            )
-        )
+    return bool(db.session.scalar(_WAITING, {"wait_job": job_id, "wait_kind": kind}))
+
+
+# Built once: a batch asks it about once a second while it works.
+_WAITING = select(
+    exists().where(
+        _BATCHES.c.job_id == bindparam("wait_job"),
+        or_(
+            _BATCHES.c.status == "pending",
+            and_(
+                _BATCHES.c.kind != bindparam("wait_kind"),
+                _BATCHES.c.status.in_(OPEN_BATCH_STATUSES),
+            ),
+        ),
     )
+)
 
 
 def split(

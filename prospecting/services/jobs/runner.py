@@ -15,6 +15,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from flask import current_app
@@ -176,10 +177,19 @@ class Run:
     dispatch: Dispatch
     checked_at: float = 0.0
     written_at: float = 0.0
+    batch_id: int = field(init=False)
+    job_id: str = field(init=False)
+    kind: str = field(init=False)
 
     def __post_init__(self) -> None:
         # The claim just read the job; the first question can wait its turn.
         self.checked_at = self.written_at = time.monotonic()
+        # Every commit expires the batch and the job: reading their ids or kind
+        # from them after one would load their rows again (the job's with its
+        # params), at every write and every check.
+        self.batch_id = self.batch.id
+        self.job_id = self.job.id
+        self.kind = self.batch.kind
 
     @property
     def params(self) -> dict:
@@ -192,7 +202,7 @@ class Run:
     def check(self) -> None:
         """Stop when the job was cancelled, failed or paused since the batch began."""
         self.checked_at = time.monotonic()
-        status = lifecycle.current_status(self.job.id)
+        status = lifecycle.current_status(self.job_id)
         if status in ("cancelled", "failed"):
             raise JobStopped(status)
         if status == "paused":
@@ -216,12 +226,12 @@ class Run:
         """Count items as they are written, in the same transaction (after
         `extend()`), so the job's counts follow its rows; `Done` still gives the
         batch's totals, and the job gets only what was not counted so."""
-        batches.add_counts(self.batch.id, self.job.id, success=success, failed=failed)
+        batches.add_counts(self.batch_id, self.job_id, success=success, failed=failed)
 
     def extend(self) -> None:
         """Extend the lease before writing; LeaseLost when the batch is not ours."""
         self.written_at = time.monotonic()
-        if not batches.extend(self.batch.id, self.owner):
+        if not batches.extend(self.batch_id, self.owner):
             raise LeaseLost()
 
     def alone(self) -> bool:
@@ -231,7 +241,7 @@ class Run:
         HUEY_IMMEDIATE, where a batch sent runs at once inside this one."""
         if current_app.config["HUEY_IMMEDIATE"]:
             return False
-        return not batches.waiting(self.job.id, self.batch.kind)
+        return not batches.waiting(self.job_id, self.kind)
 
     def split(self, keep: dict, parts: list[dict]) -> bool:
         """Give part of this batch's items to new batches of its kind, which any
@@ -239,7 +249,7 @@ class Run:
         params), each of `parts` becomes a pending batch, and they are sent.
         Commits; False when nothing was split (the batch is no longer ours, or a
         concurrent split came first)."""
-        added = batches.split(self.batch.id, self.owner, keep=keep, parts=parts)
+        added = batches.split(self.batch_id, self.owner, keep=keep, parts=parts)
         if added is None:
             return False
         set_committed_value(self.batch, "params", keep)
@@ -283,7 +293,7 @@ def _work(run_: Run, work: Callable[[Run], Any]) -> Result:
         return None
     except JobPaused as exc:
         db.session.rollback()
-        batches.pause_batch(run_.batch.id, run_.owner, exc.reason)
+        batches.pause_batch(run_.batch_id, run_.owner, exc.reason)
         return None
     except (
         ProviderCostCapReached,
@@ -295,7 +305,7 @@ def _work(run_: Run, work: Callable[[Run], Any]) -> Result:
         # charged (never sent again on our own: the user decides); an hour's or a
         # day's quota (the reason says when it can resume, instead of retrying).
         db.session.rollback()
-        batches.pause_batch(run_.batch.id, run_.owner, exc.message)
+        batches.pause_batch(run_.batch_id, run_.owner, exc.message)
         return None
     except ProviderNotConfigured as exc:
         db.session.rollback()
@@ -359,13 +369,13 @@ def _crashed(run_: Run, exc: Exception) -> Result:
     message = f"{type(exc).__name__}: {exc}"
     if run_.attempts >= current_app.config["BATCH_MAX_ATTEMPTS"]:
         trace = "".join(traceback.format_exception(exc))
-        batches.fail_batch(run_.batch.id, f"{message}\n\n{trace}")
+        batches.fail_batch(run_.batch_id, f"{message}\n\n{trace}")
         return None
     return Later(run_.policy.backoff.delay(run_.attempts), message)
 
 
 def _settle(run_: Run, result: Result) -> Outcome:
-    batch_id, owner = run_.batch.id, run_.owner
+    batch_id, owner = run_.batch_id, run_.owner
     if isinstance(result, Done):
         if batches.complete(
             batch_id,
@@ -389,5 +399,5 @@ def _settle(run_: Run, result: Result) -> Outcome:
             return Outcome(later=((batch_id, result.delay),))
         return Outcome()
     if isinstance(result, Failed):
-        lifecycle.fail(run_.job.id, result.message)
+        lifecycle.fail(run_.job_id, result.message)
     return Outcome()

@@ -58,7 +58,7 @@ def dispatch_batch(run: jobs.Run) -> jobs.Result:
     """Send a batch's messages within caps and quiet hours; transient errors retry."""
     messages = db.session.scalars(
         select(MessageLog)
-        .where(MessageLog.batch_id == run.batch.id, MessageLog.status == "queued")
+        .where(MessageLog.batch_id == run.batch_id, MessageLog.status == "queued")
         .options(selectinload(MessageLog.creator))
         .order_by(MessageLog.id)
     ).all()

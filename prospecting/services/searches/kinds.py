@@ -14,7 +14,7 @@ from prospecting.services.searches.steps import advance
 
 
 def _batch_unknown(run: jobs.Run, exc) -> str:
-    ref = db.session.get(PeopleSearch, run.job.id).reachstream_batch_id
+    ref = db.session.get(PeopleSearch, run.job_id).reachstream_batch_id
     return f"{LABEL} no longer knows batch {ref}; run the search again."
 
 

@@ -29,7 +29,7 @@ LABEL = reachstream.LABEL
 
 def advance(run: jobs.Run) -> jobs.Result:
     """Take a search one step: submit it, or poll it and store the records if ready."""
-    search = db.session.get(PeopleSearch, run.job.id)
+    search = db.session.get(PeopleSearch, run.job_id)
     if search.reachstream_batch_id is None:
         return _submit(run, search)
     return _poll(search)
