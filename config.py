@@ -117,7 +117,7 @@ class Config:
     # them (a batch splits into pieces of at least ENRICHMENT_SPLIT_MIN_ROWS rows;
     # 0 turns splitting off).
     BATCH_SPLIT_SECONDS = _env_float("BATCH_SPLIT_SECONDS", 2.0)
-    ENRICHMENT_SPLIT_MIN_ROWS = _env_int("ENRICHMENT_SPLIT_MIN_ROWS", 10)
+    ENRICHMENT_SPLIT_MIN_ROWS = _env_int("ENRICHMENT_SPLIT_MIN_ROWS", 5)
     # A batch whose worker has not heartbeaten for this long is taken over at once.
     BATCH_OWNER_GONE_SECONDS = _env_float("BATCH_OWNER_GONE_SECONDS", 15.0)
     PROGRESS_POLL_SECONDS = _env_int("PROGRESS_POLL_SECONDS", 1)
