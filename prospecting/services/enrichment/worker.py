@@ -7,15 +7,22 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
 
+import orjson
 import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 from prospecting import metering
 from prospecting.extensions import db
@@ -172,11 +179,71 @@ def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
     if not worked:
         return
     run.extend()
-    db.session.execute(_WRITE_ROW, worked)
+    _update_rows(worked)
     failed = sum(1 for row in worked if row["status"] == "failed")
     run.count(success=len(worked) - failed, failed=failed)
     db.session.commit()
     worked.clear()
+
+
+def _update_rows(worked: list[dict]) -> None:
+    """Write the worked rows: on PostgreSQL one UPDATE joined to the rows as one
+    JSON parameter (the driver dumps one string instead of twenty parameters a
+    row, and the server runs one statement); elsewhere one statement a row."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        sql, encoders = _rows_update_pg(tuple(worked[0]))
+        try:
+            doc = orjson.dumps(
+                [{**row, **{k: enc(row[k]) for k, enc in encoders}} for row in worked]
+            ).decode()
+        except TypeError:  # a value JSON cannot carry as the columns read it
+            pass
+        else:
+            conn.exec_driver_sql(sql, (doc,))
+            return
+    db.session.execute(_WRITE_ROW, worked)
+
+
+@functools.cache
+def _rows_update_pg(keys: tuple[str, ...]) -> tuple[str, tuple]:
+    """The set-based UPDATE of worked rows with these keys (every row has the
+    same), and the Python-side encoders of the values kept as text (JSONText:
+    the same text the ORM would write)."""
+    dialect = postgresql.dialect()
+    columns = [k for k in keys if k not in ("write_job_id", "write_row")]
+    record, sets, encoders = [], [], []
+    for name in columns:
+        type_ = _ROWS.c[name].type
+        if isinstance(type_, TypeDecorator):
+            encoders.append(
+                (name, functools.partial(type_.process_bind_param, dialect=dialect))
+            )
+            sql_type = "text"
+        elif isinstance(type_, JSON):
+            sql_type = "jsonb"
+        elif isinstance(type_, Boolean):
+            sql_type = "boolean"
+        elif isinstance(type_, DateTime):
+            sql_type = "timestamp"
+        elif isinstance(type_, Integer):
+            sql_type = "integer"
+        else:
+            sql_type = "text"
+        record.append(f"{name} {sql_type}")
+        value = f"v.{name}"
+        if sql_type == "jsonb" and not type_.none_as_null:
+            # A JSON null arrives as SQL NULL; the ORM writes None as JSON null.
+            value = f"COALESCE(v.{name}, 'null'::jsonb)"
+        sets.append(f"{name} = {value}")
+    sql = (
+        f"UPDATE {_ROWS.name} AS r SET {', '.join(sets)} "
+        "FROM json_to_recordset(%s::json) AS v(write_job_id text, write_row integer, "
+        f"{', '.join(record)}) "
+        "WHERE r.job_id = v.write_job_id AND r.row_number = v.write_row "
+        "AND r.status = 'pending'"
+    )
+    return sql, tuple(encoders)
 
 
 def _keep_what_was_worked(run: jobs.Run, worked: list[dict]) -> None:
