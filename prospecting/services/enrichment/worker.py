@@ -40,8 +40,8 @@ from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import cache
 from prospecting.services import csvfiles
 from prospecting.services import jobs
-from prospecting.services.enrichment.rows import _take_pages
 from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.enrichment.rows import take_rows
 from prospecting.services.errors import InvalidInput
 from prospecting.services.finder import find_email
 from prospecting.services.finder import provider_order
@@ -106,15 +106,21 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     """
     batch, job_id = run.batch, run.job.id
     in_batch = _in_batch(batch)
+    pending = None
     if imported := _row_range(batch):
-        _take_pages(job_id, *imported)
+        taken = take_rows(job_id, *imported)
+        # The rows just taken are the batch's pending rows when they are all of
+        # them (none was taken before, by an earlier attempt or a reader).
+        if len(taken) == imported[1] - imported[0] + 1:
+            pending = taken
     job = db.session.get(Job, job_id)
-    pending = db.session.execute(
-        select(EnrichmentRow.row_number, EnrichmentRow.data)
-        .where(EnrichmentRow.job_id == job_id, in_batch)
-        .where(EnrichmentRow.status == "pending")
-        .order_by(EnrichmentRow.row_number)
-    ).all()
+    if pending is None:
+        pending = db.session.execute(
+            select(EnrichmentRow.row_number, EnrichmentRow.data)
+            .where(EnrichmentRow.job_id == job_id, in_batch)
+            .where(EnrichmentRow.status == "pending")
+            .order_by(EnrichmentRow.row_number)
+        ).all()
     headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
     rows = [
         (number, mapped_fields(csvfiles.as_record(headers, data), mapping))
