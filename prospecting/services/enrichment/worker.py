@@ -82,8 +82,13 @@ def row_options(job: Job) -> RowOptions:
     """The waterfall orders of the job's workspace and the run's options."""
     return RowOptions(
         workspace_id=job.workspace_id,
-        verify_order=provider_order(job.workspace_id, "email_verification"),
-        company_order=provider_order(job.workspace_id, "company"),
+        # Resolved once for the batch's rows.
+        verify_order=waterfall.resolved(
+            "email_verification", provider_order(job.workspace_id, "email_verification")
+        ),
+        company_order=waterfall.resolved(
+            "company", provider_order(job.workspace_id, "company")
+        ),
         chosen={
             **((job.params or {}).get("options") or {}),
             # A re-run of unknown or stale verdicts asks the verifier again.
