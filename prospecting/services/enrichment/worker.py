@@ -154,7 +154,7 @@ def process_rows(run: jobs.Run) -> jobs.Result:
 def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None:
     """Read the cache entries of the batch's addresses and domains, for every
     provider of their waterfalls (a row that one provider missed asks the next),
-    in one query a provider."""
+    in one query."""
     addresses, domains = set(), set()
     for _, fields in rows:
         email = _normalised(fields["email"])
@@ -162,10 +162,12 @@ def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None
             addresses.add(email.lower())
             domains.add(company_domain(fields["website"], email))
     domains.discard(None)
+    wanted: dict[str, set] = {}
     for provider in waterfall.providers("email_verification", options.verify_order):
-        metering.cache_read_ahead(provider, addresses)
+        wanted.setdefault(provider, set()).update(addresses)
     for provider in waterfall.providers("company", options.company_order):
-        metering.cache_read_ahead(provider, domains)
+        wanted.setdefault(provider, set()).update(domains)
+    metering.cache_read_ahead_all(wanted)
 
 
 def _normalised(email: str) -> str | None:
