@@ -9,6 +9,7 @@ from prospecting.metering.books import MISSING
 from prospecting.metering.books import Books
 from prospecting.metering.books import cache_lookup
 from prospecting.metering.books import cache_read_ahead
+from prospecting.metering.books import cache_read_ahead_all
 from prospecting.metering.books import cache_store
 from prospecting.metering.books import count_items
 from prospecting.metering.books import current_books
@@ -38,6 +39,7 @@ __all__ = [
     "Caps",
     "cache_lookup",
     "cache_read_ahead",
+    "cache_read_ahead_all",
     "cache_store",
     "charge",
     "check_cap",

@@ -18,14 +18,12 @@ from dataclasses import field
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import any_
+import orjson
 from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy import insert
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -126,11 +124,11 @@ def _write_books(session: Session) -> None:
     book.in_flight = (len(calls), len(hits), cache)
     connection = session.connection()
     if calls:
-        connection.execute(_INSERT_CALL, calls)
+        _insert_calls(connection, calls)
     if hits:
         _insert_hits(connection, hits)
     if cache:
-        connection.execute(_cache_upsert(connection.dialect.name), cache_rows(cache))
+        _upsert_cache(connection, cache_rows(cache))
     # The jobs' counters last: a job row every worker thread writes is locked
     # for the end of the commit only.
     if counters := _counters(calls, hits, book.items):
@@ -181,30 +179,71 @@ _ADD_TO_JOB = (
 )
 
 
-# On PostgreSQL a commit's cache hits (two a cached row) go as four arrays in one
-# statement: one parameter set instead of one a hit, which cost a cached re-run
-# more client CPU than any other write.
-_INSERT_HITS_PG = text(
+# On PostgreSQL a commit's call log lines, cache hits (two a cached row) and
+# cache entries go as one JSON parameter a statement (json_to_recordset): one
+# string orjson dumps, instead of a parameter set a line that the driver dumps
+# value by value. A value JSON cannot carry keeps the executemany.
+_INSERT_CALLS_PG = (
+    "INSERT INTO provider_calls (provider, endpoint, method, status_code, "
+    "latency_ms, attempts, error, job_id, cost, created_at) "
+    "SELECT provider, endpoint, method, status_code, latency_ms, attempts, error, "
+    "job_id, cost, created_at FROM json_to_recordset(%s::json) AS c(provider text, "
+    "endpoint text, method text, status_code integer, latency_ms integer, "
+    "attempts integer, error text, job_id text, cost numeric, created_at timestamp)"
+)
+_INSERT_HITS_PG = (
     "INSERT INTO cache_hits (provider, endpoint, job_id, created_at) "
-    "SELECT * FROM unnest(CAST(:hit_providers AS varchar[]), "
-    "CAST(:hit_endpoints AS varchar[]), CAST(:hit_jobs AS varchar[]), "
-    "CAST(:hit_times AS timestamp[]))"
+    "SELECT provider, endpoint, job_id, created_at FROM json_to_recordset(%s::json) "
+    "AS h(provider text, endpoint text, job_id text, created_at timestamp)"
+)
+# A value None is a JSON null, as the ORM writes it (JSONType, none_as_null
+# False); in rows order, so two commits lock shared keys in the same order.
+_UPSERT_CACHE_PG = (
+    "INSERT INTO provider_cache (provider, key, found, value, expires_at, created_at) "
+    "SELECT provider, key, found, COALESCE(value, 'null'::jsonb), expires_at, "
+    "created_at FROM json_to_recordset(%s::json) AS e(provider text, key text, "
+    "found boolean, value jsonb, expires_at timestamp, created_at timestamp) "
+    "ON CONFLICT (provider, key) DO UPDATE SET found = excluded.found, "
+    "value = excluded.value, expires_at = excluded.expires_at, "
+    "created_at = excluded.created_at"
 )
 
 
-def _insert_hits(connection, hits: list[dict]) -> None:
-    if connection.dialect.name != "postgresql":
-        connection.execute(_INSERT_CACHE_HIT, hits)
+def _as_json(rows: list[dict], default=None) -> str | None:
+    try:
+        return orjson.dumps(rows, default=default).decode()
+    except TypeError:
+        return None
+
+
+def _decimal_text(value):
+    """A call's cost as the numeric's text (a float would round it)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError
+
+
+def _insert_calls(connection, calls: list[dict]) -> None:
+    if connection.dialect.name == "postgresql" and (
+        doc := _as_json(calls, _decimal_text)
+    ):
+        connection.exec_driver_sql(_INSERT_CALLS_PG, (doc,))
         return
-    connection.execute(
-        _INSERT_HITS_PG,
-        {
-            "hit_providers": [h["provider"] for h in hits],
-            "hit_endpoints": [h["endpoint"] for h in hits],
-            "hit_jobs": [h["job_id"] for h in hits],
-            "hit_times": [h["created_at"] for h in hits],
-        },
-    )
+    connection.execute(_INSERT_CALL, calls)
+
+
+def _insert_hits(connection, hits: list[dict]) -> None:
+    if connection.dialect.name == "postgresql" and (doc := _as_json(hits)):
+        connection.exec_driver_sql(_INSERT_HITS_PG, (doc,))
+        return
+    connection.execute(_INSERT_CACHE_HIT, hits)
+
+
+def _upsert_cache(connection, rows: list[dict]) -> None:
+    if connection.dialect.name == "postgresql" and (doc := _as_json(rows)):
+        connection.exec_driver_sql(_UPSERT_CACHE_PG, (doc,))
+        return
+    connection.execute(_cache_upsert(connection.dialect.name), rows)
 
 
 def count_items(job_id: str, *, success: int, failed: int) -> bool:
@@ -341,19 +380,27 @@ def cache_lookup(provider: str, key: str):
 
 
 @functools.cache
-def _read_ahead(dialect: str):
-    """The read-ahead query: on PostgreSQL the keys go as one array parameter
-    (`= ANY`), so the statement's text is the same for any number of keys and the
-    driver parses and prepares it once instead of once a batch."""
+def _read_ahead(dialect: str, providers: int):
+    """The read-ahead query of `providers` providers' keys. On PostgreSQL each
+    provider's keys go as one JSON array (one string for the driver to send,
+    and the same statement text for any number of keys, parsed and prepared
+    once); the (provider, key) index still serves each `= ANY`."""
     if dialect == "postgresql":
-        keys = _CACHE.c.key == any_(
-            bindparam("ahead_keys", type_=postgresql.ARRAY(_CACHE.c.key.type))
+        return (
+            "SELECT provider, key, found, value FROM provider_cache "
+            "WHERE expires_at > %(now)s AND ("
+            + " OR ".join(
+                f"(provider = %(p{i})s AND key = ANY(ARRAY("
+                f"SELECT json_array_elements_text(%(k{i})s::json))))"
+                for i in range(providers)
+            )
+            + ")"
         )
-    else:
-        keys = _CACHE.c.key.in_(bindparam("ahead_keys", expanding=True))
-    return select(_CACHE.c.key, _CACHE.c.found, _CACHE.c.value).where(
+    return select(
+        _CACHE.c.provider, _CACHE.c.key, _CACHE.c.found, _CACHE.c.value
+    ).where(
         _CACHE.c.provider == bindparam("ahead_provider"),
-        keys,
+        _CACHE.c.key.in_(bindparam("ahead_keys", expanding=True)),
         _CACHE.c.expires_at > bindparam("ahead_now"),
     )
 
@@ -361,18 +408,49 @@ def _read_ahead(dialect: str):
 def cache_read_ahead(provider: str, keys) -> None:
     """Read the cache entries of a batch's inputs in one query, so its items ask
     the database nothing more for them (inside a batch; a no-op elsewhere)."""
+    cache_read_ahead_all({provider: keys})
+
+
+def cache_read_ahead_all(wanted: dict) -> None:
+    """`cache_read_ahead` of several providers' keys ({provider: keys}), in one
+    query on PostgreSQL."""
     book = _writing_books()
-    keys = {k[:320] for k in keys if k}
-    if book is None or not keys:
+    if book is None:
+        return
+    wanted = {
+        p: keys for p, ks in wanted.items() if (keys := {k[:320] for k in ks if k})
+    }
+    if not wanted:
         return
     conn = db.session.connection()
-    rows = conn.execute(
-        _read_ahead(conn.dialect.name),
-        {"ahead_provider": provider, "ahead_keys": sorted(keys), "ahead_now": utcnow()},
-    )
-    found = {row.key: (row.value if row.found else None) for row in rows}
-    for key in keys:
-        book.known[(provider, key)] = found.get(key, MISSING)
+    now = utcnow()
+    if conn.dialect.name == "postgresql":
+        params = {"now": now}
+        for i, (provider, keys) in enumerate(wanted.items()):
+            params[f"p{i}"] = provider
+            params[f"k{i}"] = orjson.dumps(sorted(keys)).decode()
+        rows = conn.exec_driver_sql(_read_ahead("postgresql", len(wanted)), params)
+    else:
+        query = _read_ahead(conn.dialect.name, 1)
+        rows = [
+            row
+            for provider, keys in wanted.items()
+            for row in conn.execute(
+                query,
+                {
+                    "ahead_provider": provider,
+                    "ahead_keys": sorted(keys),
+                    "ahead_now": now,
+                },
+            )  # fmt: skip
+        ]
+    found = {
+        (p, key): (value if was_found else None) for p, key, was_found, value in rows
+    }
+    known = book.known
+    for provider, keys in wanted.items():
+        for key in keys:
+            known[(provider, key)] = found.get((provider, key), MISSING)
 
 
 def cache_store(provider: str, key: str, value: dict | None, ttl: timedelta) -> None:

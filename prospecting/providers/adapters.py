@@ -71,9 +71,9 @@ def get(field: str, name: str) -> Adapter:
 def ordered(field: str, order: list[str] | None) -> list[Adapter]:
     """The field's adapters in `order` (unknown names dropped); the default order
     when none is given."""
-    known = _REGISTRY[field]
-    chosen = [n for n in (order or []) if n in known]
-    return [known[n] for n in (chosen or list(known)) if known[n].configured()]
+    known, config = _REGISTRY[field], current_app.config
+    chosen = [n for n in (order or []) if n in known] or list(known)
+    return [a for n in chosen if (a := known[n]).key is None or config.get(a.key)]
 
 
 register(

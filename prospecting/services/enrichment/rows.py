@@ -2,6 +2,7 @@
 
 import re
 
+import orjson
 from sqlalchemy import delete
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -16,23 +17,58 @@ from prospecting.services import csvfiles
 
 def _take_pages(job_id: str, first_row: int, last_row: int) -> int:
     """Turn the pages holding rows first_row..last_row into pending rows and
-    commit; returns how many rows. The pages are deleted in the same transaction
-    and only the deleter writes their rows, so a row is written once however many
-    take it."""
-    pages = db.session.execute(
-        delete(EnrichmentPage)
-        .where(
-            EnrichmentPage.job_id == job_id,
-            EnrichmentPage.last_row.between(first_row, last_row),
-        )
-        .returning(EnrichmentPage.first_row, EnrichmentPage.data)
-    ).all()
-    rows = [{"job_id": job_id, "row_number": start + i, "data": fields}
-            for start, data in pages for i, fields in enumerate(data)]  # fmt: skip
-    if rows:
-        db.session.execute(insert(EnrichmentRow), rows)
+    commit; returns how many rows (`take_rows`)."""
+    return len(take_rows(job_id, first_row, last_row))
+
+
+def take_rows(job_id: str, first_row: int, last_row: int) -> list[tuple[int, list]]:
+    """Turn the pages holding rows first_row..last_row into pending rows and
+    commit; returns the rows taken as (row number, fields), in order. The pages
+    are deleted in the same transaction and only the deleter writes their rows,
+    so a row is written once however many take it."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        # One statement: the server splits the pages into rows (each row's
+        # fields are the text of its element of the page, as written), and
+        # only the pages come back.
+        pages = [
+            (start, orjson.loads(data))
+            for start, data in conn.exec_driver_sql(
+                _TAKE_PAGES_PG, {"job": job_id, "first": first_row, "last": last_row}
+            )
+        ]
+    else:
+        pages = db.session.execute(
+            delete(EnrichmentPage)
+            .where(
+                EnrichmentPage.job_id == job_id,
+                EnrichmentPage.last_row.between(first_row, last_row),
+            )
+            .returning(EnrichmentPage.first_row, EnrichmentPage.data)
+        ).all()
+        if pages:
+            db.session.execute(
+                insert(EnrichmentRow),
+                [{"job_id": job_id, "row_number": start + i, "data": fields}
+                 for start, data in pages for i, fields in enumerate(data)],
+            )  # fmt: skip
     db.session.commit()
-    return len(rows)
+    pages = sorted(pages, key=lambda page: page[0])
+    return [
+        (start + i, fields) for start, data in pages for i, fields in enumerate(data)
+    ]
+
+
+_TAKE_PAGES_PG = (
+    "WITH taken AS ("
+    " DELETE FROM enrichment_pages WHERE job_id = %(job)s"
+    " AND last_row BETWEEN %(first)s AND %(last)s RETURNING first_row, data),"
+    " added AS ("
+    " INSERT INTO enrichment_rows (job_id, row_number, data)"
+    " SELECT %(job)s, taken.first_row + e.n - 1, e.value::text FROM taken,"
+    " json_array_elements(taken.data::json) WITH ORDINALITY AS e(value, n))"
+    " SELECT first_row, data FROM taken"
+)
 
 
 def _take_all_pages(job_id: str) -> None:

@@ -10,15 +10,22 @@ from dataclasses import dataclass
 from dataclasses import field
 from urllib.parse import urlsplit
 
+import orjson
 import phonenumbers
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 from flask import current_app
+from sqlalchemy import JSON
+from sqlalchemy import Boolean
+from sqlalchemy import DateTime
+from sqlalchemy import Integer
 from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 from prospecting import metering
 from prospecting.extensions import db
@@ -36,8 +43,8 @@ from prospecting.providers.errors import ProviderRateLimited
 from prospecting.services import cache
 from prospecting.services import csvfiles
 from prospecting.services import jobs
-from prospecting.services.enrichment.rows import _take_pages
 from prospecting.services.enrichment.rows import mapped_fields
+from prospecting.services.enrichment.rows import take_rows
 from prospecting.services.errors import InvalidInput
 from prospecting.services.finder import find_email
 from prospecting.services.finder import provider_order
@@ -78,8 +85,13 @@ def row_options(job: Job) -> RowOptions:
     """The waterfall orders of the job's workspace and the run's options."""
     return RowOptions(
         workspace_id=job.workspace_id,
-        verify_order=provider_order(job.workspace_id, "email_verification"),
-        company_order=provider_order(job.workspace_id, "company"),
+        # Resolved once for the batch's rows.
+        verify_order=waterfall.resolved(
+            "email_verification", provider_order(job.workspace_id, "email_verification")
+        ),
+        company_order=waterfall.resolved(
+            "company", provider_order(job.workspace_id, "company")
+        ),
         chosen={
             **((job.params or {}).get("options") or {}),
             # A re-run of unknown or stale verdicts asks the verifier again.
@@ -102,15 +114,21 @@ def process_rows(run: jobs.Run) -> jobs.Result:
     """
     batch, job_id = run.batch, run.job.id
     in_batch = _in_batch(batch)
+    pending = None
     if imported := _row_range(batch):
-        _take_pages(job_id, *imported)
+        taken = take_rows(job_id, *imported)
+        # The rows just taken are the batch's pending rows when they are all of
+        # them (none was taken before, by an earlier attempt or a reader).
+        if len(taken) == imported[1] - imported[0] + 1:
+            pending = taken
     job = db.session.get(Job, job_id)
-    pending = db.session.execute(
-        select(EnrichmentRow.row_number, EnrichmentRow.data)
-        .where(EnrichmentRow.job_id == job_id, in_batch)
-        .where(EnrichmentRow.status == "pending")
-        .order_by(EnrichmentRow.row_number)
-    ).all()
+    if pending is None:
+        pending = db.session.execute(
+            select(EnrichmentRow.row_number, EnrichmentRow.data)
+            .where(EnrichmentRow.job_id == job_id, in_batch)
+            .where(EnrichmentRow.status == "pending")
+            .order_by(EnrichmentRow.row_number)
+        ).all()
     headers, mapping = job.params.get("headers", []), job.params.get("mapping", {})
     rows = [
         (number, mapped_fields(csvfiles.as_record(headers, data), mapping))
@@ -227,7 +245,7 @@ def _cut(params: dict, numbers: list[int], starts: list[int]) -> tuple[dict, lis
 def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None:
     """Read the cache entries of the batch's addresses and domains, for every
     provider of their waterfalls (a row that one provider missed asks the next),
-    in one query a provider."""
+    in one query."""
     addresses, domains = set(), set()
     for _, fields in rows:
         email = _normalised(fields["email"])
@@ -235,10 +253,12 @@ def _read_cache_ahead(rows: list[tuple[int, dict]], options: RowOptions) -> None
             addresses.add(email.lower())
             domains.add(company_domain(fields["website"], email))
     domains.discard(None)
+    wanted: dict[str, set] = {}
     for provider in waterfall.providers("email_verification", options.verify_order):
-        metering.cache_read_ahead(provider, addresses)
+        wanted.setdefault(provider, set()).update(addresses)
     for provider in waterfall.providers("company", options.company_order):
-        metering.cache_read_ahead(provider, domains)
+        wanted.setdefault(provider, set()).update(domains)
+    metering.cache_read_ahead_all(wanted)
 
 
 def _normalised(email: str) -> str | None:
@@ -263,11 +283,71 @@ def _write_rows(run: jobs.Run, worked: list[dict]) -> None:
     if not worked:
         return
     run.extend()
-    db.session.execute(_WRITE_ROW, worked)
+    _update_rows(worked)
     failed = sum(1 for row in worked if row["status"] == "failed")
     run.count(success=len(worked) - failed, failed=failed)
     db.session.commit()
     worked.clear()
+
+
+def _update_rows(worked: list[dict]) -> None:
+    """Write the worked rows: on PostgreSQL one UPDATE joined to the rows as one
+    JSON parameter (the driver dumps one string instead of twenty parameters a
+    row, and the server runs one statement); elsewhere one statement a row."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        sql, encoders = _rows_update_pg(tuple(worked[0]))
+        try:
+            doc = orjson.dumps(
+                [{**row, **{k: enc(row[k]) for k, enc in encoders}} for row in worked]
+            ).decode()
+        except TypeError:  # a value JSON cannot carry as the columns read it
+            pass
+        else:
+            conn.exec_driver_sql(sql, (doc,))
+            return
+    db.session.execute(_WRITE_ROW, worked)
+
+
+@functools.cache
+def _rows_update_pg(keys: tuple[str, ...]) -> tuple[str, tuple]:
+    """The set-based UPDATE of worked rows with these keys (every row has the
+    same), and the Python-side encoders of the values kept as text (JSONText:
+    the same text the ORM would write)."""
+    dialect = postgresql.dialect()
+    columns = [k for k in keys if k not in ("write_job_id", "write_row")]
+    record, sets, encoders = [], [], []
+    for name in columns:
+        type_ = _ROWS.c[name].type
+        if isinstance(type_, TypeDecorator):
+            encoders.append(
+                (name, functools.partial(type_.process_bind_param, dialect=dialect))
+            )
+            sql_type = "text"
+        elif isinstance(type_, JSON):
+            sql_type = "jsonb"
+        elif isinstance(type_, Boolean):
+            sql_type = "boolean"
+        elif isinstance(type_, DateTime):
+            sql_type = "timestamp"
+        elif isinstance(type_, Integer):
+            sql_type = "integer"
+        else:
+            sql_type = "text"
+        record.append(f"{name} {sql_type}")
+        value = f"v.{name}"
+        if sql_type == "jsonb" and not type_.none_as_null:
+            # A JSON null arrives as SQL NULL; the ORM writes None as JSON null.
+            value = f"COALESCE(v.{name}, 'null'::jsonb)"
+        sets.append(f"{name} = {value}")
+    sql = (
+        f"UPDATE {_ROWS.name} AS r SET {', '.join(sets)} "
+        "FROM json_to_recordset(%s::json) AS v(write_job_id text, write_row integer, "
+        f"{', '.join(record)}) "
+        "WHERE r.job_id = v.write_job_id AND r.row_number = v.write_row "
+        "AND r.status = 'pending'"
+    )
+    return sql, tuple(encoders)
 
 
 def _keep_what_was_worked(run: jobs.Run, worked: list[dict]) -> None:

@@ -101,11 +101,32 @@ def _ask(
     return value, "answered", price
 
 
+class Order(list):
+    """A field's order (provider names) with the adapters it asks resolved once:
+    a batch asks the same waterfall for each of its rows."""
+
+    chosen: tuple[adapters.Adapter, ...] = ()
+
+
+def resolved(field_name: str, order: list[str] | None) -> Order:
+    """The order with its adapters resolved now (the configured ones, in order;
+    the default when no order is given), for asking many times."""
+    resolved_order = Order(order or ())
+    resolved_order.chosen = tuple(_chosen(field_name, order))
+    return resolved_order
+
+
+def _chosen(field_name: str, order) -> list[adapters.Adapter] | tuple:
+    if isinstance(order, Order):
+        return order.chosen
+    return adapters.ordered(field_name, order or DEFAULT[field_name]())
+
+
 def _run(
     field_name: str, order, key: str, args: tuple, load, dump, counts, fresh=False
 ) -> Answer:
     answer = Answer()
-    for adapter in adapters.ordered(field_name, order or DEFAULT[field_name]()):
+    for adapter in _chosen(field_name, order):
         try:
             value, outcome, cost = _ask(
                 adapter, key, lambda a=adapter: a.call(*args), load, dump, fresh
@@ -141,9 +162,9 @@ def verify(email: str, order: list[str] | None = None, *, fresh=False) -> Answer
         order,
         email.lower(),
         (email,),
-        lambda hit: EmailVerdict(**hit),
-        lambda v: v.to_dict(),
-        lambda v: v.verdict != "unknown",
+        _load_verdict,
+        _dump_answer,
+        _verdict_counts,
         fresh,
     )
 
@@ -155,10 +176,30 @@ def company(domain: str, order: list[str] | None = None) -> Answer:
         order,
         domain.lower(),
         (domain,),
-        lambda hit: CompanyData(**hit),
-        lambda c: c.to_dict(),
-        lambda c: True,
+        _load_company,
+        _dump_answer,
+        _any_company_counts,
     )
+
+
+def _load_verdict(hit: dict) -> EmailVerdict:
+    return EmailVerdict(**hit)
+
+
+def _load_company(hit: dict) -> CompanyData:
+    return CompanyData(**hit)
+
+
+def _dump_answer(answer) -> dict:
+    return answer.to_dict()
+
+
+def _verdict_counts(verdict: EmailVerdict) -> bool:
+    return verdict.verdict != "unknown"
+
+
+def _any_company_counts(company: CompanyData) -> bool:
+    return True
 
 
 def company_by_name(name: str, order: list[str] | None = None) -> Answer:
@@ -214,7 +255,7 @@ def _ask_one(adapter: adapters.Adapter, key: str, arg) -> Answer:
 def providers(field_name: str, order: list[str] | None) -> list[str]:
     """The metering keys of the providers a field's waterfall may ask, in order
     (each once): whose cache entries a batch reads ahead."""
-    chosen = adapters.ordered(field_name, order or DEFAULT[field_name]())
+    chosen = _chosen(field_name, order)
     return list(dict.fromkeys(adapter.provider for adapter in chosen))
 
 
