@@ -1,7 +1,6 @@
 """Sandbox email verifier speaking Reacher's `POST /v1/check_email`."""
 
 from flask import Response
-from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
@@ -62,7 +61,7 @@ def reacher_check_email():
     problems = contracts.problems("reacher", "check_email.request", body)
     if problems:
         return _text(f"Request body deserialize error: {problems[0]}", 400)
-    return jsonify(_answer(body["to_email"].strip().lower()))
+    return faults.json_response(_answer(body["to_email"].strip().lower()))
 
 
 def _refuse_credentials(mode: str) -> Response | None:
@@ -75,7 +74,7 @@ def _refuse_credentials(mode: str) -> Response | None:
         return None
     key = request.headers.get("Authorization", "")
     if not key or key.startswith("invalid"):
-        return jsonify({"error": "Unauthorized: invalid API key"}), 401
+        return faults.json_response({"error": "Unauthorized: invalid API key"}), 401
     return None
 
 
