@@ -63,7 +63,7 @@ def apollo_enrich():
     )
     if problems:
         return faults.json_response({"error": problems[0]}), 422
-    response = _enrich()
+    response = _enrich(settings)
     response.headers.update(_rate_headers(int(settings.get("apollo_minute_left", 99))))
     return response
 
@@ -102,13 +102,14 @@ def _quota_used_up(window: str):
     return response
 
 
-def _enrich():
+def _enrich(settings: dict):
     fault = faults.inject(
         "apollo",
         rate_body={
             "message": "The maximum number of api calls allowed for "
             "api/v1/organizations/enrich is 100 times per minute."
         },
+        cfg=settings,
     )
     if fault is not None:
         return fault

@@ -60,9 +60,13 @@ def _rate_limited(name: str, per_second: float) -> bool:
         return False
 
 
-def inject(name: str, *, error_body=None, rate_body=None) -> Response | None:
-    """Apply latency and maybe return a fault response for provider `name`."""
-    cfg = settings()
+def inject(
+    name: str, *, error_body=None, rate_body=None, cfg: dict | None = None
+) -> Response | None:
+    """Apply latency and maybe return a fault response for provider `name`
+    (`cfg`: the request's settings() when the view has read them already)."""
+    if cfg is None:
+        cfg = settings()
     if cfg.get("latency_ms"):
         time.sleep(cfg["latency_ms"] / 1000)
     retry_after = str(cfg.get("retry_after", 1))

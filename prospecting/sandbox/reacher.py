@@ -51,10 +51,13 @@ def reacher_check_email():
     refused). The sandbox setting `reacher_mode` picks the cloud API (key in
     `Authorization`, 401) or a self-hosted backend (`x-reacher-secret`, whose
     absence or a wrong value is warp's plain-text 400)."""
-    refused = _refuse_credentials(faults.settings().get("reacher_mode", "cloud"))
+    cfg = faults.settings()
+    refused = _refuse_credentials(cfg.get("reacher_mode", "cloud"))
     if refused is not None:
         return refused
-    fault = faults.inject("reacher", error_body={"error": "Internal server error"})
+    fault = faults.inject(
+        "reacher", error_body={"error": "Internal server error"}, cfg=cfg
+    )
     if fault is not None:
         return fault
     body = request.get_json(silent=True)
