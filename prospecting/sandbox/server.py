@@ -3,9 +3,11 @@
 The main app mounts the sandbox at /sandbox (development, tests); this app serves
 the same blueprint at the same paths with the same settings, without the main
 app's machinery that a provider stand-in never uses: no database, no login, no
-CSRF, no page hooks and 29 routes to match instead of a couple of hundred. A
-request costs its server about a third less CPU, which matters where the sandbox
-answers every provider call of a benchmark beside the workers it measures.
+CSRF, no page hooks and 29 routes to match instead of a couple of hundred. The
+app's own part of a provider call costs about a fifth less CPU (in-process); most
+of what a call costs its server is then gunicorn's. That matters where the
+sandbox answers every provider call of a benchmark beside the workers it
+measures.
 
 What the fake providers do is the blueprint's, so it is the same in both: the
 contracts they enforce, their answers, latency, rate limits and faults. The
