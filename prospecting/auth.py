@@ -298,7 +298,9 @@ def init_app(app) -> None:
 
 
 def read_only(view):
-    """Mark a GET view that never writes: its queries run outside a transaction."""
+    """Mark a GET view that never writes: its queries run outside a transaction.
+    (An API view may be marked: the token's last-used stamp, its once-a-minute
+    write, is a single statement that commits on its own in autocommit.)"""
     view.read_only = True
     return view
 
@@ -307,8 +309,10 @@ def _read_without_transaction():
     # Autocommit saves the BEGIN and ROLLBACK round trips, two of the five a
     # progress poll made; each statement still reads committed data, as before.
     # A session already in a transaction (a test's) keeps it.
+    if request.method != "GET":
+        return
     view = current_app.view_functions.get(request.endpoint)
-    if request.method != "GET" or not getattr(view, "read_only", False):
+    if not getattr(view, "read_only", False):
         return
     if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import flask
 from flask import current_app
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -33,6 +34,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
+_SECURITY_HEADER_ITEMS = list(SECURITY_HEADERS.items())
+_SECURITY_HEADER_KEYS = {name.lower() for name in SECURITY_HEADERS}
 DEFAULT_JSON_MAX_DEPTH = 64
 EXTERNAL_SCHEMES = ("http", "https")
 
@@ -45,15 +48,53 @@ def init_app(app) -> None:
         # be the client's to choose.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.request_class = Request
+    app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
     app.add_template_filter(external_url)
 
 
 def add_security_headers(response):
     """Every response carries the security headers (a view may set its own)."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    # One pass over the response's few headers; setdefault looked each name up.
+    if _SECURITY_HEADER_KEYS.isdisjoint([name.lower() for name, _ in headers]):
+        headers.extend(_SECURITY_HEADER_ITEMS)
+        return response
+    for name, value in _SECURITY_HEADER_ITEMS:
+        headers.setdefault(name, value)
     return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without its per-request set-up cost: the
+    signing serializer is built once per set of keys (Flask built one on every
+    request), a request without a session cookie (the JSON API, the sandbox, a
+    first visit) opens an empty session without one, and an empty session that
+    was not changed is saved by adding only the Vary header Flask adds."""
+
+    _serializer = (None, None)
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached_keys, serializer = self._serializer
+        if cached_keys != keys:
+            serializer = super().get_signing_serializer(app)
+            self._serializer = (keys, serializer)
+        return serializer
+
+    def open_session(self, app, request):
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if session or session.modified:
+            super().save_session(app, session, response)
+        elif session.accessed:
+            response.vary.add("Cookie")
 
 
 def external_url(value) -> str | None:

@@ -7,7 +7,6 @@ rate-limits). Settings: `apollo_minute_left` (x-minute-requests-left, default 99
 published contract (contracts/apollo) gets Apollo's 422.
 """
 
-from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
@@ -46,10 +45,10 @@ def apollo_enrich():
     """Deterministic organization for a domain; some domains are unknown."""
     key = request.headers.get("x-api-key", "")
     if not key or key.startswith("invalid"):
-        return jsonify({"error": "Invalid access credentials."}), 401
+        return faults.json_response({"error": "Invalid access credentials."}), 401
     settings = faults.settings()
     if settings.get("apollo_plan_lacks_endpoint"):
-        return jsonify(
+        return faults.json_response(
             {
                 "error": "api/v1/organizations/enrich is not accessible with this "
                 "api_key on a free plan. Please upgrade your plan.",
@@ -63,8 +62,8 @@ def apollo_enrich():
         "apollo", "organizations_enrich.request", request.args.to_dict()
     )
     if problems:
-        return jsonify({"error": problems[0]}), 422
-    response = _enrich()
+        return faults.json_response({"error": problems[0]}), 422
+    response = _enrich(settings)
     response.headers.update(_rate_headers(int(settings.get("apollo_minute_left", 99))))
     return response
 
@@ -85,7 +84,7 @@ def _rate_headers(minute_left: int, hourly_left: int = 599, daily_left: int = 19
 
 def _quota_used_up(window: str):
     per = {"minute": "minute", "hourly": "hour", "daily": "day"}[window]
-    response = jsonify(
+    response = faults.json_response(
         {
             "message": "The maximum number of api calls allowed for "
             f"api/v1/organizations/enrich is {LIMITS[window]} times per {per}. "
@@ -103,23 +102,24 @@ def _quota_used_up(window: str):
     return response
 
 
-def _enrich():
+def _enrich(settings: dict):
     fault = faults.inject(
         "apollo",
         rate_body={
             "message": "The maximum number of api calls allowed for "
             "api/v1/organizations/enrich is 100 times per minute."
         },
+        cfg=settings,
     )
     if fault is not None:
         return fault
     domain = request.args.get("domain", "").strip().lower()
     seed = faults.seed("apollo", domain)
     if "unknown" in domain or seed % 10 == 0:
-        return jsonify({})
+        return faults.json_response({})
     city, state, country = PLACES[seed % len(PLACES)]
     stem = domain.split(".")[0]
-    return jsonify(
+    return faults.json_response(
         {
             "organization": {
                 "id": f"{seed:x}"[:24],

@@ -1,7 +1,6 @@
 """Sandbox email verifier speaking Reacher's `POST /v1/check_email`."""
 
 from flask import Response
-from flask import jsonify
 from flask import request
 
 from prospecting.sandbox import bp
@@ -52,17 +51,20 @@ def reacher_check_email():
     refused). The sandbox setting `reacher_mode` picks the cloud API (key in
     `Authorization`, 401) or a self-hosted backend (`x-reacher-secret`, whose
     absence or a wrong value is warp's plain-text 400)."""
-    refused = _refuse_credentials(faults.settings().get("reacher_mode", "cloud"))
+    cfg = faults.settings()
+    refused = _refuse_credentials(cfg.get("reacher_mode", "cloud"))
     if refused is not None:
         return refused
-    fault = faults.inject("reacher", error_body={"error": "Internal server error"})
+    fault = faults.inject(
+        "reacher", error_body={"error": "Internal server error"}, cfg=cfg
+    )
     if fault is not None:
         return fault
     body = request.get_json(silent=True)
     problems = contracts.problems("reacher", "check_email.request", body)
     if problems:
         return _text(f"Request body deserialize error: {problems[0]}", 400)
-    return jsonify(_answer(body["to_email"].strip().lower()))
+    return faults.json_response(_answer(body["to_email"].strip().lower()))
 
 
 def _refuse_credentials(mode: str) -> Response | None:
@@ -75,7 +77,7 @@ def _refuse_credentials(mode: str) -> Response | None:
         return None
     key = request.headers.get("Authorization", "")
     if not key or key.startswith("invalid"):
-        return jsonify({"error": "Unauthorized: invalid API key"}), 401
+        return faults.json_response({"error": "Unauthorized: invalid API key"}), 401
     return None
 
 

@@ -6,6 +6,7 @@ from flask import jsonify
 from flask import request
 
 from prospecting import tasks
+from prospecting.auth import read_only
 from prospecting.auth import token_required
 from prospecting.auth import workspace_id
 from prospecting.services import enrichment
@@ -51,6 +52,7 @@ def _status_body(job) -> dict:
 
 
 @bp.get("/jobs/<job_id>/status")
+@read_only
 @token_required
 def status(job_id: str):
     """Counts and timestamps of an enrichment job."""
