@@ -187,6 +187,17 @@ def test_a_full_window_spaces_its_grants_evenly():
         assert grants[i + 4] - grants[i] >= 0.999
 
 
+def test_a_window_with_room_grants_at_once(monkeypatch):
+    """Spacing applies only while the limit holds calls back: calls under the
+    limit go at once, however close together."""
+    now = [0.0]
+    monkeypatch.setattr(limiter.time, "monotonic", lambda: now[0])
+    window = limiter.LocalWindow(4, 1.0)
+    assert [window.reserve(5).wait for _ in range(4)] == [0, 0, 0, 0]
+    now[0] = 1.5  # the burst left the window
+    assert [window.reserve(5).wait for _ in range(3)] == [0, 0, 0]
+
+
 def test_sandbox_rate_limit_answers_429_past_the_limit(client):
     faults.set_overrides({"rate_limit": 2})
     codes = [

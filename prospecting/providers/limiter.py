@@ -7,12 +7,13 @@ then: no polling while the window is full, one Redis call a grant. A call whose
 moment is further away than the caller will wait reserves nothing and learns
 how long to wait instead.
 
-Once the window is full, grants are also spaced by period / N: without that,
+While the window is full, grants are also spaced by period / N: without that,
 the burst that filled an empty window comes back whole at every period (N calls
 at one moment, once a second), and the few milliseconds by which our clock and
 the provider's disagree put a call or two of each burst into the provider's
-previous window, which answers 429. An idle window still lets a burst go at
-once.
+previous window, which answers 429. A window with room grants at once (spacing
+calls that the limit does not hold back would only slow them: 8 % at 200 a
+second).
 """
 
 import threading
@@ -32,8 +33,10 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local at = now
 if redis.call('LLEN', KEYS[1]) >= limit then
   local oldest = tonumber(redis.call('LINDEX', KEYS[1], limit - 1))
-  local newest = tonumber(redis.call('LINDEX', KEYS[1], 0))
-  at = math.max(now, oldest + period, newest + period / limit)
+  if oldest + period > now then
+    local newest = tonumber(redis.call('LINDEX', KEYS[1], 0))
+    at = math.max(oldest + period, newest + period / limit)
+  end
 end
 local wait = at - now
 if wait > most then
@@ -78,9 +81,8 @@ class LocalWindow:
         with self.lock:
             now = time.monotonic()
             at = now
-            if len(self.granted) >= self.limit:
+            if len(self.granted) >= self.limit and self.granted[0] + self.period > now:
                 at = max(
-                    now,
                     self.granted[0] + self.period,
                     self.granted[-1] + self.period / self.limit,
                 )
