@@ -195,3 +195,33 @@ def test_pieces_that_finish_before_their_batch_are_counted_once(
         20,
     )
     assert db.session.get(JobBatch, batch_id).success_count == 4
+
+
+def test_a_rerun_batch_gives_away_row_numbers(splitting, auth_client, workspace):
+    """A re-run's batch names its rows; a split hands the later ones over by
+    number, and the job counts each row once again."""
+    splitting.config["ENRICHMENT_SPLIT_MIN_ROWS"] = 0  # the first run as it was
+    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    factories.run_batch(batch_id)
+    splitting.config["ENRICHMENT_SPLIT_MIN_ROWS"] = 2
+    # No row has a phone: all twenty run again.
+    enrichment.rerun_failed(
+        workspace.id, job.id, enrichment.RerunConditions(empty_field="phone")
+    )
+    ((again, _),) = jobs.open_batches(job.id)
+    sent = []
+    factories.run_batch(again, dispatch=sent.extend)
+    db.session.expire_all()
+    assert db.session.get(JobBatch, again).params == {"row_numbers": [1, 2, 3, 4]}
+    given = [db.session.get(JobBatch, b).params["row_numbers"] for b, _ in sent]
+    assert sorted(n for numbers in given for n in numbers) == list(range(5, 21))
+    for piece_id, _ in sent:
+        factories.run_batch(piece_id)
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert (job.status, job.success_count, job.progress_current) == (
+        "completed",
+        20,
+        20,
+    )
+    assert _statuses(job.id) == {"success": 20}
