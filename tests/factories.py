@@ -133,6 +133,23 @@ def run_batch(batch_id: int, *, dispatch=None):
     return runner.run(batch_id, dispatch=dispatch or (lambda batches: None))
 
 
+def planned_batches(auth_client, workspace, content: bytes):
+    """Upload `content`, start its enrichment job and run its planner; the job
+    and the rows batches the planner sent, as (id, kind), still pending."""
+    from prospecting.services import enrichment
+    from prospecting.services import jobs
+
+    response = auth_client.post(
+        "/enrichment/uploads", data={"file": (io.BytesIO(content), "p.csv")}
+    )
+    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = enrichment.start(workspace.id, None, upload_id)
+    ((plan_id, _),) = jobs.open_batches(job.id)
+    planned = []
+    run_batch(plan_id, dispatch=planned.extend)
+    return job, planned
+
+
 def upload(client, content: bytes, name: str = "people.csv"):
     """POST a file to the enrichment upload form; the response (302 to its preview)."""
     return client.post(

@@ -2,14 +2,11 @@
 would run on alone splits the rows it has not worked into new batches, and every
 row is still worked once and counted once."""
 
-import io
-
 import pytest
 from sqlalchemy import func
 from sqlalchemy import select
 
 from prospecting.extensions import db
-from prospecting.models import EnrichmentRow
 from prospecting.models import Job
 from prospecting.models import JobBatch
 from prospecting.models import ProviderCall
@@ -19,6 +16,8 @@ from prospecting.services.enrichment.worker import _cut
 from prospecting.services.jobs import batches
 from tests import factories
 from tests.factories import people_csv
+from tests.factories import planned_batches
+from tests.test_ledger import statuses
 
 
 @pytest.fixture
@@ -35,32 +34,17 @@ def splitting(app):
     return app
 
 
-def _planned(auth_client, workspace, content: bytes) -> tuple[Job, list]:
-    response = auth_client.post(
-        "/enrichment/uploads", data={"file": (io.BytesIO(content), "p.csv")}
-    )
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
-    planned = []
-    factories.run_batch(plan_id, dispatch=planned.extend)
-    return job, planned
-
-
-def _statuses(job_id: str) -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(EnrichmentRow.status, func.count())
-            .where(EnrichmentRow.job_id == job_id)
-            .group_by(EnrichmentRow.status)
-        ).all()
-    )
+def _finished(job_id: str) -> tuple[str, int, int]:
+    """The job's status, rows succeeded and rows done, read again."""
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    return job.status, job.success_count, job.progress_current
 
 
 def test_a_lone_batch_gives_the_rows_it_has_not_worked_to_new_batches(
     splitting, auth_client, workspace
 ):
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     sent = []
     factories.run_batch(batch_id, dispatch=sent.extend)
     db.session.expire_all()
@@ -80,14 +64,8 @@ def test_a_lone_batch_gives_the_rows_it_has_not_worked_to_new_batches(
         more = []
         factories.run_batch(piece_id, dispatch=more.extend)
         assert more == [], "a piece of three rows is too small to split again"
-    db.session.expire_all()
-    job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count, job.progress_current) == (
-        "completed",
-        20,
-        20,
-    )
-    assert _statuses(job.id) == {"success": 20}
+    assert _finished(job.id) == ("completed", 20, 20)
+    assert statuses(job.id) == {"success": 20}
     calls = db.session.scalar(
         select(func.count()).where(
             ProviderCall.job_id == job.id, ProviderCall.provider == "emails"
@@ -99,7 +77,7 @@ def test_a_lone_batch_gives_the_rows_it_has_not_worked_to_new_batches(
 def test_a_batch_does_not_split_while_another_batch_of_its_job_waits(
     splitting, auth_client, workspace
 ):
-    job, planned = _planned(auth_client, workspace, people_csv(40))
+    job, planned = planned_batches(auth_client, workspace, people_csv(40))
     assert len(planned) == 2
     sent = []
     factories.run_batch(planned[0][0], dispatch=sent.extend)
@@ -112,7 +90,7 @@ def test_no_split_where_batches_run_inline(app, auth_client, workspace):
     """Under HUEY_IMMEDIATE a batch sent runs inside the one that sent it: a split
     would only nest them."""
     app.config.update(BATCH_SPLIT_SECONDS=1e-9, ENRICHMENT_SPLIT_MIN_ROWS=2)
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     sent = []
     factories.run_batch(batch_id, dispatch=sent.extend)
     assert sent == []
@@ -124,7 +102,7 @@ def test_a_fast_batch_keeps_its_rows(splitting, auth_client, workspace):
     """Rows that take less than BATCH_SPLIT_SECONDS to finish are not worth the
     cost of another batch."""
     splitting.config["BATCH_SPLIT_SECONDS"] = 3600
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     sent = []
     factories.run_batch(batch_id, dispatch=sent.extend)
     assert sent == []
@@ -135,7 +113,7 @@ def test_a_fast_batch_keeps_its_rows(splitting, auth_client, workspace):
 def test_a_split_of_a_batch_no_longer_ours_changes_nothing(
     splitting, auth_client, workspace
 ):
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     owner = batches.claim(batch_id, kinds=(jobs.open_batches(job.id)[0][1],))
     keep = {"first_row": 1, "last_row": 10}
     part = {"first_row": 11, "last_row": 20}
@@ -148,7 +126,7 @@ def test_a_split_of_a_batch_no_longer_ours_changes_nothing(
 def test_a_split_that_meets_a_concurrent_one_changes_nothing(
     splitting, auth_client, workspace, monkeypatch
 ):
-    job, ((batch_id, kind),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, kind),) = planned_batches(auth_client, workspace, people_csv(20))
     owner = batches.claim(batch_id, kinds=(kind,))
     before = dict(db.session.get(JobBatch, batch_id).params)
     # Another batch's split took the next number between our read and our insert.
@@ -180,20 +158,14 @@ def test_pieces_that_finish_before_their_batch_are_counted_once(
 ):
     """Another thread may finish a piece before the batch that gave it away: the
     batch then counts only the rows it kept."""
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
 
     def run_at_once(added):
         for piece_id, _ in added:
             factories.run_batch(piece_id)
 
     factories.run_batch(batch_id, dispatch=run_at_once)
-    db.session.expire_all()
-    job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count, job.progress_current) == (
-        "completed",
-        20,
-        20,
-    )
+    assert _finished(job.id) == ("completed", 20, 20)
     assert db.session.get(JobBatch, batch_id).success_count == 4
 
 
@@ -201,7 +173,7 @@ def test_a_rerun_batch_gives_away_row_numbers(splitting, auth_client, workspace)
     """A re-run's batch names its rows; a split hands the later ones over by
     number, and the job counts each row once again."""
     splitting.config["ENRICHMENT_SPLIT_MIN_ROWS"] = 0  # the first run as it was
-    job, ((batch_id, _),) = _planned(auth_client, workspace, people_csv(20))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     factories.run_batch(batch_id)
     splitting.config["ENRICHMENT_SPLIT_MIN_ROWS"] = 2
     # No row has a phone: all twenty run again.
@@ -217,11 +189,5 @@ def test_a_rerun_batch_gives_away_row_numbers(splitting, auth_client, workspace)
     assert sorted(n for numbers in given for n in numbers) == list(range(5, 21))
     for piece_id, _ in sent:
         factories.run_batch(piece_id)
-    db.session.expire_all()
-    job = db.session.get(Job, job.id)
-    assert (job.status, job.success_count, job.progress_current) == (
-        "completed",
-        20,
-        20,
-    )
-    assert _statuses(job.id) == {"success": 20}
+    assert _finished(job.id) == ("completed", 20, 20)
+    assert statuses(job.id) == {"success": 20}

@@ -18,6 +18,7 @@ from prospecting.services import ledger
 from prospecting.tasks import enqueue_batches
 from tests import factories
 from tests.factories import people_csv
+from tests.factories import planned_batches
 from tests.factories import start_enrichment
 from tests.factories import start_upload
 from tests.factories import stored_upload
@@ -56,25 +57,10 @@ class Statements:
         )
 
 
-def _rows_batch(auth_client, workspace, content: bytes):
-    response = auth_client.post(
-        "/enrichment/uploads",
-        data={"file": (__import__("io").BytesIO(content), "p.csv")},
-    )
-    upload_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    from prospecting.services import enrichment
-
-    job = enrichment.start(workspace.id, None, upload_id)
-    ((plan_id, _),) = jobs.open_batches(job.id)
-    planned = []
-    factories.run_batch(plan_id, dispatch=planned.extend)
-    return job, planned
-
-
 def test_a_batch_writes_its_rows_in_one_group_and_reads_the_cache_once(
     grouped, auth_client, workspace
 ):
-    job, ((batch_id, _),) = _rows_batch(auth_client, workspace, people_csv(8))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(8))
     with Statements() as sql:
         factories.run_batch(batch_id)
     db.session.expire_all()
@@ -113,7 +99,7 @@ def test_a_cancel_is_seen_at_the_next_check_and_keeps_the_rows_worked(
     app, auth_client, workspace
 ):
     app.config.update(BATCH_CHECK_SECONDS=0, BATCH_WRITE_SECONDS=60)
-    job, ((batch_id, _),) = _rows_batch(auth_client, workspace, people_csv(6))
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(6))
     from prospecting.services.enrichment import worker
 
     real = worker.enrich_row
