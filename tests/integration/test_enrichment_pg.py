@@ -189,3 +189,46 @@ def test_a_jobs_last_batches_are_shared_between_the_worker_threads(
         )
     )
     assert calls == 200, "no row was verified twice"
+
+
+def test_a_write_of_worked_rows_finds_them_by_the_key_not_by_a_scan(pg_app):
+    """The set-based write of a group of worked rows reaches them through the
+    (job, row number) key, also on a table PostgreSQL has not analysed yet: a
+    join on the JSON's job id hashed a sequential scan of every row per write."""
+    from sqlalchemy import insert
+
+    from prospecting.services.enrichment import worker
+
+    user = factories.make_user(email="scan@x.test", workspace="Scan")
+    job = factories.make_job(user.memberships[0].workspace.id, status="running")
+    db.session.execute(
+        insert(EnrichmentRow),
+        [
+            {"job_id": job.id, "row_number": n, "data": ["x"], "status": "pending"}
+            for n in range(1, 3001)
+        ],
+    )
+    db.session.commit()
+    worked = [
+        {**worker._BLANK, "name": f"P{n}", "email": None, "company": None,
+         "phone": None, "website": None, "processed_at": None,
+         "status": "success", "write_job_id": job.id, "write_row": n}
+        for n in (1500, 1501, 1503)
+    ]  # fmt: skip
+    sql, _ = worker._rows_update_pg(tuple(worked[0]))
+    conn = db.session.connection()
+    plan = "\n".join(
+        line
+        for (line,) in conn.exec_driver_sql(
+            "EXPLAIN " + sql, ("[]", job.id, 1500, 1503)
+        ).all()
+    )
+    assert "Seq Scan on enrichment_rows" not in plan, plan
+    worker._update_rows(worked)
+    db.session.commit()
+    written = db.session.execute(
+        select(EnrichmentRow.row_number, EnrichmentRow.name)
+        .where(EnrichmentRow.job_id == job.id, EnrichmentRow.status == "success")
+        .order_by(EnrichmentRow.row_number)
+    ).all()
+    assert written == [(1500, "P1500"), (1501, "P1501"), (1503, "P1503")]

@@ -304,7 +304,10 @@ def _update_rows(worked: list[dict]) -> None:
         except TypeError:  # a value JSON cannot carry as the columns read it
             pass
         else:
-            conn.exec_driver_sql(sql, (doc,))
+            numbers = [row["write_row"] for row in worked]
+            conn.exec_driver_sql(
+                sql, (doc, worked[0]["write_job_id"], min(numbers), max(numbers))
+            )
             return
     db.session.execute(_WRITE_ROW, worked)
 
@@ -342,10 +345,14 @@ def _rows_update_pg(keys: tuple[str, ...]) -> tuple[str, tuple]:
         sets.append(f"{name} = {value}")
     sql = (
         f"UPDATE {_ROWS.name} AS r SET {', '.join(sets)} "
-        "FROM json_to_recordset(%s::json) AS v(write_job_id text, write_row integer, "
+        "FROM json_to_recordset(%s::json) AS v(write_row integer, "
         f"{', '.join(record)}) "
-        "WHERE r.job_id = v.write_job_id AND r.row_number = v.write_row "
-        "AND r.status = 'pending'"
+        # The job and the span of its rows as index bounds: joined on the JSON's
+        # job id (text against the varchar key) and without a range, the planner
+        # hashed a sequential scan of the whole table for every write (14 ms a
+        # write at 6,000 rows, on a table not yet analysed).
+        "WHERE r.job_id = %s AND r.row_number BETWEEN %s AND %s "
+        "AND r.row_number = v.write_row AND r.status = 'pending'"
     )
     return sql, tuple(encoders)
 
