@@ -138,10 +138,12 @@ def report(name: str, figure: str, target: str, ok: bool) -> dict:
 # An enrichment job end to end: sandbox + app under gunicorn, workers, the JSON API
 
 
-def enrichment_env(url: str, tmp: Path, port: int, **extra) -> dict:
+def enrichment_env(
+    url: str, tmp: Path, port: int, *, sandbox_port: int | None = None, **extra
+) -> dict:
     """Settings of an app and its workers on `url`, Redis, and the sandbox served
-    on `port`."""
-    sandbox = f"http://127.0.0.1:{port}/sandbox"
+    on `sandbox_port` (else with the app, on `port`)."""
+    sandbox = f"http://127.0.0.1:{sandbox_port or port}/sandbox"
     return {
         "DATABASE_URL": url,
         "REDIS_URL": REDIS_URL,
@@ -161,6 +163,22 @@ def serve(env: dict, port: int, tmp: Path, threads: int = 64) -> subprocess.Pope
          "-b", f"127.0.0.1:{port}", "wsgi:app"],
         env,
         tmp / "bench-web.log",
+    )  # fmt: skip
+    wait_http(f"http://127.0.0.1:{port}/sandbox/_config")
+    return proc
+
+
+def serve_sandbox(
+    env: dict, port: int, tmp: Path, threads: int = 64
+) -> subprocess.Popen:
+    """The sandbox providers alone (prospecting.sandbox.server) in their own
+    gunicorn process: a provider is another machine, and sharing the app's
+    process made each provider call wait on the app's requests for the GIL."""
+    proc = start(
+        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(threads),
+         "-b", f"127.0.0.1:{port}", "prospecting.sandbox.server:app"],
+        env,
+        tmp / "bench-sandbox.log",
     )  # fmt: skip
     wait_http(f"http://127.0.0.1:{port}/sandbox/_config")
     return proc

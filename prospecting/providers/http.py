@@ -1,4 +1,8 @@
-"""One HTTP session factory for every provider: timeouts, retries, limiter, call log."""
+"""One HTTP session factory for every provider: timeouts, retries, limiter, call log.
+
+Requests go out through urllib3 directly when requests would add nothing to
+them (transport.py: the same retries, timeouts, headers, answers and errors),
+else through the thread's requests session."""
 
 import logging
 import os
@@ -23,6 +27,7 @@ from prospecting import metering
 from prospecting.providers import limiter
 from prospecting.providers import proxies
 from prospecting.providers import settings
+from prospecting.providers import transport
 from prospecting.providers.errors import ProviderAuthError
 from prospecting.providers.errors import ProviderBadResponse
 from prospecting.providers.errors import ProviderError
@@ -34,6 +39,7 @@ from prospecting.providers.errors import ProviderUnavailable
 logger = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = (500, 502, 503, 504)
+USER_AGENT = "Prospecting/1.0"
 
 _local = threading.local()
 _limiters: dict[str, object] = {}
@@ -78,16 +84,14 @@ class _ProviderSession(requests.Session):
         }
 
 
-def _build_session(
-    cfg, *, connect_retries: int | None = None, billable: bool = False
-) -> requests.Session:
+def _retry(cfg, *, connect_retries: int | None = None, billable: bool = False) -> Retry:
     # A worker never sleeps out a provider's Retry-After: a 429 comes straight back
     # and becomes a rescheduled task (ProviderRateLimited). 5xx get short backoff.
     # A billable request is retried only when it never left (connecting failed:
     # refused, DNS, connect timeout); a read error comes straight back and no
     # status is retried, since resending may pay twice.
     retries = cfg["PROVIDER_RETRIES"]
-    retry = Retry(
+    return Retry(
         total=retries,
         connect=retries if connect_retries is None else connect_retries,
         read=False if billable else retries,
@@ -100,11 +104,17 @@ def _build_session(
         respect_retry_after_header=False,
         raise_on_status=False,
     )
+
+
+def _build_session(
+    cfg, *, connect_retries: int | None = None, billable: bool = False
+) -> requests.Session:
+    retry = _retry(cfg, connect_retries=connect_retries, billable=billable)
     session = _ProviderSession()
     adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["User-Agent"] = "Prospecting/1.0"
+    session.headers["User-Agent"] = USER_AGENT
     return session
 
 
@@ -126,6 +136,26 @@ def session(*, proxied: bool = False, billable: bool = False) -> requests.Sessio
         )
         setattr(_local, name, s)
     return s
+
+
+def _direct(billable: bool):
+    """The calling thread's urllib3 pool for the direct path (transport.py), with
+    the Retry of the session it stands in for."""
+    name = "billable_direct" if billable else "direct"
+    manager = getattr(_local, name, None)
+    if manager is None:
+        retry = _retry(current_app.config, billable=billable)
+        manager = transport.pool(retry, USER_AGENT)
+        setattr(_local, name, manager)
+    return manager
+
+
+def _proxied_hosts() -> dict:
+    """Per thread: whether the environment sends a host through a proxy."""
+    hosts = getattr(_local, "proxied_hosts", None)
+    if hosts is None:
+        hosts = _local.proxied_hosts = {}
+    return hosts
 
 
 def _limiter_for(provider: str):
@@ -198,6 +228,8 @@ def _send(
         return via.request(method, url, **kwargs)
     pool = None if "proxies" in kwargs else proxies.pool_for(provider)
     if pool is None:
+        if transport.sendable(url, kwargs, _proxied_hosts()):
+            return transport.send(_direct(billable), method, url, kwargs)
         return session(billable=billable).request(method, url, **kwargs)
     return proxies.send_through(
         pool,
