@@ -179,3 +179,12 @@ def test_a_redirect_is_followed_and_the_answer_names_where_it_came_from(echo, di
     assert response.json()["ok"] is True
     assert response.url == echo.url + "/x"
     assert [seen["path"] for seen in echo.seen] == ["/x"]
+
+
+def test_a_header_value_with_a_line_break_is_refused_before_sending(echo, direct):
+    with pytest.raises(requests.exceptions.InvalidHeader):
+        transport.send(
+            direct, "GET", echo.url + "/x",
+            {"timeout": 5, "headers": {"x-api-key": "key\r\nX-Evil: 1"}},
+        )  # fmt: skip
+    assert echo.seen == []

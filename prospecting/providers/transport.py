@@ -36,6 +36,7 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from requests.utils import check_header_validity
 from requests.utils import default_headers
 from requests.utils import get_encoding_from_headers
 from requests.utils import get_environ_proxies
@@ -70,7 +71,7 @@ def pool(retry: Retry, user_agent: str) -> urllib3.PoolManager:
     headers = dict(default_headers())
     headers["User-Agent"] = user_agent
     return urllib3.PoolManager(
-        num_pools=4,
+        num_pools=10,
         maxsize=16,
         headers=headers,
         retries=retry,
@@ -114,7 +115,10 @@ def send(
             preload_content=True,
         )
     except Exception as exc:
-        raise _as_requests_error(exc) from exc
+        mapped = _as_requests_error(exc)
+        if mapped is exc:
+            raise
+        raise mapped from exc
     response = requests.Response()
     response.status_code = answer.status
     response.headers = CaseInsensitiveDict(answer.headers)
@@ -160,6 +164,10 @@ def _prepared(url: str, kwargs: dict, defaults) -> tuple[str, bytes | None, dict
             del headers[default]
         if value is not None:
             headers[key] = value
+    for header in headers.items():
+        # A key pasted with its line break is refused before anything is sent
+        # (requests' InvalidHeader), not sent as two headers.
+        check_header_validity(header)
     return url, body, headers
 
 
