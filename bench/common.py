@@ -158,14 +158,7 @@ def enrichment_env(
 
 def serve(env: dict, port: int, tmp: Path, threads: int = 64) -> subprocess.Popen:
     """The app (and its sandbox) under one gunicorn process, up and answering."""
-    proc = start(
-        [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        env,
-        tmp / "bench-web.log",
-    )  # fmt: skip
-    wait_http(f"http://127.0.0.1:{port}/sandbox/_config")
-    return proc
+    return _gunicorn("wsgi:app", env, port, tmp / "bench-web.log", threads)
 
 
 def serve_sandbox(
@@ -174,11 +167,19 @@ def serve_sandbox(
     """The sandbox providers alone (prospecting.sandbox.server) in their own
     gunicorn process: a provider is another machine, and sharing the app's
     process made each provider call wait on the app's requests for the GIL."""
+    return _gunicorn(
+        "prospecting.sandbox.server:app", env, port, tmp / "bench-sandbox.log", threads
+    )
+
+
+def _gunicorn(
+    app: str, env: dict, port: int, log: Path, threads: int
+) -> subprocess.Popen:
     proc = start(
         [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(threads),
-         "-b", f"127.0.0.1:{port}", "prospecting.sandbox.server:app"],
+         "-b", f"127.0.0.1:{port}", app],
         env,
-        tmp / "bench-sandbox.log",
+        log,
     )  # fmt: skip
     wait_http(f"http://127.0.0.1:{port}/sandbox/_config")
     return proc

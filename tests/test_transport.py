@@ -2,74 +2,19 @@
 requests session sends, the answer reads as requests' does, and what it cannot
 send as requests would goes through requests."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
-
 import pytest
 import requests
 
 from prospecting.providers import http
 from prospecting.providers import transport
+from tests.drop_server import DropServer
 from tests.drop_server import closed_port
-
-
-class EchoServer:
-    """Records each request (method, path, headers, body) and answers 200 with a
-    JSON body and a cookie."""
-
-    def __init__(self):
-        self.seen: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _handle(self):
-                if self.path == "/moved":
-                    self.send_response(302)
-                    self.send_header("Location", "/x")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                server.seen.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "body": self.rfile.read(length),
-                    }
-                )
-                answer = {"ok": True, "name": "Zoë"}
-                body = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Set-Cookie", "session=abc; Path=/")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _handle
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
 def echo():
-    server = EchoServer()
-    yield server
-    server.close()
+    with DropServer("echo") as server:
+        yield server
 
 
 @pytest.fixture
