@@ -133,3 +133,12 @@ def test_a_header_value_with_a_line_break_is_refused_before_sending(echo, direct
             {"timeout": 5, "headers": {"x-api-key": "key\r\nX-Evil: 1"}},
         )  # fmt: skip
     assert echo.seen == []
+
+
+def test_a_body_json_cannot_carry_is_refused_as_requests_refuses_it(echo, direct):
+    with pytest.raises(requests.exceptions.InvalidJSONError):
+        transport.send(
+            direct, "POST", echo.url + "/x",
+            {"timeout": 5, "json": {"score": float("nan")}},
+        )  # fmt: skip
+    assert echo.seen == []

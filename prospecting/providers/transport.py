@@ -4,7 +4,7 @@ requests spends more CPU on a call than the connection pool it sends through:
 preparing the request (cookie jars merged per call, the netrc file looked up,
 the URL parsed and requoted), then building the response (cookies extracted
 into two jars). Measured on the bench machine against the sandbox, a kept-alive
-call cost 1.8-2.2 ms of client CPU through a requests session and 0.8-0.9 ms
+call cost 1.6-2.2 ms of client CPU through a requests session and 0.6-0.9 ms
 through urllib3's PoolManager: at 200 calls a second, most of a core.
 
 Most provider calls need none of that: a JSON body or query parameters and a
@@ -157,7 +157,10 @@ def _prepared(url: str, kwargs: dict, defaults) -> tuple[str, bytes | None, dict
     headers = dict(defaults)
     body = None
     if kwargs.get("json") is not None:
-        body = jsonlib.dumps(kwargs["json"], allow_nan=False).encode("utf-8")
+        try:
+            body = jsonlib.dumps(kwargs["json"], allow_nan=False).encode("utf-8")
+        except ValueError as exc:  # NaN or infinity: requests refuses it so
+            raise requests.exceptions.InvalidJSONError(exc) from exc
         headers["Content-Type"] = "application/json"
     for key, value in (kwargs.get("headers") or {}).items():
         for default in [k for k in headers if k.lower() == key.lower()]:
