@@ -90,18 +90,18 @@ def test_no_split_where_batches_run_inline(app, auth_client, workspace):
     """Under HUEY_IMMEDIATE a batch sent runs inside the one that sent it: a split
     would only nest them."""
     app.config.update(BATCH_SPLIT_SECONDS=1e-9, ENRICHMENT_SPLIT_MIN_ROWS=2)
-    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
-    sent = []
-    factories.run_batch(batch_id, dispatch=sent.extend)
-    assert sent == []
-    db.session.expire_all()
-    assert db.session.get(Job, job.id).success_count == 20
+    _runs_whole(auth_client, workspace)
 
 
 def test_a_fast_batch_keeps_its_rows(splitting, auth_client, workspace):
     """Rows that take less than BATCH_SPLIT_SECONDS to finish are not worth the
     cost of another batch."""
     splitting.config["BATCH_SPLIT_SECONDS"] = 3600
+    _runs_whole(auth_client, workspace)
+
+
+def _runs_whole(auth_client, workspace) -> None:
+    """A 20-row job's one batch works all its rows and sends no other batch."""
     job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(20))
     sent = []
     factories.run_batch(batch_id, dispatch=sent.extend)

@@ -174,32 +174,36 @@ def _prepared(url: str, kwargs: dict, defaults) -> tuple[str, bytes | None, dict
     return url, body, headers
 
 
+# What requests raises for urllib3's errors, asked in requests' order
+# (HTTPAdapter.send, and reading the body in Response.iter_content): for the
+# reason of a MaxRetryError (else ConnectionError), and for an error raised as it is.
+_AFTER_RETRIES = (
+    (ResponseError, requests.exceptions.RetryError),
+    (ProxyError, requests.exceptions.ProxyError),
+    (SSLError, requests.exceptions.SSLError),
+)
+_RAISED = (
+    (LocationValueError, requests.exceptions.InvalidURL),
+    ((ClosedPoolError, ProtocolError, OSError), requests.exceptions.ConnectionError),
+    (SSLError, requests.exceptions.SSLError),
+    (ReadTimeoutError, requests.exceptions.ReadTimeout),
+    (DecodeError, requests.exceptions.ContentDecodingError),
+    (HTTPError, requests.exceptions.ConnectionError),
+)
+
+
 def _as_requests_error(exc: Exception) -> Exception:
-    """The exception requests raises for urllib3's (HTTPAdapter.send, and reading
-    the body in Response.iter_content)."""
+    """The exception requests raises for urllib3's; `exc` itself for another."""
     if isinstance(exc, MaxRetryError):
         reason = exc.reason
         if isinstance(reason, ConnectTimeoutError) and not isinstance(
             reason, NewConnectionError
         ):
             return requests.exceptions.ConnectTimeout(exc)
-        if isinstance(reason, ResponseError):
-            return requests.exceptions.RetryError(exc)
-        if isinstance(reason, ProxyError):
-            return requests.exceptions.ProxyError(exc)
-        if isinstance(reason, SSLError):
-            return requests.exceptions.SSLError(exc)
-        return requests.exceptions.ConnectionError(exc)
-    if isinstance(exc, LocationValueError):
-        return requests.exceptions.InvalidURL(exc)
-    if isinstance(exc, (ClosedPoolError, ProtocolError, OSError)):
-        return requests.exceptions.ConnectionError(exc)
-    if isinstance(exc, SSLError):
-        return requests.exceptions.SSLError(exc)
-    if isinstance(exc, ReadTimeoutError):
-        return requests.exceptions.ReadTimeout(exc)
-    if isinstance(exc, DecodeError):
-        return requests.exceptions.ContentDecodingError(exc)
-    if isinstance(exc, HTTPError):
-        return requests.exceptions.ConnectionError(exc)
-    return exc
+        kinds, default = _AFTER_RETRIES, requests.exceptions.ConnectionError
+    else:
+        reason, kinds, default = exc, _RAISED, None
+    for urllib3_kind, requests_kind in kinds:
+        if isinstance(reason, urllib3_kind):
+            return requests_kind(exc)
+    return default(exc) if default else exc

@@ -65,19 +65,25 @@ def assert_every_row_counted_once(job_id: str, rows: int) -> None:
     assert batch_total == rows
 
 
+def finish_on_two_workers(start_worker, job_id: str, rows: int, *, timeout: int):
+    """Two `flask worker` processes of 4 threads take the job to its end, with
+    every row counted once."""
+    start_worker(threads=4, **FAST_LIMITS)
+    start_worker(threads=4, **FAST_LIMITS)
+    wait_for(
+        lambda: job_state(job_id).is_terminal,
+        timeout=timeout,
+        message=f"the {rows}-row job did not finish",
+    )
+    assert_every_row_counted_once(job_id, rows)
+
+
 def test_thousand_row_job_completes_on_postgresql_with_real_workers(
     pg_app, start_worker
 ):
     faults.set_overrides({"latency_ms": 5})
     job_id = start_job(1000)
-    start_worker(threads=4, **FAST_LIMITS)
-    start_worker(threads=4, **FAST_LIMITS)
-    wait_for(
-        lambda: job_state(job_id).is_terminal,
-        timeout=180,
-        message="1,000-row job did not finish",
-    )
-    assert_every_row_counted_once(job_id, 1000)
+    finish_on_two_workers(start_worker, job_id, 1000, timeout=180)
 
 
 def test_sigkilled_worker_restarted_finishes_with_every_row_counted_once(
@@ -169,14 +175,7 @@ def test_a_jobs_last_batches_are_shared_between_the_worker_threads(
     pg_app.config["ENRICHMENT_BATCH_SIZE"] = 100
     job_id = start_job(200)
     assert len(jobs.open_batches(job_id)) == 1  # the planner's
-    start_worker(threads=4, **FAST_LIMITS)
-    start_worker(threads=4, **FAST_LIMITS)
-    wait_for(
-        lambda: job_state(job_id).is_terminal,
-        timeout=120,
-        message="the job did not finish",
-    )
-    assert_every_row_counted_once(job_id, 200)
+    finish_on_two_workers(start_worker, job_id, 200, timeout=120)
     rows_batches = db.session.scalar(
         select(func.count()).where(
             JobBatch.job_id == job_id, JobBatch.kind == "enrichment.rows"
