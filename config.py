@@ -116,7 +116,7 @@ class Config:
     # free up share a job's last batches instead of watching one thread finish
     # them (a batch splits into pieces of at least ENRICHMENT_SPLIT_MIN_ROWS rows;
     # 0 turns splitting off).
-    BATCH_SPLIT_SECONDS = _env_float("BATCH_SPLIT_SECONDS", 2.0)
+    BATCH_SPLIT_SECONDS = _env_float("BATCH_SPLIT_SECONDS", 0.5)
     ENRICHMENT_SPLIT_MIN_ROWS = _env_int("ENRICHMENT_SPLIT_MIN_ROWS", 5)
     # A batch whose worker has not heartbeaten for this long is taken over at once.
     BATCH_OWNER_GONE_SECONDS = _env_float("BATCH_OWNER_GONE_SECONDS", 15.0)

@@ -2,6 +2,7 @@
 of that limit, with two worker processes sharing the limiter through Redis."""
 
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -123,6 +124,20 @@ def measure(
                 ),
                 {"job": job_id},
             ).one()
+            # Calls a whole second, the run's first and last seconds left out:
+            # the pace the limiter keeps, apart from the start and the end.
+            seconds = (
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM provider_calls WHERE provider = 'emails' "
+                        "AND job_id = :job GROUP BY date_trunc('second', created_at) "
+                        "ORDER BY date_trunc('second', created_at)"
+                    ),
+                    {"job": job_id},
+                )
+                .scalars()
+                .all()[1:-1]
+            )
         engine.dispose()
         span = (calls[2] - calls[1]).total_seconds()
         rate = calls[0] / span if span else 0.0
@@ -141,6 +156,12 @@ def measure(
             f"{status['failed_count']} failed); a call took a median "
             f"{calls[4]:.0f} ms (the sandbox waits {latency_ms})"
         )
+        if seconds:
+            print(
+                f"  a whole second of the run held a median "
+                f"{statistics.median(seconds):.0f} verifier calls (min "
+                f"{min(seconds)}); the start and the end make up the rest"
+            )
         per_row = 1000 * sum(cpu[2:]) / rows
         print(
             f"  CPU over the run: workers {sum(cpu[2:]):.1f}s "

@@ -74,6 +74,31 @@ def test_a_lone_batch_gives_the_rows_it_has_not_worked_to_new_batches(
     assert calls == 20, "no row was verified twice"
 
 
+def test_a_large_lone_batch_gives_every_idle_thread_a_piece(
+    splitting, auth_client, workspace
+):
+    """A job's last batch at its end splits into as many pieces as its rows and
+    time allow (up to 32), not 8: 24 threads freeing up at once each find one."""
+    splitting.config["ENRICHMENT_BATCH_SIZE"] = 80
+    job, ((batch_id, _),) = planned_batches(auth_client, workspace, people_csv(80))
+    sent = []
+    factories.run_batch(batch_id, dispatch=sent.extend)
+    # 79 rows left after the first, cut for 32 pieces: three rows each, of
+    # which the batch keeps the first three and 26 new batches take the rest
+    # (the last has one row). Cut for 8, they were 7 pieces of ten.
+    assert len(sent) == 26
+    sizes = [
+        p.params["last_row"] - p.params["first_row"] + 1
+        for p in (db.session.get(JobBatch, b) for b, _ in sent)
+    ]
+    assert sizes == [3] * 25 + [1]
+    more = []
+    for piece_id, _ in sent:
+        factories.run_batch(piece_id, dispatch=more.extend)
+    assert more == []
+    assert _finished(job.id) == ("completed", 80, 80)
+
+
 def test_a_batch_does_not_split_while_another_batch_of_its_job_waits(
     splitting, auth_client, workspace
 ):
