@@ -111,6 +111,20 @@ def test_a_batch_does_not_split_while_another_batch_of_its_job_waits(
     assert sent, "the last batch, alone, split"
 
 
+def test_a_batch_put_back_for_later_does_not_keep_the_last_one_from_splitting(
+    splitting, auth_client, workspace
+):
+    """A batch a provider's 429 put back for a while cannot be taken yet: the
+    threads that free up meanwhile take pieces of the batch still running."""
+    job, planned = planned_batches(auth_client, workspace, people_csv(40))
+    (first, _), (second, _) = planned
+    owner = batches.claim(second, kinds=(planned[1][1],))
+    assert batches.release(second, owner, delay=60, reason="HTTP 429")
+    sent = []
+    factories.run_batch(first, dispatch=sent.extend)
+    assert sent, "the running batch split while the other one waited out its 429"
+
+
 def test_no_split_where_batches_run_inline(app, auth_client, workspace):
     """Under HUEY_IMMEDIATE a batch sent runs inside the one that sent it: a split
     would only nest them."""
