@@ -117,8 +117,8 @@ def test_a_batch_put_back_for_later_does_not_keep_the_last_one_from_splitting(
     """A batch a provider's 429 put back for a while cannot be taken yet: the
     threads that free up meanwhile take pieces of the batch still running."""
     job, planned = planned_batches(auth_client, workspace, people_csv(40))
-    (first, _), (second, _) = planned
-    owner = batches.claim(second, kinds=(planned[1][1],))
+    (first, _), (second, kind) = planned
+    owner = batches.claim(second, kinds=(kind,))
     assert batches.release(second, owner, delay=60, reason="HTTP 429")
     sent = []
     factories.run_batch(first, dispatch=sent.extend)
