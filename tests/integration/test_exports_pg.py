@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import datetime
 
 from sqlalchemy import insert
 
@@ -131,7 +132,11 @@ def _reference(job, fields, columns=None) -> str:
         enriched = {c: getattr(row, c) for c in EXPORT_COLUMNS}
         enriched["email_valid"] = {True: "true", False: "false"}.get(row.email_valid)
         enriched["email_flags"] = ";".join(row.email_flags or [])
-        enriched["processed_at"] = str(row.processed_at) if row.processed_at else None
+        enriched["processed_at"] = (
+            row.processed_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+            if row.processed_at
+            else None
+        )
         cells = (data + [""] * len(HEADERS))[: len(HEADERS)] + list(enriched.values())
         cells = [cells[i] for i in picked] if picked else cells
         writer.writerow([guarded(c or "") for c in cells])
@@ -143,6 +148,12 @@ def test_copy_export_keeps_tricky_values_byte_for_byte(pg_app, monkeypatch):
     job = _job(user.memberships[0].workspace.id, TRICKY)
     row = db.session.get(EnrichmentRow, (job.id, 4))
     row.company_name, row.location = '-"quoted" \n=1', "@home"
+    # Microseconds with trailing zeros, and none: PostgreSQL's own text of a
+    # timestamp drops them ('04.5901', '04'); the export keeps all six digits.
+    row.processed_at = datetime(2026, 12, 7, 17, 32, 4, 590100)
+    db.session.get(EnrichmentRow, (job.id, 1)).processed_at = datetime(
+        2026, 12, 7, 17, 32, 4
+    )
     db.session.commit()
     # Chunks of one and three rows: a chunk's first row, and chunks with and
     # without a line break inside a field. The picked columns end rows with
@@ -155,5 +166,7 @@ def test_copy_export_keeps_tricky_values_byte_for_byte(pg_app, monkeypatch):
             assert copied == expected, (rows_a_chunk, columns)
             assert written == expected, (rows_a_chunk, columns)
     copied, _ = _both(job)
+    assert '"2026-12-07 17:32:04.590100"' in copied
+    assert '"2026-12-07 17:32:04.000000"' in copied
     assert "'=after the break" in copied and "'=SUM(A1)" in copied
     assert '"+1 (415) 555-0101"' in copied and '"\'-"' in copied

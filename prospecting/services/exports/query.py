@@ -9,13 +9,16 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import Boolean
+from sqlalchemy import DateTime
 from sqlalchemy import Select
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import func
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from prospecting.extensions import db
 from prospecting.services.errors import InvalidInput
@@ -38,15 +41,38 @@ def column(name: str, expr: ColumnElement) -> Column:
     return Column(name, text_of(expr))
 
 
+class timestamp_text(FunctionElement):  # noqa: N801 (a SQL function's name)
+    """A timestamp as 'YYYY-MM-DD HH:MM:SS.ffffff', six digits of microseconds
+    always: how SQLite stores it, and on PostgreSQL `to_char` (its cast to text
+    drops trailing zeros: '04.5901' for '04.590100', '04' for '04.000000')."""
+
+    type = Text()
+    inherit_cache = True
+
+
+@compiles(timestamp_text)
+def _timestamp_text(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(timestamp_text, "postgresql")
+def _timestamp_text_pg(element, compiler, **kw):
+    value = compiler.process(element.clauses, **kw)
+    return f"to_char({value}, 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
 def text_of(expr: ColumnElement) -> ColumnElement:
     """The text of a column's value, rendered by the database alike on PostgreSQL
-    and SQLite: booleans true/false, numbers and timestamps as their text, a JSON
-    list of words (email flags) as the words joined by ';'."""
+    and SQLite: booleans true/false, numbers as their text, timestamps with six
+    digits of microseconds, a JSON list of words (email flags) as the words
+    joined by ';'."""
     kind = expr.type
     if isinstance(kind, String | Text):
         return expr
     if isinstance(kind, Boolean):
         return case((expr.is_(True), "true"), (expr.is_(False), "false"))
+    if isinstance(kind, DateTime):
+        return timestamp_text(expr)
     if isinstance(kind, JSON):
         stripped = cast(expr, Text)
         for old, new in (("[", ""), ("]", ""), ('"', ""), (", ", ";"), (",", ";")):
